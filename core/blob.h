@@ -1,0 +1,35 @@
+/*
+ * blob — payloads stored once each under STORE/blobs/<aa>/<sha256 hex>,
+ * where <aa> is the hash's first byte. A blob file is written once (from a
+ * temp file, fsynced, renamed in, directory fsynced) and never modified;
+ * its reference count lives in the catalog.
+ */
+#ifndef DFS_BLOB_H
+#define DFS_BLOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Path of a blob relative to the store directory ("blobs/aa/<hex>"). */
+#define DFS_BLOB_PATH_MAX 80
+void dfs_blob_relpath(const uint8_t hash[32], char out[DFS_BLOB_PATH_MAX]);
+
+/*
+ * dfs_blob_put — make the temp file @tmpname (in tmp/, open as @fd) the
+ * blob @hash: fsync it, rename it into blobs/ and fsync that directory.
+ * When the blob already exists the temp file is removed instead (same
+ * content: stored once). Errors: -ENOSPC, -EIO, other -errno; the temp
+ * file is left in place on error.
+ */
+int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
+		 const uint8_t hash[32]);
+
+/* Open a blob for reading. Errors: -ENOENT (missing), -errno. */
+int dfs_blob_open(struct dfs_store *st, const uint8_t hash[32], int *fd);
+
+/* True when the blob file exists. */
+bool dfs_blob_exists(struct dfs_store *st, const uint8_t hash[32]);
+
+#endif

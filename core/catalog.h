@@ -1,0 +1,122 @@
+/*
+ * catalog — records, projects and their indexes in the store's LMDB.
+ *
+ * Invariants, kept by single write transactions:
+ *  - every record is in "records" under its id, in "by_seq" under its seq,
+ *    in "by_project" under (project, id) and in "by_status" under
+ *    (status, id), exactly once each;
+ *  - ids and seqs grow together: a new record's id is greater than every
+ *    stored id, so listing by id is listing in deploy order;
+ *  - a project's current is its newest success with a payload;
+ *  - a blob's reference count is the number of records that hold it.
+ * Every function runs its own transaction; nothing borrowed from LMDB
+ * escapes one.
+ */
+#ifndef DFS_CATALOG_H
+#define DFS_CATALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+struct dfs_project {
+	char name[DFS_PROJECT_MAX + 1];
+	uint64_t pseq; /* store-wide creation number: stable inode numbers */
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mode; /* permission bits of deploy/<name> */
+	int64_t created_ms;
+	int64_t ctime_ms; /* last change of the attributes above */
+	bool has_current;
+	uint8_t current[16]; /* newest success holding a payload */
+};
+
+/* Owner and mode asked for by a project's first deploy or by setattr. */
+struct dfs_project_attr {
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mode;
+};
+
+/*
+ * dfs_catalog_create — a new pending record for @project by @who, in
+ * phase upload; the project is created with @attr if it does not exist.
+ * Fills @rec with the stored record. Errors: -EINVAL (bad project name),
+ * -ENOSPC (map full), other -errno.
+ */
+int dfs_catalog_create(struct dfs_store *st, const char *project,
+		       const struct dfs_who *who,
+		       const struct dfs_project_attr *attr,
+		       struct dfs_record *rec);
+
+/*
+ * dfs_catalog_update — store @rec over the record with its id, moving it
+ * between status indexes. On a pending -> success move with a payload, the
+ * blob gains a reference and the project's current moves to it when it is
+ * newer; @attr (may be NULL) then becomes the project's owner and mode.
+ * Errors: -ENOENT (no such record), -EINVAL (status would go back to
+ * pending), -ENOSPC, other -errno.
+ */
+int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
+		       const struct dfs_project_attr *attr);
+
+/* Look a record up. Errors: -ENOENT, -EBADMSG (undecodable), -errno. */
+int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
+		    struct dfs_record *rec);
+int dfs_catalog_get_seq(struct dfs_store *st, uint64_t seq,
+			struct dfs_record *rec);
+
+/* The newest deployment of @project, any status. Errors: -ENOENT. */
+int dfs_catalog_latest(struct dfs_store *st, const char *project,
+		       uint8_t id[16]);
+
+/* Look a project up by name or by pseq. Errors: -ENOENT, -errno. */
+int dfs_project_get(struct dfs_store *st, const char *name,
+		    struct dfs_project *p);
+int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
+			struct dfs_project *p);
+
+/* Change a project's owner/mode. Errors: -ENOENT, -ENOSPC, -errno. */
+int dfs_project_set_attr(struct dfs_store *st, const char *name,
+			 const struct dfs_project_attr *attr);
+
+/* Reference count of a blob (0 when unknown). Returns 0 or -errno. */
+int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
+			  uint64_t *refs);
+
+/* Pending records, oldest first, all failed with code "interrupted". */
+int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n);
+
+/* What a scan walks. */
+enum dfs_scan {
+	DFS_SCAN_ALL,      /* every deployment, by id */
+	DFS_SCAN_PROJECT,  /* deployments of project @key, by id */
+	DFS_SCAN_STATUS,   /* deployments with status name @key, by id */
+	DFS_SCAN_PROJECTS, /* project names, sorted */
+};
+
+/* One scanned entry; name is set for projects only. Borrowed: copy it. */
+struct dfs_entry {
+	uint8_t id[16];
+	uint64_t seq; /* deployment seq, or project pseq */
+	const char *name;
+};
+
+/* Return 0 to go on, > 0 to stop (not an error), < 0 to stop with it. */
+typedef int (*dfs_scan_fn)(void *arg, const struct dfs_entry *e);
+
+/*
+ * dfs_catalog_scan — walk @scope in order with one read transaction and a
+ * cursor, starting after the entry whose seq is @after (0: the start).
+ * Records are never deleted, so a seq once listed always resolves.
+ * Returns 0 at the end, the callback's positive value when it stopped,
+ * or -errno: -EINVAL when @key is not a status name, -ENOENT when
+ * @after names nothing.
+ */
+int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
+		     const char *key, uint64_t after, dfs_scan_fn fn,
+		     void *arg);
+
+#endif

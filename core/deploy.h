@@ -1,0 +1,76 @@
+/*
+ * deploy — the life of one deployment: a pending record and its upload,
+ * then commit (payload fsynced into the blob store, checked, record set to
+ * success or failed in one transaction) or failure.
+ *
+ * Invariants: the record exists (pending) from dfs_deploy_begin on; once
+ * the deployment is settled (committed or failed) it stays so, and every
+ * later commit returns the same result. A settled deployment owns no temp
+ * file. Not thread-safe: the caller serialises calls on one deployment.
+ */
+#ifndef DFS_DEPLOY_H
+#define DFS_DEPLOY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "record.h"
+#include "store.h"
+
+struct dfs_deploy;
+
+/*
+ * dfs_deploy_begin — create the pending record for @project by @who and
+ * its temp file. @attr is the project's owner and mode if it is new.
+ * Errors: -EINVAL (bad name), -ENOSPC, other -errno; nothing is left
+ * behind on error. Free with dfs_deploy_free.
+ */
+int dfs_deploy_begin(struct dfs_store *st, const char *project,
+		     const struct dfs_who *who,
+		     const struct dfs_project_attr *attr,
+		     struct dfs_deploy **out);
+
+/*
+ * dfs_deploy_free — release @d. A deployment still unsettled is failed
+ * with code "aborted" (its writer went away without committing).
+ */
+void dfs_deploy_free(struct dfs_deploy *d);
+
+/* The record as last stored; borrowed, valid until the next call on @d. */
+const struct dfs_record *dfs_deploy_record(const struct dfs_deploy *d);
+
+/* Start from the payload of blob @hash (opens without O_TRUNC). */
+int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
+
+/*
+ * Write, truncate and read the payload being received. A write error
+ * (-ENOSPC, -EIO) settles the deployment as failed with its code
+ * ("no_space", "io_error") and frees the temp file's space at once.
+ * Errors after settlement: the settled result, or -EBADF.
+ */
+int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
+		     uint64_t off);
+int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size);
+int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
+		    size_t *got);
+uint64_t dfs_deploy_size(const struct dfs_deploy *d);
+
+/*
+ * dfs_deploy_commit — settle: hash, check, store the blob, and record
+ * success or failed. @source_mtime_ms is the payload's mtime as the writer
+ * set it (DFS_TIME_NONE: now); @attr (may be NULL) becomes the project's
+ * owner and mode on success. Returns 0 for success, else the errno that
+ * the writer's close or rename should see: -EBADMSG (not an archive),
+ * -ENOSPC, -EIO, ...; the failed record keeps the error.
+ */
+int dfs_deploy_commit(struct dfs_deploy *d, int64_t source_mtime_ms,
+		      const struct dfs_project_attr *attr);
+
+/* True once committed or failed. */
+int dfs_deploy_settled(const struct dfs_deploy *d);
+
+/* Map an errno to the record's error code ("no_space", "io_error", ...). */
+const char *dfs_deploy_errcode(int err);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * dropbox — the deploy/ directory: one file per project, plus staging
+ * files (".<project>.XXXXXX") that live until renamed onto their project
+ * or unlinked. A file behaves as a normal file would for cp, rsync, dd,
+ * tee and shell redirections; what a writer leaves on it at close (or at
+ * the rename of a staging file) is a deployment.
+ *
+ *  - deploy/<project> reads as the project's current payload; its size is
+ *    that payload's and its mtime the payload's source_mtime.
+ *  - The first write (or truncate) through a handle starts a deployment:
+ *    a pending record appears. A handle opened without O_TRUNC starts
+ *    from a copy of the current payload.
+ *  - flush of a project handle commits (idempotent: a second flush returns
+ *    the first result); flush of a staging handle commits nothing.
+ *  - A staging file keeps its data and attributes across closes; rename
+ *    onto its project commits it, unlink abandons it.
+ *
+ * All functions are thread-safe. Errors are -errno, as a filesystem would
+ * return them.
+ */
+#ifndef DFS_DROPBOX_H
+#define DFS_DROPBOX_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "store.h"
+#include "who.h"
+
+struct dfs_dropbox;
+struct dfs_dbfile;
+
+enum dfs_dbkind {
+	DFS_DB_PROJECT, /* num is the project's pseq */
+	DFS_DB_STAGING, /* num is the staging file's number in this process */
+};
+
+struct dfs_dbstat {
+	enum dfs_dbkind kind;
+	uint64_t num;
+	uint32_t uid;
+	uint32_t gid;
+	uint32_t mode; /* permission bits only */
+	uint64_t size;
+	int64_t atime_ms;
+	int64_t mtime_ms;
+	int64_t ctime_ms;
+};
+
+enum dfs_set_mask {
+	DFS_SET_MODE = 1 << 0,
+	DFS_SET_UID = 1 << 1,
+	DFS_SET_GID = 1 << 2,
+	DFS_SET_SIZE = 1 << 3,
+	DFS_SET_ATIME = 1 << 4,
+	DFS_SET_MTIME = 1 << 5,
+};
+
+struct dfs_setattr {
+	unsigned mask;
+	uint32_t mode;
+	uint32_t uid;
+	uint32_t gid;
+	uint64_t size;
+	int64_t atime_ms;
+	int64_t mtime_ms;
+};
+
+int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out);
+/* Abandons every staging file still present (records fail "aborted"). */
+void dfs_dropbox_free(struct dfs_dropbox *db);
+
+/*
+ * dfs_dropbox_stat — attributes of deploy/@name. Errors: -ENOENT (no such
+ * project or staging file), -EINVAL (not a valid name).
+ */
+int dfs_dropbox_stat(struct dfs_dropbox *db, const char *name,
+		     struct dfs_dbstat *out);
+
+/*
+ * dfs_dropbox_name — the name of the entry @kind/@num (as stat reported
+ * it) into @name (DFS_PROJECT_MAX + 24 bytes). Errors: -ENOENT.
+ */
+#define DFS_DBNAME_MAX (DFS_PROJECT_MAX + 24)
+int dfs_dropbox_name(struct dfs_dropbox *db, enum dfs_dbkind kind,
+		     uint64_t num, char name[DFS_DBNAME_MAX]);
+
+/*
+ * dfs_dropbox_open — open deploy/@name with open(2) @flags (O_ACCMODE,
+ * O_CREAT, O_EXCL, O_TRUNC count). A new project or staging file takes
+ * @caller's uid/gid and @mode. Errors: -EINVAL (bad name), -ENOENT,
+ * -EEXIST, -errno.
+ */
+int dfs_dropbox_open(struct dfs_dropbox *db, const char *name, int flags,
+		     uint32_t mode, const struct dfs_caller *caller,
+		     struct dfs_dbfile **out);
+
+int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
+int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
+		    size_t *got);
+/* The first write starts the deployment in @caller's name. */
+int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
+		     uint64_t off, const struct dfs_caller *caller);
+int dfs_dbfile_flush(struct dfs_dbfile *f);
+/* Release: never commits; an uncommitted project handle is abandoned. */
+void dfs_dbfile_close(struct dfs_dbfile *f);
+
+/*
+ * dfs_dropbox_setattr — chmod, chown, truncate, utimens on deploy/@name,
+ * through @f when the caller has it open (may be NULL). A truncate without
+ * an open handle is a deployment of its own. utimens on a project with no
+ * open writer sets its current deployment's source_mtime.
+ */
+int dfs_dropbox_setattr(struct dfs_dropbox *db, const char *name,
+			struct dfs_dbfile *f, const struct dfs_setattr *sa,
+			const struct dfs_caller *caller);
+
+/*
+ * dfs_dropbox_rename — rename staging file @from onto its project @to:
+ * commits it. Errors: the commit's, -ENOENT, -EINVAL (@from is not a
+ * staging file of project @to), -EBUSY.
+ */
+int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
+		       const char *to, const struct dfs_caller *caller);
+
+/* Remove a staging file; projects cannot be removed (-EPERM). */
+int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name);
+
+/* List staging files: calls @fn for each, stops when it returns non-0. */
+int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
+			     int (*fn)(void *arg, const char *name,
+				       uint64_t num),
+			     void *arg);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * isotime — times as the record shows them: UTC ISO 8601 with milliseconds
+ * ("2026-11-26T22:18:44.123Z"). Internally a time is int64 milliseconds
+ * since the Unix epoch; DFS_TIME_NONE stands for "not set" (JSON null).
+ */
+#ifndef DFS_ISOTIME_H
+#define DFS_ISOTIME_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define DFS_TIME_NONE   INT64_MIN
+#define DFS_ISOTIME_LEN 25 /* with the NUL */
+
+/* The wall clock now, in milliseconds. */
+int64_t dfs_time_now_ms(void);
+
+/* Format @ms into @out; returns @out. */
+char *dfs_time_format(int64_t ms, char out[DFS_ISOTIME_LEN]);
+
+/*
+ * dfs_time_parse — accepts "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS[.mmm]Z" and
+ * numeric offsets "+HH:MM". Returns 0 or -EINVAL; @ms untouched on error.
+ */
+int dfs_time_parse(const char *s, int64_t *ms);
+
+/* Milliseconds to a struct timespec and back. */
+struct timespec dfs_time_to_timespec(int64_t ms);
+int64_t dfs_time_from_timespec(const struct timespec *ts);
+
+#endif

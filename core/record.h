@@ -1,0 +1,102 @@
+/*
+ * record — one deployment, as stored and as shown in record.json.
+ *
+ * A record is a plain caller-owned struct of fixed-size fields (no heap),
+ * so it can be copied by assignment and needs no release. Status moves
+ * only pending -> success | failed; completed_ms is set exactly when the
+ * status leaves pending. payload_hash is valid when has_hash is true.
+ */
+#ifndef DFS_RECORD_H
+#define DFS_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "name.h"
+#include "who.h"
+
+enum dfs_status {
+	DFS_STATUS_PENDING = 0,
+	DFS_STATUS_SUCCESS = 1,
+	DFS_STATUS_FAILED = 2,
+};
+#define DFS_STATUS_COUNT 3
+
+enum dfs_phase {
+	DFS_PHASE_UPLOAD = 0,
+	DFS_PHASE_VALIDATE = 1,
+	DFS_PHASE_DONE = 2,
+};
+
+#define DFS_HOST_MAX      256
+#define DFS_FORMAT_MAX    32
+#define DFS_ERRCODE_MAX   32
+#define DFS_ERRMSG_MAX    512
+
+struct dfs_record_error {
+	char code[DFS_ERRCODE_MAX];    /* "" when there is no error */
+	char message[DFS_ERRMSG_MAX];
+	enum dfs_phase phase;
+};
+
+struct dfs_record {
+	uint8_t id[16];
+	uint64_t seq; /* store-wide creation number: stable inode numbers */
+	char project[DFS_PROJECT_MAX + 1];
+	enum dfs_status status;
+	enum dfs_phase phase;
+	int64_t started_ms;   /* equal to the id's timestamp */
+	int64_t completed_ms; /* DFS_TIME_NONE while pending */
+	struct dfs_who who;
+	char origin_node[DFS_HOST_MAX];
+	uint64_t bytes_received;
+	bool has_hash;
+	uint8_t payload_hash[32];
+	uint64_t payload_size;
+	char payload_format[DFS_FORMAT_MAX]; /* "" = unknown (null) */
+	bool payload_blob_present;
+	int64_t source_mtime_ms; /* DFS_TIME_NONE = null */
+	struct dfs_record_error error;
+	bool has_rollback;
+	uint8_t rollback_of[16];
+};
+
+const char *dfs_status_name(enum dfs_status s);
+/* Returns 0 and sets @out, or -EINVAL for an unknown name. */
+int dfs_status_parse(const char *s, enum dfs_status *out);
+const char *dfs_phase_name(enum dfs_phase p);
+
+/* Zero @rec and set every time to DFS_TIME_NONE. */
+void dfs_record_init(struct dfs_record *rec);
+
+/* Set the error fields (message formatted like printf). */
+void dfs_record_set_error(struct dfs_record *rec, const char *code,
+			  enum dfs_phase phase, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * dfs_record_encode — the stored form (compact JSON, with the internal
+ * seq). Returns 0 or -ENOMEM; *@out is malloc'd, the caller frees it.
+ */
+int dfs_record_encode(const struct dfs_record *rec, char **out, size_t *len);
+
+/*
+ * dfs_record_decode — parse the stored form. Returns 0, or -EBADMSG when
+ * the bytes are not a record; @rec is untouched on error.
+ */
+int dfs_record_decode(const void *buf, size_t len, struct dfs_record *rec);
+
+/*
+ * dfs_record_render — record.json as users read it: indented JSON with a
+ * final newline, the fields of the design contract in their order.
+ * Returns 0 or -ENOMEM; *@out is malloc'd, the caller frees it.
+ */
+int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
+
+/* Hex of a 32-byte hash into @out (65 bytes with the NUL). */
+void dfs_hash_hex(const uint8_t hash[32], char out[65]);
+/* Returns 0 or -EINVAL. */
+int dfs_hash_parse(const char *hex, uint8_t out[32]);
+
+#endif

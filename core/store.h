@@ -1,0 +1,64 @@
+/*
+ * store — one directory holding everything deployfs keeps:
+ *
+ *   STORE/data.mdb, lock.mdb   LMDB: records, indexes, projects, blob refs
+ *   STORE/blobs/<2 hex>/<sha256>  payloads, content-addressed, read-only
+ *   STORE/tmp/                 uploads in progress (removed by recovery)
+ *   STORE/daemon.lock          held (flock) by the one daemon serving it
+ *
+ * The LMDB environment carries a format version checked at open. Several
+ * processes may open a store at once (the daemon and deployctl); only an
+ * exclusive opener (the daemon) runs recovery and owns tmp/.
+ */
+#ifndef DFS_STORE_H
+#define DFS_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DFS_STORE_FORMAT 1
+
+struct dfs_store;
+
+enum dfs_store_flags {
+	DFS_STORE_CREATE = 1 << 0,    /* create the directory if missing */
+	DFS_STORE_EXCLUSIVE = 1 << 1, /* take daemon.lock (fails -EBUSY) */
+};
+
+#define DFS_STORE_MAP_DEFAULT (64ULL << 30)
+
+/*
+ * dfs_store_open — open (or create) the store at @dir. @map_size is the
+ * LMDB map size in bytes (0: DFS_STORE_MAP_DEFAULT); a full map makes
+ * writes fail with -ENOSPC.
+ * Errors: -ENOENT (no store and no DFS_STORE_CREATE), -EBUSY (exclusive
+ * lock held by another daemon), -EPROTO (format version differs), other
+ * -errno from the filesystem or LMDB. *@out is owned by the caller and
+ * released with dfs_store_close.
+ */
+int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
+		   struct dfs_store **out);
+void dfs_store_close(struct dfs_store *st);
+
+/* The store's directory as given at open; lives as long as @st. */
+const char *dfs_store_dir(const struct dfs_store *st);
+
+/* The host name recorded as origin_node; lives as long as @st. */
+const char *dfs_store_host(const struct dfs_store *st);
+
+/*
+ * dfs_store_statfs — space of the filesystem under the store, for df on
+ * the mount. Returns 0 or -errno.
+ */
+struct statvfs;
+int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv);
+
+/*
+ * dfs_store_recover — after a crash: every pending record becomes failed
+ * with code "interrupted", and every file in tmp/ is removed. Only for an
+ * exclusive opener, before serving. Committed records are not touched.
+ * Sets *@n to the number of records failed. Returns 0 or -errno.
+ */
+int dfs_store_recover(struct dfs_store *st, unsigned *n);
+
+#endif

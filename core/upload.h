@@ -1,0 +1,63 @@
+/*
+ * upload — a payload being received: a temp file in STORE/tmp plus a
+ * SHA-256 computed on the fly while writes arrive in order.
+ *
+ * Invariant: while the upload is "sequential", the hash context has
+ * consumed exactly bytes [0, size) of the file. A write at any other offset
+ * or a truncate below the size breaks the invariant; the hash is then
+ * computed again from the file at dfs_upload_finish. Memory does not grow
+ * with the payload. Not thread-safe: the caller serialises calls.
+ */
+#ifndef DFS_UPLOAD_H
+#define DFS_UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dfs_upload;
+
+/*
+ * dfs_upload_new — create the temp file @name in directory @dirfd
+ * (O_EXCL). Errors: -EEXIST, -ENOSPC, -ENOMEM, other -errno.
+ * Free with dfs_upload_free.
+ */
+int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out);
+
+/*
+ * dfs_upload_free — close the file; remove it too unless it was handed
+ * over (see dfs_upload_finish and the blob store).
+ */
+void dfs_upload_free(struct dfs_upload *up, int remove);
+
+/* Start from the contents of @srcfd (a copy; the hash is recomputed). */
+int dfs_upload_seed(struct dfs_upload *up, int srcfd);
+
+/* Write @n bytes at @off. Errors: -ENOSPC, -EIO, -EFBIG, other -errno. */
+int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
+		     uint64_t off);
+
+/* Set the size. Errors: -errno from ftruncate. */
+int dfs_upload_truncate(struct dfs_upload *up, uint64_t size);
+
+/* Read back up to @n bytes at @off into @buf; *@got is how many. */
+int dfs_upload_read(struct dfs_upload *up, void *buf, size_t n, uint64_t off,
+		    size_t *got);
+
+uint64_t dfs_upload_size(const struct dfs_upload *up);
+int dfs_upload_fd(const struct dfs_upload *up);
+const char *dfs_upload_name(const struct dfs_upload *up);
+
+/*
+ * dfs_upload_finish — the payload's SHA-256 into @hash (re-reading the
+ * file if the writes were not sequential). Returns 0 or -errno.
+ */
+int dfs_upload_finish(struct dfs_upload *up, uint8_t hash[32]);
+
+/*
+ * dfs_sha256_fd — SHA-256 of all of @fd from offset 0, streamed through a
+ * fixed buffer; *@size is the bytes read. Returns 0, -EIO or -ENOMEM.
+ */
+int dfs_sha256_fd(int fd, uint8_t hash[32], uint64_t *size);
+
+#endif
