@@ -58,13 +58,15 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d);
 
 /*
  * dfs_deploy_commit — settle: hash, check, store the blob, and record
- * success or failed. @source_mtime_ms is the payload's mtime as the writer
- * set it (DFS_TIME_NONE: now); @attr (may be NULL) becomes the project's
+ * success or failed. @source_mtime is the payload's mtime as the writer
+ * set it (NULL: the time of the commit); @attr (may be NULL) becomes the project's
  * owner and mode on success. Returns 0 for success, else the errno that
  * the writer's close or rename should see: -EBADMSG (not an archive),
  * -ENOSPC, -EIO, ...; the failed record keeps the error.
  */
-int dfs_deploy_commit(struct dfs_deploy *d, int64_t source_mtime_ms,
+struct timespec;
+int dfs_deploy_commit(struct dfs_deploy *d,
+		      const struct timespec *source_mtime,
 		      const struct dfs_project_attr *attr);
 
 /* True once committed or failed. */

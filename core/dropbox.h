@@ -22,6 +22,7 @@
 #define DFS_DROPBOX_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "catalog.h"
 #include "store.h"
@@ -32,7 +33,8 @@ struct dfs_dbfile;
 
 enum dfs_dbkind {
 	DFS_DB_PROJECT, /* num is the project's pseq */
-	DFS_DB_STAGING, /* num is the staging file's number in this process */
+	DFS_DB_NODE,    /* num numbers a staging file, or a new project's file
+			   not committed yet, within this dropbox */
 };
 
 struct dfs_dbstat {
@@ -42,9 +44,9 @@ struct dfs_dbstat {
 	uint32_t gid;
 	uint32_t mode; /* permission bits only */
 	uint64_t size;
-	int64_t atime_ms;
-	int64_t mtime_ms;
-	int64_t ctime_ms;
+	struct timespec atime;
+	struct timespec mtime; /* nanoseconds kept: rsync compares them */
+	struct timespec ctime;
 };
 
 enum dfs_set_mask {
@@ -62,8 +64,8 @@ struct dfs_setattr {
 	uint32_t uid;
 	uint32_t gid;
 	uint64_t size;
-	int64_t atime_ms;
-	int64_t mtime_ms;
+	struct timespec atime;
+	struct timespec mtime;
 };
 
 int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out);
@@ -71,28 +73,32 @@ int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out);
 void dfs_dropbox_free(struct dfs_dropbox *db);
 
 /*
- * dfs_dropbox_stat — attributes of deploy/@name. Errors: -ENOENT (no such
- * project or staging file), -EINVAL (not a valid name).
+ * dfs_dropbox_lookup — attributes of deploy/@name: a project with at least
+ * one deployment, or a staging file. A new project's file stays invisible
+ * by name until its first deployment is recorded. Errors: -ENOENT,
+ * -EINVAL (not a project or staging name).
  */
-int dfs_dropbox_stat(struct dfs_dropbox *db, const char *name,
-		     struct dfs_dbstat *out);
+int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
+		       struct dfs_dbstat *out);
+
+/* Attributes of the entry @kind/@num (as lookup reported it). -ENOENT. */
+int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind,
+		     uint64_t num, struct dfs_dbstat *out);
 
 /*
- * dfs_dropbox_name — the name of the entry @kind/@num (as stat reported
- * it) into @name (DFS_PROJECT_MAX + 24 bytes). Errors: -ENOENT.
+ * dfs_dropbox_create — open deploy/@name with O_CREAT and open(2) @flags
+ * (O_ACCMODE, O_EXCL, O_TRUNC count). A new project or staging file takes
+ * @caller's uid/gid and @mode. Each create of a project that has no
+ * deployment yet is a writer of its own (concurrent cp of a new project
+ * all succeed). Errors: -EINVAL (bad name), -EEXIST (O_EXCL), -errno.
  */
-#define DFS_DBNAME_MAX (DFS_PROJECT_MAX + 24)
-int dfs_dropbox_name(struct dfs_dropbox *db, enum dfs_dbkind kind,
-		     uint64_t num, char name[DFS_DBNAME_MAX]);
+int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
+		       uint32_t mode, const struct dfs_caller *caller,
+		       struct dfs_dbfile **out);
 
-/*
- * dfs_dropbox_open — open deploy/@name with open(2) @flags (O_ACCMODE,
- * O_CREAT, O_EXCL, O_TRUNC count). A new project or staging file takes
- * @caller's uid/gid and @mode. Errors: -EINVAL (bad name), -ENOENT,
- * -EEXIST, -errno.
- */
-int dfs_dropbox_open(struct dfs_dropbox *db, const char *name, int flags,
-		     uint32_t mode, const struct dfs_caller *caller,
+/* Open an existing entry. Errors: -ENOENT, -errno. */
+int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind,
+		     uint64_t num, int flags, const struct dfs_caller *caller,
 		     struct dfs_dbfile **out);
 
 int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
@@ -101,24 +107,29 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 /* The first write starts the deployment in @caller's name. */
 int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
 		     uint64_t off, const struct dfs_caller *caller);
+/* Commit (project handles) or report a failed write (staging files). */
 int dfs_dbfile_flush(struct dfs_dbfile *f);
 /* Release: never commits; an uncommitted project handle is abandoned. */
 void dfs_dbfile_close(struct dfs_dbfile *f);
 
 /*
- * dfs_dropbox_setattr — chmod, chown, truncate, utimens on deploy/@name,
- * through @f when the caller has it open (may be NULL). A truncate without
- * an open handle is a deployment of its own. utimens on a project with no
- * open writer sets its current deployment's source_mtime.
+ * dfs_dropbox_setattr — chmod, chown, truncate, utimens on @kind/@num,
+ * through @f when the request came through an open handle (may be NULL).
+ * A truncate with no open handle is a deployment of its own. utimens on a
+ * project sets the mtime of its open writers' deployments, or when none
+ * is open its current deployment's source_mtime. Fills @out.
  */
-int dfs_dropbox_setattr(struct dfs_dropbox *db, const char *name,
-			struct dfs_dbfile *f, const struct dfs_setattr *sa,
-			const struct dfs_caller *caller);
+int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
+			uint64_t num, struct dfs_dbfile *f,
+			const struct dfs_setattr *sa,
+			const struct dfs_caller *caller,
+			struct dfs_dbstat *out);
 
 /*
  * dfs_dropbox_rename — rename staging file @from onto its project @to:
- * commits it. Errors: the commit's, -ENOENT, -EINVAL (@from is not a
- * staging file of project @to), -EBUSY.
+ * commits it; the staging file is gone on success and stays on failure.
+ * Errors: the commit's, -ENOENT, -EINVAL (@to is not @from's project),
+ * -EPERM (@from is a project).
  */
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 		       const char *to, const struct dfs_caller *caller);
@@ -126,7 +137,10 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 /* Remove a staging file; projects cannot be removed (-EPERM). */
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name);
 
-/* List staging files: calls @fn for each, stops when it returns non-0. */
+/*
+ * dfs_dropbox_scan_staging — call @fn for each staging file with a num
+ * above @after, in num order; stops when @fn returns non-zero (returned).
+ */
 int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
 			     int (*fn)(void *arg, const char *name,
 				       uint64_t num),

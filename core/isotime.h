@@ -6,6 +6,7 @@
 #ifndef DFS_ISOTIME_H
 #define DFS_ISOTIME_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 

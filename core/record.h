@@ -57,6 +57,7 @@ struct dfs_record {
 	char payload_format[DFS_FORMAT_MAX]; /* "" = unknown (null) */
 	bool payload_blob_present;
 	int64_t source_mtime_ms; /* DFS_TIME_NONE = null */
+	int32_t source_mtime_ns; /* nanoseconds within that millisecond */
 	struct dfs_record_error error;
 	bool has_rollback;
 	uint8_t rollback_of[16];

@@ -1,0 +1,94 @@
+/* blob — see blob.h. */
+#include "blob.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "record.h"
+#include "store_impl.h"
+
+void dfs_blob_relpath(const uint8_t hash[32], char out[DFS_BLOB_PATH_MAX])
+{
+	char hex[65];
+
+	dfs_hash_hex(hash, hex);
+	snprintf(out, DFS_BLOB_PATH_MAX, "blobs/%.2s/%s", hex, hex);
+}
+
+/* The path below blobs/ ("aa/<hex>") and the fan-out directory ("aa"). */
+static void blob_names(const uint8_t hash[32], char dir[3], char path[68])
+{
+	char hex[65];
+
+	dfs_hash_hex(hash, hex);
+	snprintf(dir, 3, "%.2s", hex);
+	snprintf(path, 68, "%.2s/%s", hex, hex);
+}
+
+bool dfs_blob_exists(struct dfs_store *st, const uint8_t hash[32])
+{
+	char dir[3], path[68];
+
+	blob_names(hash, dir, path);
+	return faccessat(st->blobsfd, path, F_OK, 0) == 0;
+}
+
+int dfs_blob_open(struct dfs_store *st, const uint8_t hash[32], int *fd)
+{
+	char dir[3], path[68];
+	int f;
+
+	blob_names(hash, dir, path);
+	f = openat(st->blobsfd, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -errno;
+	*fd = f;
+	return 0;
+}
+
+static int fsync_dirat(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
+		 const uint8_t hash[32])
+{
+	char dir[3], path[68];
+	bool new_dir = false;
+	int rc;
+
+	blob_names(hash, dir, path);
+	if (faccessat(st->blobsfd, path, F_OK, 0) == 0) {
+		/* Stored already: the same bytes, once. */
+		if (unlinkat(st->tmpfd, tmpname, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	if (fsync(fd) < 0)
+		return -errno;
+	if (mkdirat(st->blobsfd, dir, 0700) == 0)
+		new_dir = true;
+	else if (errno != EEXIST)
+		return -errno;
+	/* Blobs are never written again: read-only for everybody. */
+	if (fchmod(fd, 0400) < 0)
+		return -errno;
+	if (renameat(st->tmpfd, tmpname, st->blobsfd, path) < 0)
+		return -errno;
+	rc = fsync_dirat(st->blobsfd, dir);
+	if (!rc && new_dir && fsync(st->blobsfd) < 0)
+		rc = -errno;
+	return rc;
+}

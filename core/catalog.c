@@ -1,0 +1,584 @@
+/* catalog — see catalog.h. */
+#include "catalog.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isotime.h"
+#include "store_impl.h"
+#include "uuid7.h"
+
+/* Index values: the id, then the seq (big-endian), 24 bytes, dupfixed. */
+#define IDX_LEN 24
+
+struct blob_ref {
+	uint64_t refs;
+	uint64_t size;
+};
+
+static MDB_val sval(const char *s)
+{
+	return (MDB_val){strlen(s), (void *)s};
+}
+
+static void idx_val(const uint8_t id[16], uint64_t seq, uint8_t out[IDX_LEN])
+{
+	memcpy(out, id, 16);
+	dfs_store_u64_key(seq, out + 16);
+}
+
+/* Read, then bump, a counter in meta. Counters start at 1. */
+static int next_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
+			uint64_t *out)
+{
+	MDB_val k = sval(name), v;
+	uint64_t n = 1;
+	uint8_t buf[8];
+	int rc;
+
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8)
+		n = dfs_store_u64_val(v.mv_data);
+	else if (rc != MDB_NOTFOUND && rc != 0)
+		return dfs_store_lmdb_err(rc);
+	dfs_store_u64_key(n + 1, buf);
+	v = (MDB_val){8, buf};
+	rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc)
+		return dfs_store_lmdb_err(rc);
+	*out = n;
+	return 0;
+}
+
+/* ---- projects ---------------------------------------------------------- */
+
+static int project_decode(const MDB_val *v, struct dfs_project *p)
+{
+	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	json_int_t pseq, uid, gid, mode, created, ctime;
+	const char *name, *cur = NULL;
+	struct dfs_project r = {0};
+	int rc = -EBADMSG;
+
+	if (!o)
+		return -EBADMSG;
+	if (json_unpack(o, "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s?s}", "name",
+			&name, "pseq", &pseq, "uid", &uid, "gid", &gid, "mode",
+			&mode, "created", &created, "ctime", &ctime, "current",
+			&cur) != 0 ||
+	    strlen(name) > DFS_PROJECT_MAX)
+		goto out;
+	strcpy(r.name, name);
+	r.pseq = (uint64_t)pseq;
+	r.uid = (uint32_t)uid;
+	r.gid = (uint32_t)gid;
+	r.mode = (uint32_t)mode;
+	r.created_ms = created;
+	r.ctime_ms = ctime;
+	r.has_current = cur != NULL;
+	if (cur && dfs_uuid7_parse(cur, r.current) != 0)
+		goto out;
+	*p = r;
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
+static int project_put(struct dfs_store *st, MDB_txn *txn,
+		       const struct dfs_project *p)
+{
+	char cur[37];
+	MDB_val k = sval(p->name), v;
+	json_t *o;
+	char *s;
+	int rc;
+
+	if (p->has_current)
+		dfs_uuid7_format(p->current, cur);
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}", "name",
+		      p->name, "pseq", (json_int_t)p->pseq, "uid",
+		      (json_int_t)p->uid, "gid", (json_int_t)p->gid, "mode",
+		      (json_int_t)p->mode, "created", (json_int_t)p->created_ms,
+		      "ctime", (json_int_t)p->ctime_ms, "current",
+		      p->has_current ? cur : NULL);
+	if (!o)
+		return -ENOMEM;
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	v = sval(s);
+	rc = dfs_store_lmdb_err(mdb_put(txn, st->projects, &k, &v, 0));
+	free(s);
+	return rc;
+}
+
+static int project_get_txn(struct dfs_store *st, MDB_txn *txn,
+			   const char *name, struct dfs_project *p)
+{
+	MDB_val k = sval(name), v;
+	int rc = mdb_get(txn, st->projects, &k, &v);
+
+	return rc ? dfs_store_lmdb_err(rc) : project_decode(&v, p);
+}
+
+/* Get @name, creating it with @attr when missing. */
+static int project_ensure(struct dfs_store *st, MDB_txn *txn, const char *name,
+			  const struct dfs_project_attr *attr,
+			  struct dfs_project *p)
+{
+	struct dfs_project np = {0};
+	uint8_t key[8];
+	MDB_val k = {8, key}, v = sval(name);
+	int rc;
+
+	rc = project_get_txn(st, txn, name, p);
+	if (rc != -ENOENT)
+		return rc;
+	snprintf(np.name, sizeof(np.name), "%s", name);
+	rc = next_counter(st, txn, "next_pseq", &np.pseq);
+	if (rc)
+		return rc;
+	np.uid = attr ? attr->uid : 0;
+	np.gid = attr ? attr->gid : 0;
+	np.mode = attr ? attr->mode & 07777 : 0644;
+	np.created_ms = np.ctime_ms = dfs_time_now_ms();
+	dfs_store_u64_key(np.pseq, key);
+	rc = dfs_store_lmdb_err(mdb_put(txn, st->project_seq, &k, &v, 0));
+	if (!rc)
+		rc = project_put(st, txn, &np);
+	if (!rc)
+		*p = np;
+	return rc;
+}
+
+int dfs_project_get(struct dfs_store *st, const char *name,
+		    struct dfs_project *p)
+{
+	MDB_txn *txn;
+	int rc;
+
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = project_get_txn(st, txn, name, p);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
+			struct dfs_project *p)
+{
+	char name[DFS_PROJECT_MAX + 1];
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	MDB_txn *txn;
+	int rc;
+
+	dfs_store_u64_key(pseq, key);
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_store_lmdb_err(mdb_get(txn, st->project_seq, &k, &v));
+	if (!rc && v.mv_size > DFS_PROJECT_MAX)
+		rc = -EBADMSG;
+	if (!rc) {
+		memcpy(name, v.mv_data, v.mv_size);
+		name[v.mv_size] = '\0';
+		rc = project_get_txn(st, txn, name, p);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_project_set_attr(struct dfs_store *st, const char *name,
+			 const struct dfs_project_attr *attr)
+{
+	struct dfs_project p;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = project_get_txn(st, txn, name, &p);
+	if (rc)
+		goto out_abort;
+	p.uid = attr->uid;
+	p.gid = attr->gid;
+	p.mode = attr->mode & 07777;
+	p.ctime_ms = dfs_time_now_ms();
+	rc = project_put(st, txn, &p);
+	if (rc)
+		goto out_abort;
+	return dfs_store_commit(txn);
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static int record_get_txn(struct dfs_store *st, MDB_txn *txn,
+			  const uint8_t id[16], struct dfs_record *rec)
+{
+	MDB_val k = {16, (void *)id}, v;
+	int rc = mdb_get(txn, st->records, &k, &v);
+
+	return rc ? dfs_store_lmdb_err(rc)
+		  : dfs_record_decode(v.mv_data, v.mv_size, rec);
+}
+
+static int record_put_txn(struct dfs_store *st, MDB_txn *txn,
+			  const struct dfs_record *rec)
+{
+	MDB_val k = {16, (void *)rec->id}, v;
+	size_t len;
+	char *s;
+	int rc;
+
+	rc = dfs_record_encode(rec, &s, &len);
+	if (rc)
+		return rc;
+	v = (MDB_val){len, s};
+	rc = dfs_store_lmdb_err(mdb_put(txn, st->records, &k, &v, 0));
+	free(s);
+	return rc;
+}
+
+/* Add (@add) or remove the index entry (@key, rec) in @dbi. */
+static int index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
+		     const struct dfs_record *rec, bool add)
+{
+	uint8_t val[IDX_LEN];
+	MDB_val k = sval(key), v = {IDX_LEN, val};
+
+	idx_val(rec->id, rec->seq, val);
+	if (add)
+		return dfs_store_lmdb_err(mdb_put(txn, dbi, &k, &v, 0));
+	return dfs_store_lmdb_err(mdb_del(txn, dbi, &k, &v));
+}
+
+/* Make the newest stored id the predecessor of the next one. */
+static int new_id(struct dfs_store *st, MDB_txn *txn, uint8_t id[16])
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->records, &cur));
+	if (rc)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == 0 && k.mv_size == 16)
+		dfs_uuid7_next(k.mv_data, (uint64_t)dfs_time_now_ms(), id);
+	else if (rc == MDB_NOTFOUND || rc == 0)
+		dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
+	else
+		return dfs_store_lmdb_err(rc);
+	return 0;
+}
+
+static int create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
+		      const struct dfs_who *who,
+		      const struct dfs_project_attr *attr,
+		      struct dfs_record *rec)
+{
+	struct dfs_project p;
+	uint8_t seqkey[8];
+	MDB_val k = {8, seqkey}, v;
+	int rc;
+
+	rc = project_ensure(st, txn, project, attr, &p);
+	if (!rc)
+		rc = new_id(st, txn, rec->id);
+	if (!rc)
+		rc = next_counter(st, txn, "next_seq", &rec->seq);
+	if (rc)
+		return rc;
+	snprintf(rec->project, sizeof(rec->project), "%s", project);
+	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
+	rec->who = *who;
+	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
+		 dfs_store_host(st));
+	dfs_store_u64_key(rec->seq, seqkey);
+	v = (MDB_val){16, rec->id};
+	rc = dfs_store_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
+	if (!rc)
+		rc = index_set(txn, st->by_project, project, rec, true);
+	if (!rc)
+		rc = index_set(txn, st->by_status, "pending", rec, true);
+	if (!rc)
+		rc = record_put_txn(st, txn, rec);
+	return rc;
+}
+
+int dfs_catalog_create(struct dfs_store *st, const char *project,
+		       const struct dfs_who *who,
+		       const struct dfs_project_attr *attr,
+		       struct dfs_record *rec)
+{
+	struct dfs_record r;
+	MDB_txn *txn;
+	int rc;
+
+	if (!dfs_name_is_project(project))
+		return -EINVAL;
+	dfs_record_init(&r);
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = create_txn(st, txn, project, who, attr, &r);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	rc = dfs_store_commit(txn);
+	if (!rc)
+		*rec = r;
+	return rc;
+}
+
+static bool holds_blob(const struct dfs_record *r)
+{
+	return r->has_hash && r->payload_blob_present;
+}
+
+/* Add @delta (+1 or -1) to the reference count of @rec's blob. */
+static int blob_ref(struct dfs_store *st, MDB_txn *txn,
+		    const struct dfs_record *rec, int delta)
+{
+	MDB_val k = {32, (void *)rec->payload_hash}, v;
+	struct blob_ref ref = {0, rec->payload_size};
+	int rc;
+
+	rc = mdb_get(txn, st->blobs, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(ref))
+		memcpy(&ref, v.mv_data, sizeof(ref));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return dfs_store_lmdb_err(rc);
+	if (delta < 0 && ref.refs == 0)
+		return -EIO;
+	ref.refs = delta > 0 ? ref.refs + 1 : ref.refs - 1;
+	if (ref.refs == 0)
+		return dfs_store_lmdb_err(mdb_del(txn, st->blobs, &k, NULL));
+	v = (MDB_val){sizeof(ref), &ref};
+	return dfs_store_lmdb_err(mdb_put(txn, st->blobs, &k, &v, 0));
+}
+
+static int settle_project(struct dfs_store *st, MDB_txn *txn,
+			  const struct dfs_record *rec,
+			  const struct dfs_project_attr *attr)
+{
+	struct dfs_project p;
+	int rc;
+
+	rc = project_get_txn(st, txn, rec->project, &p);
+	if (rc)
+		return rc;
+	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
+		memcpy(p.current, rec->id, 16);
+		p.has_current = true;
+	}
+	if (attr) {
+		p.uid = attr->uid;
+		p.gid = attr->gid;
+		p.mode = attr->mode & 07777;
+		p.ctime_ms = dfs_time_now_ms();
+	}
+	return project_put(st, txn, &p);
+}
+
+static int update_txn(struct dfs_store *st, MDB_txn *txn,
+		      const struct dfs_record *rec,
+		      const struct dfs_project_attr *attr)
+{
+	struct dfs_record old;
+	int rc;
+
+	rc = record_get_txn(st, txn, rec->id, &old);
+	if (rc)
+		return rc;
+	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
+		return -EINVAL;
+	if (old.status != DFS_STATUS_PENDING &&
+	    rec->status == DFS_STATUS_PENDING)
+		return -EINVAL;
+	if (old.status != rec->status) {
+		rc = index_set(txn, st->by_status, dfs_status_name(old.status),
+			       &old, false);
+		if (!rc)
+			rc = index_set(txn, st->by_status,
+				       dfs_status_name(rec->status), rec, true);
+		if (rc)
+			return rc;
+	}
+	if (holds_blob(&old) && !holds_blob(rec))
+		rc = blob_ref(st, txn, &old, -1);
+	else if (!holds_blob(&old) && holds_blob(rec))
+		rc = blob_ref(st, txn, rec, +1);
+	if (!rc && old.status == DFS_STATUS_PENDING &&
+	    rec->status == DFS_STATUS_SUCCESS && holds_blob(rec))
+		rc = settle_project(st, txn, rec, attr);
+	if (!rc)
+		rc = record_put_txn(st, txn, rec);
+	return rc;
+}
+
+int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
+		       const struct dfs_project_attr *attr)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = update_txn(st, txn, rec, attr);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return dfs_store_commit(txn);
+}
+
+int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
+		    struct dfs_record *rec)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = record_get_txn(st, txn, id, rec);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int id_by_seq(struct dfs_store *st, MDB_txn *txn, uint64_t seq,
+		     uint8_t id[16])
+{
+	uint8_t key[8];
+	MDB_val k = {8, key}, v;
+	int rc;
+
+	dfs_store_u64_key(seq, key);
+	rc = mdb_get(txn, st->by_seq, &k, &v);
+	if (rc)
+		return dfs_store_lmdb_err(rc);
+	if (v.mv_size != 16)
+		return -EBADMSG;
+	memcpy(id, v.mv_data, 16);
+	return 0;
+}
+
+int dfs_catalog_get_seq(struct dfs_store *st, uint64_t seq,
+			struct dfs_record *rec)
+{
+	uint8_t id[16];
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = id_by_seq(st, txn, seq, id);
+	if (!rc)
+		rc = record_get_txn(st, txn, id, rec);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_catalog_latest(struct dfs_store *st, const char *project,
+		       uint8_t id[16])
+{
+	MDB_val k = sval(project), v;
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(txn, st->by_project, &cur);
+	if (!rc) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+		if (!rc)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+		if (!rc)
+			memcpy(id, v.mv_data, 16);
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return dfs_store_lmdb_err(rc);
+}
+
+int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
+			  uint64_t *refs)
+{
+	MDB_val k = {32, (void *)hash}, v;
+	struct blob_ref ref = {0, 0};
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_get(txn, st->blobs, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(ref))
+		memcpy(&ref, v.mv_data, sizeof(ref));
+	mdb_txn_abort(txn);
+	if (rc && rc != MDB_NOTFOUND)
+		return dfs_store_lmdb_err(rc);
+	*refs = ref.refs;
+	return 0;
+}
+
+int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n)
+{
+	MDB_val k = sval("pending"), v;
+	struct dfs_record rec;
+	unsigned count = 0;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	while ((rc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
+		rc = record_get_txn(st, txn, v.mv_data, &rec);
+		if (rc)
+			goto out_abort;
+		rec.status = DFS_STATUS_FAILED;
+		dfs_record_set_error(&rec, "interrupted", rec.phase,
+				     "the daemon stopped before the "
+				     "deployment completed");
+		rec.phase = DFS_PHASE_DONE;
+		rec.completed_ms = dfs_time_now_ms();
+		rc = update_txn(st, txn, &rec, NULL);
+		if (rc)
+			goto out_abort;
+		count++;
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = dfs_store_lmdb_err(rc);
+		goto out_abort;
+	}
+	rc = dfs_store_commit(txn);
+	if (!rc)
+		*n = count;
+	return rc;
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}

@@ -1,0 +1,525 @@
+/* dropbox — see dropbox.h. Open files, staging files and their drafts. */
+#include "dropbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "deploy.h"
+#include "dropbox_impl.h"
+#include "isotime.h"
+
+static struct timespec now_ts(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* ---- nodes ------------------------------------------------------------- */
+
+static struct node *node_new(struct dfs_dropbox *db, const char *name,
+			     const char *project, bool staging,
+			     const struct dfs_project_attr *attr)
+{
+	struct node *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	pthread_mutex_init(&n->lock, NULL);
+	snprintf(n->name, sizeof(n->name), "%s", name);
+	snprintf(n->project, sizeof(n->project), "%s", project);
+	n->staging = staging;
+	n->attr = *attr;
+	n->atime = n->mtime = n->ctime = now_ts();
+	pthread_mutex_lock(&db->lock);
+	n->num = ++db->next_num;
+	n->refs = 1;
+	n->next = db->nodes;
+	db->nodes = n;
+	pthread_mutex_unlock(&db->lock);
+	return n;
+}
+
+static void node_unlink_locked(struct dfs_dropbox *db, struct node *n)
+{
+	for (struct node **p = &db->nodes; *p; p = &(*p)->next)
+		if (*p == n) {
+			*p = n->next;
+			n->next = NULL;
+			n->linked = false;
+			return;
+		}
+}
+
+/* Drop a reference; the last one frees the node (abandoning its draft). */
+void dfs_dropbox_node_put(struct dfs_dropbox *db, struct node *n)
+{
+	bool last;
+
+	pthread_mutex_lock(&db->lock);
+	last = --n->refs == 0;
+	if (last)
+		node_unlink_locked(db, n);
+	pthread_mutex_unlock(&db->lock);
+	if (!last)
+		return;
+	dfs_deploy_free(n->dep);
+	pthread_mutex_destroy(&n->lock);
+	free(n);
+}
+
+struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,
+				   uint64_t num)
+{
+	struct node *n;
+
+	pthread_mutex_lock(&db->lock);
+	for (n = db->nodes; n; n = n->next)
+		if (name ? n->linked && strcmp(n->name, name) == 0
+			 : n->num == num)
+			break;
+	if (n)
+		n->refs++;
+	pthread_mutex_unlock(&db->lock);
+	return n;
+}
+
+static void node_stat(struct node *n, struct dfs_dbstat *out)
+{
+	pthread_mutex_lock(&n->lock);
+	out->kind = DFS_DB_NODE;
+	out->num = n->num;
+	out->uid = n->attr.uid;
+	out->gid = n->attr.gid;
+	out->mode = n->attr.mode;
+	out->size = n->dep ? dfs_deploy_size(n->dep) : n->seed_size;
+	out->atime = n->atime;
+	out->mtime = n->mtime;
+	out->ctime = n->ctime;
+	pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * Make sure @n has a deployment in progress: begin one (from the seed, if
+ * any), or follow a committed one with a new deployment that starts from
+ * its payload. Called with n->lock held.
+ */
+int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
+			    const struct dfs_caller *caller)
+{
+	struct dfs_who who;
+	int rc;
+
+	if (n->dep && dfs_deploy_settled(n->dep)) {
+		const struct dfs_record *r = dfs_deploy_record(n->dep);
+
+		if (r->status != DFS_STATUS_SUCCESS)
+			return 0; /* the next call reports the failure */
+		memcpy(n->seed, r->payload_hash, 32);
+		n->has_seed = true;
+		n->seed_size = r->payload_size;
+		dfs_deploy_free(n->dep);
+		n->dep = NULL;
+	}
+	if (n->dep)
+		return 0;
+	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
+	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
+	if (rc)
+		return rc;
+	if (n->has_seed)
+		rc = dfs_deploy_seed(n->dep, n->seed);
+	return rc;
+}
+
+/* Commit @n's deployment, if it has one. Called with n->lock held. */
+int dfs_dropbox_draft_commit(struct dfs_dropbox *db, struct node *n)
+{
+	if (!n->dep)
+		return 0;
+	return dfs_deploy_commit(n->dep, n->mtime_set ? &n->mtime : NULL,
+				 n->staging || n->attr_set ? &n->attr : NULL);
+}
+
+/* ---- projects ---------------------------------------------------------- */
+
+/* The project @name and, when it has one, its current record. */
+int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
+			struct dfs_project *p, struct dfs_record *cur,
+			bool *has_cur)
+{
+	int rc = dfs_project_get(db->st, name, p);
+
+	*has_cur = false;
+	if (rc || !p->has_current)
+		return rc;
+	rc = dfs_catalog_get(db->st, p->current, cur);
+	*has_cur = rc == 0;
+	return rc;
+}
+
+static int project_stat(struct dfs_dropbox *db, const char *name,
+			struct dfs_dbstat *out)
+{
+	struct dfs_record cur;
+	struct dfs_project p;
+	bool has;
+	int rc;
+
+	rc = dfs_dropbox_current(db, name, &p, &cur, &has);
+	if (rc)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	out->kind = DFS_DB_PROJECT;
+	out->num = p.pseq;
+	out->uid = p.uid;
+	out->gid = p.gid;
+	out->mode = p.mode;
+	out->ctime = dfs_time_to_timespec(p.ctime_ms);
+	out->mtime = dfs_time_to_timespec(p.created_ms);
+	if (has) {
+		out->size = cur.payload_size;
+		out->mtime = dfs_time_to_timespec(cur.source_mtime_ms);
+		out->mtime.tv_nsec += cur.source_mtime_ns;
+		if (cur.completed_ms > p.ctime_ms)
+			out->ctime = dfs_time_to_timespec(cur.completed_ms);
+	}
+	out->atime = out->mtime;
+	return 0;
+}
+
+int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
+		       struct dfs_dbstat *out)
+{
+	char project[DFS_PROJECT_MAX + 1];
+	struct node *n;
+
+	if (dfs_name_is_project(name))
+		return project_stat(db, name, out);
+	if (!dfs_name_parse_staging(name, project))
+		return -EINVAL;
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (!n)
+		return -ENOENT;
+	node_stat(n, out);
+	dfs_dropbox_node_put(db, n);
+	return 0;
+}
+
+int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind,
+		     uint64_t num, struct dfs_dbstat *out)
+{
+	struct dfs_project p;
+	struct node *n;
+	int rc;
+
+	if (kind == DFS_DB_PROJECT) {
+		rc = dfs_project_get_seq(db->st, num, &p);
+		return rc ? rc : project_stat(db, p.name, out);
+	}
+	n = dfs_dropbox_node_find(db, NULL, num);
+	if (!n)
+		return -ENOENT;
+	node_stat(n, out);
+	dfs_dropbox_node_put(db, n);
+	return 0;
+}
+
+/* ---- handles ----------------------------------------------------------- */
+
+static bool writable(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/*
+ * A handle on project @name (existing: @p set). Writers get a private
+ * node; readers of an existing project get its current payload's blob.
+ */
+static int open_project(struct dfs_dropbox *db, const char *name,
+			const struct dfs_project *p, int flags,
+			const struct dfs_project_attr *attr,
+			struct dfs_dbfile **out)
+{
+	struct dfs_dbfile *f;
+	struct dfs_record cur;
+	struct dfs_project pp;
+	bool has = false;
+	int rc;
+
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->db = db;
+	f->flags = flags;
+	f->rfd = -1;
+	if (p) {
+		rc = dfs_dropbox_current(db, name, &pp, &cur, &has);
+		if (rc)
+			goto out_free;
+		f->kind = DFS_DB_PROJECT;
+		f->num = pp.pseq;
+	}
+	if (has && (!writable(flags) || !(flags & O_TRUNC))) {
+		rc = dfs_blob_open(db->st, cur.payload_hash, &f->rfd);
+		if (rc)
+			goto out_free;
+	}
+	if (writable(flags)) {
+		f->node = node_new(db, name, name, false, attr);
+		if (!f->node) {
+			rc = -ENOMEM;
+			goto out_close;
+		}
+		if (has && !(flags & O_TRUNC)) {
+			memcpy(f->node->seed, cur.payload_hash, 32);
+			f->node->has_seed = true;
+			f->node->seed_size = cur.payload_size;
+		}
+		if (!p) {
+			f->kind = DFS_DB_NODE;
+			f->num = f->node->num;
+		}
+	}
+	*out = f;
+	return 0;
+
+out_close:
+	if (f->rfd >= 0)
+		close(f->rfd);
+out_free:
+	free(f);
+	return rc;
+}
+
+static int open_staging(struct dfs_dropbox *db, const char *name,
+			const char *project, int flags, bool create,
+			const struct dfs_project_attr *attr,
+			struct dfs_dbfile **out)
+{
+	struct dfs_dbfile *f;
+	struct node *n;
+	int rc = 0;
+
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (n && create && (flags & O_EXCL)) {
+		dfs_dropbox_node_put(db, n);
+		return -EEXIST;
+	}
+	if (!n && !create)
+		return -ENOENT;
+	if (!n) {
+		n = node_new(db, name, project, true, attr);
+		if (!n)
+			return -ENOMEM;
+		/* The directory entry holds a reference of its own. */
+		pthread_mutex_lock(&db->lock);
+		n->refs++;
+		n->linked = true;
+		pthread_mutex_unlock(&db->lock);
+	} else if (writable(flags) && (flags & O_TRUNC)) {
+		pthread_mutex_lock(&n->lock);
+		if (n->dep)
+			rc = dfs_deploy_truncate(n->dep, 0);
+		pthread_mutex_unlock(&n->lock);
+	}
+	f = rc ? NULL : calloc(1, sizeof(*f));
+	if (!f) {
+		dfs_dropbox_node_put(db, n);
+		return rc ? rc : -ENOMEM;
+	}
+	f->db = db;
+	f->flags = flags;
+	f->rfd = -1;
+	f->node = n;
+	f->kind = DFS_DB_NODE;
+	f->num = n->num;
+	*out = f;
+	return 0;
+}
+
+int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
+		       uint32_t mode, const struct dfs_caller *caller,
+		       struct dfs_dbfile **out)
+{
+	struct dfs_project_attr attr = {caller->uid, caller->gid, mode & 07777};
+	char project[DFS_PROJECT_MAX + 1];
+	struct dfs_project p;
+	int rc;
+
+	if (dfs_name_parse_staging(name, project))
+		return open_staging(db, name, project, flags, true, &attr, out);
+	if (!dfs_name_is_project(name))
+		return -EINVAL;
+	rc = dfs_project_get(db->st, name, &p);
+	if (rc == 0) {
+		if (flags & O_EXCL)
+			return -EEXIST;
+		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
+		return open_project(db, name, &p, flags, &attr, out);
+	}
+	if (rc != -ENOENT)
+		return rc;
+	return open_project(db, name, NULL, flags, &attr, out);
+}
+
+int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind,
+		     uint64_t num, int flags, const struct dfs_caller *caller,
+		     struct dfs_dbfile **out)
+{
+	struct dfs_project_attr attr;
+	struct dfs_project p;
+	struct node *n;
+	int rc;
+
+	if (kind == DFS_DB_PROJECT) {
+		rc = dfs_project_get_seq(db->st, num, &p);
+		if (rc)
+			return rc;
+		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
+		return open_project(db, p.name, &p, flags, &attr, out);
+	}
+	n = dfs_dropbox_node_find(db, NULL, num);
+	if (!n)
+		return -ENOENT;
+	rc = n->staging ? open_staging(db, n->name, n->project, flags, false,
+				       &n->attr, out)
+			: -ENOENT; /* a new project's file is its writer's */
+	dfs_dropbox_node_put(db, n);
+	return rc;
+}
+
+int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out)
+{
+	if (f->kind == DFS_DB_PROJECT)
+		return dfs_dropbox_stat(f->db, f->kind, f->num, out);
+	node_stat(f->node, out);
+	return 0;
+}
+
+int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
+		    size_t *got)
+{
+	struct node *nd = f->node;
+	ssize_t r;
+	int rc;
+
+	if (nd) {
+		pthread_mutex_lock(&nd->lock);
+		if (nd->dep && !dfs_deploy_settled(nd->dep)) {
+			rc = dfs_deploy_read(nd->dep, buf, n, off, got);
+			pthread_mutex_unlock(&nd->lock);
+			return rc;
+		}
+		pthread_mutex_unlock(&nd->lock);
+	}
+	if (f->rfd < 0) {
+		*got = 0;
+		return 0;
+	}
+	r = pread(f->rfd, buf, n, (off_t)off);
+	if (r < 0)
+		return -errno;
+	*got = (size_t)r;
+	return 0;
+}
+
+int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
+		     uint64_t off, const struct dfs_caller *caller)
+{
+	struct node *nd = f->node;
+	int rc;
+
+	if (!writable(f->flags) || !nd)
+		return -EBADF;
+	pthread_mutex_lock(&nd->lock);
+	rc = dfs_dropbox_draft_start(f->db, nd, caller);
+	if (!rc)
+		rc = dfs_deploy_write(nd->dep, buf, n, off);
+	if (!rc)
+		nd->mtime = nd->ctime = now_ts();
+	pthread_mutex_unlock(&nd->lock);
+	return rc;
+}
+
+/* After a commit, reads through the handle see what was committed. */
+static void reopen_committed(struct dfs_dbfile *f)
+{
+	const struct dfs_record *r = dfs_deploy_record(f->node->dep);
+	int fd;
+
+	if (dfs_blob_open(f->db->st, r->payload_hash, &fd) != 0)
+		return;
+	if (f->rfd >= 0)
+		close(f->rfd);
+	f->rfd = fd;
+}
+
+int dfs_dbfile_flush(struct dfs_dbfile *f)
+{
+	struct node *nd = f->node;
+	int rc = 0;
+
+	if (!nd)
+		return 0;
+	pthread_mutex_lock(&nd->lock);
+	if (nd->staging) {
+		if (nd->dep && dfs_deploy_settled(nd->dep))
+			rc = dfs_deploy_commit(nd->dep, NULL, NULL);
+	} else if (nd->dep) {
+		bool fresh = !dfs_deploy_settled(nd->dep);
+
+		rc = dfs_dropbox_draft_commit(f->db, nd);
+		if (fresh && rc == 0)
+			reopen_committed(f);
+	}
+	pthread_mutex_unlock(&nd->lock);
+	return rc;
+}
+
+void dfs_dbfile_close(struct dfs_dbfile *f)
+{
+	if (!f)
+		return;
+	if (f->node)
+		dfs_dropbox_node_put(f->db, f->node);
+	if (f->rfd >= 0)
+		close(f->rfd);
+	free(f);
+}
+
+int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
+{
+	struct dfs_dropbox *db = calloc(1, sizeof(*db));
+
+	if (!db)
+		return -ENOMEM;
+	db->st = st;
+	pthread_mutex_init(&db->lock, NULL);
+	*out = db;
+	return 0;
+}
+
+void dfs_dropbox_free(struct dfs_dropbox *db)
+{
+	if (!db)
+		return;
+	/* Only directory references remain once every handle is closed. */
+	while (db->nodes) {
+		struct node *n = db->nodes;
+
+		pthread_mutex_lock(&db->lock);
+		node_unlink_locked(db, n);
+		n->refs = 1;
+		pthread_mutex_unlock(&db->lock);
+		dfs_dropbox_node_put(db, n);
+	}
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+}

@@ -1,0 +1,245 @@
+/* dropbox_attr — setattr, rename and unlink in deploy/ (see dropbox.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "dropbox_impl.h"
+#include "isotime.h"
+
+static struct timespec now_ts(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* Truncate @n's payload, starting its deployment if needed. */
+static int node_truncate(struct dfs_dropbox *db, struct node *n,
+			 uint64_t size, const struct dfs_caller *caller)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&n->lock);
+	if (n->dep || n->has_seed || size != 0) {
+		rc = dfs_dropbox_draft_start(db, n, caller);
+		if (!rc)
+			rc = dfs_deploy_truncate(n->dep, size);
+	}
+	if (!rc)
+		n->mtime = n->ctime = now_ts();
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
+static void node_set(struct node *n, const struct dfs_setattr *sa)
+{
+	pthread_mutex_lock(&n->lock);
+	if (sa->mask & DFS_SET_MODE)
+		n->attr.mode = sa->mode & 07777;
+	if (sa->mask & DFS_SET_UID)
+		n->attr.uid = sa->uid;
+	if (sa->mask & DFS_SET_GID)
+		n->attr.gid = sa->gid;
+	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID))
+		n->attr_set = true;
+	if (sa->mask & DFS_SET_ATIME)
+		n->atime = sa->atime;
+	if (sa->mask & DFS_SET_MTIME) {
+		n->mtime = sa->mtime;
+		n->mtime_set = true;
+	}
+	n->ctime = now_ts();
+	pthread_mutex_unlock(&n->lock);
+}
+
+/*
+ * utimens on a project: its open writers that have not committed yet take
+ * the time (cp -p sets it before close). Returns how many did.
+ */
+static unsigned route_times(struct dfs_dropbox *db, const char *project,
+			    const struct dfs_setattr *sa)
+{
+	unsigned count = 0;
+
+	pthread_mutex_lock(&db->lock);
+	for (struct node *n = db->nodes; n; n = n->next) {
+		if (n->staging || strcmp(n->project, project) != 0)
+			continue;
+		if (n->dep && dfs_deploy_settled(n->dep))
+			continue;
+		node_set(n, sa);
+		count++;
+	}
+	pthread_mutex_unlock(&db->lock);
+	return count;
+}
+
+/* utimens with no writer open: the current deployment's source_mtime. */
+static int set_current_mtime(struct dfs_dropbox *db, const char *project,
+			     const struct timespec *mtime)
+{
+	struct dfs_record cur;
+	struct dfs_project p;
+	bool has;
+	int rc;
+
+	rc = dfs_dropbox_current(db, project, &p, &cur, &has);
+	if (rc || !has)
+		return rc;
+	cur.source_mtime_ms = dfs_time_from_timespec(mtime);
+	cur.source_mtime_ns = (int32_t)(mtime->tv_nsec % 1000000);
+	return dfs_catalog_update(db->st, &cur, NULL);
+}
+
+static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
+			   struct dfs_dbfile *f, const struct dfs_setattr *sa,
+			   const struct dfs_caller *caller)
+{
+	struct dfs_project_attr attr;
+	struct dfs_dbfile *tf;
+	struct dfs_project p;
+	int rc;
+
+	rc = dfs_project_get_seq(db->st, pseq, &p);
+	if (rc)
+		return rc;
+	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID)) {
+		attr = (struct dfs_project_attr){
+			sa->mask & DFS_SET_UID ? sa->uid : p.uid,
+			sa->mask & DFS_SET_GID ? sa->gid : p.gid,
+			sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
+		rc = dfs_project_set_attr(db->st, p.name, &attr);
+		if (rc)
+			return rc;
+	}
+	if (sa->mask & DFS_SET_SIZE) {
+		if (f && f->node)
+			return node_truncate(db, f->node, sa->size, caller);
+		/* truncate(2) with nothing open: a deployment of its own. */
+		rc = dfs_dropbox_open(db, DFS_DB_PROJECT, pseq, O_WRONLY,
+				      caller, &tf);
+		if (rc)
+			return rc;
+		rc = node_truncate(db, tf->node, sa->size, caller);
+		if (!rc)
+			rc = dfs_dbfile_flush(tf);
+		dfs_dbfile_close(tf);
+		if (rc)
+			return rc;
+	}
+	if ((sa->mask & (DFS_SET_ATIME | DFS_SET_MTIME)) &&
+	    route_times(db, p.name, sa) == 0 && (sa->mask & DFS_SET_MTIME))
+		rc = set_current_mtime(db, p.name, &sa->mtime);
+	return rc;
+}
+
+int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
+			uint64_t num, struct dfs_dbfile *f,
+			const struct dfs_setattr *sa,
+			const struct dfs_caller *caller,
+			struct dfs_dbstat *out)
+{
+	struct node *n;
+	int rc = 0;
+
+	if (kind == DFS_DB_PROJECT) {
+		rc = project_setattr(db, num, f, sa, caller);
+	} else {
+		n = dfs_dropbox_node_find(db, NULL, num);
+		if (!n)
+			return -ENOENT;
+		if (sa->mask & DFS_SET_SIZE)
+			rc = node_truncate(db, n, sa->size, caller);
+		if (!rc)
+			node_set(n, sa);
+		dfs_dropbox_node_put(db, n);
+	}
+	return rc ? rc : dfs_dropbox_stat(db, kind, num, out);
+}
+
+/* Take a staging file out of the directory: drop the link's reference. */
+static void node_unlink(struct dfs_dropbox *db, struct node *n)
+{
+	bool was;
+
+	pthread_mutex_lock(&db->lock);
+	was = n->linked;
+	n->linked = false;
+	pthread_mutex_unlock(&db->lock);
+	if (was)
+		dfs_dropbox_node_put(db, n);
+}
+
+int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
+		       const char *to, const struct dfs_caller *caller)
+{
+	char project[DFS_PROJECT_MAX + 1];
+	struct node *n;
+	int rc;
+
+	if (dfs_name_is_project(from))
+		return -EPERM;
+	if (!dfs_name_parse_staging(from, project))
+		return -ENOENT;
+	if (strcmp(project, to) != 0)
+		return -EINVAL;
+	n = dfs_dropbox_node_find(db, from, 0);
+	if (!n)
+		return -ENOENT;
+	pthread_mutex_lock(&n->lock);
+	rc = dfs_dropbox_draft_start(db, n, caller);
+	if (!rc)
+		rc = dfs_dropbox_draft_commit(db, n);
+	pthread_mutex_unlock(&n->lock);
+	if (!rc)
+		node_unlink(db, n);
+	dfs_dropbox_node_put(db, n);
+	return rc;
+}
+
+int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name)
+{
+	char project[DFS_PROJECT_MAX + 1];
+	struct node *n;
+
+	if (dfs_name_is_project(name))
+		return -EPERM;
+	if (!dfs_name_parse_staging(name, project))
+		return -ENOENT;
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (!n)
+		return -ENOENT;
+	node_unlink(db, n);
+	dfs_dropbox_node_put(db, n);
+	return 0;
+}
+
+int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
+			     int (*fn)(void *arg, const char *name,
+				       uint64_t num),
+			     void *arg)
+{
+	char name[DFS_PROJECT_MAX + 24];
+	struct node *best;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&db->lock);
+		best = NULL;
+		for (struct node *n = db->nodes; n; n = n->next)
+			if (n->linked && n->num > after &&
+			    (!best || n->num < best->num))
+				best = n;
+		if (best) {
+			snprintf(name, sizeof(name), "%s", best->name);
+			after = best->num;
+		}
+		pthread_mutex_unlock(&db->lock);
+		if (!best)
+			return 0;
+		rc = fn(arg, name, after);
+		if (rc)
+			return rc;
+	}
+}

@@ -1,0 +1,66 @@
+/*
+ * dropbox_impl — the dropbox's insides, shared by dropbox.c and
+ * dropbox_attr.c only.
+ *
+ * A node is a file of deploy/ with a draft: a staging file (linked: found
+ * by name, shared by its handles, kept by the directory until renamed or
+ * unlinked) or one writer's private file on a project. Lock order:
+ * dropbox lock, then node lock; never the reverse.
+ */
+#ifndef DFS_DROPBOX_IMPL_H
+#define DFS_DROPBOX_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "deploy.h"
+#include "dropbox.h"
+
+struct node {
+	pthread_mutex_t lock; /* everything below but refs, linked, next */
+	char name[DFS_PROJECT_MAX + 24];
+	char project[DFS_PROJECT_MAX + 1];
+	uint64_t num;
+	bool staging;
+	struct dfs_deploy *dep; /* NULL until the first write */
+	bool has_seed;          /* start from this payload (no O_TRUNC) */
+	uint8_t seed[32];
+	uint64_t seed_size;
+	struct dfs_project_attr attr;
+	bool attr_set; /* chmod/chown while open: the commit applies it */
+	struct timespec atime, mtime, ctime;
+	bool mtime_set; /* utimens: the commit records it as source_mtime */
+	unsigned refs;  /* under the dropbox lock */
+	bool linked;    /* staging file present in the directory */
+	struct node *next;
+};
+
+struct dfs_dropbox {
+	struct dfs_store *st;
+	pthread_mutex_t lock; /* nodes, refs, next_num */
+	struct node *nodes;
+	uint64_t next_num;
+};
+
+struct dfs_dbfile {
+	struct dfs_dropbox *db;
+	int flags;
+	enum dfs_dbkind kind; /* what the handle was opened as */
+	uint64_t num;
+	struct node *node; /* writers and staging files */
+	int rfd;           /* the current payload's blob, or -1 */
+};
+
+/* Find a node by linked @name, or by @num when @name is NULL; +1 ref. */
+struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,
+				   uint64_t num);
+void dfs_dropbox_node_put(struct dfs_dropbox *db, struct node *n);
+int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
+			    const struct dfs_caller *caller);
+int dfs_dropbox_draft_commit(struct dfs_dropbox *db, struct node *n);
+int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
+			struct dfs_project *p, struct dfs_record *cur,
+			bool *has_cur);
+
+#endif

@@ -1,0 +1,117 @@
+/* isotime — see isotime.h. */
+#include "isotime.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+int64_t dfs_time_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return dfs_time_from_timespec(&ts);
+}
+
+char *dfs_time_format(int64_t ms, char out[DFS_ISOTIME_LEN])
+{
+	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	int milli = (int)(ms - (int64_t)secs * 1000);
+	char buf[64];
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, milli);
+	snprintf(out, DFS_ISOTIME_LEN, "%.24s", buf);
+	return out;
+}
+
+static bool digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+int dfs_time_parse(const char *s, int64_t *ms)
+{
+	struct tm tm = {0};
+	int y, mo, d, h = 0, mi = 0, sec = 0, milli = 0, off = 0;
+	const char *p = s;
+
+	if (!digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) ||
+	    p[7] != '-' || !digits(p + 8, 2, &d))
+		return -EINVAL;
+	p += 10;
+	if (*p == 'T' || *p == ' ') {
+		if (!digits(p + 1, 2, &h) || p[3] != ':' ||
+		    !digits(p + 4, 2, &mi))
+			return -EINVAL;
+		p += 6;
+		if (*p == ':') {
+			if (!digits(p + 1, 2, &sec))
+				return -EINVAL;
+			p += 3;
+			if (*p == '.') {
+				int n = 0, v;
+
+				p++;
+				while (p[n] >= '0' && p[n] <= '9')
+					n++;
+				if (n == 0 || !digits(p, n > 3 ? 3 : n, &v))
+					return -EINVAL;
+				for (int i = n; i < 3; i++)
+					v *= 10;
+				milli = v;
+				p += n;
+			}
+		}
+		if (*p == 'Z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			int oh, om;
+
+			if (!digits(p + 1, 2, &oh) || p[3] != ':' ||
+			    !digits(p + 4, 2, &om))
+				return -EINVAL;
+			off = (oh * 60 + om) * (*p == '+' ? 1 : -1);
+			p += 6;
+		}
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	time_t t = timegm(&tm);
+	/* timegm normalises 31 February; refuse what it had to change. */
+	if (tm.tm_mday != d || tm.tm_mon != mo - 1)
+		return -EINVAL;
+	*ms = ((int64_t)t - (int64_t)off * 60) * 1000 + milli;
+	return 0;
+}
+
+struct timespec dfs_time_to_timespec(int64_t ms)
+{
+	struct timespec ts;
+	int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)(ms - secs * 1000) * 1000000L;
+	return ts;
+}
+
+int64_t dfs_time_from_timespec(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}

@@ -1,0 +1,51 @@
+/* name — see name.h. */
+#include "name.h"
+
+#include <string.h>
+
+static bool name_char(char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	return !first && (c == '.' || c == '_' || c == '-');
+}
+
+static bool project_span(const char *s, size_t n)
+{
+	if (n == 0 || n > DFS_PROJECT_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!name_char(s[i], i == 0))
+			return false;
+	return true;
+}
+
+bool dfs_name_is_project(const char *s)
+{
+	return project_span(s, strlen(s));
+}
+
+bool dfs_name_parse_staging(const char *s, char *project)
+{
+	const char *dot;
+	size_t n, suffix;
+
+	if (s[0] != '.')
+		return false;
+	dot = strrchr(s, '.');
+	if (dot == s)
+		return false;
+	suffix = strlen(dot + 1);
+	if (suffix < 6 || suffix > 16)
+		return false;
+	for (const char *p = dot + 1; *p; p++)
+		if (!name_char(*p, true) && *p != '_')
+			return false;
+	n = (size_t)(dot - (s + 1));
+	if (!project_span(s + 1, n))
+		return false;
+	memcpy(project, s + 1, n);
+	project[n] = '\0';
+	return true;
+}

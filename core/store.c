@@ -1,0 +1,304 @@
+/* store — see store.h. */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "store_impl.h"
+
+int dfs_store_lmdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS:
+		return 0;
+	case MDB_NOTFOUND:
+		return -ENOENT;
+	case MDB_KEYEXIST:
+		return -EEXIST;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_PAGE_FULL:
+		return -ENOSPC;
+	case MDB_READERS_FULL:
+	case MDB_MAP_RESIZED:
+		return -EAGAIN;
+	case MDB_VERSION_MISMATCH:
+	case MDB_INVALID:
+	case MDB_INCOMPATIBLE:
+		return -EPROTO;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_PANIC:
+		return -EIO;
+	case MDB_DBS_FULL:
+	case MDB_TLS_FULL:
+	case MDB_CURSOR_FULL:
+		return -ENOMEM;
+	case MDB_BAD_RSLOT:
+	case MDB_BAD_TXN:
+	case MDB_BAD_VALSIZE:
+	case MDB_BAD_DBI:
+		return -EINVAL;
+	default:
+		return rc > 0 ? -rc : -EIO;
+	}
+}
+
+int dfs_store_txn(struct dfs_store *st, bool write, MDB_txn **txn)
+{
+	return dfs_store_lmdb_err(
+		mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn));
+}
+
+int dfs_store_commit(MDB_txn *txn)
+{
+	return dfs_store_lmdb_err(mdb_txn_commit(txn));
+}
+
+void dfs_store_u64_key(uint64_t v, uint8_t out[8])
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+uint64_t dfs_store_u64_val(const void *p)
+{
+	const uint8_t *b = p;
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static int open_subdir(int dirfd, const char *name, int *fd)
+{
+	if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	*fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+static int take_lock(struct dfs_store *st)
+{
+	st->lockfd = openat(st->dirfd, "daemon.lock",
+			    O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lockfd < 0)
+		return -errno;
+	if (flock(st->lockfd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+/* Open every database and check (or set, in a new store) the format. */
+static int open_dbs(struct dfs_store *st)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		unsigned flags;
+	} dbs[] = {
+		{"meta", offsetof(struct dfs_store, meta), 0},
+		{"records", offsetof(struct dfs_store, records), 0},
+		{"by_seq", offsetof(struct dfs_store, by_seq), 0},
+		{"by_project", offsetof(struct dfs_store, by_project),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"by_status", offsetof(struct dfs_store, by_status),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"projects", offsetof(struct dfs_store, projects), 0},
+		{"project_seq", offsetof(struct dfs_store, project_seq), 0},
+		{"blobs", offsetof(struct dfs_store, blobs), 0},
+	};
+	uint32_t format = DFS_STORE_FORMAT;
+	MDB_val k = {6, "format"}, v;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
+
+		rc = dfs_store_lmdb_err(mdb_dbi_open(
+			txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbi));
+		if (rc)
+			goto out_abort;
+	}
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		v.mv_size = sizeof(format);
+		v.mv_data = &format;
+		rc = dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
+		if (rc)
+			goto out_abort;
+	} else if (rc) {
+		rc = dfs_store_lmdb_err(rc);
+		goto out_abort;
+	} else {
+		uint32_t have;
+
+		if (v.mv_size != sizeof(have)) {
+			rc = -EPROTO;
+			goto out_abort;
+		}
+		memcpy(&have, v.mv_data, sizeof(have));
+		if (have != DFS_STORE_FORMAT) {
+			rc = -EPROTO;
+			goto out_abort;
+		}
+	}
+	return dfs_store_commit(txn);
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static int open_env(struct dfs_store *st, uint64_t map_size)
+{
+	int rc;
+
+	rc = dfs_store_lmdb_err(mdb_env_create(&st->env));
+	if (rc)
+		return rc;
+	mdb_env_set_maxdbs(st->env, 16);
+	mdb_env_set_maxreaders(st->env, 512);
+	rc = dfs_store_lmdb_err(mdb_env_set_mapsize(
+		st->env, map_size ? map_size : DFS_STORE_MAP_DEFAULT));
+	if (rc)
+		return rc;
+	rc = dfs_store_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
+	if (rc)
+		return rc;
+	return open_dbs(st);
+}
+
+int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
+		   struct dfs_store **out)
+{
+	struct dfs_store *st;
+	int rc;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->dirfd = st->tmpfd = st->blobsfd = st->lockfd = -1;
+	st->dir = strdup(dir);
+	if (!st->dir) {
+		rc = -ENOMEM;
+		goto out_free;
+	}
+	if ((flags & DFS_STORE_CREATE) && mkdir(dir, 0700) < 0 &&
+	    errno != EEXIST) {
+		rc = -errno;
+		goto out_free;
+	}
+	st->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->dirfd < 0) {
+		rc = -errno;
+		goto out_free;
+	}
+	if (flags & DFS_STORE_EXCLUSIVE) {
+		rc = take_lock(st);
+		if (rc)
+			goto out_free;
+	}
+	rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
+	if (!rc)
+		rc = open_subdir(st->dirfd, "blobs", &st->blobsfd);
+	if (!rc)
+		rc = open_env(st, map_size);
+	if (rc)
+		goto out_free;
+	if (gethostname(st->host, sizeof(st->host) - 1) < 0)
+		strcpy(st->host, "localhost");
+	*out = st;
+	return 0;
+
+out_free:
+	dfs_store_close(st);
+	return rc;
+}
+
+void dfs_store_close(struct dfs_store *st)
+{
+	if (!st)
+		return;
+	if (st->env)
+		mdb_env_close(st->env);
+	if (st->blobsfd >= 0)
+		close(st->blobsfd);
+	if (st->tmpfd >= 0)
+		close(st->tmpfd);
+	if (st->lockfd >= 0)
+		close(st->lockfd);
+	if (st->dirfd >= 0)
+		close(st->dirfd);
+	free(st->dir);
+	free(st);
+}
+
+const char *dfs_store_dir(const struct dfs_store *st)
+{
+	return st->dir;
+}
+
+const char *dfs_store_host(const struct dfs_store *st)
+{
+	return st->host;
+}
+
+int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv)
+{
+	return fstatvfs(st->dirfd, sv) < 0 ? -errno : 0;
+}
+
+/* Remove every regular file in tmp/ (uploads of a crashed daemon). */
+static int clear_tmp(struct dfs_store *st)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	fd = openat(st->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (unlinkat(st->tmpfd, de->d_name, 0) < 0 && errno != ENOENT)
+			rc = -errno;
+	}
+	closedir(d);
+	if (!rc && fsync(st->tmpfd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+int dfs_store_recover(struct dfs_store *st, unsigned *n)
+{
+	int rc;
+
+	if (st->lockfd < 0)
+		return -EPERM;
+	rc = dfs_catalog_fail_pending(st, n);
+	if (rc)
+		return rc;
+	return clear_tmp(st);
+}

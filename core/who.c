@@ -1,0 +1,57 @@
+/* who — see who.h. */
+#include "who.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void read_cmdline(pid_t pid, char *out, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, out, size - 1);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	/* argv is NUL-separated; drop trailing NULs, join the rest. */
+	while (n > 0 && out[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (out[i] == '\0')
+			out[i] = ' ';
+	out[n] = '\0';
+}
+
+void dfs_who_fill(struct dfs_who *who, uid_t uid, gid_t gid, pid_t pid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	memset(who, 0, sizeof(*who));
+	who->uid = uid;
+	who->gid = gid;
+	who->pid = pid;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(who->user, sizeof(who->user), "%s", pw.pw_name);
+	else
+		snprintf(who->user, sizeof(who->user), "%u", (unsigned)uid);
+	read_cmdline(pid, who->command, sizeof(who->command));
+}
+
+void dfs_who_self(struct dfs_who *who)
+{
+	dfs_who_fill(who, getuid(), getgid(), getpid());
+}
