@@ -1,0 +1,597 @@
+/* tree — see tree.h. */
+#include "tree.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "catalog.h"
+#include "isotime.h"
+#include "uuid7.h"
+
+enum { INO_DEPLOYMENTS = 3, INO_PROJECTS, INO_STATUS, INO_STATUS_DIR };
+
+enum ino_class { C_FIXED = 0, C_DEPLOYMENT = 1, C_PROJECT = 2, C_NODE = 3 };
+enum { D_DIR, D_RECORD, D_PAYLOAD, D_PROJLINK, D_STATUSLINK };
+enum { P_DROPBOX, P_DIR, P_LATEST, P_CURRENT };
+
+/* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
+#define OFF_CURSOR  16
+#define OFF_STAGING (1ULL << 62)
+#define BLKSIZE     (1 << 20)
+
+struct dfs_tree {
+	struct dfs_store *st;
+	struct dfs_dropbox *db;
+	uid_t uid;
+	gid_t gid;
+	struct timespec born;
+};
+
+static uint64_t mkino(enum ino_class c, uint64_t num, unsigned kind)
+{
+	return (uint64_t)c << 60 | (num & ((1ULL << 56) - 1)) << 4 | kind;
+}
+
+static enum ino_class ino_class(uint64_t ino)
+{
+	return (enum ino_class)(ino >> 60);
+}
+
+static uint64_t ino_num(uint64_t ino)
+{
+	return (ino >> 4) & ((1ULL << 56) - 1);
+}
+
+static unsigned ino_kind(uint64_t ino)
+{
+	return ino & 15;
+}
+
+static const char *const top_names[] = {"deploy", "deployments", "projects",
+					"status"};
+
+int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
+		 gid_t gid, struct dfs_tree **out)
+{
+	struct dfs_tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->st = st;
+	t->db = db;
+	t->uid = uid;
+	t->gid = gid;
+	clock_gettime(CLOCK_REALTIME, &t->born);
+	*out = t;
+	return 0;
+}
+
+void dfs_tree_free(struct dfs_tree *t)
+{
+	free(t);
+}
+
+enum dfs_node_type dfs_tree_type(uint64_t ino)
+{
+	switch (ino_class(ino)) {
+	case C_FIXED:
+		return ino >= 1 && ino < INO_STATUS_DIR + DFS_STATUS_COUNT
+			       ? DFS_NODE_DIR
+			       : DFS_NODE_NONE;
+	case C_DEPLOYMENT:
+		switch (ino_kind(ino)) {
+		case D_DIR:
+			return DFS_NODE_DIR;
+		case D_RECORD:
+			return DFS_NODE_RECORD;
+		case D_PAYLOAD:
+			return DFS_NODE_PAYLOAD;
+		case D_PROJLINK:
+		case D_STATUSLINK:
+			return DFS_NODE_LINK;
+		}
+		return DFS_NODE_NONE;
+	case C_PROJECT:
+		switch (ino_kind(ino)) {
+		case P_DROPBOX:
+			return DFS_NODE_DROPBOX;
+		case P_DIR:
+			return DFS_NODE_DIR;
+		case P_LATEST:
+		case P_CURRENT:
+			return DFS_NODE_LINK;
+		}
+		return DFS_NODE_NONE;
+	case C_NODE:
+		return DFS_NODE_DROPBOX;
+	}
+	return DFS_NODE_NONE;
+}
+
+bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num)
+{
+	if (dfs_tree_type(ino) != DFS_NODE_DROPBOX)
+		return false;
+	*kind = ino_class(ino) == C_PROJECT ? DFS_DB_PROJECT : DFS_DB_NODE;
+	*num = ino_num(ino);
+	return true;
+}
+
+uint64_t dfs_tree_dropbox_ino(enum dfs_dbkind kind, uint64_t num)
+{
+	return kind == DFS_DB_PROJECT ? mkino(C_PROJECT, num, P_DROPBOX)
+				      : mkino(C_NODE, num, 0);
+}
+
+/* ---- attributes -------------------------------------------------------- */
+
+static void base_stat(struct stat *s, uint64_t ino, mode_t mode, uid_t uid,
+		      gid_t gid, struct timespec tm)
+{
+	memset(s, 0, sizeof(*s));
+	s->st_ino = ino;
+	s->st_mode = mode;
+	s->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	s->st_uid = uid;
+	s->st_gid = gid;
+	s->st_blksize = BLKSIZE;
+	s->st_atim = s->st_mtim = s->st_ctim = tm;
+}
+
+static void set_size(struct stat *s, uint64_t size)
+{
+	s->st_size = (off_t)size;
+	s->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
+static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
+{
+	/* deploy/ is writable by the mounting user: creating projects. */
+	base_stat(s, ino, S_IFDIR | (ino == DFS_INO_DEPLOY ? 0755 : 0555),
+		  t->uid, t->gid, t->born);
+}
+
+void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
+{
+	base_stat(s, dfs_tree_dropbox_ino(db->kind, db->num),
+		  S_IFREG | (db->mode & 07777), db->uid, db->gid, db->mtime);
+	s->st_atim = db->atime;
+	s->st_ctim = db->ctime;
+	set_size(s, db->size);
+}
+
+#define LINK_LEN (sizeof("../../deployments/") - 1 + DFS_ID_STR_LEN)
+
+static struct timespec rec_time(const struct dfs_record *r)
+{
+	return dfs_time_to_timespec(r->completed_ms != DFS_TIME_NONE
+					    ? r->completed_ms
+					    : r->started_ms);
+}
+
+static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
+			   unsigned kind, struct stat *s)
+{
+	struct timespec started = dfs_time_to_timespec(r->started_ms);
+	uint64_t ino = mkino(C_DEPLOYMENT, r->seq, kind);
+	struct dfs_project p;
+	char *buf;
+	size_t len;
+	int rc;
+
+	switch (kind) {
+	case D_DIR:
+		base_stat(s, ino, S_IFDIR | 0555, r->who.uid, r->who.gid,
+			  started);
+		return 0;
+	case D_RECORD:
+		rc = dfs_record_render(r, &buf, &len);
+		if (rc)
+			return rc;
+		free(buf);
+		base_stat(s, ino, S_IFREG | 0444, r->who.uid, r->who.gid,
+			  rec_time(r));
+		set_size(s, len);
+		return 0;
+	case D_PAYLOAD:
+		if (!r->payload_blob_present)
+			return -ENOENT;
+		rc = dfs_project_get(t->st, r->project, &p);
+		if (rc)
+			return rc;
+		base_stat(s, ino, S_IFREG | (p.mode & 0444), p.uid, p.gid,
+			  rec_time(r));
+		if (r->source_mtime_ms != DFS_TIME_NONE)
+			s->st_mtim = dfs_time_to_timespec(r->source_mtime_ms);
+		set_size(s, r->payload_size);
+		return 0;
+	default:
+		base_stat(s, ino, S_IFLNK | 0777, r->who.uid, r->who.gid,
+			  started);
+		set_size(s, LINK_LEN);
+		return 0;
+	}
+}
+
+static int project_link_id(struct dfs_tree *t, const struct dfs_project *p,
+			   unsigned kind, uint8_t id[16])
+{
+	if (kind == P_LATEST)
+		return dfs_catalog_latest(t->st, p->name, id);
+	if (!p->has_current)
+		return -ENOENT;
+	memcpy(id, p->current, 16);
+	return 0;
+}
+
+static int project_stat(struct dfs_tree *t, const struct dfs_project *p,
+			unsigned kind, struct stat *s)
+{
+	uint64_t ino = mkino(C_PROJECT, p->pseq, kind);
+	struct dfs_dbstat db;
+	struct dfs_record r;
+	uint8_t id[16];
+	int rc;
+
+	if (kind == P_DROPBOX) {
+		rc = dfs_dropbox_stat(t->db, DFS_DB_PROJECT, p->pseq, &db);
+		if (!rc)
+			dfs_tree_dropbox_stat(&db, s);
+		return rc;
+	}
+	/* Directories and links show the time of the newest deployment. */
+	rc = dfs_catalog_latest(t->st, p->name, id);
+	if (rc && rc != -ENOENT)
+		return rc;
+	base_stat(s, ino, kind == P_DIR ? S_IFDIR | 0555 : S_IFLNK | 0777,
+		  p->uid, p->gid, dfs_time_to_timespec(p->created_ms));
+	if (rc == 0)
+		s->st_mtim = s->st_ctim =
+			dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
+	if (kind == P_DIR)
+		return 0;
+	rc = project_link_id(t, p, kind, id);
+	if (rc)
+		return rc;
+	if (dfs_catalog_get(t->st, id, &r) == 0)
+		s->st_mtim = s->st_ctim = dfs_time_to_timespec(r.started_ms);
+	set_size(s, LINK_LEN);
+	return 0;
+}
+
+int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
+{
+	struct dfs_dbstat db;
+	struct dfs_project p;
+	struct dfs_record r;
+	int rc;
+
+	switch (dfs_tree_type(ino) == DFS_NODE_NONE ? 99 : ino_class(ino)) {
+	case C_FIXED:
+		fixed_stat(t, ino, s);
+		return 0;
+	case C_DEPLOYMENT:
+		rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+		return rc ? rc : deployment_stat(t, &r, ino_kind(ino), s);
+	case C_PROJECT:
+		rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+		return rc ? rc : project_stat(t, &p, ino_kind(ino), s);
+	case C_NODE:
+		rc = dfs_dropbox_stat(t->db, DFS_DB_NODE, ino_num(ino), &db);
+		if (!rc)
+			dfs_tree_dropbox_stat(&db, s);
+		return rc;
+	}
+	return -ENOENT;
+}
+
+/* ---- lookup ------------------------------------------------------------ */
+
+static int lookup_deployment(struct dfs_tree *t, const char *name,
+			     unsigned kind, const char *project, int status,
+			     struct stat *s)
+{
+	struct dfs_record r;
+	uint8_t id[16];
+	int rc;
+
+	if (dfs_uuid7_parse(name, id) != 0)
+		return -ENOENT;
+	rc = dfs_catalog_get(t->st, id, &r);
+	if (rc)
+		return rc;
+	if ((project && strcmp(r.project, project) != 0) ||
+	    (status >= 0 && (int)r.status != status))
+		return -ENOENT;
+	return deployment_stat(t, &r, kind, s);
+}
+
+static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
+			struct stat *s)
+{
+	struct dfs_dbstat db;
+	struct dfs_project p;
+	enum dfs_status status;
+	int rc;
+
+	switch (parent) {
+	case DFS_INO_ROOT:
+		for (unsigned i = 0; i < 4; i++)
+			if (strcmp(name, top_names[i]) == 0) {
+				fixed_stat(t, DFS_INO_DEPLOY + i, s);
+				return 0;
+			}
+		return -ENOENT;
+	case DFS_INO_DEPLOY:
+		rc = dfs_dropbox_lookup(t->db, name, &db);
+		if (!rc)
+			dfs_tree_dropbox_stat(&db, s);
+		return rc;
+	case INO_DEPLOYMENTS:
+		return lookup_deployment(t, name, D_DIR, NULL, -1, s);
+	case INO_PROJECTS:
+		rc = dfs_project_get(t->st, name, &p);
+		return rc ? rc : project_stat(t, &p, P_DIR, s);
+	case INO_STATUS:
+		if (dfs_status_parse(name, &status) != 0)
+			return -ENOENT;
+		fixed_stat(t, INO_STATUS_DIR + status, s);
+		return 0;
+	default:
+		return lookup_deployment(t, name, D_STATUSLINK, NULL,
+					 (int)(parent - INO_STATUS_DIR), s);
+	}
+}
+
+int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+		    struct stat *s)
+{
+	struct dfs_project p;
+	struct dfs_record r;
+	int rc;
+
+	if (dfs_tree_type(parent) != DFS_NODE_DIR)
+		return -ENOTDIR;
+	if (ino_class(parent) == C_FIXED)
+		return lookup_fixed(t, parent, name, s);
+	if (ino_class(parent) == C_DEPLOYMENT) {
+		rc = dfs_catalog_get_seq(t->st, ino_num(parent), &r);
+		if (rc)
+			return rc;
+		if (strcmp(name, "record.json") == 0)
+			return deployment_stat(t, &r, D_RECORD, s);
+		if (strcmp(name, "payload") == 0)
+			return deployment_stat(t, &r, D_PAYLOAD, s);
+		return -ENOENT;
+	}
+	rc = dfs_project_get_seq(t->st, ino_num(parent), &p);
+	if (rc)
+		return rc;
+	if (strcmp(name, "latest") == 0)
+		return project_stat(t, &p, P_LATEST, s);
+	if (strcmp(name, "current") == 0)
+		return project_stat(t, &p, P_CURRENT, s);
+	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);
+}
+
+int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
+		      size_t size)
+{
+	char idstr[37];
+	struct dfs_project p;
+	struct dfs_record r;
+	uint8_t id[16];
+	int rc;
+
+	if (dfs_tree_type(ino) != DFS_NODE_LINK)
+		return -EINVAL;
+	if (ino_class(ino) == C_DEPLOYMENT) {
+		rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+		if (rc)
+			return rc;
+		memcpy(id, r.id, 16);
+	} else {
+		rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+		if (!rc)
+			rc = project_link_id(t, &p, ino_kind(ino), id);
+		if (rc)
+			return rc;
+	}
+	dfs_uuid7_format(id, idstr);
+	if ((size_t)snprintf(buf, size, "../../deployments/%s", idstr) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
+		    size_t *len)
+{
+	struct dfs_record r;
+	int rc;
+
+	if (dfs_tree_type(ino) != DFS_NODE_RECORD)
+		return -EINVAL;
+	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	return rc ? rc : dfs_record_render(&r, buf, len);
+}
+
+int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd)
+{
+	struct dfs_record r;
+	int rc;
+
+	if (dfs_tree_type(ino) != DFS_NODE_PAYLOAD)
+		return -EINVAL;
+	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	if (rc)
+		return rc;
+	if (!r.payload_blob_present)
+		return -ENOENT;
+	rc = dfs_blob_open(t->st, r.payload_hash, fd);
+	return rc == -ENOENT ? -EIO : rc;
+}
+
+/* ---- listings -------------------------------------------------------- */
+
+struct lister {
+	dfs_tree_fill_fn fn;
+	void *arg;
+	enum ino_class cls;
+	unsigned kind;
+	mode_t mode;
+};
+
+static int emit(struct lister *l, const char *name, uint64_t ino,
+		mode_t mode, uint64_t next)
+{
+	struct stat s;
+
+	memset(&s, 0, sizeof(s));
+	s.st_ino = ino;
+	s.st_mode = mode;
+	return l->fn(l->arg, name, &s, next);
+}
+
+static int emit_entry(void *arg, const struct dfs_entry *e)
+{
+	struct lister *l = arg;
+	char idstr[37];
+
+	if (e->name)
+		return emit(l, e->name, mkino(l->cls, e->seq, l->kind), l->mode,
+			    e->seq + OFF_CURSOR);
+	dfs_uuid7_format(e->id, idstr);
+	return emit(l, idstr, mkino(l->cls, e->seq, l->kind), l->mode,
+		    e->seq + OFF_CURSOR);
+}
+
+static int emit_staging(void *arg, const char *name, uint64_t num)
+{
+	return emit(arg, name, mkino(C_NODE, num, 0), S_IFREG,
+		    OFF_STAGING + num);
+}
+
+/* Walk a cursor from offset @off; a stop or a vanished position is fine. */
+static int list(struct dfs_tree *t, struct lister *l, enum dfs_scan scope,
+		const char *key, uint64_t off)
+{
+	uint64_t after = off >= OFF_CURSOR ? off - OFF_CURSOR : 0;
+	int rc = dfs_catalog_scan(t->st, scope, key, after, emit_entry, l);
+
+	return rc > 0 || rc == -ENOENT ? 0 : rc;
+}
+
+static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
+		      uint64_t off)
+{
+	static const char *const status_names[] = {"pending", "success",
+						   "failed"};
+	int rc;
+
+	switch (ino) {
+	case DFS_INO_ROOT:
+		for (unsigned i = 0; i < 4; i++)
+			if (off < 3 + i &&
+			    emit(l, top_names[i], DFS_INO_DEPLOY + i, S_IFDIR,
+				 3 + i))
+				return 0;
+		return 0;
+	case DFS_INO_DEPLOY:
+		if (off < OFF_STAGING) {
+			*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DROPBOX,
+					     S_IFREG};
+			rc = dfs_catalog_scan(
+				t->st, DFS_SCAN_PROJECTS, NULL,
+				off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
+				emit_entry, l);
+			if (rc)
+				return rc > 0 || rc == -ENOENT ? 0 : rc;
+			off = OFF_STAGING;
+		}
+		rc = dfs_dropbox_scan_staging(t->db, off - OFF_STAGING,
+					      emit_staging, l);
+		return rc > 0 ? 0 : rc;
+	case INO_DEPLOYMENTS:
+		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_DIR, S_IFDIR};
+		return list(t, l, DFS_SCAN_ALL, NULL, off);
+	case INO_PROJECTS:
+		*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DIR, S_IFDIR};
+		return list(t, l, DFS_SCAN_PROJECTS, NULL, off);
+	case INO_STATUS:
+		for (unsigned i = 0; i < DFS_STATUS_COUNT; i++)
+			if (off < 3 + i && emit(l, status_names[i],
+						INO_STATUS_DIR + i, S_IFDIR,
+						3 + i))
+				return 0;
+		return 0;
+	default:
+		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_STATUSLINK,
+				     S_IFLNK};
+		return list(t, l, DFS_SCAN_STATUS,
+			    status_names[ino - INO_STATUS_DIR], off);
+	}
+}
+
+static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
+			uint64_t off)
+{
+	struct dfs_project p;
+	uint8_t id[16];
+	int rc;
+
+	rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+	if (rc)
+		return rc;
+	if (off < 3 && dfs_catalog_latest(t->st, p.name, id) == 0 &&
+	    emit(l, "latest", mkino(C_PROJECT, p.pseq, P_LATEST), S_IFLNK, 3))
+		return 0;
+	if (off < 4 && p.has_current &&
+	    emit(l, "current", mkino(C_PROJECT, p.pseq, P_CURRENT), S_IFLNK,
+		 4))
+		return 0;
+	*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_PROJLINK, S_IFLNK};
+	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
+}
+
+static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
+			   uint64_t off)
+{
+	struct dfs_record r;
+	int rc;
+
+	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	if (rc)
+		return rc;
+	if (off < 3 && emit(l, "record.json", mkino(C_DEPLOYMENT, r.seq,
+						    D_RECORD),
+			    S_IFREG, 3))
+		return 0;
+	if (off < 4 && r.payload_blob_present)
+		emit(l, "payload", mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD),
+		     S_IFREG, 4);
+	return 0;
+}
+
+int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
+		     dfs_tree_fill_fn fn, void *arg)
+{
+	struct lister l = {fn, arg, C_FIXED, 0, 0};
+
+	if (dfs_tree_type(ino) != DFS_NODE_DIR)
+		return -ENOTDIR;
+	if (off < 1 && emit(&l, ".", ino, S_IFDIR, 1))
+		return 0;
+	if (off < 2 && emit(&l, "..", DFS_INO_ROOT, S_IFDIR, 2))
+		return 0;
+	switch (ino_class(ino)) {
+	case C_FIXED:
+		return list_fixed(t, &l, ino, off);
+	case C_PROJECT:
+		return list_project(t, &l, ino, off);
+	default:
+		return list_deployment(t, &l, ino, off);
+	}
+}

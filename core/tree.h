@@ -1,0 +1,87 @@
+/*
+ * tree — the mounted tree as inode numbers, struct stat, names and link
+ * targets, computed from the store; no FUSE in it (fs/ replies with it).
+ *
+ *   /  deploy/  deployments/<id>/{record.json,payload}
+ *      projects/<p>/{<id>,latest,current}  status/{pending,success,failed}/
+ *
+ * Inode numbers are stable: fixed for the top directories, and derived
+ * from a deployment's seq or a project's pseq (both never reused) for the
+ * rest, so nothing is kept per inode and forget has nothing to do.
+ * Listings page through LMDB cursors: a directory offset is the position
+ * of the last entry returned, never an index into an array.
+ */
+#ifndef DFS_TREE_H
+#define DFS_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "dropbox.h"
+#include "store.h"
+
+#define DFS_INO_ROOT 1
+#define DFS_INO_DEPLOY 2
+
+/* What an inode is, for the operations that differ by kind. */
+enum dfs_node_type {
+	DFS_NODE_DIR,
+	DFS_NODE_LINK,
+	DFS_NODE_RECORD,  /* deployments/<id>/record.json */
+	DFS_NODE_PAYLOAD, /* deployments/<id>/payload */
+	DFS_NODE_DROPBOX, /* deploy/<name> */
+	DFS_NODE_NONE,    /* not a valid inode number */
+};
+
+struct dfs_tree;
+
+/*
+ * dfs_tree_new — a tree over @st and @db, with the top directories owned
+ * by @uid/@gid (the mounting user). Free with dfs_tree_free.
+ */
+int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
+		 gid_t gid, struct dfs_tree **out);
+void dfs_tree_free(struct dfs_tree *t);
+
+enum dfs_node_type dfs_tree_type(uint64_t ino);
+
+/* Errors: -ENOENT, -ENOTDIR, -EINVAL (bad name in deploy/), -errno. */
+int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+		    struct stat *out);
+int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *out);
+
+/* A symlink's target into @buf (NUL-terminated). -EINVAL: not a link. */
+int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
+		      size_t size);
+
+/*
+ * Called per directory entry with the offset that resumes after it;
+ * return non-zero to stop (the buffer is full).
+ */
+typedef int (*dfs_tree_fill_fn)(void *arg, const char *name,
+				const struct stat *st, uint64_t next);
+
+/*
+ * dfs_tree_readdir — the entries of directory @ino after offset @off
+ * ("." and ".." included). Returns 0 or -errno (-ENOTDIR).
+ */
+int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
+		     dfs_tree_fill_fn fn, void *arg);
+
+/* record.json's bytes (malloc'd, the caller frees them). */
+int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
+		    size_t *len);
+
+/* Open a deployment's payload. -ENOENT when dropped, -EIO when missing. */
+int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd);
+
+/* A drop box inode's entry in the dropbox, and back. */
+bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num);
+uint64_t dfs_tree_dropbox_ino(enum dfs_dbkind kind, uint64_t num);
+
+/* Fill @out from a drop box's attributes. */
+void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *out);
+
+#endif

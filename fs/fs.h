@@ -1,0 +1,65 @@
+/*
+ * fs — the FUSE adapter: libfuse3 low-level operations over core/.
+ *
+ * The mount's state is one struct dfs_fs, the session's userdata. Each
+ * operation unpacks its request, calls down into core/ and replies.
+ */
+#ifndef DFS_FS_H
+#define DFS_FS_H
+
+#include <fuse_lowlevel.h>
+
+#include "dropbox.h"
+#include "store.h"
+#include "tree.h"
+
+struct dfs_fs {
+	struct dfs_store *st;
+	struct dfs_dropbox *db;
+	struct dfs_tree *tree;
+};
+
+/* What an open file handle (fi->fh) points at. */
+struct dfs_fh {
+	enum dfs_node_type type;
+	char *buf; /* record.json: a snapshot taken at open */
+	size_t len;
+	int fd;                /* payload: the blob */
+	struct dfs_dbfile *db; /* drop box */
+};
+
+static inline struct dfs_fs *dfs_fs_of(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static inline struct dfs_fh *dfs_fh_of(const struct fuse_file_info *fi)
+{
+	return (struct dfs_fh *)(uintptr_t)fi->fh;
+}
+
+/* The writer's identity from a request. */
+void dfs_fs_caller(fuse_req_t req, struct dfs_caller *c);
+
+/* Reply an entry for @st (timeouts: deployfs changes under the kernel). */
+void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st);
+
+/* The drop box operations (ops_deploy.c). */
+void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+		   mode_t mode, struct fuse_file_info *fi);
+void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
+			 struct fuse_file_info *fi);
+void dfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+		  size_t size, off_t off, struct fuse_file_info *fi);
+void dfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void dfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+		  struct fuse_file_info *fi);
+void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
+		    int to_set, struct fuse_file_info *fi);
+void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+		   fuse_ino_t newparent, const char *newname, unsigned flags);
+void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+
+extern const struct fuse_lowlevel_ops dfs_ops;
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * deployfs — mount a deployment store.
+ *
+ *   deployfs [-f] [-o opt,...] STORE MOUNTPOINT
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+struct options {
+	char *store;
+	char *map_size; /* bytes, with an optional K, M, G or T suffix */
+};
+
+static const struct fuse_opt option_spec[] = {
+	{"map_size=%s", offsetof(struct options, map_size), 0},
+	FUSE_OPT_END,
+};
+
+static int take_store(void *data, const char *arg, int key,
+		      struct fuse_args *outargs)
+{
+	struct options *o = data;
+
+	if (key == FUSE_OPT_KEY_NONOPT && !o->store) {
+		o->store = strdup(arg);
+		return 0;
+	}
+	return 1;
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] STORE MOUNTPOINT\n\n"
+	       "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
+	       "store directory STORE (created if missing).\n\n"
+	       "deployfs options:\n"
+	       "    -o map_size=SIZE       LMDB map size (default 64G)\n\n",
+	       prog);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'T': case 't':
+		v <<= 10; /* fall through */
+	case 'G': case 'g':
+		v <<= 10; /* fall through */
+	case 'M': case 'm':
+		v <<= 10; /* fall through */
+	case 'K': case 'k':
+		v <<= 10;
+		end++;
+	}
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Open the store (exclusively) and recover what a crash left behind. */
+static int open_store(const char *dir, uint64_t map_size,
+		      struct dfs_store **st)
+{
+	unsigned n = 0;
+	int rc;
+
+	rc = dfs_store_open(dir, DFS_STORE_CREATE | DFS_STORE_EXCLUSIVE,
+			    map_size, st);
+	if (rc == -EBUSY) {
+		fprintf(stderr, "deployfs: store '%s' is served by another "
+				"deployfs already\n", dir);
+		return rc;
+	}
+	if (rc) {
+		fprintf(stderr, "deployfs: cannot open store '%s': %s\n", dir,
+			strerror(-rc));
+		return rc;
+	}
+	rc = dfs_store_recover(*st, &n);
+	if (rc) {
+		fprintf(stderr, "deployfs: cannot recover store '%s': %s\n",
+			dir, strerror(-rc));
+		dfs_store_close(*st);
+		return rc;
+	}
+	if (n)
+		fprintf(stderr, "deployfs: %u interrupted deployment(s) marked "
+				"failed\n", n);
+	return 0;
+}
+
+static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
+{
+	struct fuse_loop_config *cfg;
+	int rc;
+
+	if (cmd->singlethread)
+		return fuse_session_loop(se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned)cmd->clone_fd);
+	fuse_loop_cfg_set_max_threads(cfg, cmd->max_threads);
+	rc = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return rc;
+}
+
+static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
+	       const char *store, uint64_t map_size)
+{
+	struct dfs_fs fs = {0};
+	struct fuse_session *se;
+	int rc = 1;
+
+	/* A trial open reports a bad store on the terminal, before forking. */
+	if (open_store(store, map_size, &fs.st))
+		return 1;
+	dfs_store_close(fs.st);
+	fs.st = NULL;
+	se = fuse_session_new(args, &dfs_ops, sizeof(dfs_ops), &fs);
+	if (!se)
+		return 1;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_destroy;
+	if (fuse_session_mount(se, cmd->mountpoint) != 0)
+		goto out_signals;
+	fuse_daemonize(cmd->foreground);
+	/* LMDB must be opened by the process that uses it: after the fork. */
+	if (open_store(store, map_size, &fs.st) ||
+	    dfs_dropbox_new(fs.st, &fs.db) ||
+	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
+		goto out_unmount;
+	rc = serve(se, cmd) ? 1 : 0;
+out_unmount:
+	fuse_session_unmount(se);
+	dfs_tree_free(fs.tree);
+	dfs_dropbox_free(fs.db);
+	dfs_store_close(fs.st);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_destroy:
+	fuse_session_destroy(se);
+	return rc;
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct options o = {0};
+	struct fuse_cmdline_opts cmd = {0};
+	char store[PATH_MAX];
+	uint64_t map_size = 0;
+	int rc = 2;
+
+	if (fuse_opt_parse(&args, &o, option_spec, take_store) != 0 ||
+	    fuse_parse_cmdline(&args, &cmd) != 0)
+		goto out;
+	if (cmd.show_help) {
+		usage(argv[0]);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		rc = 0;
+		goto out;
+	}
+	if (cmd.show_version) {
+		printf("deployfs version %s\n", "0.1.0");
+		fuse_lowlevel_version();
+		rc = 0;
+		goto out;
+	}
+	if (!o.store || !cmd.mountpoint) {
+		fprintf(stderr, "usage: %s [-f] [-o opt,...] STORE MOUNTPOINT\n",
+			argv[0]);
+		goto out;
+	}
+	if (o.map_size && parse_size(o.map_size, &map_size) != 0) {
+		fprintf(stderr, "deployfs: bad map_size '%s'\n", o.map_size);
+		goto out;
+	}
+	/* The daemon leaves the working directory: keep an absolute path. */
+	if (mkdir(o.store, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "deployfs: cannot create store '%s': %s\n",
+			o.store, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	if (!realpath(o.store, store)) {
+		fprintf(stderr, "deployfs: cannot open store '%s': %s\n",
+			o.store, strerror(errno));
+		rc = 1;
+		goto out;
+	}
+	rc = run(&args, &cmd, store, map_size);
+out:
+	free(cmd.mountpoint);
+	free(o.store);
+	free(o.map_size);
+	fuse_opt_free_args(&args);
+	return rc;
+}

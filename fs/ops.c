@@ -1,0 +1,270 @@
+/* ops — FUSE operations on the tree; writes are in ops_deploy.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/*
+ * The tree changes under the kernel (a deploy commits, a record's status
+ * moves): no entry or attribute is cached, so the next ls sees it all.
+ */
+#define TIMEOUT 0.0
+
+void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st)
+{
+	struct fuse_entry_param e = {0};
+
+	e.ino = st->st_ino;
+	e.attr = *st;
+	e.attr_timeout = TIMEOUT;
+	e.entry_timeout = TIMEOUT;
+	fuse_reply_entry(req, &e);
+}
+
+static void dfs_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* open(O_TRUNC) arrives as such, not as open then truncate. */
+	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Writeback caching reorders writes and hides the writer's pid. */
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->want &= ~FUSE_CAP_READDIRPLUS;
+}
+
+static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct stat st;
+	int rc = dfs_tree_lookup(dfs_fs_of(req)->tree, parent, name, &st);
+
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		dfs_fs_reply_entry(req, &st);
+}
+
+static void dfs_getattr(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct stat st;
+	int rc = dfs_tree_getattr(dfs_fs_of(req)->tree, ino, &st);
+
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, TIMEOUT);
+}
+
+static void dfs_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[128];
+	int rc = dfs_tree_readlink(dfs_fs_of(req)->tree, ino, buf, sizeof(buf));
+
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, buf);
+}
+
+struct dirbuf {
+	fuse_req_t req;
+	char *buf;
+	size_t size;
+	size_t used;
+};
+
+static int dir_fill(void *arg, const char *name, const struct stat *st,
+		    uint64_t next)
+{
+	struct dirbuf *d = arg;
+	size_t n = fuse_add_direntry(d->req, d->buf + d->used,
+				     d->size - d->used, name, st, (off_t)next);
+
+	if (n > d->size - d->used)
+		return 1; /* full: this entry comes first next time */
+	d->used += n;
+	return 0;
+}
+
+static void dfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
+			off_t off, struct fuse_file_info *fi)
+{
+	struct dirbuf d = {req, malloc(size), size, 0};
+	int rc;
+
+	if (!d.buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = dfs_tree_readdir(dfs_fs_of(req)->tree, ino, (uint64_t)off,
+			      dir_fill, &d);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, d.buf, d.used);
+	free(d.buf);
+}
+
+static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dfs_fs *fs = dfs_fs_of(req);
+	enum dfs_node_type type = dfs_tree_type(ino);
+	struct dfs_fh *fh;
+	int rc;
+
+	if (type == DFS_NODE_DROPBOX) {
+		dfs_op_open_dropbox(req, ino, fi);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, type == DFS_NODE_DIR ? EISDIR : EROFS);
+		return;
+	}
+	fh = calloc(1, sizeof(*fh));
+	if (!fh) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fh->type = type;
+	fh->fd = -1;
+	if (type == DFS_NODE_RECORD) {
+		/* A snapshot: a record can change while it is read. */
+		rc = dfs_tree_record(fs->tree, ino, &fh->buf, &fh->len);
+		fi->direct_io = 1;
+	} else if (type == DFS_NODE_PAYLOAD) {
+		rc = dfs_tree_open_payload(fs->tree, ino, &fh->fd);
+		fi->keep_cache = 1; /* payloads never change */
+	} else {
+		rc = -EINVAL;
+	}
+	if (rc) {
+		free(fh);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uintptr_t)fh;
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		free(fh->buf);
+		if (fh->fd >= 0)
+			close(fh->fd);
+		free(fh);
+	}
+}
+
+static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct dfs_fh *fh = dfs_fh_of(fi);
+	size_t got = 0;
+	char *buf;
+	int rc = 0;
+
+	if (fh->type == DFS_NODE_RECORD) {
+		got = (size_t)off < fh->len ? fh->len - (size_t)off : 0;
+		fuse_reply_buf(req, fh->buf + off, got < size ? got : size);
+		return;
+	}
+	buf = malloc(size);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (fh->type == DFS_NODE_DROPBOX) {
+		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
+	} else {
+		ssize_t n = pread(fh->fd, buf, size, off);
+
+		rc = n < 0 ? -errno : 0;
+		got = n < 0 ? 0 : (size_t)n;
+	}
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
+}
+
+static void dfs_release(fuse_req_t req, fuse_ino_t ino,
+			struct fuse_file_info *fi)
+{
+	struct dfs_fh *fh = dfs_fh_of(fi);
+
+	if (fh->db)
+		dfs_dbfile_close(fh->db);
+	if (fh->fd >= 0)
+		close(fh->fd);
+	free(fh->buf);
+	free(fh);
+	fuse_reply_err(req, 0);
+}
+
+static void dfs_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+	int rc = dfs_store_statfs(dfs_fs_of(req)->st, &sv);
+
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* Everything outside deploy/ is read-only. */
+static void dfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode)
+{
+	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
+}
+
+static void dfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+		      mode_t mode, dev_t rdev)
+{
+	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
+}
+
+static void dfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+			const char *name)
+{
+	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
+}
+
+static void dfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+		     const char *newname)
+{
+	fuse_reply_err(req, newparent == DFS_INO_DEPLOY ? EPERM : EROFS);
+}
+
+static void dfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fuse_reply_err(req, EROFS);
+}
+
+/* No getxattr: the kernel then stops asking for security.capability. */
+const struct fuse_lowlevel_ops dfs_ops = {
+	.init = dfs_init,
+	.lookup = dfs_lookup,
+	.getattr = dfs_getattr,
+	.setattr = dfs_op_setattr,
+	.readlink = dfs_readlink,
+	.mknod = dfs_mknod,
+	.mkdir = dfs_mkdir,
+	.unlink = dfs_op_unlink,
+	.rmdir = dfs_rmdir,
+	.symlink = dfs_symlink,
+	.rename = dfs_op_rename,
+	.link = dfs_link,
+	.open = dfs_open,
+	.read = dfs_read,
+	.write = dfs_op_write,
+	.flush = dfs_op_flush,
+	.release = dfs_release,
+	.fsync = dfs_op_fsync,
+	.readdir = dfs_readdir,
+	.statfs = dfs_statfs,
+	.create = dfs_op_create,
+};
