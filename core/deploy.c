@@ -159,12 +159,15 @@ int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
 	rc = dfs_upload_write(d->up, buf, n, off);
 	if (rc)
 		return fail_errno(d, rc);
-	d->rec.bytes_received += n;
 	now = dfs_time_now_ms();
-	if (now - d->saved_ms >= PROGRESS_MS) {
+	/* The first bytes show at once; then about once a second. */
+	if (d->rec.bytes_received == 0 || now - d->saved_ms >= PROGRESS_MS) {
+		d->rec.bytes_received += n;
 		/* Progress is best effort: the commit stores the final count. */
 		dfs_catalog_update(d->st, &d->rec, NULL);
 		d->saved_ms = now;
+	} else {
+		d->rec.bytes_received += n;
 	}
 	return 0;
 }
