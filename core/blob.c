@@ -92,3 +92,13 @@ int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
 		rc = -errno;
 	return rc;
 }
+
+int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32])
+{
+	char dir[3], path[68];
+
+	blob_names(hash, dir, path);
+	if (unlinkat(st->blobsfd, path, 0) < 0)
+		return -errno;
+	return fsync_dirat(st->blobsfd, dir);
+}

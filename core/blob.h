@@ -29,6 +29,9 @@ int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
 /* Open a blob for reading. Errors: -ENOENT (missing), -errno. */
 int dfs_blob_open(struct dfs_store *st, const uint8_t hash[32], int *fd);
 
+/* Remove a blob file (no reference left). Errors: -ENOENT, -errno. */
+int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32]);
+
 /* True when the blob file exists. */
 bool dfs_blob_exists(struct dfs_store *st, const uint8_t hash[32]);
 

@@ -7,19 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob.h"
+#include "catalog_impl.h"
 #include "isotime.h"
-#include "store_impl.h"
 #include "uuid7.h"
 
-/* Index values: the id, then the seq (big-endian), 24 bytes, dupfixed. */
-#define IDX_LEN 24
+#define IDX_LEN DFS_IDX_LEN
 
 struct blob_ref {
 	uint64_t refs;
 	uint64_t size;
 };
 
-static MDB_val sval(const char *s)
+MDB_val dfs_catalog_sval(const char *s)
 {
 	return (MDB_val){strlen(s), (void *)s};
 }
@@ -31,10 +31,10 @@ static void idx_val(const uint8_t id[16], uint64_t seq, uint8_t out[IDX_LEN])
 }
 
 /* Read, then bump, a counter in meta. Counters start at 1. */
-static int next_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
+int dfs_catalog_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
 			uint64_t *out)
 {
-	MDB_val k = sval(name), v;
+	MDB_val k = dfs_catalog_sval(name), v;
 	uint64_t n = 1;
 	uint8_t buf[8];
 	int rc;
@@ -53,180 +53,31 @@ static int next_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
 	return 0;
 }
 
-/* ---- projects ---------------------------------------------------------- */
-
-static int project_decode(const MDB_val *v, struct dfs_project *p)
+void dfs_catalog_pstatus_key(const char *project, enum dfs_status status,
+			     char out[DFS_PROJECT_MAX + 16])
 {
-	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
-	json_int_t pseq, uid, gid, mode, created, ctime;
-	const char *name, *cur = NULL;
-	struct dfs_project r = {0};
-	int rc = -EBADMSG;
-
-	if (!o)
-		return -EBADMSG;
-	if (json_unpack(o, "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s?s}", "name",
-			&name, "pseq", &pseq, "uid", &uid, "gid", &gid, "mode",
-			&mode, "created", &created, "ctime", &ctime, "current",
-			&cur) != 0 ||
-	    strlen(name) > DFS_PROJECT_MAX)
-		goto out;
-	strcpy(r.name, name);
-	r.pseq = (uint64_t)pseq;
-	r.uid = (uint32_t)uid;
-	r.gid = (uint32_t)gid;
-	r.mode = (uint32_t)mode;
-	r.created_ms = created;
-	r.ctime_ms = ctime;
-	r.has_current = cur != NULL;
-	if (cur && dfs_uuid7_parse(cur, r.current) != 0)
-		goto out;
-	*p = r;
-	rc = 0;
-out:
-	json_decref(o);
-	return rc;
+	snprintf(out, DFS_PROJECT_MAX + 16, "%s/%s", project,
+		 dfs_status_name(status));
 }
 
-static int project_put(struct dfs_store *st, MDB_txn *txn,
-		       const struct dfs_project *p)
+/* Move @rec between the status indexes (@add false: take it out). */
+static int status_index(struct dfs_store *st, MDB_txn *txn,
+			const struct dfs_record *rec, bool add)
 {
-	char cur[37];
-	MDB_val k = sval(p->name), v;
-	json_t *o;
-	char *s;
+	char key[DFS_PROJECT_MAX + 16];
 	int rc;
 
-	if (p->has_current)
-		dfs_uuid7_format(p->current, cur);
-	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}", "name",
-		      p->name, "pseq", (json_int_t)p->pseq, "uid",
-		      (json_int_t)p->uid, "gid", (json_int_t)p->gid, "mode",
-		      (json_int_t)p->mode, "created", (json_int_t)p->created_ms,
-		      "ctime", (json_int_t)p->ctime_ms, "current",
-		      p->has_current ? cur : NULL);
-	if (!o)
-		return -ENOMEM;
-	s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	if (!s)
-		return -ENOMEM;
-	v = sval(s);
-	rc = dfs_store_lmdb_err(mdb_put(txn, st->projects, &k, &v, 0));
-	free(s);
-	return rc;
-}
-
-static int project_get_txn(struct dfs_store *st, MDB_txn *txn,
-			   const char *name, struct dfs_project *p)
-{
-	MDB_val k = sval(name), v;
-	int rc = mdb_get(txn, st->projects, &k, &v);
-
-	return rc ? dfs_store_lmdb_err(rc) : project_decode(&v, p);
-}
-
-/* Get @name, creating it with @attr when missing. */
-static int project_ensure(struct dfs_store *st, MDB_txn *txn, const char *name,
-			  const struct dfs_project_attr *attr,
-			  struct dfs_project *p)
-{
-	struct dfs_project np = {0};
-	uint8_t key[8];
-	MDB_val k = {8, key}, v = sval(name);
-	int rc;
-
-	rc = project_get_txn(st, txn, name, p);
-	if (rc != -ENOENT)
-		return rc;
-	snprintf(np.name, sizeof(np.name), "%s", name);
-	rc = next_counter(st, txn, "next_pseq", &np.pseq);
+	rc = dfs_catalog_index_set(txn, st->by_status,
+				   dfs_status_name(rec->status), rec, add);
 	if (rc)
 		return rc;
-	np.uid = attr ? attr->uid : 0;
-	np.gid = attr ? attr->gid : 0;
-	np.mode = attr ? attr->mode & 07777 : 0644;
-	np.created_ms = np.ctime_ms = dfs_time_now_ms();
-	dfs_store_u64_key(np.pseq, key);
-	rc = dfs_store_lmdb_err(mdb_put(txn, st->project_seq, &k, &v, 0));
-	if (!rc)
-		rc = project_put(st, txn, &np);
-	if (!rc)
-		*p = np;
-	return rc;
-}
-
-int dfs_project_get(struct dfs_store *st, const char *name,
-		    struct dfs_project *p)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (!dfs_name_is_project(name))
-		return -ENOENT;
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = project_get_txn(st, txn, name, p);
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
-			struct dfs_project *p)
-{
-	char name[DFS_PROJECT_MAX + 1];
-	uint8_t key[8];
-	MDB_val k = {8, key}, v;
-	MDB_txn *txn;
-	int rc;
-
-	dfs_store_u64_key(pseq, key);
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = dfs_store_lmdb_err(mdb_get(txn, st->project_seq, &k, &v));
-	if (!rc && v.mv_size > DFS_PROJECT_MAX)
-		rc = -EBADMSG;
-	if (!rc) {
-		memcpy(name, v.mv_data, v.mv_size);
-		name[v.mv_size] = '\0';
-		rc = project_get_txn(st, txn, name, p);
-	}
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-int dfs_project_set_attr(struct dfs_store *st, const char *name,
-			 const struct dfs_project_attr *attr)
-{
-	struct dfs_project p;
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		return rc;
-	rc = project_get_txn(st, txn, name, &p);
-	if (rc)
-		goto out_abort;
-	p.uid = attr->uid;
-	p.gid = attr->gid;
-	p.mode = attr->mode & 07777;
-	p.ctime_ms = dfs_time_now_ms();
-	rc = project_put(st, txn, &p);
-	if (rc)
-		goto out_abort;
-	return dfs_store_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	dfs_catalog_pstatus_key(rec->project, rec->status, key);
+	return dfs_catalog_index_set(txn, st->by_pstatus, key, rec, add);
 }
 
 /* ---- records ----------------------------------------------------------- */
 
-static int record_get_txn(struct dfs_store *st, MDB_txn *txn,
+int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
 			  const uint8_t id[16], struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)id}, v;
@@ -236,7 +87,7 @@ static int record_get_txn(struct dfs_store *st, MDB_txn *txn,
 		  : dfs_record_decode(v.mv_data, v.mv_size, rec);
 }
 
-static int record_put_txn(struct dfs_store *st, MDB_txn *txn,
+int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
 			  const struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)rec->id}, v;
@@ -254,11 +105,11 @@ static int record_put_txn(struct dfs_store *st, MDB_txn *txn,
 }
 
 /* Add (@add) or remove the index entry (@key, rec) in @dbi. */
-static int index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
+int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
 		     const struct dfs_record *rec, bool add)
 {
 	uint8_t val[IDX_LEN];
-	MDB_val k = sval(key), v = {IDX_LEN, val};
+	MDB_val k = dfs_catalog_sval(key), v = {IDX_LEN, val};
 
 	idx_val(rec->id, rec->seq, val);
 	if (add)
@@ -297,11 +148,11 @@ static int create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 	MDB_val k = {8, seqkey}, v;
 	int rc;
 
-	rc = project_ensure(st, txn, project, attr, &p);
+	rc = dfs_project_ensure_txn(st, txn, project, attr, &p);
 	if (!rc)
 		rc = new_id(st, txn, rec->id);
 	if (!rc)
-		rc = next_counter(st, txn, "next_seq", &rec->seq);
+		rc = dfs_catalog_counter(st, txn, "next_seq", &rec->seq);
 	if (rc)
 		return rc;
 	snprintf(rec->project, sizeof(rec->project), "%s", project);
@@ -313,11 +164,13 @@ static int create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 	v = (MDB_val){16, rec->id};
 	rc = dfs_store_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
 	if (!rc)
-		rc = index_set(txn, st->by_project, project, rec, true);
+		rc = dfs_catalog_index_set(txn, st->by_project, project, rec, true);
 	if (!rc)
-		rc = index_set(txn, st->by_status, "pending", rec, true);
+		rc = status_index(st, txn, rec, true);
 	if (!rc)
-		rc = record_put_txn(st, txn, rec);
+		rc = dfs_record_put_txn(st, txn, rec);
+	if (!rc)
+		rc = dfs_audit_append_txn(st, txn, rec, "created", who);
 	return rc;
 }
 
@@ -381,7 +234,7 @@ static int settle_project(struct dfs_store *st, MDB_txn *txn,
 	struct dfs_project p;
 	int rc;
 
-	rc = project_get_txn(st, txn, rec->project, &p);
+	rc = dfs_project_get_txn(st, txn, rec->project, &p);
 	if (rc)
 		return rc;
 	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
@@ -394,17 +247,73 @@ static int settle_project(struct dfs_store *st, MDB_txn *txn,
 		p.mode = attr->mode & 07777;
 		p.ctime_ms = dfs_time_now_ms();
 	}
-	return project_put(st, txn, &p);
+	return dfs_project_put_txn(st, txn, &p);
 }
 
-static int update_txn(struct dfs_store *st, MDB_txn *txn,
-		      const struct dfs_record *rec,
-		      const struct dfs_project_attr *attr)
+/* Point the project's current at its newest success holding a payload. */
+static int recompute_current(struct dfs_store *st, MDB_txn *txn,
+			     const char *project)
+{
+	char key[DFS_PROJECT_MAX + 16];
+	MDB_val k, v;
+	struct dfs_project p;
+	struct dfs_record r;
+	MDB_cursor *cur;
+	int rc, mrc;
+
+	rc = dfs_project_get_txn(st, txn, project, &p);
+	if (rc)
+		return rc;
+	dfs_catalog_pstatus_key(project, DFS_STATUS_SUCCESS, key);
+	k = dfs_catalog_sval(key);
+	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->by_pstatus, &cur));
+	if (rc)
+		return rc;
+	p.has_current = false;
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (mrc == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+		rc = dfs_record_get_txn(st, txn, v.mv_data, &r);
+		if (rc)
+			break;
+		if (holds_blob(&r)) {
+			memcpy(p.current, r.id, 16);
+			p.has_current = true;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = dfs_store_lmdb_err(mrc);
+	return rc ? rc : dfs_project_put_txn(st, txn, &p);
+}
+
+/* The audit action of a change, or NULL when it is not an event. */
+static const char *change_action(const struct dfs_record *old,
+				 const struct dfs_record *rec)
+{
+	if (old->status != rec->status) {
+		if (rec->status == DFS_STATUS_SUCCESS)
+			return "succeeded";
+		return strcmp(rec->error.code, "interrupted") == 0 ? "interrupted"
+								 : "failed";
+	}
+	if (old->payload_blob_present && !rec->payload_blob_present)
+		return "payload_dropped";
+	return NULL;
+}
+
+int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
+			   const struct dfs_record *rec,
+			   const struct dfs_project_attr *attr,
+			   const struct dfs_who *actor)
 {
 	struct dfs_record old;
+	const char *action;
 	int rc;
 
-	rc = record_get_txn(st, txn, rec->id, &old);
+	rc = dfs_record_get_txn(st, txn, rec->id, &old);
 	if (rc)
 		return rc;
 	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
@@ -413,11 +322,9 @@ static int update_txn(struct dfs_store *st, MDB_txn *txn,
 	    rec->status == DFS_STATUS_PENDING)
 		return -EINVAL;
 	if (old.status != rec->status) {
-		rc = index_set(txn, st->by_status, dfs_status_name(old.status),
-			       &old, false);
+		rc = status_index(st, txn, &old, false);
 		if (!rc)
-			rc = index_set(txn, st->by_status,
-				       dfs_status_name(rec->status), rec, true);
+			rc = status_index(st, txn, rec, true);
 		if (rc)
 			return rc;
 	}
@@ -425,16 +332,24 @@ static int update_txn(struct dfs_store *st, MDB_txn *txn,
 		rc = blob_ref(st, txn, &old, -1);
 	else if (!holds_blob(&old) && holds_blob(rec))
 		rc = blob_ref(st, txn, rec, +1);
+	if (!rc)
+		rc = dfs_record_put_txn(st, txn, rec);
 	if (!rc && old.status == DFS_STATUS_PENDING &&
 	    rec->status == DFS_STATUS_SUCCESS && holds_blob(rec))
 		rc = settle_project(st, txn, rec, attr);
-	if (!rc)
-		rc = record_put_txn(st, txn, rec);
+	else if (!rc && rec->status == DFS_STATUS_SUCCESS && holds_blob(&old) &&
+		 !holds_blob(rec))
+		rc = recompute_current(st, txn, rec->project);
+	action = change_action(&old, rec);
+	if (!rc && action)
+		rc = dfs_audit_append_txn(st, txn, rec, action,
+					  actor ? actor : &rec->who);
 	return rc;
 }
 
-int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
-		       const struct dfs_project_attr *attr)
+int dfs_catalog_update_by(struct dfs_store *st, const struct dfs_record *rec,
+			  const struct dfs_project_attr *attr,
+			  const struct dfs_who *actor)
 {
 	MDB_txn *txn;
 	int rc;
@@ -442,12 +357,64 @@ int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
 	rc = dfs_store_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = update_txn(st, txn, rec, attr);
+	rc = dfs_catalog_update_txn(st, txn, rec, attr, actor);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
 	return dfs_store_commit(txn);
+}
+
+int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
+		       const struct dfs_project_attr *attr)
+{
+	return dfs_catalog_update_by(st, rec, attr, NULL);
+}
+
+int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
+			     const struct dfs_who *actor, uint64_t *freed)
+{
+	struct dfs_record rec;
+	MDB_val k, v;
+	MDB_txn *txn;
+	bool last;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_record_get_txn(st, txn, id, &rec);
+	if (!rc && rec.status == DFS_STATUS_PENDING)
+		rc = -EBUSY;
+	if (rc || !holds_blob(&rec)) {
+		mdb_txn_abort(txn);
+		if (!rc)
+			*freed = 0;
+		return rc;
+	}
+	rec.payload_blob_present = false;
+	rc = dfs_catalog_update_txn(st, txn, &rec, NULL, actor);
+	if (rc)
+		goto out_abort;
+	k = (MDB_val){32, rec.payload_hash};
+	rc = mdb_get(txn, st->blobs, &k, &v);
+	last = rc == MDB_NOTFOUND;
+	if (rc && !last) {
+		rc = dfs_store_lmdb_err(rc);
+		goto out_abort;
+	}
+	rc = dfs_store_commit(txn);
+	if (rc)
+		return rc;
+	/* Unreferenced now: a crash before this leaves an orphan for gc. */
+	*freed = 0;
+	if (last && dfs_blob_remove(st, rec.payload_hash) == 0)
+		*freed = rec.payload_size;
+	return 0;
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
@@ -459,7 +426,7 @@ int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
 	rc = dfs_store_txn(st, false, &txn);
 	if (rc)
 		return rc;
-	rc = record_get_txn(st, txn, id, rec);
+	rc = dfs_record_get_txn(st, txn, id, rec);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -493,7 +460,7 @@ int dfs_catalog_get_seq(struct dfs_store *st, uint64_t seq,
 		return rc;
 	rc = id_by_seq(st, txn, seq, id);
 	if (!rc)
-		rc = record_get_txn(st, txn, id, rec);
+		rc = dfs_record_get_txn(st, txn, id, rec);
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -501,7 +468,7 @@ int dfs_catalog_get_seq(struct dfs_store *st, uint64_t seq,
 int dfs_catalog_latest(struct dfs_store *st, const char *project,
 		       uint8_t id[16])
 {
-	MDB_val k = sval(project), v;
+	MDB_val k = dfs_catalog_sval(project), v;
 	MDB_cursor *cur;
 	MDB_txn *txn;
 	int rc;
@@ -545,17 +512,19 @@ int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
 
 int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n)
 {
-	MDB_val k = sval("pending"), v;
+	MDB_val k = dfs_catalog_sval("pending"), v;
 	struct dfs_record rec;
+	struct dfs_who self;
 	unsigned count = 0;
 	MDB_txn *txn;
 	int rc;
 
+	dfs_who_self(&self);
 	rc = dfs_store_txn(st, true, &txn);
 	if (rc)
 		return rc;
 	while ((rc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
-		rc = record_get_txn(st, txn, v.mv_data, &rec);
+		rc = dfs_record_get_txn(st, txn, v.mv_data, &rec);
 		if (rc)
 			goto out_abort;
 		rec.status = DFS_STATUS_FAILED;
@@ -564,7 +533,7 @@ int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n)
 				     "deployment completed");
 		rec.phase = DFS_PHASE_DONE;
 		rec.completed_ms = dfs_time_now_ms();
-		rc = update_txn(st, txn, &rec, NULL);
+		rc = dfs_catalog_update_txn(st, txn, &rec, NULL, &self);
 		if (rc)
 			goto out_abort;
 		count++;

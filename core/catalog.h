@@ -3,8 +3,11 @@
  *
  * Invariants, kept by single write transactions:
  *  - every record is in "records" under its id, in "by_seq" under its seq,
- *    in "by_project" under (project, id) and in "by_status" under
- *    (status, id), exactly once each;
+ *    in "by_project" under (project, id), in "by_status" under
+ *    (status, id) and in "by_pstatus" under (project/status, id), exactly
+ *    once each;
+ *  - every change of a record's status or payload appends one audit event
+ *    in the same transaction (see audit.h): nothing can skip it;
  *  - ids and seqs grow together: a new record's id is greater than every
  *    stored id, so listing by id is listing in deploy order;
  *  - a project's current is its newest success with a payload;
@@ -61,6 +64,21 @@ int dfs_catalog_create(struct dfs_store *st, const char *project,
  */
 int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
 		       const struct dfs_project_attr *attr);
+
+/* Same, with the audit event in @actor's name (NULL: the record's who). */
+int dfs_catalog_update_by(struct dfs_store *st, const struct dfs_record *rec,
+			  const struct dfs_project_attr *attr,
+			  const struct dfs_who *actor);
+
+/*
+ * dfs_catalog_drop_payload — free the payload of record @id and keep the
+ * record (payload_blob_present false), with an audit event in @actor's
+ * name; the project's current moves back if it was this one. *@freed is
+ * the bytes freed on disk: 0 when another record holds the same blob or
+ * the payload was dropped already. Errors: -ENOENT, -EBUSY (pending).
+ */
+int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
+			     const struct dfs_who *actor, uint64_t *freed);
 
 /* Look a record up. Errors: -ENOENT, -EBADMSG (undecodable), -errno. */
 int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],

@@ -7,6 +7,43 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Length of the valid UTF-8 sequence at @s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* Records are JSON: bytes that are not UTF-8 become '?'. */
+static void make_utf8(char *str)
+{
+	unsigned char *s = (unsigned char *)str;
+
+	while (*s) {
+		size_t n = utf8_len(s);
+
+		if (n == 0) {
+			*s++ = '?';
+			continue;
+		}
+		s += n;
+	}
+}
+
 static void read_cmdline(pid_t pid, char *out, size_t size)
 {
 	char path[64];
@@ -33,6 +70,7 @@ static void read_cmdline(pid_t pid, char *out, size_t size)
 		if (out[i] == '\0')
 			out[i] = ' ';
 	out[n] = '\0';
+	make_utf8(out);
 }
 
 void dfs_who_fill(struct dfs_who *who, uid_t uid, gid_t gid, pid_t pid)
@@ -48,6 +86,7 @@ void dfs_who_fill(struct dfs_who *who, uid_t uid, gid_t gid, pid_t pid)
 		snprintf(who->user, sizeof(who->user), "%s", pw.pw_name);
 	else
 		snprintf(who->user, sizeof(who->user), "%u", (unsigned)uid);
+	make_utf8(who->user);
 	read_cmdline(pid, who->command, sizeof(who->command));
 }
 

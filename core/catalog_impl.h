@@ -1,0 +1,55 @@
+/*
+ * catalog_impl — transaction-level pieces shared by the catalog's files
+ * (catalog.c, project.c, catalog_scan.c, audit.c, query.c) and nobody
+ * else. Every function works inside the caller's transaction and returns
+ * 0 or -errno.
+ */
+#ifndef DFS_CATALOG_IMPL_H
+#define DFS_CATALOG_IMPL_H
+
+#include "catalog.h"
+#include "store_impl.h"
+
+/* Index values: the id, then the seq (big-endian): 24 bytes, dupfixed. */
+#define DFS_IDX_LEN 24
+
+MDB_val dfs_catalog_sval(const char *s);
+
+/* Read, then bump, the counter @name in meta (counters start at 1). */
+int dfs_catalog_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
+			uint64_t *out);
+
+/* Add (@add) or remove the entry (@key, @rec's id and seq) of @dbi. */
+int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
+			  const struct dfs_record *rec, bool add);
+
+/* The by_pstatus key of @rec: "<project>/<status>". */
+void dfs_catalog_pstatus_key(const char *project, enum dfs_status status,
+			     char out[DFS_PROJECT_MAX + 16]);
+
+int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
+		       const uint8_t id[16], struct dfs_record *rec);
+int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
+		       const struct dfs_record *rec);
+
+/* Store @rec over its stored version; the audit event is @actor's. */
+int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
+			   const struct dfs_record *rec,
+			   const struct dfs_project_attr *attr,
+			   const struct dfs_who *actor);
+
+int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
+			struct dfs_project *p);
+int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,
+			const struct dfs_project *p);
+int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn,
+			   const char *name,
+			   const struct dfs_project_attr *attr,
+			   struct dfs_project *p);
+
+/* Append one audit event (see audit.h) for @rec. */
+int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
+			 const struct dfs_record *rec, const char *action,
+			 const struct dfs_who *actor);
+
+#endif
