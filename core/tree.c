@@ -6,52 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "blob.h"
 #include "catalog.h"
 #include "isotime.h"
+#include "tree_impl.h"
 #include "uuid7.h"
 
-enum { INO_DEPLOYMENTS = 3, INO_PROJECTS, INO_STATUS, INO_STATUS_DIR };
 
-enum ino_class { C_FIXED = 0, C_DEPLOYMENT = 1, C_PROJECT = 2, C_NODE = 3 };
-enum { D_DIR, D_RECORD, D_PAYLOAD, D_PROJLINK, D_STATUSLINK };
-enum { P_DROPBOX, P_DIR, P_LATEST, P_CURRENT };
-
-/* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
-#define OFF_CURSOR  16
-#define OFF_STAGING (1ULL << 62)
-#define BLKSIZE     (1 << 20)
-
-struct dfs_tree {
-	struct dfs_store *st;
-	struct dfs_dropbox *db;
-	uid_t uid;
-	gid_t gid;
-	struct timespec born;
-};
-
-static uint64_t mkino(enum ino_class c, uint64_t num, unsigned kind)
-{
-	return (uint64_t)c << 60 | (num & ((1ULL << 56) - 1)) << 4 | kind;
-}
-
-static enum ino_class ino_class(uint64_t ino)
-{
-	return (enum ino_class)(ino >> 60);
-}
-
-static uint64_t ino_num(uint64_t ino)
-{
-	return (ino >> 4) & ((1ULL << 56) - 1);
-}
-
-static unsigned ino_kind(uint64_t ino)
-{
-	return ino & 15;
-}
-
-static const char *const top_names[] = {"deploy", "deployments", "projects",
-					"status"};
+const char *const dfs_tree_top_names[4] = {"deploy", "deployments",
+					     "projects", "status"};
 
 int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 		 gid_t gid, struct dfs_tree **out)
@@ -78,9 +42,10 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 {
 	switch (ino_class(ino)) {
 	case C_FIXED:
-		return ino >= 1 && ino < INO_STATUS_DIR + DFS_STATUS_COUNT
-			       ? DFS_NODE_DIR
-			       : DFS_NODE_NONE;
+		if (ino == INO_AUDIT)
+			return DFS_NODE_AUDIT;
+		return ino >= 1 && ino < INO_AUDIT ? DFS_NODE_DIR
+						   : DFS_NODE_NONE;
 	case C_DEPLOYMENT:
 		switch (ino_kind(ino)) {
 		case D_DIR:
@@ -149,6 +114,14 @@ static void set_size(struct stat *s, uint64_t size)
 
 static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 {
+	uint64_t size = 0;
+
+	if (ino == INO_AUDIT) {
+		base_stat(s, ino, S_IFREG | 0444, t->uid, t->gid, t->born);
+		if (dfs_audit_size(t->st, &size) == 0)
+			set_size(s, size);
+		return;
+	}
 	/* deploy/ is writable by the mounting user: creating projects. */
 	base_stat(s, ino, S_IFDIR | (ino == DFS_INO_DEPLOY ? 0755 : 0555),
 		  t->uid, t->gid, t->born);
@@ -184,7 +157,11 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 
 	switch (kind) {
 	case D_DIR:
-		base_stat(s, ino, S_IFDIR | 0555, r->who.uid, r->who.gid,
+		/* Writable where the project is: rm payload drops it. */
+		rc = dfs_project_get(t->st, r->project, &p);
+		if (rc)
+			return rc;
+		base_stat(s, ino, S_IFDIR | 0555 | (p.mode & 0222), p.uid, p.gid,
 			  started);
 		return 0;
 	case D_RECORD:
@@ -320,10 +297,14 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 	switch (parent) {
 	case DFS_INO_ROOT:
 		for (unsigned i = 0; i < 4; i++)
-			if (strcmp(name, top_names[i]) == 0) {
+			if (strcmp(name, dfs_tree_top_names[i]) == 0) {
 				fixed_stat(t, DFS_INO_DEPLOY + i, s);
 				return 0;
 			}
+		if (strcmp(name, "audit.log") == 0) {
+			fixed_stat(t, INO_AUDIT, s);
+			return 0;
+		}
 		return -ENOENT;
 	case DFS_INO_DEPLOY:
 		rc = dfs_dropbox_lookup(t->db, name, &db);
@@ -406,6 +387,47 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
 	return 0;
 }
 
+static bool may_write(const struct dfs_project *p,
+		      const struct dfs_caller *c)
+{
+	if (c->uid == 0)
+		return true;
+	if (c->uid == p->uid)
+		return p->mode & 0200;
+	if (c->gid == p->gid)
+		return p->mode & 0020;
+	return p->mode & 0002;
+}
+
+int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
+		    const struct dfs_caller *caller)
+{
+	struct dfs_project p;
+	struct dfs_record r;
+	struct dfs_who who;
+	uint64_t freed;
+	int rc;
+
+	if (parent == DFS_INO_DEPLOY)
+		return dfs_dropbox_unlink(t->db, name);
+	if (dfs_tree_type(parent) != DFS_NODE_DIR ||
+	    ino_class(parent) != C_DEPLOYMENT)
+		return -EROFS;
+	if (strcmp(name, "payload") != 0)
+		return strcmp(name, "record.json") == 0 ? -EPERM : -ENOENT;
+	rc = dfs_catalog_get_seq(t->st, ino_num(parent), &r);
+	if (!rc)
+		rc = dfs_project_get(t->st, r.project, &p);
+	if (rc)
+		return rc;
+	if (!r.payload_blob_present)
+		return -ENOENT;
+	if (!may_write(&p, caller))
+		return -EACCES;
+	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
+	return dfs_catalog_drop_payload(t->st, r.id, &who, &freed);
+}
+
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
 		    size_t *len)
 {
@@ -434,164 +456,3 @@ int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd)
 	return rc == -ENOENT ? -EIO : rc;
 }
 
-/* ---- listings -------------------------------------------------------- */
-
-struct lister {
-	dfs_tree_fill_fn fn;
-	void *arg;
-	enum ino_class cls;
-	unsigned kind;
-	mode_t mode;
-};
-
-static int emit(struct lister *l, const char *name, uint64_t ino,
-		mode_t mode, uint64_t next)
-{
-	struct stat s;
-
-	memset(&s, 0, sizeof(s));
-	s.st_ino = ino;
-	s.st_mode = mode;
-	return l->fn(l->arg, name, &s, next);
-}
-
-static int emit_entry(void *arg, const struct dfs_entry *e)
-{
-	struct lister *l = arg;
-	char idstr[37];
-
-	if (e->name)
-		return emit(l, e->name, mkino(l->cls, e->seq, l->kind), l->mode,
-			    e->seq + OFF_CURSOR);
-	dfs_uuid7_format(e->id, idstr);
-	return emit(l, idstr, mkino(l->cls, e->seq, l->kind), l->mode,
-		    e->seq + OFF_CURSOR);
-}
-
-static int emit_staging(void *arg, const char *name, uint64_t num)
-{
-	return emit(arg, name, mkino(C_NODE, num, 0), S_IFREG,
-		    OFF_STAGING + num);
-}
-
-/* Walk a cursor from offset @off; a stop or a vanished position is fine. */
-static int list(struct dfs_tree *t, struct lister *l, enum dfs_scan scope,
-		const char *key, uint64_t off)
-{
-	uint64_t after = off >= OFF_CURSOR ? off - OFF_CURSOR : 0;
-	int rc = dfs_catalog_scan(t->st, scope, key, after, emit_entry, l);
-
-	return rc > 0 || rc == -ENOENT ? 0 : rc;
-}
-
-static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
-		      uint64_t off)
-{
-	static const char *const status_names[] = {"pending", "success",
-						   "failed"};
-	int rc;
-
-	switch (ino) {
-	case DFS_INO_ROOT:
-		for (unsigned i = 0; i < 4; i++)
-			if (off < 3 + i &&
-			    emit(l, top_names[i], DFS_INO_DEPLOY + i, S_IFDIR,
-				 3 + i))
-				return 0;
-		return 0;
-	case DFS_INO_DEPLOY:
-		if (off < OFF_STAGING) {
-			*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DROPBOX,
-					     S_IFREG};
-			rc = dfs_catalog_scan(
-				t->st, DFS_SCAN_PROJECTS, NULL,
-				off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
-				emit_entry, l);
-			if (rc)
-				return rc > 0 || rc == -ENOENT ? 0 : rc;
-			off = OFF_STAGING;
-		}
-		rc = dfs_dropbox_scan_staging(t->db, off - OFF_STAGING,
-					      emit_staging, l);
-		return rc > 0 ? 0 : rc;
-	case INO_DEPLOYMENTS:
-		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_DIR, S_IFDIR};
-		return list(t, l, DFS_SCAN_ALL, NULL, off);
-	case INO_PROJECTS:
-		*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DIR, S_IFDIR};
-		return list(t, l, DFS_SCAN_PROJECTS, NULL, off);
-	case INO_STATUS:
-		for (unsigned i = 0; i < DFS_STATUS_COUNT; i++)
-			if (off < 3 + i && emit(l, status_names[i],
-						INO_STATUS_DIR + i, S_IFDIR,
-						3 + i))
-				return 0;
-		return 0;
-	default:
-		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_STATUSLINK,
-				     S_IFLNK};
-		return list(t, l, DFS_SCAN_STATUS,
-			    status_names[ino - INO_STATUS_DIR], off);
-	}
-}
-
-static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
-			uint64_t off)
-{
-	struct dfs_project p;
-	uint8_t id[16];
-	int rc;
-
-	rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
-	if (rc)
-		return rc;
-	if (off < 3 && dfs_catalog_latest(t->st, p.name, id) == 0 &&
-	    emit(l, "latest", mkino(C_PROJECT, p.pseq, P_LATEST), S_IFLNK, 3))
-		return 0;
-	if (off < 4 && p.has_current &&
-	    emit(l, "current", mkino(C_PROJECT, p.pseq, P_CURRENT), S_IFLNK,
-		 4))
-		return 0;
-	*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_PROJLINK, S_IFLNK};
-	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
-}
-
-static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
-			   uint64_t off)
-{
-	struct dfs_record r;
-	int rc;
-
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
-	if (rc)
-		return rc;
-	if (off < 3 && emit(l, "record.json", mkino(C_DEPLOYMENT, r.seq,
-						    D_RECORD),
-			    S_IFREG, 3))
-		return 0;
-	if (off < 4 && r.payload_blob_present)
-		emit(l, "payload", mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD),
-		     S_IFREG, 4);
-	return 0;
-}
-
-int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
-		     dfs_tree_fill_fn fn, void *arg)
-{
-	struct lister l = {fn, arg, C_FIXED, 0, 0};
-
-	if (dfs_tree_type(ino) != DFS_NODE_DIR)
-		return -ENOTDIR;
-	if (off < 1 && emit(&l, ".", ino, S_IFDIR, 1))
-		return 0;
-	if (off < 2 && emit(&l, "..", DFS_INO_ROOT, S_IFDIR, 2))
-		return 0;
-	switch (ino_class(ino)) {
-	case C_FIXED:
-		return list_fixed(t, &l, ino, off);
-	case C_PROJECT:
-		return list_project(t, &l, ino, off);
-	default:
-		return list_deployment(t, &l, ino, off);
-	}
-}

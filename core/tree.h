@@ -32,6 +32,7 @@ enum dfs_node_type {
 	DFS_NODE_RECORD,  /* deployments/<id>/record.json */
 	DFS_NODE_PAYLOAD, /* deployments/<id>/payload */
 	DFS_NODE_DROPBOX, /* deploy/<name> */
+	DFS_NODE_AUDIT,   /* audit.log */
 	DFS_NODE_NONE,    /* not a valid inode number */
 };
 
@@ -69,6 +70,15 @@ typedef int (*dfs_tree_fill_fn)(void *arg, const char *name,
  */
 int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		     dfs_tree_fill_fn fn, void *arg);
+
+/*
+ * dfs_tree_unlink — rm in the tree: a staging file in deploy/, or a
+ * deployment's payload (dropped, record kept; needs write permission on
+ * the project, checked against @caller). Errors: -EROFS elsewhere,
+ * -EACCES, -EBUSY (pending), -ENOENT, -EPERM (a project).
+ */
+int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
+		    const struct dfs_caller *caller);
 
 /* record.json's bytes (malloc'd, the caller frees them). */
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,

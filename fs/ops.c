@@ -6,6 +6,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "fs.h"
 
 /*
@@ -134,6 +135,9 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		/* A snapshot: a record can change while it is read. */
 		rc = dfs_tree_record(fs->tree, ino, &fh->buf, &fh->len);
 		fi->direct_io = 1;
+	} else if (type == DFS_NODE_AUDIT) {
+		rc = 0;
+		fi->direct_io = 1; /* it grows: always read what is there */
 	} else if (type == DFS_NODE_PAYLOAD) {
 		rc = dfs_tree_open_payload(fs->tree, ino, &fh->fd);
 		fi->keep_cache = 1; /* payloads never change */
@@ -174,6 +178,9 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (fh->type == DFS_NODE_DROPBOX) {
 		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
+	} else if (fh->type == DFS_NODE_AUDIT) {
+		rc = dfs_audit_read(dfs_fs_of(req)->st, (uint64_t)off, buf,
+				    size, &got);
 	} else {
 		ssize_t n = pread(fh->fd, buf, size, off);
 

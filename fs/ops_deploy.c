@@ -204,9 +204,9 @@ void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 
 void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	if (parent != DFS_INO_DEPLOY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	fuse_reply_err(req, -dfs_dropbox_unlink(dfs_fs_of(req)->db, name));
+	struct dfs_caller c;
+
+	dfs_fs_caller(req, &c);
+	fuse_reply_err(req,
+		       -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
 }

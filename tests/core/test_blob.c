@@ -1,0 +1,216 @@
+/*
+ * test_blob — payloads move from tmp/ to blobs/<aa>/<sha256 hex> once,
+ * however often the same bytes are put.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "blob.h"
+#include "record.h"
+#include "testutil.h"
+
+/* A file in STORE/tmp holding @n bytes of @buf, open read-write. */
+static int tmp_file(struct tu_fix *fix, const char *name, const void *buf,
+		    size_t n)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	tu_path(path, "%s/tmp/%s", fix->dir, name);
+	assert_int_equal(tu_write_file(path, buf, n), 0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+static bool tmp_exists(struct tu_fix *fix, const char *name)
+{
+	char path[PATH_MAX];
+
+	tu_path(path, "%s/tmp/%s", fix->dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void put(struct tu_fix *fix, const char *name, const void *buf, size_t n,
+		uint8_t hash[32])
+{
+	int fd;
+
+	tu_sha256(buf, n, hash);
+	fd = tmp_file(fix, name, buf, n);
+	assert_int_equal(dfs_blob_put(fix->st, fd, name, hash), 0);
+	close(fd);
+}
+
+static void test_blob_relpath_fanout(void **state)
+{
+	char path[DFS_BLOB_PATH_MAX], hex[65], want[DFS_BLOB_PATH_MAX];
+	uint8_t hash[32];
+
+	(void)state;
+	tu_fill(hash, sizeof(hash), 1);
+	hash[0] = 0xab;
+	dfs_hash_hex(hash, hex);
+	snprintf(want, sizeof(want), "blobs/ab/%s", hex);
+	dfs_blob_relpath(hash, path);
+	assert_string_equal(path, want);
+}
+
+static void test_blob_put_moves_file(void **state)
+{
+	struct tu_fix *fix = *state;
+	char rel[DFS_BLOB_PATH_MAX], path[PATH_MAX];
+	uint8_t data[50000], hash[32];
+	struct stat sb;
+
+	tu_fill(data, sizeof(data), 2);
+	put(fix, "up.1", data, sizeof(data), hash);
+	assert_false(tmp_exists(fix, "up.1"));
+	assert_true(dfs_blob_exists(fix->st, hash));
+	dfs_blob_relpath(hash, rel);
+	tu_path(path, "%s/%s", fix->dir, rel);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_size, sizeof(data));
+	assert_int_equal(tu_count_blobs(fix->dir), 1);
+}
+
+static void test_blob_put_read_only(void **state)
+{
+	struct tu_fix *fix = *state;
+	char rel[DFS_BLOB_PATH_MAX], path[PATH_MAX];
+	uint8_t hash[32];
+	struct stat sb;
+
+	put(fix, "up.1", "\x1f\x8b payload", 10, hash);
+	dfs_blob_relpath(hash, rel);
+	tu_path(path, "%s/%s", fix->dir, rel);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0222, 0);
+}
+
+static void test_blob_open_reads_content(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[70000], back[70001], hash[32];
+	ssize_t got, total = 0;
+	int fd = -1;
+
+	tu_fill(data, sizeof(data), 3);
+	put(fix, "up.1", data, sizeof(data), hash);
+	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), 0);
+	assert_true(fd >= 0);
+	while ((got = pread(fd, back + total, sizeof(back) - (size_t)total,
+			    total)) > 0)
+		total += got;
+	assert_int_equal(total, sizeof(data));
+	assert_memory_equal(back, data, sizeof(data));
+	close(fd);
+}
+
+static void test_blob_put_dedup(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[4096], h1[32], h2[32];
+	char dir[PATH_MAX];
+
+	tu_fill(data, sizeof(data), 4);
+	data[0] = 0xaa; /* only to make the test easy to follow */
+	put(fix, "up.1", data, sizeof(data), h1);
+	put(fix, "up.2", data, sizeof(data), h2);
+	assert_memory_equal(h1, h2, 32);
+	assert_false(tmp_exists(fix, "up.1"));
+	assert_false(tmp_exists(fix, "up.2"));
+	assert_int_equal(tu_count_blobs(fix->dir), 1);
+	tu_path(dir, "%s/blobs/%02x", fix->dir, h1[0]);
+	assert_int_equal(tu_count_entries(dir), 1);
+	assert_int_equal(tu_count_tmp(fix->dir), 0);
+}
+
+static void test_blob_put_distinct(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t a[100], b[100], ha[32], hb[32];
+
+	tu_fill(a, sizeof(a), 5);
+	tu_fill(b, sizeof(b), 6);
+	put(fix, "up.1", a, sizeof(a), ha);
+	put(fix, "up.2", b, sizeof(b), hb);
+	assert_true(dfs_blob_exists(fix->st, ha));
+	assert_true(dfs_blob_exists(fix->st, hb));
+	assert_int_equal(tu_count_blobs(fix->dir), 2);
+}
+
+static void test_blob_put_survives_reopen(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[1000], hash[32];
+	int fd = -1;
+
+	tu_fill(data, sizeof(data), 7);
+	put(fix, "up.1", data, sizeof(data), hash);
+	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
+	assert_true(dfs_blob_exists(fix->st, hash));
+	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), 0);
+	close(fd);
+}
+
+static void test_blob_open_missing(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t hash[32];
+	int fd = -7;
+
+	tu_fill(hash, sizeof(hash), 8);
+	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), -ENOENT);
+	assert_int_equal(fd, -7);
+	assert_false(dfs_blob_exists(fix->st, hash));
+}
+
+static void test_blob_put_missing_tmp(void **state)
+{
+	struct tu_fix *fix = *state;
+	char path[PATH_MAX];
+	uint8_t hash[32];
+	int fd;
+
+	/* The fd is fine but the name is not in tmp/: an error, no blob. */
+	tu_path(path, "%s/elsewhere", fix->base);
+	assert_int_equal(tu_write_file(path, "abc", 3), 0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	tu_sha256("abc", 3, hash);
+	assert_true(dfs_blob_put(fix->st, fd, "no-such-file", hash) < 0);
+	assert_false(dfs_blob_exists(fix->st, hash));
+	close(fd);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_blob_relpath_fanout),
+	    T(test_blob_put_moves_file),
+	    T(test_blob_put_read_only),
+	    T(test_blob_open_reads_content),
+	    T(test_blob_put_dedup),
+	    T(test_blob_put_distinct),
+	    T(test_blob_put_survives_reopen),
+	    T(test_blob_open_missing),
+	    T(test_blob_put_missing_tmp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
