@@ -118,8 +118,11 @@ int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
 }
 
 /* Make the newest stored id the predecessor of the next one. */
-static int new_id(struct dfs_store *st, MDB_txn *txn, uint8_t id[16])
+static int new_id(struct dfs_store *st, MDB_txn *txn, int64_t at_ms,
+		  uint8_t id[16])
 {
+	uint64_t now = (uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms()
+							 : at_ms);
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
@@ -130,17 +133,17 @@ static int new_id(struct dfs_store *st, MDB_txn *txn, uint8_t id[16])
 	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	mdb_cursor_close(cur);
 	if (rc == 0 && k.mv_size == 16)
-		dfs_uuid7_next(k.mv_data, (uint64_t)dfs_time_now_ms(), id);
+		dfs_uuid7_next(k.mv_data, now, id);
 	else if (rc == MDB_NOTFOUND || rc == 0)
-		dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
+		dfs_uuid7_next(NULL, now, id);
 	else
 		return dfs_store_lmdb_err(rc);
 	return 0;
 }
 
-static int create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
+int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 		      const struct dfs_who *who,
-		      const struct dfs_project_attr *attr,
+		      const struct dfs_project_attr *attr, int64_t at_ms,
 		      struct dfs_record *rec)
 {
 	struct dfs_project p;
@@ -150,7 +153,7 @@ static int create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 
 	rc = dfs_project_ensure_txn(st, txn, project, attr, &p);
 	if (!rc)
-		rc = new_id(st, txn, rec->id);
+		rc = new_id(st, txn, at_ms, rec->id);
 	if (!rc)
 		rc = dfs_catalog_counter(st, txn, "next_seq", &rec->seq);
 	if (rc)
@@ -189,7 +192,7 @@ int dfs_catalog_create(struct dfs_store *st, const char *project,
 	rc = dfs_store_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = create_txn(st, txn, project, who, attr, &r);
+	rc = dfs_catalog_create_txn(st, txn, project, who, attr, DFS_TIME_NONE, &r);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;

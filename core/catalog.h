@@ -107,6 +107,31 @@ int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
 /* Pending records, oldest first, all failed with code "interrupted". */
 int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n);
 
+/*
+ * Batches: many records in one write transaction, for generators and
+ * imports (each record goes through the same code as a live deploy:
+ * indexes, blob references, current, audit). A batch holds LMDB's write
+ * lock until committed or aborted.
+ */
+struct dfs_batch;
+
+int dfs_batch_begin(struct dfs_store *st, struct dfs_batch **out);
+
+/*
+ * dfs_batch_add — a record like @tmpl (project, who, status, payload and
+ * error fields) started at @at_ms (DFS_TIME_NONE: now; ids stay ordered,
+ * so a time before the newest record's is moved up to it). A success or
+ * failed template is settled at once; a blob it names must be stored
+ * already. Fills @out (may be NULL). Errors: -EINVAL, -ENOSPC, -errno;
+ * the batch must then be aborted.
+ */
+int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
+		  int64_t at_ms, struct dfs_record *out);
+
+/* Commit (0 or -errno) or abort; either frees @b. */
+int dfs_batch_commit(struct dfs_batch *b);
+void dfs_batch_abort(struct dfs_batch *b);
+
 /* What a scan walks. */
 enum dfs_scan {
 	DFS_SCAN_ALL,      /* every deployment, by id */

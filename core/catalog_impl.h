@@ -32,6 +32,12 @@ int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
 int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
 		       const struct dfs_record *rec);
 
+/* A new pending record (see dfs_catalog_create), started at @at_ms. */
+int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn,
+			   const char *project, const struct dfs_who *who,
+			   const struct dfs_project_attr *attr, int64_t at_ms,
+			   struct dfs_record *rec);
+
 /* Store @rec over its stored version; the audit event is @actor's. */
 int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 			   const struct dfs_record *rec,

@@ -223,6 +223,13 @@ int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len)
 		    true, out, len);
 }
 
+int dfs_record_render_compact(const struct dfs_record *rec, char **out,
+			      size_t *len)
+{
+	return dump(record_json(rec, false), JSON_COMPACT | JSON_PRESERVE_ORDER,
+		    false, out, len);
+}
+
 /* Decoding helpers: each returns false when the field has the wrong type. */
 static bool get_str(json_t *o, const char *k, char *out, size_t size)
 {

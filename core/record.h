@@ -95,6 +95,10 @@ int dfs_record_decode(const void *buf, size_t len, struct dfs_record *rec);
  */
 int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
 
+/* The same fields as one compact line of JSON, without a newline. */
+int dfs_record_render_compact(const struct dfs_record *rec, char **out,
+			      size_t *len);
+
 /* Hex of a 32-byte hash into @out (65 bytes with the NUL). */
 void dfs_hash_hex(const uint8_t hash[32], char out[65]);
 /* Returns 0 or -EINVAL. */

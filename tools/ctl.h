@@ -1,0 +1,62 @@
+/*
+ * ctl — what deployctl's commands share: the store, output mode, argument
+ * parsing and error reporting. Every command returns the exit status:
+ * 0 success, 1 failure (not found, refused, I/O), 2 bad usage.
+ */
+#ifndef DFS_CTL_H
+#define DFS_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "store.h"
+
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+struct ctl {
+	const char *store_dir; /* --store, else $DEPLOYFS_STORE */
+	struct dfs_store *st;  /* opened on first use */
+	bool json;
+};
+
+/* Long options every command takes: --store, --json, --help. */
+#define CTL_COMMON_OPTS                                                      \
+	{"store", required_argument, NULL, 'S'},                             \
+		{"json", no_argument, NULL, 'J'},                            \
+		{"help", no_argument, NULL, 'H'}
+
+/*
+ * ctl_common — handle a common option @opt of a command whose help is
+ * @usage. Returns -1 when @opt is not common (the command handles it), or
+ * 0 to go on, or an exit status (help shown, bad option) to return.
+ */
+int ctl_common(struct ctl *c, int opt, const char *usage);
+#define CTL_SHOWED_HELP 100 /* ctl_common's "help printed: exit 0" */
+
+/* Open the store if needed; prints the error. Returns 0 or an exit code. */
+int ctl_store(struct ctl *c);
+
+/* Print "deployctl: <message>" to stderr; returns @code. */
+int ctl_error(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* --since/--until values; a bare date as --until means its last ms. */
+int ctl_parse_time(const char *opt, const char *s, bool end_of_day,
+		   int64_t *ms);
+int ctl_parse_count(const char *opt, const char *s, uint64_t *out);
+
+/* Resolve an id or unique prefix; prints the error. 0 or exit code. */
+int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16]);
+
+/* "12.3 MiB" */
+void ctl_human_size(uint64_t n, char *out, size_t size);
+
+int cmd_list(struct ctl *c, int argc, char **argv);
+int cmd_show(struct ctl *c, int argc, char **argv);
+int cmd_audit(struct ctl *c, int argc, char **argv);
+int cmd_payload(struct ctl *c, int argc, char **argv);
+int cmd_drop_payload(struct ctl *c, int argc, char **argv);
+int cmd_push(struct ctl *c, int argc, char **argv);
+
+#endif

@@ -1,0 +1,167 @@
+/* ctl_payload — deployctl payload, drop-payload and push. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "catalog.h"
+#include "ctl.h"
+#include "isotime.h"
+#include "uuid7.h"
+
+#define CHUNK (1 << 20)
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Copy all of @in to @out; @progress (may be NULL) after each chunk. */
+static int copy_fd(int in, int out, void (*progress)(void *, uint64_t),
+		   void *arg)
+{
+	char *buf = malloc(CHUNK);
+	uint64_t total = 0;
+	ssize_t n;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	while ((n = read(in, buf, CHUNK)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		rc = write_all(out, buf, (size_t)n);
+		if (rc)
+			break;
+		total += (uint64_t)n;
+		if (progress)
+			progress(arg, total);
+	}
+	free(buf);
+	return rc;
+}
+
+static const char payload_usage[] =
+	"usage: deployctl payload ID [-o FILE]\n"
+	"\n"
+	"Write a deployment's payload to standard output or FILE.\n";
+
+int cmd_payload(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *outpath = NULL;
+	struct dfs_record r;
+	int opt, rc, in, out = STDOUT_FILENO;
+	uint8_t id[16];
+	char idstr[37];
+
+	while ((opt = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+		rc = ctl_common(c, opt, payload_usage);
+		if (rc > 0)
+			return rc;
+		if (opt == 'o')
+			outpath = optarg;
+	}
+	if (argc - optind != 1) {
+		fputs(payload_usage, stderr);
+		return CTL_USAGE;
+	}
+	rc = ctl_resolve(c, argv[optind], id);
+	if (rc)
+		return rc;
+	dfs_uuid7_format(id, idstr);
+	rc = dfs_catalog_get(c->st, id, &r);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
+	if (!r.payload_blob_present)
+		return ctl_error(CTL_FAIL, "%s: the payload was dropped", idstr);
+	rc = dfs_blob_open(c->st, r.payload_hash, &in);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: cannot open the payload: %s",
+				 idstr, strerror(-rc));
+	if (outpath) {
+		out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+			   0644);
+		if (out < 0) {
+			rc = ctl_error(CTL_FAIL, "cannot open '%s': %s", outpath,
+				       strerror(errno));
+			close(in);
+			return rc;
+		}
+	}
+	rc = copy_fd(in, out, NULL, NULL);
+	close(in);
+	if (outpath && close(out) < 0 && !rc)
+		rc = -errno;
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
+	return CTL_OK;
+}
+
+static const char drop_usage[] =
+	"usage: deployctl drop-payload ID\n"
+	"\n"
+	"Free a deployment's payload and keep its record. Refused while the\n"
+	"deployment is pending. Prints the bytes freed (0 when the payload was\n"
+	"dropped already or another deployment shares the same bytes).\n";
+
+int cmd_drop_payload(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {CTL_COMMON_OPTS,
+					     {NULL, 0, NULL, 0}};
+	struct dfs_who who;
+	uint64_t freed = 0;
+	char idstr[37];
+	uint8_t id[16];
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		rc = ctl_common(c, opt, drop_usage);
+		if (rc)
+			return rc < 0 ? CTL_USAGE : rc;
+	}
+	if (argc - optind != 1) {
+		fputs(drop_usage, stderr);
+		return CTL_USAGE;
+	}
+	rc = ctl_resolve(c, argv[optind], id);
+	if (rc)
+		return rc;
+	dfs_uuid7_format(id, idstr);
+	dfs_who_self(&who);
+	rc = dfs_catalog_drop_payload(c->st, id, &who, &freed);
+	if (rc == -EBUSY)
+		return ctl_error(CTL_FAIL, "%s is pending: its payload cannot "
+				 "be dropped yet", idstr);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
+	if (c->json)
+		printf("{\"deployment_id\": \"%s\", \"bytes_freed\": %llu}\n",
+		       idstr, (unsigned long long)freed);
+	else
+		printf("dropped the payload of %s: %llu bytes freed\n", idstr,
+		       (unsigned long long)freed);
+	return CTL_OK;
+}

@@ -1,0 +1,206 @@
+/*
+ * deployctl — queries and maintenance on a deployfs store, read directly
+ * (safe while the daemon runs).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "isotime.h"
+#include "query.h"
+
+static const char usage_text[] =
+	"usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
+	"\n"
+	"Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
+	"\n"
+	"commands:\n"
+	"  list [--project P] [--status S] [--since T] [--until T]\n"
+	"       [--limit N] [--offset N]   deployments, newest first\n"
+	"  show ID                         one record (unique id prefix ok)\n"
+	"  payload ID [-o FILE]            the payload bytes\n"
+	"  drop-payload ID                 free a payload, keep the record\n"
+	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
+	"  audit [--since T] [--project P] [--follow]   the audit trail\n"
+	"\n"
+	"Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
+	"--json gives machine output. 'deployctl COMMAND --help' for more.\n";
+
+int ctl_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("deployctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int ctl_common(struct ctl *c, int opt, const char *usage)
+{
+	switch (opt) {
+	case 'S':
+		c->store_dir = optarg;
+		return 0;
+	case 'J':
+		c->json = true;
+		return 0;
+	case 'H':
+		fputs(usage, stdout);
+		return CTL_SHOWED_HELP;
+	case '?':
+	case ':':
+		fputs(usage, stderr);
+		return CTL_USAGE;
+	default:
+		return -1;
+	}
+}
+
+int ctl_store(struct ctl *c)
+{
+	int rc;
+
+	if (c->st)
+		return 0;
+	if (!c->store_dir || !*c->store_dir)
+		return ctl_error(CTL_USAGE,
+				 "no store: use --store STORE or set "
+				 "DEPLOYFS_STORE");
+	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
+	if (rc)
+		return ctl_error(CTL_FAIL, "cannot open '%s': %s",
+				 c->store_dir, strerror(-rc));
+	return 0;
+}
+
+int ctl_parse_time(const char *opt, const char *s, bool end_of_day,
+		   int64_t *ms)
+{
+	int64_t t;
+
+	if (dfs_time_parse(s, &t) != 0)
+		return ctl_error(CTL_USAGE,
+				 "%s: '%s' is not a date or ISO 8601 time",
+				 opt, s);
+	if (end_of_day && strlen(s) == 10)
+		t += 86400000 - 1;
+	*ms = t;
+	return 0;
+}
+
+int ctl_parse_count(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (s[0] == '-' || s[0] == '\0' || *end || errno)
+		return ctl_error(CTL_USAGE,
+				 "%s: '%s' is not a non-negative integer",
+				 opt, s);
+	*out = v;
+	return 0;
+}
+
+int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
+{
+	int rc = ctl_store(c);
+
+	if (rc)
+		return rc;
+	rc = dfs_query_resolve(c->st, arg, id);
+	switch (rc) {
+	case 0:
+		return 0;
+	case -EINVAL:
+		return ctl_error(CTL_USAGE, "'%s' is not a deployment id", arg);
+	case -ENOENT:
+		return ctl_error(CTL_FAIL, "no deployment '%s'", arg);
+	case -ENOTUNIQ:
+		return ctl_error(CTL_FAIL,
+				 "'%s' is ambiguous: give more of the id",
+				 arg);
+	default:
+		return ctl_error(CTL_FAIL, "cannot look up '%s': %s", arg,
+				 strerror(-rc));
+	}
+}
+
+void ctl_human_size(uint64_t n, char *out, size_t size)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)n;
+	unsigned u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, size, "%llu B", (unsigned long long)n);
+	else
+		snprintf(out, size, "%.1f %s", v, units[u]);
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+} commands[] = {
+	{"list", cmd_list},       {"show", cmd_show},
+	{"payload", cmd_payload}, {"drop-payload", cmd_drop_payload},
+	{"push", cmd_push},       {"audit", cmd_audit},
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"store", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct ctl c = {getenv("DEPLOYFS_STORE"), NULL, false};
+	int opt, rc;
+
+	/* Global options stop at the command name. */
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			c.store_dir = optarg;
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return CTL_OK;
+		default:
+			fputs(usage_text, stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return CTL_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) != 0)
+			continue;
+		argc -= optind;
+		argv += optind;
+		optind = 1;
+		rc = commands[i].fn(&c, argc, argv);
+		dfs_store_close(c.st);
+		return rc == CTL_SHOWED_HELP ? CTL_OK : rc;
+	}
+	return ctl_error(CTL_USAGE, "unknown command '%s' (try --help)",
+			 argv[optind]);
+}
