@@ -17,7 +17,15 @@ static int scan_all(struct dfs_store *st, MDB_cursor *cur, uint64_t after,
 	struct dfs_entry e = {0};
 	int rc, mrc;
 
+	if (after) {
+		dfs_store_u64_key(after, key);
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+		if (mrc)
+			return mrc == MDB_NOTFOUND ? -ENOENT
+						   : dfs_store_lmdb_err(mrc);
+	}
 	dfs_store_u64_key(after + 1, key);
+	k = (MDB_val){8, key};
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8 || v.mv_size != 16)

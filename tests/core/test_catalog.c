@@ -551,10 +551,21 @@ static void test_catalog_scan_after_unknown(void **state)
 	struct collect c = {0};
 	struct dfs_record rec;
 
+	/* Every scope: the indexes first, the whole-store walk last. */
 	create(fix, "web", &rec);
+	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECT, "web",
+					  rec.seq + 1000, collect_cb, &c),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_STATUS, "pending",
+					  rec.seq + 1000, collect_cb, &c),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECTS, NULL,
+					  1000, collect_cb, &c),
+			 -ENOENT);
 	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL,
 					  rec.seq + 1000, collect_cb, &c),
 			 -ENOENT);
+	assert_int_equal(c.n, 0);
 }
 
 static void test_catalog_scan_stop(void **state)

@@ -370,6 +370,41 @@ static void test_record_render_field_order(void **state)
 	json_decref(j);
 }
 
+static void test_record_render_compact_one_line(void **state)
+{
+	struct dfs_record rec;
+	const char *k1, *k2;
+	json_error_t jerr;
+	json_t *a, *b;
+	char *out = NULL;
+	size_t len = 0;
+	void *i1, *i2;
+
+	(void)state;
+	full_record(&rec);
+	assert_int_equal(dfs_record_render_compact(&rec, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	assert_null(strchr(out, '\n'));
+	b = json_loadb(out, len, JSON_PRESERVE_ORDER, &jerr);
+	if (!b)
+		fail_msg("compact record is not JSON: %s\n%s", jerr.text, out);
+	free(out);
+	/* The same fields, values and order as record.json. */
+	a = render_parse(&rec, JSON_PRESERVE_ORDER);
+	assert_true(json_equal(a, b));
+	for (i1 = json_object_iter(a), i2 = json_object_iter(b); i1 && i2;
+	     i1 = json_object_iter_next(a, i1),
+	    i2 = json_object_iter_next(b, i2)) {
+		k1 = json_object_iter_key(i1);
+		k2 = json_object_iter_key(i2);
+		assert_string_equal(k1, k2);
+	}
+	assert_null(i1);
+	assert_null(i2);
+	json_decref(a);
+	json_decref(b);
+}
+
 static void test_record_render_indented(void **state)
 {
 	struct dfs_record rec;
@@ -473,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(test_record_decode_truncated),
 	    cmocka_unit_test(test_record_render_valid_json),
 	    cmocka_unit_test(test_record_render_field_order),
+	    cmocka_unit_test(test_record_render_compact_one_line),
 	    cmocka_unit_test(test_record_render_indented),
 	    cmocka_unit_test(test_record_render_nulls),
 	    cmocka_unit_test(test_hash_hex_known),
