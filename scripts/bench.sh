@@ -1,0 +1,91 @@
+#!/bin/bash
+# Benchmarks, reported as ratios against baselines measured in the same run
+# (the machine is shared and noisy). Not part of the test suite.
+#
+#   scripts/bench.sh [N]     N: deployments in the history store (1000000)
+#
+# 1. cp throughput into the mount vs cp to local disk (1 GiB).
+# 2. Daemon RSS while a 2 GiB upload streams.
+# 3. History at scale: deployctl list --project P --limit 20 on N records
+#    vs on 1,000 records; ls deployments | wc -l and ls projects/P | wc -l
+#    counts, and the daemon's RSS meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+scripts/deps.sh --test
+scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
+
+B=$PWD/build
+W=$(mktemp -d "${TMPDIR:-/var/tmp}/deployfs-bench.XXXXXX")
+PID=
+cleanup() {
+	if [ -n "$PID" ]; then
+		fusermount3 -u "$W/mnt" 2>/dev/null || fusermount3 -uz "$W/mnt" 2>/dev/null || true
+		kill "$PID" 2>/dev/null || true
+		wait "$PID" 2>/dev/null || true
+	fi
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+mount_store() { # STORE
+	mkdir -p "$W/mnt"
+	"$B/fs/deployfs" -f "$1" "$W/mnt" 2>>"$W/daemon.err" &
+	PID=$!
+	for _ in $(seq 100); do mountpoint -q "$W/mnt" && return 0; sleep 0.1; done
+	echo "bench: mount failed" >&2; cat "$W/daemon.err" >&2; exit 1
+}
+unmount_store() {
+	fusermount3 -u "$W/mnt"; wait "$PID" 2>/dev/null || true; PID=
+}
+rss_kb() { awk '/VmRSS/{print $2}' "/proc/$PID/status"; }
+now() { date +%s.%N; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b-a)*1000}'; }
+
+echo "== 1. cp throughput (1 GiB) =="
+head -c 1G /dev/urandom > "$W/big.bin"
+{ printf '\x1f\x8b'; cat "$W/big.bin"; } > "$W/big.gz"; rm "$W/big.bin"
+mount_store "$W/s1"
+t0=$(now); cp "$W/big.gz" "$W/local.gz"; sync "$W/local.gz"; t1=$(now)
+cp "$W/big.gz" "$W/mnt/deploy/bench"; t2=$(now)
+rm -f "$W/local.gz"
+base=$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')
+mine=$(awk -v a="$t1" -v b="$t2" 'BEGIN{print b-a}')
+echo "cp to local disk + sync: ${base}s; cp into deployfs: ${mine}s; ratio $(ratio "$mine" "$base") (1.00 = as fast as local disk)"
+
+echo "== 2. daemon RSS during a 2 GiB upload =="
+{ printf '\x1f\x8b'; head -c 2G /dev/zero; } | cat > "$W/mnt/deploy/huge" &
+WR=$!
+max=0
+while kill -0 "$WR" 2>/dev/null; do
+	r=$(rss_kb); [ "$r" -gt "$max" ] && max=$r; sleep 0.2
+done
+wait "$WR"
+echo "peak RSS while streaming 2 GiB: $((max / 1024)) MiB (target: under 64 MiB)"
+unmount_store
+rm -rf "$W/s1" "$W/big.gz"
+
+echo "== 3. history at scale ($N deployments) =="
+list_ms() { # STORE
+	local best=999999 t0 t1 v
+	for _ in 1 2 3 4 5; do
+		t0=$(now)
+		"$B/tools/deployctl" --store "$1" list --project proj-003 --limit 20 >/dev/null
+		t1=$(now); v=$(ms "$t0" "$t1")
+		best=$(awk -v a="$v" -v b="$best" 'BEGIN{print (a<b)?a:b}')
+	done
+	echo "$best"
+}
+"$B/tools/deployfs-gen" --store "$W/small" -n 1000
+t0=$(now); "$B/tools/deployfs-gen" --store "$W/large" -n "$N"; t1=$(now)
+echo "generated $N deployments in $(ms "$t0" "$t1") ms"
+small=$(list_ms "$W/small"); large=$(list_ms "$W/large")
+echo "list --project P --limit 20: ${large} ms at $N, ${small} ms at 1000; ratio $(ratio "$large" "$small") (target: under 50 ms)"
+mount_store "$W/large"
+t0=$(now); total=$(ls "$W/mnt/deployments" | wc -l); t1=$(now)
+echo "ls deployments | wc -l = $total (expected $((N + 8))) in $(ms "$t0" "$t1") ms; daemon RSS $(( $(rss_kb) / 1024 )) MiB"
+expect=$("$B/tools/deployctl" --store "$W/large" list --project proj-003 --limit 1 --json | jq .total)
+t0=$(now); count=$(ls "$W/mnt/projects/proj-003" | wc -l); t1=$(now)
+echo "ls projects/proj-003 | wc -l = $count (expected $((expect + 2))) in $(ms "$t0" "$t1") ms; daemon RSS $(( $(rss_kb) / 1024 )) MiB (target: under 64 MiB)"
+unmount_store
