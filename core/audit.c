@@ -32,7 +32,7 @@ int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
 {
 	char idstr[37], when[DFS_ISOTIME_LEN];
 	uint8_t key[8], endbuf[8];
-	uint64_t seq, end;
+	uint64_t seq, end = 0;
 	MDB_val k = {8, key}, v;
 	json_t *o;
 	char *line;

@@ -115,8 +115,7 @@ static json_t *find_record(const char *mnt, const char *project)
 		return NULL;
 	while ((de = readdir(d)) != NULL)
 		if (strlen(de->d_name) == 36)
-			snprintf(ring[n++ % RECENT], sizeof(ring[0]), "%s",
-				 de->d_name);
+			memcpy(ring[n++ % RECENT], de->d_name, 37);
 	closedir(d);
 	for (unsigned i = 0; i < n && i < RECENT && !rec; i++) {
 		const char *id = ring[(n - 1 - i) % RECENT];

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Acceptance 5 of issue 2: 8 concurrent cp to 2 projects give 8 success
 # records, each with the hash, project, pid and command of its own writer.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 start_daemon
 

@@ -3,6 +3,7 @@
 # a non-archive fails the close and keeps `current`; bad names get EINVAL
 # and writes outside deploy/ are refused; every record.json is exact,
 # valid JSON, and listed in deploy order; no time is 1970.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 start_daemon
 [ -d "$STORE" ] || fail "the daemon did not create the missing store $STORE"

@@ -4,6 +4,7 @@
 # code "interrupted", STORE/tmp is empty, every earlier payload and record
 # is intact, and the store takes new deploys. Also: a second daemon on a
 # store that is in use fails.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 start_daemon
 
@@ -46,7 +47,7 @@ assert_eq "$(rec "$id" .completed_at)" null "completed_at of the upload in progr
 assert_eq "$(rec "$id" .pid)" "$writer" "pid of the upload in progress"
 assert_eq "$(link_target "$MNT/status/pending/$id")" "../../deployments/$id" "status/pending/<id>"
 got_1m() { [ "$(rec "$id" .bytes_received)" = 1048576 ]; }
-wait_until 10 got_1m ||
+wait_until 3 got_1m ||
 	soft_fail "bytes_received of the upload in progress: $(rec "$id" .bytes_received), want 1048576"
 [ -n "$(ls -A "$STORE/tmp")" ] ||
 	soft_fail "STORE/tmp is empty during an upload (where does it stream to?)"

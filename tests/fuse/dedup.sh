@@ -1,6 +1,7 @@
 #!/bin/bash
 # Acceptance 6 of issue 2: the same tarball deployed twice gives two
 # records and one blob file, at STORE/blobs/<2 hex>/<sha256>.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 start_daemon
 

@@ -19,7 +19,7 @@ export LC_ALL=C TZ=UTC
 
 TEST_NAME=$(basename "$0" .sh)
 
-log() { printf '[%s] %s\n' "$TEST_NAME" "$*" >&2; }
+log() { printf '[%s +%ss] %s\n' "$TEST_NAME" "$SECONDS" "$*" >&2; }
 fail() {
 	printf '[%s] FAIL: %s\n' "$TEST_NAME" "$*" >&2
 	exit 1

@@ -3,6 +3,7 @@
 # upload fails with "No space left on device" and leaves a failed record
 # with code no_space; earlier payloads are intact and the next small
 # deploy (to the same project) succeeds. Needs root for the tmpfs mount.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 
 SMALL=$T/small

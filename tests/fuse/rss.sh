@@ -4,6 +4,7 @@
 # the right size and hash. The payload is generated on the fly (a gzip
 # header, then zeros: validation only sniffs the magic for now), so the
 # only copy on disk is the store's.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 
 SIZE=$((2 * 1024 * 1024 * 1024))

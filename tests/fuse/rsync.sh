@@ -4,6 +4,7 @@
 # shows the payload's size and source_mtime); a changed source deploys
 # again; `rsync --inplace` gives exactly the new file; a non-archive makes
 # rsync fail and leaves a failed record.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 command -v rsync >/dev/null || fail "rsync is not installed (scripts/deps.sh --test)"
 start_daemon

@@ -2,19 +2,20 @@
 # Acceptance 4 of issue 2: shell redirection (with its early close of the
 # un-dup'd fd), dd and tee each give exactly one success record; an open
 # and close with no bytes (touch, `: >`) records nothing.
+set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 start_daemon
 
-# one_deploy PROJECT FILE CMD-NAME SHELL-SNIPPET — run the snippet with
-# $1=FILE $2=MNT/deploy/PROJECT; expect exactly one new success record of
-# FILE whose command names CMD-NAME.
+# one_deploy PROJECT FILE CMD-NAME SHELL-SNIPPET [delta] — run the snippet
+# with $1=FILE $2=MNT/deploy/PROJECT; expect exactly one new success record
+# of FILE whose command names CMD-NAME (delta: see check_success).
 one_deploy() {
-	local p=$1 f=$2 cmd=$3 snippet=$4 before id rc=0
+	local p=$1 f=$2 cmd=$3 snippet=$4 mode=${5:-} before id rc=0
 	before=$(ids_all)
 	bash -c "$snippet" _ "$f" "$MNT/deploy/$p" 2>"$T/sh.err" || rc=$?
 	assert_eq "$rc" 0 "'$snippet' exit status (stderr: $(cat "$T/sh.err"))"
 	id=$(new_id "$before")
-	check_success "$id" "$p" "$f"
+	check_success "$id" "$p" "$f" "$mode"
 	assert_match "$(rec "$id" .command)" "(^|/)$cmd( |$)" "$p: command"
 	assert_cmp "$MNT/deploy/$p" "$f" "reading deploy/$p"
 	assert_eq "$(link_target "$MNT/projects/$p/current")" "../../deployments/$id" "projects/$p/current"
@@ -28,6 +29,13 @@ cat_id=$LAST_ID
 
 make_tgz "$T/dd.tgz" 2500
 one_deploy shdd "$T/dd.tgz" dd 'dd if="$1" of="$2" bs=1M status=none'
+
+# dd conv=notrunc patches the current payload in place (the open without
+# O_TRUNC starts from a copy of it).
+cp "$T/dd.tgz" "$T/patched.tgz"
+printf 'PATCHED!' | dd of="$T/patched.tgz" bs=1 seek=100000 conv=notrunc status=none
+one_deploy shdd "$T/patched.tgz" dd \
+	'printf "PATCHED!" | dd of="$2" bs=1 seek=100000 conv=notrunc status=none' delta
 
 # tar | tee: tee writes the stream to the drop box and to a local copy.
 mkdir "$T/tree"
