@@ -7,9 +7,12 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "catalog.h"
@@ -167,6 +170,35 @@ out_abort:
 	return rc;
 }
 
+/* Where LMDB mapped data.mdb: the line of /proc/self/maps with its inode. */
+static void find_map(struct dfs_store *st)
+{
+	unsigned long long lo, hi, ino;
+	unsigned maj, mnr;
+	struct stat sb;
+	char line[512];
+	int fd;
+	FILE *f;
+
+	if (mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) < 0)
+		return;
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %*s %*s %x:%x %llu", &lo, &hi, &maj,
+			   &mnr, &ino) != 5)
+			continue;
+		if (ino == sb.st_ino && maj == major(sb.st_dev) &&
+		    mnr == minor(sb.st_dev)) {
+			st->map = (void *)(uintptr_t)lo;
+			st->map_len = (size_t)(hi - lo);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 static int open_env(struct dfs_store *st, uint64_t map_size)
 {
 	int rc;
@@ -183,6 +215,7 @@ static int open_env(struct dfs_store *st, uint64_t map_size)
 	rc = dfs_store_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
 	if (rc)
 		return rc;
+	find_map(st);
 	return open_dbs(st);
 }
 
@@ -304,4 +337,28 @@ int dfs_store_recover(struct dfs_store *st, unsigned *n)
 	if (rc)
 		return rc;
 	return clear_tmp(st);
+}
+
+int dfs_store_trim(struct dfs_store *st, uint64_t limit, bool *trimmed)
+{
+	unsigned long long size, resident, shared;
+	FILE *f;
+	int n;
+
+	*trimmed = false;
+	f = fopen("/proc/self/statm", "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%llu %llu %llu", &size, &resident, &shared);
+	fclose(f);
+	if (n != 3)
+		return -EIO;
+	if (shared * (unsigned long long)sysconf(_SC_PAGESIZE) <= limit)
+		return 0;
+	if (!st->map_len)
+		return -ENOENT;
+	if (madvise(st->map, st->map_len, MADV_DONTNEED) < 0)
+		return -errno;
+	*trimmed = true;
+	return 0;
 }

@@ -54,6 +54,17 @@ struct statvfs;
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv);
 
 /*
+ * dfs_store_trim — LMDB reads through a shared map, and every page of it
+ * the process has touched (or that the kernel mapped around a touched
+ * one) counts in its RSS although it is page cache. When the process's
+ * file-backed resident memory exceeds @limit bytes, drop the map's page
+ * table entries (madvise MADV_DONTNEED: the pages stay cached; the next
+ * access maps them again). Safe while other threads read. Sets *@trimmed.
+ * Returns 0 or -errno.
+ */
+int dfs_store_trim(struct dfs_store *st, uint64_t limit, bool *trimmed);
+
+/*
  * dfs_store_recover — after a crash: every pending record becomes failed
  * with code "interrupted", and every file in tmp/ is removed. Only for an
  * exclusive opener, before serving. Committed records are not touched.

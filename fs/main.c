@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +106,37 @@ static int open_store(const char *dir, uint64_t map_size,
 	return 0;
 }
 
+/* LMDB pages read count in RSS: unmap them past this (see store.h). */
+#define TRIM_LIMIT (24ULL << 20)
+
+struct trimmer {
+	struct dfs_store *st;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+};
+
+static void *trim_loop(void *arg)
+{
+	struct trimmer *t = arg;
+	struct timespec when;
+	bool trimmed;
+
+	pthread_mutex_lock(&t->lock);
+	while (!t->stop) {
+		clock_gettime(CLOCK_REALTIME, &when);
+		when.tv_nsec += 100 * 1000 * 1000;
+		if (when.tv_nsec >= 1000000000L) {
+			when.tv_sec++;
+			when.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&t->wake, &t->lock, &when);
+		dfs_store_trim(t->st, TRIM_LIMIT, &trimmed);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return NULL;
+}
+
 static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 {
 	struct fuse_loop_config *cfg;
@@ -124,8 +157,11 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const char *store, uint64_t map_size)
 {
+	struct trimmer tr = {NULL, PTHREAD_MUTEX_INITIALIZER,
+			     PTHREAD_COND_INITIALIZER, false};
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
+	pthread_t trimmer;
 	int rc = 1;
 
 	/* A trial open reports a bad store on the terminal, before forking. */
@@ -146,7 +182,15 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	    dfs_dropbox_new(fs.st, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
+	tr.st = fs.st;
+	if (pthread_create(&trimmer, NULL, trim_loop, &tr) != 0)
+		goto out_unmount;
 	rc = serve(se, cmd) ? 1 : 0;
+	pthread_mutex_lock(&tr.lock);
+	tr.stop = true;
+	pthread_cond_signal(&tr.wake);
+	pthread_mutex_unlock(&tr.lock);
+	pthread_join(trimmer, NULL);
 out_unmount:
 	fuse_session_unmount(se);
 	dfs_tree_free(fs.tree);
