@@ -23,6 +23,7 @@ struct dfs_deploy {
 	bool settled;
 	int result; /* once settled: 0 or the -errno commit returned */
 	int64_t saved_ms;
+	uint64_t saved_bytes; /* bytes_received as last stored */
 };
 
 const char *dfs_deploy_errcode(int err)
@@ -161,15 +162,20 @@ int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
 		return fail_errno(d, rc);
 	now = dfs_time_now_ms();
 	/* The first bytes show at once; then about once a second. */
-	if (d->rec.bytes_received == 0 || now - d->saved_ms >= PROGRESS_MS) {
-		d->rec.bytes_received += n;
-		/* Progress is best effort: the commit stores the final count. */
-		dfs_catalog_update(d->st, &d->rec, NULL);
-		d->saved_ms = now;
-	} else {
-		d->rec.bytes_received += n;
-	}
+	d->rec.bytes_received += n;
+	if (d->rec.bytes_received == n || now - d->saved_ms >= PROGRESS_MS)
+		dfs_deploy_save_progress(d);
 	return 0;
+}
+
+void dfs_deploy_save_progress(struct dfs_deploy *d)
+{
+	if (d->settled || d->rec.bytes_received == d->saved_bytes)
+		return;
+	/* Best effort: the commit stores the final count anyway. */
+	if (dfs_catalog_update(d->st, &d->rec, NULL) == 0)
+		d->saved_bytes = d->rec.bytes_received;
+	d->saved_ms = dfs_time_now_ms();
 }
 
 int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size)

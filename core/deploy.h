@@ -69,6 +69,13 @@ int dfs_deploy_commit(struct dfs_deploy *d,
 		      const struct timespec *source_mtime,
 		      const struct dfs_project_attr *attr);
 
+/*
+ * dfs_deploy_save_progress — store bytes_received if it changed since it
+ * was last stored (writes do so at most about once a second; call this
+ * from a timer so that a stalled upload shows all it received).
+ */
+void dfs_deploy_save_progress(struct dfs_deploy *d);
+
 /* True once committed or failed. */
 int dfs_deploy_settled(const struct dfs_deploy *d);
 

@@ -494,6 +494,29 @@ void dfs_dbfile_close(struct dfs_dbfile *f)
 	free(f);
 }
 
+#define TICK_MAX 64
+
+void dfs_dropbox_tick(struct dfs_dropbox *db)
+{
+	struct node *busy[TICK_MAX];
+	unsigned n = 0;
+
+	/* Take references under the lock; store outside it. */
+	pthread_mutex_lock(&db->lock);
+	for (struct node *nd = db->nodes; nd && n < TICK_MAX; nd = nd->next) {
+		nd->refs++;
+		busy[n++] = nd;
+	}
+	pthread_mutex_unlock(&db->lock);
+	for (unsigned i = 0; i < n; i++) {
+		pthread_mutex_lock(&busy[i]->lock);
+		if (busy[i]->dep)
+			dfs_deploy_save_progress(busy[i]->dep);
+		pthread_mutex_unlock(&busy[i]->lock);
+		dfs_dropbox_node_put(db, busy[i]);
+	}
+}
+
 int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
 {
 	struct dfs_dropbox *db = calloc(1, sizeof(*db));

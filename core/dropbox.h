@@ -138,6 +138,12 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name);
 
 /*
+ * dfs_dropbox_tick — housekeeping, about once a second: stores the
+ * progress (bytes_received) of every deployment being written.
+ */
+void dfs_dropbox_tick(struct dfs_dropbox *db);
+
+/*
  * dfs_dropbox_scan_staging — call @fn for each staging file with a num
  * above @after, in num order; stops when @fn returns non-zero (returned).
  */

@@ -106,20 +106,25 @@ static int open_store(const char *dir, uint64_t map_size,
 	return 0;
 }
 
-/* LMDB pages read count in RSS: unmap them past this (see store.h). */
+/*
+ * Housekeeping every 100 ms: LMDB pages read count in RSS, unmap them past
+ * this (see store.h); every second, store the progress of uploads.
+ */
 #define TRIM_LIMIT (24ULL << 20)
 
-struct trimmer {
+struct housekeeper {
 	struct dfs_store *st;
+	struct dfs_dropbox *db;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
 };
 
-static void *trim_loop(void *arg)
+static void *housekeeping(void *arg)
 {
-	struct trimmer *t = arg;
+	struct housekeeper *t = arg;
 	struct timespec when;
+	unsigned ticks = 0;
 	bool trimmed;
 
 	pthread_mutex_lock(&t->lock);
@@ -132,6 +137,8 @@ static void *trim_loop(void *arg)
 		}
 		pthread_cond_timedwait(&t->wake, &t->lock, &when);
 		dfs_store_trim(t->st, TRIM_LIMIT, &trimmed);
+		if (++ticks % 10 == 0)
+			dfs_dropbox_tick(t->db);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
@@ -157,11 +164,11 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const char *store, uint64_t map_size)
 {
-	struct trimmer tr = {NULL, PTHREAD_MUTEX_INITIALIZER,
+	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 			     PTHREAD_COND_INITIALIZER, false};
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
-	pthread_t trimmer;
+	pthread_t keeper;
 	int rc = 1;
 
 	/* A trial open reports a bad store on the terminal, before forking. */
@@ -182,15 +189,16 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	    dfs_dropbox_new(fs.st, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
-	tr.st = fs.st;
-	if (pthread_create(&trimmer, NULL, trim_loop, &tr) != 0)
+	hk.st = fs.st;
+	hk.db = fs.db;
+	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
 		goto out_unmount;
 	rc = serve(se, cmd) ? 1 : 0;
-	pthread_mutex_lock(&tr.lock);
-	tr.stop = true;
-	pthread_cond_signal(&tr.wake);
-	pthread_mutex_unlock(&tr.lock);
-	pthread_join(trimmer, NULL);
+	pthread_mutex_lock(&hk.lock);
+	hk.stop = true;
+	pthread_cond_signal(&hk.wake);
+	pthread_mutex_unlock(&hk.lock);
+	pthread_join(keeper, NULL);
 out_unmount:
 	fuse_session_unmount(se);
 	dfs_tree_free(fs.tree);
