@@ -4,10 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "record.h"
+#include "upload.h"
+#include "uuid7.h"
+#include "isotime.h"
 #include "store_impl.h"
 
 void dfs_blob_relpath(const uint8_t hash[32], char out[DFS_BLOB_PATH_MAX])
@@ -101,4 +105,28 @@ int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32])
 	if (unlinkat(st->blobsfd, path, 0) < 0)
 		return -errno;
 	return fsync_dirat(st->blobsfd, dir);
+}
+
+int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,
+		       uint8_t hash[32])
+{
+	struct dfs_upload *up;
+	uint8_t tmpid[16], h[32];
+	char name[40];
+	int rc;
+
+	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), tmpid);
+	dfs_uuid7_format(tmpid, name);
+	rc = dfs_upload_new(st->tmpfd, name, &up);
+	if (rc)
+		return rc;
+	rc = dfs_upload_write(up, buf, n, 0);
+	if (!rc)
+		rc = dfs_upload_finish(up, h);
+	if (!rc)
+		rc = dfs_blob_put(st, dfs_upload_fd(up), name, h);
+	dfs_upload_free(up, rc != 0);
+	if (!rc)
+		memcpy(hash, h, 32);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #define DFS_BLOB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -25,6 +26,13 @@ void dfs_blob_relpath(const uint8_t hash[32], char out[DFS_BLOB_PATH_MAX]);
  */
 int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
 		 const uint8_t hash[32]);
+
+/*
+ * dfs_blob_put_bytes — store @n bytes from memory as a blob (for tools and
+ * tests); its hash into @hash. Errors: -ENOSPC, -EIO, -ENOMEM, -errno.
+ */
+int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,
+		       uint8_t hash[32]);
 
 /* Open a blob for reading. Errors: -ENOENT (missing), -errno. */
 int dfs_blob_open(struct dfs_store *st, const uint8_t hash[32], int *fd);

@@ -148,10 +148,10 @@ static int report(struct ctl *c, json_t *rec)
 		       json_string_value(json_object_get(rec, "deployment_id")),
 		       status ? status : "unknown");
 		if (json_is_object(err))
-			printf("error: %s: %s\n",
-			       json_string_value(json_object_get(err, "code")),
-			       json_string_value(
-				       json_object_get(err, "message")));
+			ctl_error(CTL_FAIL, "%s: %s",
+				  json_string_value(json_object_get(err, "code")),
+				  json_string_value(
+					  json_object_get(err, "message")));
 	}
 	return status && strcmp(status, "success") == 0 ? CTL_OK : CTL_FAIL;
 }

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 			continue;
 		argc -= optind;
 		argv += optind;
-		optind = 1;
+		optind = 0; /* a full reset: GNU getopt then permutes again */
 		rc = commands[i].fn(&c, argc, argv);
 		dfs_store_close(c.st);
 		return rc == CTL_SHOWED_HELP ? CTL_OK : rc;

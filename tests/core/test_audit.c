@@ -332,7 +332,7 @@ static void test_audit_read_at_end(void **state)
 	}
 }
 
-static void test_audit_lines_json(void **state)
+static void test_audit_scan_lines_json(void **state)
 {
 	struct tu_fix *fix = *state;
 	json_error_t jerr;
@@ -377,7 +377,7 @@ static void test_audit_lines_json(void **state)
 	events_release(&es);
 }
 
-static void test_audit_progress_no_event(void **state)
+static void test_audit_size_progress_unchanged(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_project_attr attr;
@@ -460,8 +460,8 @@ int main(void)
 	    T(test_audit_read_any_offset),
 	    T(test_audit_read_whole),
 	    T(test_audit_read_at_end),
-	    T(test_audit_lines_json),
-	    T(test_audit_progress_no_event),
+	    T(test_audit_scan_lines_json),
+	    T(test_audit_size_progress_unchanged),
 	    T(test_audit_scan_from_offset),
 	    T(test_audit_scan_stop),
 	};

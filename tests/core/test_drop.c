@@ -70,7 +70,7 @@ static void assert_current(struct tu_fix *fix, const char *project,
 	assert_memory_equal(p.current, want->id, 16);
 }
 
-static void test_drop_payload_keeps_record(void **state)
+static void test_catalog_drop_payload_keeps_record(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record rec, back;
@@ -91,7 +91,7 @@ static void test_drop_payload_keeps_record(void **state)
 			 1);
 }
 
-static void test_drop_payload_frees_blob(void **state)
+static void test_catalog_drop_payload_frees_blob(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record rec;
@@ -109,7 +109,7 @@ static void test_drop_payload_frees_blob(void **state)
 	assert_int_equal(refs, 0);
 }
 
-static void test_drop_payload_shared_blob(void **state)
+static void test_catalog_drop_payload_shared_blob(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record a, b;
@@ -137,7 +137,7 @@ static void test_drop_payload_shared_blob(void **state)
 	assert_int_equal(refs, 0);
 }
 
-static void test_drop_payload_twice(void **state)
+static void test_catalog_drop_payload_twice(void **state)
 {
 	struct tu_fix *fix = *state;
 	uint64_t freed, size1, size2;
@@ -156,7 +156,7 @@ static void test_drop_payload_twice(void **state)
 	assert_int_equal(size2, size1);
 }
 
-static void test_drop_payload_failed(void **state)
+static void test_catalog_drop_payload_failed(void **state)
 {
 	struct tu_fix *fix = *state;
 	static const char text[] = "plain text, not an archive";
@@ -184,7 +184,7 @@ static void test_drop_payload_failed(void **state)
 	assert_string_equal(back.error.code, "not_an_archive");
 }
 
-static void test_drop_payload_pending_busy(void **state)
+static void test_catalog_drop_payload_pending_busy(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_project_attr attr;
@@ -216,7 +216,7 @@ static void test_drop_payload_pending_busy(void **state)
 	free(buf);
 }
 
-static void test_drop_payload_unknown(void **state)
+static void test_catalog_drop_payload_unknown(void **state)
 {
 	struct tu_fix *fix = *state;
 	uint64_t freed = 77;
@@ -236,7 +236,7 @@ static void test_drop_payload_unknown(void **state)
 	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
 }
 
-static void test_drop_payload_current_moves_back(void **state)
+static void test_catalog_drop_payload_current_moves_back(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record a, b, c, other;
@@ -256,7 +256,7 @@ static void test_drop_payload_current_moves_back(void **state)
 	assert_current(fix, "api", &other);
 }
 
-static void test_drop_payload_current_cleared(void **state)
+static void test_catalog_drop_payload_current_cleared(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record a, b;
@@ -275,15 +275,15 @@ static void test_drop_payload_current_cleared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_drop_payload_keeps_record),
-	    T(test_drop_payload_frees_blob),
-	    T(test_drop_payload_shared_blob),
-	    T(test_drop_payload_twice),
-	    T(test_drop_payload_failed),
-	    T(test_drop_payload_pending_busy),
-	    T(test_drop_payload_unknown),
-	    T(test_drop_payload_current_moves_back),
-	    T(test_drop_payload_current_cleared),
+	    T(test_catalog_drop_payload_keeps_record),
+	    T(test_catalog_drop_payload_frees_blob),
+	    T(test_catalog_drop_payload_shared_blob),
+	    T(test_catalog_drop_payload_twice),
+	    T(test_catalog_drop_payload_failed),
+	    T(test_catalog_drop_payload_pending_busy),
+	    T(test_catalog_drop_payload_unknown),
+	    T(test_catalog_drop_payload_current_moves_back),
+	    T(test_catalog_drop_payload_current_cleared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

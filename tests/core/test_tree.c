@@ -219,7 +219,7 @@ static void test_tree_readlink_current_latest(void **state)
 			 -EINVAL);
 }
 
-static void test_tree_status_listing(void **state)
+static void test_tree_readdir_status(void **state)
 {
 	static const char *const names[] = {"pending", "success", "failed"};
 	struct tu_fix *fix = *state;
@@ -275,7 +275,7 @@ static void world_paths(const struct tu_world *w, char paths[][128], int *n)
 	*n = k;
 }
 
-static void test_tree_ino_stable(void **state)
+static void test_tree_getattr_ino_stable(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct stat s1, s2, g;
@@ -309,7 +309,7 @@ static void test_tree_ino_stable(void **state)
 	}
 }
 
-static void test_tree_times_real(void **state)
+static void test_tree_getattr_times_real(void **state)
 {
 	struct tu_fix *fix = *state;
 	char paths[32][128];
@@ -341,9 +341,9 @@ int main(void)
 	    T(test_tree_readdir_paging),
 	    T(test_tree_readdir_ino_matches_lookup),
 	    T(test_tree_readlink_current_latest),
-	    T(test_tree_status_listing),
-	    T(test_tree_ino_stable),
-	    T(test_tree_times_real),
+	    T(test_tree_readdir_status),
+	    T(test_tree_getattr_ino_stable),
+	    T(test_tree_getattr_times_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

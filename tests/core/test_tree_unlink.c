@@ -22,7 +22,7 @@
 #include "treeutil.h"
 #include "uuid7.h"
 
-static void test_tree_payload_dropped(void **state)
+static void test_tree_lookup_payload_dropped(void **state)
 {
 	struct tu_fix *fix = *state;
 	uint64_t dir, pino, freed;
@@ -193,7 +193,7 @@ static void test_tree_unlink_elsewhere(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_payload_dropped),
+	    T(test_tree_lookup_payload_dropped),
 	    T(test_tree_unlink_payload_no_permission),
 	    T(test_tree_unlink_payload_root),
 	    T(test_tree_unlink_payload_owner),
