@@ -13,7 +13,8 @@
  *
  * Actions: created, succeeded, failed, interrupted (recovery after a
  * crash), payload_dropped. uid/user/pid/command are the actor's: the
- * deployer, or whoever dropped a payload.
+ * deployer, whoever dropped a payload, or for "interrupted" the daemon
+ * that recovered the store.
  */
 #ifndef DFS_AUDIT_H
 #define DFS_AUDIT_H
