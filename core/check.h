@@ -1,9 +1,22 @@
 /*
- * check — is a payload an archive deployfs accepts?
+ * check — is a payload a complete, safe tar archive?
  *
- * For now the first bytes are sniffed: gzip, zstd, xz or bzip2 magic, or a
- * ustar/GNU tar header (magic at offset 257). The format name is what the
- * record shows as payload_format.
+ * The full check streams: a thread reads the payload's file from offset 0
+ * while it is still being written, as far as the writer has written in
+ * order, and feeds every byte to SHA-256 and to libarchive (decompression
+ * with any filter it has, then tar), reading every entry header and every
+ * data byte to the end of the compressed stream. The check thus overlaps
+ * the upload instead of following it, and memory does not depend on the
+ * payload's size. It fails with
+ *   not_an_archive     not tar, plain or compressed
+ *   truncated_archive  the data ends before the archive does
+ *   corrupt_archive    anything else libarchive rejects
+ *   unsafe_path        an entry (or hard link target) that is absolute or
+ *                      has a ".." component
+ * and records the entries (the manifest), their count and sizes, and the
+ * package_identifier of a package.json at the top or under one top folder.
+ *
+ * dfs_check_sniff is the cheap first look: magic numbers only.
  */
 #ifndef DFS_CHECK_H
 #define DFS_CHECK_H
@@ -24,5 +37,40 @@ int dfs_check_sniff(const void *head, size_t n, uint64_t size,
 /* Same, reading the head of @fd. -EIO when it cannot be read. */
 int dfs_check_fd(int fd, uint64_t size, char format[DFS_FORMAT_MAX],
 		 struct dfs_record_error *err);
+
+/* What a full check found. */
+struct dfs_check_result {
+	uint8_t hash[32]; /* SHA-256 of all the payload's bytes */
+	uint64_t size;
+	char format[DFS_FORMAT_MAX];          /* "tar+gzip", "tar", ... */
+	uint64_t entries;
+	uint64_t unpacked_size;               /* sum of entry sizes */
+	char package[DFS_PACKAGE_MAX];        /* "name@version" or "" */
+	struct dfs_record_error error;        /* code "" when it passed */
+};
+
+struct dfs_check;
+
+/*
+ * dfs_check_start — start checking the file open as @fd from offset 0.
+ * Entries go to @manifest_fd (-1: none) as log.h describes. No byte is read
+ * beyond what dfs_check_advance or dfs_check_finish declared final.
+ * Errors: -ENOMEM, -EAGAIN (no thread). Free with finish or cancel.
+ */
+int dfs_check_start(int fd, int manifest_fd, struct dfs_check **out);
+
+/* Bytes [0, @upto) of the file are final: the check may read them. */
+void dfs_check_advance(struct dfs_check *c, uint64_t upto);
+
+/*
+ * dfs_check_finish — the file is complete at @size bytes: wait for the
+ * check to end, fill @res and free @c. Returns 0 (the verdict is in
+ * res->error) or -errno when the file could not be read (-EIO).
+ */
+int dfs_check_finish(struct dfs_check *c, uint64_t size,
+		     struct dfs_check_result *res);
+
+/* Stop the check (its file changed behind it) and free @c. */
+void dfs_check_cancel(struct dfs_check *c);
 
 #endif

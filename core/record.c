@@ -12,7 +12,8 @@
 #include "uuid7.h"
 
 static const char *const status_names[] = {"pending", "success", "failed"};
-static const char *const phase_names[] = {"upload", "validate", "done"};
+static const char *const phase_names[] = {"upload", "validate", "hook",
+					 "done"};
 
 const char *dfs_status_name(enum dfs_status s)
 {
@@ -161,6 +162,15 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	}
 	json_object_set_new(o, "payload_format",
 			    json_str_or_null(rec->payload_format));
+	json_object_set_new(o, "entries",
+			    rec->checked ? json_integer((json_int_t)rec->entries)
+					 : json_null());
+	json_object_set_new(o, "unpacked_size",
+			    rec->checked
+				    ? json_integer((json_int_t)rec->unpacked_size)
+				    : json_null());
+	json_object_set_new(o, "package_identifier",
+			    json_str_or_null(rec->package_identifier));
 	json_object_set_new(o, "payload_blob_present",
 			    json_boolean(rec->payload_blob_present));
 	json_object_set_new(o, "source_mtime", json_time(rec->source_mtime_ms));
@@ -339,8 +349,16 @@ static bool decode(json_t *o, struct dfs_record *r)
 	if (r->has_hash && dfs_hash_parse(buf, r->payload_hash) != 0)
 		return false;
 	if (!get_str(o, "payload_format", r->payload_format,
-		     sizeof(r->payload_format)))
+		     sizeof(r->payload_format)) ||
+	    !get_str(o, "package_identifier", r->package_identifier,
+		     sizeof(r->package_identifier)))
 		return false;
+	r->checked = json_is_integer(json_object_get(o, "entries"));
+	if (!get_int(o, "entries", &got) ||
+	    !get_int(o, "unpacked_size", &size))
+		return false;
+	r->entries = (uint64_t)got;
+	r->unpacked_size = (uint64_t)size;
 	r->payload_blob_present =
 		json_is_true(json_object_get(o, "payload_blob_present"));
 	if (!decode_error(o, &r->error))

@@ -26,13 +26,15 @@ enum dfs_status {
 enum dfs_phase {
 	DFS_PHASE_UPLOAD = 0,
 	DFS_PHASE_VALIDATE = 1,
-	DFS_PHASE_DONE = 2,
+	DFS_PHASE_HOOK = 2,
+	DFS_PHASE_DONE = 3,
 };
 
 #define DFS_HOST_MAX      256
 #define DFS_FORMAT_MAX    32
 #define DFS_ERRCODE_MAX   32
 #define DFS_ERRMSG_MAX    512
+#define DFS_PACKAGE_MAX   256
 
 struct dfs_record_error {
 	char code[DFS_ERRCODE_MAX];    /* "" when there is no error */
@@ -55,6 +57,10 @@ struct dfs_record {
 	uint8_t payload_hash[32];
 	uint64_t payload_size;
 	char payload_format[DFS_FORMAT_MAX]; /* "" = unknown (null) */
+	bool checked;           /* the archive was read to its end */
+	uint64_t entries;       /* valid when checked */
+	uint64_t unpacked_size; /* sum of the entries' sizes, when checked */
+	char package_identifier[DFS_PACKAGE_MAX]; /* "name@version" or "" */
 	bool payload_blob_present;
 	int64_t source_mtime_ms; /* DFS_TIME_NONE = null */
 	int32_t source_mtime_ns; /* nanoseconds within that millisecond */
