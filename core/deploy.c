@@ -2,13 +2,17 @@
 #include "deploy.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "blob.h"
 #include "check.h"
+#include "hook.h"
 #include "isotime.h"
+#include "log.h"
 #include "store_impl.h"
 #include "upload.h"
 #include "uuid7.h"
@@ -20,6 +24,9 @@ struct dfs_deploy {
 	struct dfs_store *st;
 	struct dfs_record rec;
 	struct dfs_upload *up; /* NULL once settled */
+	struct dfs_check *check; /* trailing the writes while they are in order */
+	int log_fd;
+	int manifest_fd;
 	bool settled;
 	int result; /* once settled: 0 or the -errno commit returned */
 	int64_t saved_ms;
@@ -40,6 +47,10 @@ const char *dfs_deploy_errcode(int err)
 		return "no_memory";
 	case EBADMSG:
 		return "not_an_archive";
+	case ECANCELED:
+		return "hook_failed";
+	case ETIMEDOUT:
+		return "hook_timeout";
 	default:
 		return "write_error";
 	}
@@ -69,6 +80,14 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	if (rc)
 		goto out_upload;
 	d->saved_ms = dfs_time_now_ms();
+	d->log_fd = d->manifest_fd = -1;
+	/* Log and manifest are best effort: a deploy does not need them. */
+	dfs_log_open(st, DFS_LOG, d->rec.id, true, &d->log_fd);
+	dfs_log_open(st, DFS_MANIFEST, d->rec.id, true, &d->manifest_fd);
+	dfs_log_printf(d->log_fd, "deployment of %s started by %s (%s)",
+		       project, who->user, who->command);
+	if (dfs_check_start(dfs_upload_fd(d->up), d->manifest_fd, &d->check))
+		d->check = NULL; /* checked at commit instead */
 	*out = d;
 	return 0;
 
@@ -79,6 +98,30 @@ out_free:
 	return rc;
 }
 
+/* The writes left the order the check trails: it starts over at commit. */
+static void check_restart(struct dfs_deploy *d)
+{
+	if (!d->check)
+		return;
+	dfs_check_cancel(d->check);
+	d->check = NULL;
+	if (d->manifest_fd >= 0 && ftruncate(d->manifest_fd, 0) < 0) {
+		close(d->manifest_fd);
+		d->manifest_fd = -1;
+	}
+}
+
+static void close_files(struct dfs_deploy *d)
+{
+	dfs_check_cancel(d->check);
+	d->check = NULL;
+	if (d->manifest_fd >= 0)
+		close(d->manifest_fd);
+	if (d->log_fd >= 0)
+		close(d->log_fd);
+	d->manifest_fd = d->log_fd = -1;
+}
+
 /*
  * Settle as failed with @code: free the temp file first (its space may be
  * what the record needs), then store the record. Returns @err.
@@ -86,6 +129,8 @@ out_free:
 static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 			 const char *message)
 {
+	dfs_check_cancel(d->check);
+	d->check = NULL;
 	if (d->up) {
 		dfs_upload_free(d->up, true);
 		d->up = NULL;
@@ -99,6 +144,8 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 	 * pending and recovery fails it as interrupted at the next start.
 	 */
 	dfs_catalog_update(d->st, &d->rec, NULL);
+	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
+	close_files(d);
 	d->settled = true;
 	d->result = err;
 	return err;
@@ -117,6 +164,7 @@ void dfs_deploy_free(struct dfs_deploy *d)
 		settle_failed(d, -ECANCELED, "aborted",
 			      "the writer went away without completing the "
 			      "deployment");
+	close_files(d);
 	free(d);
 }
 
@@ -144,6 +192,7 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 	rc = dfs_blob_open(d->st, hash, &fd);
 	if (rc)
 		return rc;
+	check_restart(d);
 	rc = dfs_upload_seed(d->up, fd);
 	close(fd);
 	return rc ? fail_errno(d, rc) : 0;
@@ -160,6 +209,10 @@ int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
 	rc = dfs_upload_write(d->up, buf, n, off);
 	if (rc)
 		return fail_errno(d, rc);
+	if (d->check && dfs_upload_sequential(d->up))
+		dfs_check_advance(d->check, dfs_upload_size(d->up));
+	else
+		check_restart(d);
 	now = dfs_time_now_ms();
 	/* The first bytes show at once; then about once a second. */
 	d->rec.bytes_received += n;
@@ -184,6 +237,8 @@ int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size)
 
 	if (d->settled)
 		return settled_error(d);
+	if (size != dfs_upload_size(d->up))
+		check_restart(d);
 	rc = dfs_upload_truncate(d->up, size);
 	return rc ? fail_errno(d, rc) : 0;
 }
@@ -201,67 +256,137 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d)
 	return d->up ? dfs_upload_size(d->up) : d->rec.payload_size;
 }
 
-/* Hash and store the payload: the blob exists when this returns 0. */
-static int store_payload(struct dfs_deploy *d)
+/* Finish the check (or run it now over the whole file) and store the blob. */
+static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 {
 	struct dfs_upload *up = d->up;
+	uint64_t size = dfs_upload_size(up);
 	int rc;
 
-	rc = dfs_upload_finish(up, d->rec.payload_hash);
+	if (!d->check) {
+		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd, &d->check);
+		if (rc)
+			return rc;
+	}
+	rc = dfs_check_finish(d->check, size, res);
+	d->check = NULL;
 	if (rc)
 		return rc;
 	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
-			  d->rec.payload_hash);
+			  res->hash);
 	if (rc)
 		return rc;
+	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
-	d->rec.payload_size = dfs_upload_size(up);
+	d->rec.payload_size = size;
 	d->rec.payload_blob_present = true;
+	snprintf(d->rec.payload_format, sizeof(d->rec.payload_format), "%s",
+		 res->format);
+	d->rec.checked = true;
+	d->rec.entries = res->entries;
+	d->rec.unpacked_size = res->unpacked_size;
+	snprintf(d->rec.package_identifier, sizeof(d->rec.package_identifier),
+		 "%s", res->package);
 	dfs_upload_free(up, false);
 	d->up = NULL;
 	return 0;
 }
 
-int dfs_deploy_commit(struct dfs_deploy *d,
-		      const struct timespec *source_mtime,
-		      const struct dfs_project_attr *attr)
+static void set_source_mtime(struct dfs_record *r, const struct timespec *ts)
 {
-	struct dfs_record_error err;
-	int verdict, rc;
+	if (ts) {
+		r->source_mtime_ms = dfs_time_from_timespec(ts);
+		r->source_mtime_ns = (int32_t)(ts->tv_nsec % 1000000);
+	} else {
+		r->source_mtime_ms = dfs_time_now_ms();
+		r->source_mtime_ns = 0;
+	}
+}
 
-	if (d->settled)
-		return d->result;
-	d->rec.phase = DFS_PHASE_VALIDATE;
-	verdict = dfs_check_fd(dfs_upload_fd(d->up), dfs_upload_size(d->up),
-			       d->rec.payload_format, &err);
-	if (verdict && verdict != -EBADMSG)
-		return fail_errno(d, verdict);
-	rc = store_payload(d);
-	if (rc)
-		return fail_errno(d, rc);
-	d->rec.completed_ms = dfs_time_now_ms();
-	if (source_mtime) {
-		d->rec.source_mtime_ms = dfs_time_from_timespec(source_mtime);
-		d->rec.source_mtime_ns = (int32_t)(source_mtime->tv_nsec % 1000000);
-	} else {
-		d->rec.source_mtime_ms = d->rec.completed_ms;
-		d->rec.source_mtime_ns = 0;
-	}
-	d->rec.phase = DFS_PHASE_DONE;
-	if (verdict) {
-		d->rec.status = DFS_STATUS_FAILED;
-		d->rec.error = err;
-	} else {
-		d->rec.status = DFS_STATUS_SUCCESS;
-	}
-	rc = dfs_catalog_update(d->st, &d->rec, verdict ? NULL : attr);
+/* Store the settled record (success, or failed with @err). */
+static int settle(struct dfs_deploy *d, int err,
+		  const struct dfs_project_attr *attr)
+{
+	int rc = dfs_catalog_update(d->st, &d->rec, err ? NULL : attr);
+
 	if (rc) {
 		/* The blob is an orphan now; gc reclaims it. */
 		d->rec.payload_blob_present = false;
 		d->rec.has_hash = false;
 		return fail_errno(d, rc);
 	}
+	close_files(d);
 	d->settled = true;
-	d->result = verdict;
-	return verdict;
+	d->result = err;
+	return err;
+}
+
+/* Hand over to the hook: the record waits pending, in phase hook. */
+static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h,
+		    const char *hook, const struct dfs_project_attr *attr)
+{
+	int rc, log_fd = d->log_fd;
+
+	d->rec.phase = DFS_PHASE_HOOK;
+	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	if (rc) {
+		d->rec.payload_blob_present = false;
+		d->rec.has_hash = false;
+		return fail_errno(d, rc);
+	}
+	d->log_fd = -1; /* the hook owns it now */
+	close_files(d);
+	d->settled = true;
+	rc = dfs_hooks_start(h, &d->rec, hook, log_fd, attr);
+	if (rc == -ENOMEM || rc == -EAGAIN) {
+		/* It could not even start: fail it here. */
+		d->rec.status = DFS_STATUS_FAILED;
+		d->rec.phase = DFS_PHASE_DONE;
+		d->rec.completed_ms = dfs_time_now_ms();
+		dfs_record_set_error(&d->rec, "hook_failed", DFS_PHASE_HOOK,
+				     "cannot start the hook: %s", strerror(-rc));
+		dfs_catalog_update(d->st, &d->rec, NULL);
+		rc = -ECANCELED;
+	}
+	d->result = rc;
+	return rc;
+}
+
+int dfs_deploy_commit(struct dfs_deploy *d,
+		      const struct timespec *source_mtime,
+		      const struct dfs_project_attr *attr)
+{
+	struct dfs_hooks *h = dfs_hooks_of(d->st);
+	struct dfs_check_result res;
+	char hook[PATH_MAX];
+	int rc;
+
+	if (d->settled)
+		return d->result;
+	d->rec.phase = DFS_PHASE_VALIDATE;
+	rc = check_and_store(d, &res);
+	if (rc)
+		return fail_errno(d, rc);
+	set_source_mtime(&d->rec, source_mtime);
+	if (res.error.code[0]) {
+		dfs_log_printf(d->log_fd, "check failed: %s: %s",
+			       res.error.code, res.error.message);
+		d->rec.status = DFS_STATUS_FAILED;
+		d->rec.error = res.error;
+		d->rec.phase = DFS_PHASE_DONE;
+		d->rec.completed_ms = dfs_time_now_ms();
+		return settle(d, -EBADMSG, NULL);
+	}
+	dfs_log_printf(d->log_fd,
+		       "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
+		       res.format, (unsigned long long)res.entries,
+		       (unsigned long long)res.unpacked_size,
+		       res.package[0] ? ", package " : "", res.package);
+	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
+		return run_hook(d, h, hook, attr);
+	d->rec.status = DFS_STATUS_SUCCESS;
+	d->rec.phase = DFS_PHASE_DONE;
+	d->rec.completed_ms = dfs_time_now_ms();
+	dfs_log_printf(d->log_fd, "deployment success");
+	return settle(d, 0, attr);
 }

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "blob.h"
 #include "catalog.h"
 #include "isotime.h"
+#include "log.h"
 #include "tree_impl.h"
 #include "uuid7.h"
 
@@ -57,6 +59,9 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		case D_PROJLINK:
 		case D_STATUSLINK:
 			return DFS_NODE_LINK;
+		case D_LOG:
+		case D_MANIFEST:
+			return DFS_NODE_SIDE;
 		}
 		return DFS_NODE_NONE;
 	case C_PROJECT:
@@ -145,6 +150,29 @@ static struct timespec rec_time(const struct dfs_record *r)
 					    : r->started_ms);
 }
 
+/* A log or manifest: the project's owner and read bits, like the payload. */
+static int side_stat(struct dfs_tree *t, const struct dfs_record *r,
+		     unsigned kind, uint64_t ino, struct stat *s)
+{
+	struct dfs_project p;
+	struct stat fs;
+	int fd, rc;
+
+	rc = dfs_log_open(t->st, kind == D_LOG ? DFS_LOG : DFS_MANIFEST, r->id,
+			  false, &fd);
+	if (rc)
+		return rc;
+	rc = fstat(fd, &fs) < 0 ? -errno : 0;
+	close(fd);
+	if (!rc)
+		rc = dfs_project_get(t->st, r->project, &p);
+	if (rc)
+		return rc;
+	base_stat(s, ino, S_IFREG | (p.mode & 0444), p.uid, p.gid, fs.st_mtim);
+	set_size(s, (uint64_t)fs.st_size);
+	return 0;
+}
+
 static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 			   unsigned kind, struct stat *s)
 {
@@ -173,6 +201,9 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 			  rec_time(r));
 		set_size(s, len);
 		return 0;
+	case D_LOG:
+	case D_MANIFEST:
+		return side_stat(t, r, kind, ino, s);
 	case D_PAYLOAD:
 		if (!r->payload_blob_present)
 			return -ENOENT;
@@ -346,6 +377,10 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 			return deployment_stat(t, &r, D_RECORD, s);
 		if (strcmp(name, "payload") == 0)
 			return deployment_stat(t, &r, D_PAYLOAD, s);
+		if (strcmp(name, "log") == 0)
+			return deployment_stat(t, &r, D_LOG, s);
+		if (strcmp(name, "manifest") == 0)
+			return deployment_stat(t, &r, D_MANIFEST, s);
 		return -ENOENT;
 	}
 	rc = dfs_project_get_seq(t->st, ino_num(parent), &p);
@@ -438,6 +473,20 @@ int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
 		return -EINVAL;
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
 	return rc ? rc : dfs_record_render(&r, buf, len);
+}
+
+int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
+{
+	struct dfs_record r;
+	int rc;
+
+	if (dfs_tree_type(ino) != DFS_NODE_SIDE)
+		return -EINVAL;
+	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	if (rc)
+		return rc;
+	return dfs_log_open(t->st, ino_kind(ino) == D_LOG ? DFS_LOG : DFS_MANIFEST,
+			    r.id, false, fd);
 }
 
 int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd)

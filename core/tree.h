@@ -33,6 +33,7 @@ enum dfs_node_type {
 	DFS_NODE_PAYLOAD, /* deployments/<id>/payload */
 	DFS_NODE_DROPBOX, /* deploy/<name> */
 	DFS_NODE_AUDIT,   /* audit.log */
+	DFS_NODE_SIDE,    /* deployments/<id>/log and manifest */
 	DFS_NODE_NONE,    /* not a valid inode number */
 };
 
@@ -83,6 +84,9 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 /* record.json's bytes (malloc'd, the caller frees them). */
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
 		    size_t *len);
+
+/* Open a deployment's log or manifest for reading. -ENOENT: none. */
+int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd);
 
 /* Open a deployment's payload. -ENOENT when dropped, -EIO when missing. */
 int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd);

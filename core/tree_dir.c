@@ -1,8 +1,10 @@
 /* tree_dir — directory listings of the tree (see tree.h). */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "catalog.h"
+#include "log.h"
 #include "tree_impl.h"
 #include "uuid7.h"
 
@@ -130,6 +132,17 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
 }
 
+static bool has_side(struct dfs_tree *t, const struct dfs_record *r,
+		     enum dfs_side_file which)
+{
+	int fd;
+
+	if (dfs_log_open(t->st, which, r->id, false, &fd) != 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 			   uint64_t off)
 {
@@ -143,9 +156,16 @@ static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 						    D_RECORD),
 			    S_IFREG, 3))
 		return 0;
-	if (off < 4 && r.payload_blob_present)
-		emit(l, "payload", mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD),
-		     S_IFREG, 4);
+	if (off < 4 && r.payload_blob_present &&
+	    emit(l, "payload", mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD), S_IFREG,
+		 4))
+		return 0;
+	if (off < 5 && has_side(t, &r, DFS_LOG) &&
+	    emit(l, "log", mkino(C_DEPLOYMENT, r.seq, D_LOG), S_IFREG, 5))
+		return 0;
+	if (off < 6 && has_side(t, &r, DFS_MANIFEST))
+		emit(l, "manifest", mkino(C_DEPLOYMENT, r.seq, D_MANIFEST),
+		     S_IFREG, 6);
 	return 0;
 }
 

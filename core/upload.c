@@ -1,4 +1,4 @@
-/* upload — see upload.h. SHA-256 through OpenSSL EVP, in one place. */
+/* upload — see upload.h. */
 #include "upload.h"
 
 #include <errno.h>
@@ -17,8 +17,7 @@ struct dfs_upload {
 	int fd;
 	char *name;
 	uint64_t size;
-	bool sequential; /* the hash has consumed exactly [0, size) */
-	EVP_MD_CTX *md;
+	bool sequential; /* every write so far was at the end */
 };
 
 int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
@@ -32,9 +31,7 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 	up->dirfd = dirfd;
 	up->sequential = true;
 	up->name = strdup(name);
-	up->md = EVP_MD_CTX_new();
-	if (!up->name || !up->md ||
-	    EVP_DigestInit_ex(up->md, EVP_sha256(), NULL) != 1) {
+	if (!up->name) {
 		rc = -ENOMEM;
 		goto out_free;
 	}
@@ -48,7 +45,6 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 	return 0;
 
 out_free:
-	EVP_MD_CTX_free(up->md);
 	free(up->name);
 	free(up);
 	return rc;
@@ -61,7 +57,6 @@ void dfs_upload_free(struct dfs_upload *up, int remove)
 	close(up->fd);
 	if (remove)
 		unlinkat(up->dirfd, up->name, 0);
-	EVP_MD_CTX_free(up->md);
 	free(up->name);
 	free(up);
 }
@@ -121,12 +116,8 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
 	rc = write_all(up->fd, buf, n, off);
 	if (rc)
 		return rc;
-	if (up->sequential && off == up->size) {
-		if (EVP_DigestUpdate(up->md, buf, n) != 1)
-			return -ENOMEM;
-	} else {
+	if (off != up->size)
 		up->sequential = false;
-	}
 	if (off + n > up->size)
 		up->size = off + n;
 	return 0;
@@ -153,6 +144,11 @@ int dfs_upload_read(struct dfs_upload *up, void *buf, size_t n, uint64_t off,
 		return -errno;
 	*got = (size_t)r;
 	return 0;
+}
+
+bool dfs_upload_sequential(const struct dfs_upload *up)
+{
+	return up->sequential;
 }
 
 uint64_t dfs_upload_size(const struct dfs_upload *up)
@@ -213,8 +209,6 @@ int dfs_upload_finish(struct dfs_upload *up, uint8_t hash[32])
 	uint64_t size;
 	int rc;
 
-	if (up->sequential)
-		return EVP_DigestFinal_ex(up->md, hash, NULL) == 1 ? 0 : -ENOMEM;
 	rc = dfs_sha256_fd(up->fd, hash, &size);
 	if (!rc && size != up->size)
 		rc = -EIO;

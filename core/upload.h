@@ -1,16 +1,18 @@
 /*
- * upload — a payload being received: a temp file in STORE/tmp plus a
- * SHA-256 computed on the fly while writes arrive in order.
+ * upload — a payload being received: a temp file in STORE/tmp, and whether
+ * it was written in order.
  *
- * Invariant: while the upload is "sequential", the hash context has
- * consumed exactly bytes [0, size) of the file. A write at any other offset
- * or a truncate below the size breaks the invariant; the hash is then
- * computed again from the file at dfs_upload_finish. Memory does not grow
- * with the payload. Not thread-safe: the caller serialises calls.
+ * Invariant: while the upload is "sequential", every write so far was
+ * appended at the end, so bytes [0, size) are final as soon as written and
+ * a reader may trail the writer (see check.h, which hashes them on its own
+ * thread). A write at any other offset, a truncate or a seed ends that.
+ * Memory does not grow with the payload. Not thread-safe: the caller
+ * serialises calls.
  */
 #ifndef DFS_UPLOAD_H
 #define DFS_UPLOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -45,12 +47,13 @@ int dfs_upload_read(struct dfs_upload *up, void *buf, size_t n, uint64_t off,
 		    size_t *got);
 
 uint64_t dfs_upload_size(const struct dfs_upload *up);
+bool dfs_upload_sequential(const struct dfs_upload *up);
 int dfs_upload_fd(const struct dfs_upload *up);
 const char *dfs_upload_name(const struct dfs_upload *up);
 
 /*
- * dfs_upload_finish — the payload's SHA-256 into @hash (re-reading the
- * file if the writes were not sequential). Returns 0 or -errno.
+ * dfs_upload_finish — the payload's SHA-256 into @hash, read back from the
+ * file. Returns 0 or -errno.
  */
 int dfs_upload_finish(struct dfs_upload *up, uint8_t hash[32]);
 

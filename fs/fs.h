@@ -10,6 +10,7 @@
 #include <fuse_lowlevel.h>
 
 #include "dropbox.h"
+#include "hook.h"
 #include "store.h"
 #include "tree.h"
 
@@ -17,6 +18,7 @@ struct dfs_fs {
 	struct dfs_store *st;
 	struct dfs_dropbox *db;
 	struct dfs_tree *tree;
+	struct dfs_hooks *hooks;
 };
 
 /* What an open file handle (fi->fh) points at. */

@@ -19,10 +19,16 @@
 struct options {
 	char *store;
 	char *map_size; /* bytes, with an optional K, M, G or T suffix */
+	char *hook;
+	unsigned hook_timeout;
+	int hook_wait;
 };
 
 static const struct fuse_opt option_spec[] = {
 	{"map_size=%s", offsetof(struct options, map_size), 0},
+	{"hook=%s", offsetof(struct options, hook), 0},
+	{"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
+	{"hook_wait", offsetof(struct options, hook_wait), 1},
 	FUSE_OPT_END,
 };
 
@@ -44,7 +50,12 @@ static void usage(const char *prog)
 	       "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
 	       "store directory STORE (created if missing).\n\n"
 	       "deployfs options:\n"
-	       "    -o map_size=SIZE       LMDB map size (default 64G)\n\n",
+	       "    -o map_size=SIZE       LMDB map size (default 64G)\n"
+	       "    -o hook=PATH           run PATH after each deploy is stored\n"
+	       "                           and checked (STORE/hooks/PROJECT\n"
+	       "                           overrides it per project)\n"
+	       "    -o hook_timeout=SECS   kill a hook after SECS (default 600)\n"
+	       "    -o hook_wait           close() waits for the hook\n\n",
 	       prog);
 }
 
@@ -162,7 +173,8 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 }
 
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
-	       const char *store, uint64_t map_size)
+	       const char *store, uint64_t map_size,
+	       const struct dfs_hooks_conf *hooks)
 {
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 			     PTHREAD_COND_INITIALIZER, false};
@@ -186,6 +198,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	fuse_daemonize(cmd->foreground);
 	/* LMDB must be opened by the process that uses it: after the fork. */
 	if (open_store(store, map_size, &fs.st) ||
+	    dfs_hooks_new(fs.st, hooks, &fs.hooks) ||
 	    dfs_dropbox_new(fs.st, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
@@ -203,6 +216,7 @@ out_unmount:
 	fuse_session_unmount(se);
 	dfs_tree_free(fs.tree);
 	dfs_dropbox_free(fs.db);
+	dfs_hooks_free(fs.hooks);
 	dfs_store_close(fs.st);
 out_signals:
 	fuse_remove_signal_handlers(se);
@@ -214,8 +228,9 @@ out_destroy:
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct options o = {0};
+	struct options o = {.hook_timeout = 600};
 	struct fuse_cmdline_opts cmd = {0};
+	struct dfs_hooks_conf hooks;
 	char store[PATH_MAX];
 	uint64_t map_size = 0;
 	int rc = 2;
@@ -241,6 +256,11 @@ int main(int argc, char *argv[])
 			argv[0]);
 		goto out;
 	}
+	if (o.hook && o.hook[0] != '/') {
+		fprintf(stderr, "deployfs: hook=%s: give an absolute path\n",
+			o.hook);
+		goto out;
+	}
 	if (o.map_size && parse_size(o.map_size, &map_size) != 0) {
 		fprintf(stderr, "deployfs: bad map_size '%s'\n", o.map_size);
 		goto out;
@@ -258,11 +278,15 @@ int main(int argc, char *argv[])
 		rc = 1;
 		goto out;
 	}
-	rc = run(&args, &cmd, store, map_size);
+	hooks.path = o.hook;
+	hooks.timeout_s = o.hook_timeout;
+	hooks.wait = o.hook_wait;
+	rc = run(&args, &cmd, store, map_size, &hooks);
 out:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.map_size);
+	free(o.hook);
 	fuse_opt_free_args(&args);
 	return rc;
 }

@@ -138,6 +138,9 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	} else if (type == DFS_NODE_AUDIT) {
 		rc = 0;
 		fi->direct_io = 1; /* it grows: always read what is there */
+	} else if (type == DFS_NODE_SIDE) {
+		rc = dfs_tree_open_side(fs->tree, ino, &fh->fd);
+		fi->direct_io = 1; /* a log grows while its deploy runs */
 	} else if (type == DFS_NODE_PAYLOAD) {
 		rc = dfs_tree_open_payload(fs->tree, ino, &fh->fd);
 		fi->keep_cache = 1; /* payloads never change */
