@@ -302,9 +302,17 @@ static void write_manifest(struct dfs_check *c, struct archive_entry *e)
 	const char *link = archive_entry_symlink(e);
 	const char *hard = archive_entry_hardlink(e);
 
+	char mode[16];
+	size_t n;
+
 	if (c->mfd < 0)
 		return;
-	dprintf(c->mfd, "%s %lld %s%s%s\n", archive_entry_strmode(e),
+	/* libarchive pads the mode string with a space for ACL marks. */
+	snprintf(mode, sizeof(mode), "%s", archive_entry_strmode(e));
+	n = strlen(mode);
+	while (n > 0 && mode[n - 1] == ' ')
+		mode[--n] = '\0';
+	dprintf(c->mfd, "%s %lld %s%s%s\n", mode,
 		(long long)archive_entry_size(e), path ? path : "",
 		link ? " -> " : hard ? " link to " : "",
 		link ? link : hard ? hard : "");
