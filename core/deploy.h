@@ -51,6 +51,9 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
  */
 int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
 		     uint64_t off);
+/* dfs_deploy_write with the bytes in the pipe @src (see upload.h). */
+int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n,
+			uint64_t off);
 int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size);
 int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
 		    size_t *got);

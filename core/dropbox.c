@@ -430,8 +430,9 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 	return 0;
 }
 
-int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
-		     uint64_t off, const struct dfs_caller *caller)
+/* Write from memory (@buf) or from a pipe (@src). */
+static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
+		      uint64_t off, const struct dfs_caller *caller)
 {
 	struct node *nd = f->node;
 	int rc;
@@ -441,11 +442,24 @@ int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
 	pthread_mutex_lock(&nd->lock);
 	rc = dfs_dropbox_draft_start(f->db, nd, caller);
 	if (!rc)
-		rc = dfs_deploy_write(nd->dep, buf, n, off);
+		rc = buf ? dfs_deploy_write(nd->dep, buf, n, off)
+			 : dfs_deploy_write_fd(nd->dep, src, n, off);
 	if (!rc)
 		nd->mtime = nd->ctime = now_ts();
 	pthread_mutex_unlock(&nd->lock);
 	return rc;
+}
+
+int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
+		     uint64_t off, const struct dfs_caller *caller)
+{
+	return dbfile_put(f, buf, -1, n, off, caller);
+}
+
+int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
+			const struct dfs_caller *caller)
+{
+	return dbfile_put(f, NULL, src, n, off, caller);
 }
 
 /* After a commit, reads through the handle see what was committed. */

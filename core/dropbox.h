@@ -108,6 +108,9 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
 		     uint64_t off, const struct dfs_caller *caller);
 /* Commit (project handles) or report a failed write (staging files). */
+/* The same with the bytes in the pipe @src (see upload.h). */
+int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
+			const struct dfs_caller *caller);
 int dfs_dbfile_flush(struct dfs_dbfile *f);
 /* Release: never commits; an uncommitted project handle is abandoned. */
 void dfs_dbfile_close(struct dfs_dbfile *f);

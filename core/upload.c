@@ -104,8 +104,28 @@ static int write_all(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
-		     uint64_t off)
+/* Move @n bytes from the pipe @src into @fd at @off, in the kernel. */
+static int splice_all(int src, int fd, size_t n, uint64_t off)
+{
+	loff_t pos = (loff_t)off;
+
+	while (n > 0) {
+		ssize_t w = splice(src, NULL, fd, &pos, n, SPLICE_F_MOVE);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		if (w == 0)
+			return -EIO; /* the pipe held less than promised */
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Write from memory (@buf) or from a pipe (@src): the one write path. */
+static int upload_put(struct dfs_upload *up, const void *buf, int src,
+		      size_t n, uint64_t off)
 {
 	int rc;
 
@@ -113,7 +133,8 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
 		return 0;
 	if (off + n < off)
 		return -EFBIG;
-	rc = write_all(up->fd, buf, n, off);
+	rc = buf ? write_all(up->fd, buf, n, off)
+		 : splice_all(src, up->fd, n, off);
 	if (rc)
 		return rc;
 	if (off != up->size)
@@ -121,6 +142,18 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
 	if (off + n > up->size)
 		up->size = off + n;
 	return 0;
+}
+
+int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
+		     uint64_t off)
+{
+	return upload_put(up, buf, -1, n, off);
+}
+
+int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n,
+			uint64_t off)
+{
+	return upload_put(up, NULL, src, n, off);
 }
 
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size)

@@ -34,6 +34,9 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* Writeback caching reorders writes and hides the writer's pid. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want &= ~FUSE_CAP_READDIRPLUS;
+	/* Write data as a pipe, spliced into the upload's file. */
+	if (conn->capable & FUSE_CAP_SPLICE_READ)
+		conn->want |= FUSE_CAP_SPLICE_READ;
 }
 
 static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -271,6 +274,7 @@ const struct fuse_lowlevel_ops dfs_ops = {
 	.open = dfs_open,
 	.read = dfs_read,
 	.write = dfs_op_write,
+	.write_buf = dfs_op_write_buf,
 	.flush = dfs_op_flush,
 	.release = dfs_release,
 	.fsync = dfs_op_fsync,

@@ -110,6 +110,47 @@ void dfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		fuse_reply_write(req, size);
 }
 
+/*
+ * With splice reads, a write's data arrives as a pipe: it goes to the
+ * upload's file without being copied through this process.
+ */
+void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
+		      off_t off, struct fuse_file_info *fi)
+{
+	struct dfs_fh *fh = dfs_fh_of(fi);
+	size_t size = fuse_buf_size(bufv);
+	const struct fuse_buf *b = &bufv->buf[bufv->idx];
+	struct fuse_bufvec mem = FUSE_BUFVEC_INIT(size);
+	struct dfs_caller c;
+	ssize_t got;
+	int rc;
+
+	if (fh->type != DFS_NODE_DROPBOX) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	dfs_fs_caller(req, &c);
+	if (bufv->count - bufv->idx == 1 && (b->flags & FUSE_BUF_IS_FD) &&
+	    !(b->flags & FUSE_BUF_FD_SEEK) && bufv->off == 0) {
+		rc = dfs_dbfile_write_fd(fh->db, b->fd, size, (uint64_t)off, &c);
+	} else {
+		mem.buf[0].mem = malloc(size);
+		if (!mem.buf[0].mem) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		got = fuse_buf_copy(&mem, bufv, 0);
+		rc = got < 0 ? (int)got
+			     : dfs_dbfile_write(fh->db, mem.buf[0].mem,
+						(size_t)got, (uint64_t)off, &c);
+		free(mem.buf[0].mem);
+	}
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_write(req, size);
+}
+
 void dfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfs_fh *fh = dfs_fh_of(fi);

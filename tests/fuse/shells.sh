@@ -27,14 +27,17 @@ make_tgz "$T/cat.tgz" 300
 one_deploy shcat "$T/cat.tgz" cat 'cat "$1" >"$2"'
 cat_id=$LAST_ID
 
-make_tgz "$T/dd.tgz" 2500
-one_deploy shdd "$T/dd.tgz" dd 'dd if="$1" of="$2" bs=1M status=none'
+# A plain tar: bytes patched inside a file's data keep it a valid archive.
+mkdir "$T/ddsrc"
+head -c 2560000 /dev/urandom >"$T/ddsrc/data.bin"
+tar -C "$T/ddsrc" -cf "$T/dd.tar" data.bin
+one_deploy shdd "$T/dd.tar" dd 'dd if="$1" of="$2" bs=1M status=none'
 
 # dd conv=notrunc patches the current payload in place (the open without
 # O_TRUNC starts from a copy of it).
-cp "$T/dd.tgz" "$T/patched.tgz"
-printf 'PATCHED!' | dd of="$T/patched.tgz" bs=1 seek=100000 conv=notrunc status=none
-one_deploy shdd "$T/patched.tgz" dd \
+cp "$T/dd.tar" "$T/patched.tar"
+printf 'PATCHED!' | dd of="$T/patched.tar" bs=1 seek=100000 conv=notrunc status=none
+one_deploy shdd "$T/patched.tar" dd \
 	'printf "PATCHED!" | dd of="$2" bs=1 seek=100000 conv=notrunc status=none' delta
 
 # tar | tee: tee writes the stream to the drop box and to a local copy.
