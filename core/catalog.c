@@ -304,6 +304,8 @@ static const char *change_action(const struct dfs_record *old,
 	}
 	if (old->payload_blob_present && !rec->payload_blob_present)
 		return "payload_dropped";
+	if (old->pinned != rec->pinned)
+		return rec->pinned ? "pinned" : "unpinned";
 	return NULL;
 }
 
@@ -418,6 +420,23 @@ int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
 out_abort:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+int dfs_catalog_note(struct dfs_store *st, const struct dfs_record *rec,
+		     const char *action, const struct dfs_who *actor)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_audit_append_txn(st, txn, rec, action, actor);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return dfs_store_commit(txn);
 }
 
 int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],

@@ -80,6 +80,13 @@ int dfs_catalog_update_by(struct dfs_store *st, const struct dfs_record *rec,
 int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
 			     const struct dfs_who *actor, uint64_t *freed);
 
+/*
+ * dfs_catalog_note — an audit event about @rec that changes nothing
+ * (@action: e.g. "payload_corrupt"), in @actor's name. Returns 0 or -errno.
+ */
+int dfs_catalog_note(struct dfs_store *st, const struct dfs_record *rec,
+		     const char *action, const struct dfs_who *actor);
+
 /* Look a record up. Errors: -ENOENT, -EBADMSG (undecodable), -errno. */
 int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
 		    struct dfs_record *rec);

@@ -53,6 +53,11 @@ int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn,
 			   const struct dfs_project_attr *attr,
 			   struct dfs_project *p);
 
+/* dfs_catalog_scan inside the caller's transaction. */
+int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
+			 enum dfs_scan scope, const char *key, uint64_t after,
+			 dfs_scan_fn fn, void *arg);
+
 /* Append one audit event (see audit.h) for @rec. */
 int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
 			 const struct dfs_record *rec, const char *action,

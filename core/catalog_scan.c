@@ -3,8 +3,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "store_impl.h"
+#include "catalog_impl.h"
 
 #define IDX_LEN 24
 
@@ -139,9 +138,23 @@ int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
 		     const char *key, uint64_t after, dfs_scan_fn fn,
 		     void *arg)
 {
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_catalog_scan_txn(st, txn, scope, key, after, fn, arg);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
+			 enum dfs_scan scope, const char *key, uint64_t after,
+			 dfs_scan_fn fn, void *arg)
+{
 	enum dfs_status status;
 	MDB_cursor *cur;
-	MDB_txn *txn;
 	MDB_dbi dbi;
 	int rc;
 
@@ -163,12 +176,9 @@ int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
 	default:
 		return -EINVAL;
 	}
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
 	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, dbi, &cur));
 	if (rc)
-		goto out_abort;
+		return rc;
 	if (scope == DFS_SCAN_ALL)
 		rc = scan_all(st, cur, after, fn, arg);
 	else if (scope == DFS_SCAN_PROJECTS)
@@ -176,7 +186,5 @@ int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
 	else
 		rc = scan_index(st, txn, cur, key, after, fn, arg);
 	mdb_cursor_close(cur);
-out_abort:
-	mdb_txn_abort(txn);
 	return rc;
 }

@@ -258,7 +258,6 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 		return -ENOMEM;
 	f->db = db;
 	f->flags = flags;
-	f->rfd = -1;
 	if (p) {
 		rc = dfs_dropbox_current(db, name, &pp, &cur, &has);
 		if (rc)
@@ -267,7 +266,7 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 		f->num = pp.pseq;
 	}
 	if (has && (!writable(flags) || !(flags & O_TRUNC))) {
-		rc = dfs_blob_open(db->st, cur.payload_hash, &f->rfd);
+		rc = dfs_reader_open(db->st, &cur, &f->reader);
 		if (rc)
 			goto out_free;
 	}
@@ -291,8 +290,7 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 	return 0;
 
 out_close:
-	if (f->rfd >= 0)
-		close(f->rfd);
+	dfs_reader_close(f->reader);
 out_free:
 	free(f);
 	return rc;
@@ -336,7 +334,6 @@ static int open_staging(struct dfs_dropbox *db, const char *name,
 	}
 	f->db = db;
 	f->flags = flags;
-	f->rfd = -1;
 	f->node = n;
 	f->kind = DFS_DB_NODE;
 	f->num = n->num;
@@ -407,7 +404,6 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 		    size_t *got)
 {
 	struct node *nd = f->node;
-	ssize_t r;
 	int rc;
 
 	if (nd) {
@@ -419,15 +415,11 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 		}
 		pthread_mutex_unlock(&nd->lock);
 	}
-	if (f->rfd < 0) {
+	if (!f->reader) {
 		*got = 0;
 		return 0;
 	}
-	r = pread(f->rfd, buf, n, (off_t)off);
-	if (r < 0)
-		return -errno;
-	*got = (size_t)r;
-	return 0;
+	return dfs_reader_read(f->reader, buf, n, off, got);
 }
 
 /* Write from memory (@buf) or from a pipe (@src). */
@@ -466,13 +458,12 @@ int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
 static void reopen_committed(struct dfs_dbfile *f)
 {
 	const struct dfs_record *r = dfs_deploy_record(f->node->dep);
-	int fd;
+	struct dfs_reader *rd;
 
-	if (dfs_blob_open(f->db->st, r->payload_hash, &fd) != 0)
+	if (dfs_reader_open(f->db->st, r, &rd) != 0)
 		return;
-	if (f->rfd >= 0)
-		close(f->rfd);
-	f->rfd = fd;
+	dfs_reader_close(f->reader);
+	f->reader = rd;
 }
 
 int dfs_dbfile_flush(struct dfs_dbfile *f)
@@ -503,8 +494,7 @@ void dfs_dbfile_close(struct dfs_dbfile *f)
 		return;
 	if (f->node)
 		dfs_dropbox_node_put(f->db, f->node);
-	if (f->rfd >= 0)
-		close(f->rfd);
+	dfs_reader_close(f->reader);
 	free(f);
 }
 

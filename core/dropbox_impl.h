@@ -16,6 +16,7 @@
 
 #include "deploy.h"
 #include "dropbox.h"
+#include "reader.h"
 
 struct node {
 	pthread_mutex_t lock; /* everything below but refs, linked, next */
@@ -49,7 +50,7 @@ struct dfs_dbfile {
 	enum dfs_dbkind kind; /* what the handle was opened as */
 	uint64_t num;
 	struct node *node; /* writers and staging files */
-	int rfd;           /* the current payload's blob, or -1 */
+	struct dfs_reader *reader; /* the current payload, or NULL */
 };
 
 /* Find a node by linked @name, or by @num when @name is NULL; +1 ref. */

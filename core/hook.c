@@ -111,6 +111,19 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
 	return true;
 }
 
+static bool ours(const char *var)
+{
+	static const char *const names[] = {"DEPLOYFS_ID=", "DEPLOYFS_PROJECT=",
+					    "DEPLOYFS_SHA256=",
+					    "DEPLOYFS_PAYLOAD=",
+					    "DEPLOYFS_STORE="};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(var, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
 /* The hook's environment: ours plus the DEPLOYFS_* variables. */
 static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 {
@@ -123,8 +136,9 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 	env = calloc(n + 6, sizeof(*env));
 	if (!env)
 		return NULL;
+	/* Ours replace any inherited; other DEPLOYFS_* settings pass on. */
 	for (size_t k = 0; k < n; k++)
-		if (strncmp(environ[k], "DEPLOYFS_", 9) != 0)
+		if (!ours(environ[k]))
 			env[i++] = environ[k];
 	dfs_uuid7_format(j->rec.id, id);
 	dfs_hash_hex(j->rec.payload_hash, hex);

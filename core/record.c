@@ -184,6 +184,7 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	}
 	json_object_set_new(o, "rollback_of",
 			    json_id(rec->has_rollback, rec->rollback_of));
+	json_object_set_new(o, "pinned", json_boolean(rec->pinned));
 	if (internal) {
 		json_object_set_new(o, "seq", json_integer((json_int_t)rec->seq));
 		json_object_set_new(o, "source_mtime_ns",
@@ -361,6 +362,7 @@ static bool decode(json_t *o, struct dfs_record *r)
 	r->unpacked_size = (uint64_t)size;
 	r->payload_blob_present =
 		json_is_true(json_object_get(o, "payload_blob_present"));
+	r->pinned = json_is_true(json_object_get(o, "pinned"));
 	if (!decode_error(o, &r->error))
 		return false;
 	return get_id(o, "rollback_of", &r->has_rollback, r->rollback_of);

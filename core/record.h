@@ -67,6 +67,7 @@ struct dfs_record {
 	struct dfs_record_error error;
 	bool has_rollback;
 	uint8_t rollback_of[16];
+	bool pinned; /* retention never drops its payload */
 };
 
 const char *dfs_status_name(enum dfs_status s);

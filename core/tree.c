@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "isotime.h"
 #include "log.h"
+#include "reader.h"
 #include "tree_impl.h"
 #include "uuid7.h"
 
@@ -489,7 +490,8 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
 			    r.id, false, fd);
 }
 
-int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd)
+int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
+			  struct dfs_reader **reader)
 {
 	struct dfs_record r;
 	int rc;
@@ -497,11 +499,6 @@ int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd)
 	if (dfs_tree_type(ino) != DFS_NODE_PAYLOAD)
 		return -EINVAL;
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
-	if (rc)
-		return rc;
-	if (!r.payload_blob_present)
-		return -ENOENT;
-	rc = dfs_blob_open(t->st, r.payload_hash, fd);
-	return rc == -ENOENT ? -EIO : rc;
+	return rc ? rc : dfs_reader_open(t->st, &r, reader);
 }
 

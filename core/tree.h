@@ -89,7 +89,9 @@ int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
 int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd);
 
 /* Open a deployment's payload. -ENOENT when dropped, -EIO when missing. */
-int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino, int *fd);
+struct dfs_reader;
+int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
+			  struct dfs_reader **r);
 
 /* A drop box inode's entry in the dropbox, and back. */
 bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num);

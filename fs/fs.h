@@ -11,6 +11,7 @@
 
 #include "dropbox.h"
 #include "hook.h"
+#include "reader.h"
 #include "store.h"
 #include "tree.h"
 
@@ -26,7 +27,8 @@ struct dfs_fh {
 	enum dfs_node_type type;
 	char *buf; /* record.json: a snapshot taken at open */
 	size_t len;
-	int fd;                /* payload: the blob */
+	int fd;                /* log, manifest */
+	struct dfs_reader *reader; /* payload */
 	struct dfs_dbfile *db; /* drop box */
 };
 

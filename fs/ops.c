@@ -31,6 +31,8 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* open(O_TRUNC) arrives as such, not as open then truncate. */
 	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
 		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/* Reads of one handle in order, one at a time: see reader.h. */
+	conn->want &= ~FUSE_CAP_ASYNC_READ;
 	/* Writeback caching reorders writes and hides the writer's pid. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want &= ~FUSE_CAP_READDIRPLUS;
@@ -145,8 +147,8 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = dfs_tree_open_side(fs->tree, ino, &fh->fd);
 		fi->direct_io = 1; /* a log grows while its deploy runs */
 	} else if (type == DFS_NODE_PAYLOAD) {
-		rc = dfs_tree_open_payload(fs->tree, ino, &fh->fd);
-		fi->keep_cache = 1; /* payloads never change */
+		/* Not kept cached: every full read is verified by the reader. */
+		rc = dfs_tree_open_payload(fs->tree, ino, &fh->reader);
 	} else {
 		rc = -EINVAL;
 	}
@@ -184,6 +186,8 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (fh->type == DFS_NODE_DROPBOX) {
 		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
+	} else if (fh->type == DFS_NODE_PAYLOAD) {
+		rc = dfs_reader_read(fh->reader, buf, size, (uint64_t)off, &got);
 	} else if (fh->type == DFS_NODE_AUDIT) {
 		rc = dfs_audit_read(dfs_fs_of(req)->st, (uint64_t)off, buf,
 				    size, &got);
@@ -207,6 +211,7 @@ static void dfs_release(fuse_req_t req, fuse_ino_t ino,
 
 	if (fh->db)
 		dfs_dbfile_close(fh->db);
+	dfs_reader_close(fh->reader);
 	if (fh->fd >= 0)
 		close(fh->fd);
 	free(fh->buf);

@@ -23,10 +23,13 @@ staging=$root/releases/.$DEPLOYFS_ID.unpacking
 mkdir -p "$root/releases"
 rm -rf "$staging"
 mkdir "$staging"
+trap 'rm -rf "$staging"' EXIT
 echo "unpacking $DEPLOYFS_PROJECT $DEPLOYFS_ID into $release"
-# tar detects the compression itself; deployfs checked the paths are safe.
-tar -xf - -C "$staging" --no-same-owner
+# From the stored file, not stdin: tar detects the compression of a named
+# file only. deployfs checked that no path is absolute or climbs out.
+tar -xf "$DEPLOYFS_PAYLOAD" -C "$staging" --no-same-owner
 mv "$staging" "$release"
+trap - EXIT
 
 # A new link beside the old one, then rename(2) over it: readers see the
 # old release or the new one, never a missing or half-made link.

@@ -331,3 +331,80 @@ check_failed() {
 link_target() {
 	readlink "$1" || fail "$1 is not a symlink"
 }
+
+# --- deploys, archives and hooks (issue 4) -----------------------------
+
+# deploy_ok FILE PROJECT — cp FILE to deploy/PROJECT, which must succeed
+# and make exactly one deployment; its id goes to $ID.
+deploy_ok() {
+	local before
+	before=$(ids_all)
+	run cp "$1" "$MNT/deploy/$2"
+	if [ "$RC" -ne 0 ]; then
+		local d
+		for d in $(new_ids "$before"); do
+			log "record.json of the failed deploy:"
+			cat "$MNT/deployments/$d/record.json" >&2
+			log "log of the failed deploy:"
+			cat "$MNT/deployments/$d/log" >&2
+		done
+		fail "cp $1 deploy/$2 failed (status $RC): $ERRTXT"
+	fi
+	ID=$(new_id "$before")
+}
+# deploy_fail ERE FILE PROJECT — cp FILE to deploy/PROJECT, which must
+# fail with ERE in cp's stderr and make exactly one deployment ($ID).
+deploy_fail() {
+	local before
+	before=$(ids_all)
+	expect_fail "$1" "cp $2 deploy/$3" cp "$2" "$MNT/deploy/$3"
+	ID=$(new_id "$before")
+}
+# wait_settled ID SECONDS — wait until deployment ID is no longer pending.
+settled() { [ "$(jq -r .status "$MNT/deployments/$1/record.json")" != pending ]; }
+wait_settled() {
+	wait_until "$2" settled "$1" ||
+		fail "$1: still pending after $2 s (phase $(rec "$1" .phase))"
+}
+# now_ms — wall-clock milliseconds.
+now_ms() { date +%s%3N; }
+
+# make_tree DIR — a small project tree: compressible text, 1 MiB of
+# random bytes, an empty file, a subdirectory, a symlink and a hard link.
+make_tree() {
+	local d=$1
+	mkdir -p "$d/data/nested"
+	printf 'tree %s made at %s\n' "$d" "$(date +%s.%N)" >"$d/README.txt"
+	seq 1 100000 >"$d/big.txt"
+	head -c 1048576 /dev/urandom >"$d/data/random.bin"
+	echo nested >"$d/data/nested/more.txt"
+	: >"$d/empty"
+	ln -s data/random.bin "$d/link"
+	ln "$d/README.txt" "$d/hard.txt"
+}
+
+# flip_byte FILE OFFSET — invert every bit of the byte at OFFSET, in place.
+flip_byte() {
+	local b
+	b=$(od -An -tu1 -j "$2" -N 1 "$1" | tr -d ' ')
+	[ -n "$b" ] || fail "flip_byte: $1 has no byte at offset $2"
+	# shellcheck disable=SC2059
+	printf "$(printf '\\%03o' $((b ^ 255)))" |
+		dd of="$1" bs=1 seek="$2" count=1 conv=notrunc status=none
+}
+
+# write_hook PATH — the script on stdin becomes executable file PATH.
+write_hook() {
+	mkdir -p "$(dirname "$1")"
+	cat >"$1"
+	chmod 755 "$1"
+}
+
+# check_current PROJECT ID FILE — projects/PROJECT/current is ID and
+# deploy/PROJECT reads as FILE.
+check_current() {
+	assert_eq "$(link_target "$MNT/projects/$1/current")" "../../deployments/$2" \
+		"projects/$1/current"
+	assert_cmp "$MNT/deploy/$1" "$3" "deploy/$1"
+	assert_eq "$(fsize "$MNT/deploy/$1")" "$(fsize "$3")" "stat size of deploy/$1"
+}
