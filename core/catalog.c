@@ -333,10 +333,17 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 		if (rc)
 			return rc;
 	}
-	if (holds_blob(&old) && !holds_blob(rec))
+	if (holds_blob(&old) && !holds_blob(rec)) {
 		rc = blob_ref(st, txn, &old, -1);
-	else if (!holds_blob(&old) && holds_blob(rec))
+		if (!rc)
+			rc = dfs_catalog_index_set(txn, st->by_held, rec->project,
+						   rec, false);
+	} else if (!holds_blob(&old) && holds_blob(rec)) {
 		rc = blob_ref(st, txn, rec, +1);
+		if (!rc)
+			rc = dfs_catalog_index_set(txn, st->by_held, rec->project,
+						   rec, true);
+	}
 	if (!rc)
 		rc = dfs_record_put_txn(st, txn, rec);
 	if (!rc && old.status == DFS_STATUS_PENDING &&

@@ -5,7 +5,8 @@
  *  - every record is in "records" under its id, in "by_seq" under its seq,
  *    in "by_project" under (project, id), in "by_status" under
  *    (status, id) and in "by_pstatus" under (project/status, id), exactly
- *    once each;
+ *    once each, and in "by_held" under (project, id) while it holds a
+ *    payload (what retention walks);
  *  - every change of a record's status or payload appends one audit event
  *    in the same transaction (see audit.h): nothing can skip it;
  *  - ids and seqs grow together: a new record's id is greater than every

@@ -13,6 +13,8 @@
 #include "hook.h"
 #include "isotime.h"
 #include "log.h"
+#include "query.h"
+#include "retention.h"
 #include "store_impl.h"
 #include "upload.h"
 #include "uuid7.h"
@@ -331,6 +333,8 @@ static int settle(struct dfs_deploy *d, int err,
 	close_files(d);
 	d->settled = true;
 	d->result = err;
+	if (!err)
+		dfs_retention_after_commit(d->st, d->rec.project);
 	return err;
 }
 
@@ -365,13 +369,41 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h,
 	return rc;
 }
 
+/* After the check: settle failed, hand over to the hook, or succeed. */
+static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
+		    const struct dfs_project_attr *attr)
+{
+	struct dfs_hooks *h = dfs_hooks_of(d->st);
+	char hook[PATH_MAX];
+
+	if (res->error.code[0]) {
+		dfs_log_printf(d->log_fd, "check failed: %s: %s",
+			       res->error.code, res->error.message);
+		d->rec.status = DFS_STATUS_FAILED;
+		d->rec.error = res->error;
+		d->rec.phase = DFS_PHASE_DONE;
+		d->rec.completed_ms = dfs_time_now_ms();
+		return settle(d, -EBADMSG, NULL);
+	}
+	dfs_log_printf(d->log_fd,
+		       "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
+		       res->format, (unsigned long long)res->entries,
+		       (unsigned long long)res->unpacked_size,
+		       res->package[0] ? ", package " : "", res->package);
+	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
+		return run_hook(d, h, hook, attr);
+	d->rec.status = DFS_STATUS_SUCCESS;
+	d->rec.phase = DFS_PHASE_DONE;
+	d->rec.completed_ms = dfs_time_now_ms();
+	dfs_log_printf(d->log_fd, "deployment success");
+	return settle(d, 0, attr);
+}
+
 int dfs_deploy_commit(struct dfs_deploy *d,
 		      const struct timespec *source_mtime,
 		      const struct dfs_project_attr *attr)
 {
-	struct dfs_hooks *h = dfs_hooks_of(d->st);
 	struct dfs_check_result res;
-	char hook[PATH_MAX];
 	int rc;
 
 	if (d->settled)
@@ -381,25 +413,141 @@ int dfs_deploy_commit(struct dfs_deploy *d,
 	if (rc)
 		return fail_errno(d, rc);
 	set_source_mtime(&d->rec, source_mtime);
-	if (res.error.code[0]) {
-		dfs_log_printf(d->log_fd, "check failed: %s: %s",
-			       res.error.code, res.error.message);
-		d->rec.status = DFS_STATUS_FAILED;
-		d->rec.error = res.error;
-		d->rec.phase = DFS_PHASE_DONE;
-		d->rec.completed_ms = dfs_time_now_ms();
-		return settle(d, -EBADMSG, NULL);
+	return conclude(d, &res, attr);
+}
+
+/* The newest success of @project older than its current, with a payload. */
+struct before_current {
+	uint8_t current[16];
+	struct dfs_record found;
+	bool has;
+};
+
+static int find_before(void *arg, const struct dfs_record *r)
+{
+	struct before_current *b = arg;
+
+	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
+		return 0;
+	b->found = *r;
+	b->has = true;
+	return 1;
+}
+
+static int rollback_target(struct dfs_store *st, const char *project,
+			   const uint8_t *want, struct dfs_record *t)
+{
+	struct before_current b = {.has = false};
+	struct dfs_project p;
+	struct dfs_query q;
+	int rc;
+
+	if (want) {
+		rc = dfs_catalog_get(st, want, t);
+		if (rc)
+			return rc;
+		if (strcmp(t->project, project) != 0)
+			return -EXDEV;
+		if (t->status != DFS_STATUS_SUCCESS)
+			return -EINVAL;
+		return t->payload_blob_present ? 0 : -ENODATA;
 	}
-	dfs_log_printf(d->log_fd,
-		       "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
-		       res.format, (unsigned long long)res.entries,
-		       (unsigned long long)res.unpacked_size,
-		       res.package[0] ? ", package " : "", res.package);
-	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
-		return run_hook(d, h, hook, attr);
-	d->rec.status = DFS_STATUS_SUCCESS;
-	d->rec.phase = DFS_PHASE_DONE;
-	d->rec.completed_ms = dfs_time_now_ms();
-	dfs_log_printf(d->log_fd, "deployment success");
-	return settle(d, 0, attr);
+	rc = dfs_project_get(st, project, &p);
+	if (rc || !p.has_current)
+		return rc ? rc : -ENOENT;
+	memcpy(b.current, p.current, 16);
+	dfs_query_init(&q);
+	q.project = project;
+	q.has_status = true;
+	q.status = DFS_STATUS_SUCCESS;
+	rc = dfs_query_run(st, &q, find_before, &b, NULL);
+	if (rc < 0)
+		return rc;
+	if (!b.has)
+		return -ENOENT;
+	*t = b.found;
+	return 0;
+}
+
+/* Check a stored blob as if it had just been received. */
+static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
+		      struct dfs_check_result *res)
+{
+	struct dfs_check *c;
+	int fd, rc;
+
+	rc = dfs_blob_open(d->st, t->payload_hash, &fd);
+	if (rc)
+		return rc == -ENOENT ? -EIO : rc;
+	rc = dfs_check_start(fd, d->manifest_fd, &c);
+	if (!rc)
+		rc = dfs_check_finish(c, t->payload_size, res);
+	close(fd);
+	if (rc)
+		return rc;
+	if (memcmp(res->hash, t->payload_hash, 32) != 0) {
+		snprintf(res->error.code, sizeof(res->error.code),
+			 "corrupt_archive");
+		snprintf(res->error.message, sizeof(res->error.message),
+			 "the stored payload no longer matches its hash");
+		res->error.phase = DFS_PHASE_VALIDATE;
+	}
+	d->rec.payload_blob_present = true;
+	snprintf(d->rec.payload_format, sizeof(d->rec.payload_format), "%s",
+		 res->format);
+	d->rec.checked = true;
+	d->rec.entries = res->entries;
+	d->rec.unpacked_size = res->unpacked_size;
+	snprintf(d->rec.package_identifier, sizeof(d->rec.package_identifier),
+		 "%s", res->package);
+	return 0;
+}
+
+int dfs_deploy_rollback(struct dfs_store *st, const char *project,
+			const uint8_t *target, const struct dfs_who *who,
+			struct dfs_record *out)
+{
+	struct dfs_check_result res;
+	struct dfs_record t;
+	struct dfs_deploy *d;
+	char idstr[37];
+	int rc;
+
+	rc = rollback_target(st, project, target, &t);
+	if (rc)
+		return rc;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->st = st;
+	d->log_fd = d->manifest_fd = -1;
+	rc = dfs_catalog_create(st, project, who, NULL, &d->rec);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	/* No byte is copied: the new deployment holds the same blob. */
+	d->rec.has_rollback = true;
+	memcpy(d->rec.rollback_of, t.id, 16);
+	d->rec.has_hash = true;
+	memcpy(d->rec.payload_hash, t.payload_hash, 32);
+	d->rec.payload_size = t.payload_size;
+	d->rec.source_mtime_ms = t.source_mtime_ms;
+	d->rec.source_mtime_ns = t.source_mtime_ns;
+	d->rec.phase = DFS_PHASE_VALIDATE;
+	dfs_log_open(st, DFS_LOG, d->rec.id, true, &d->log_fd);
+	dfs_log_open(st, DFS_MANIFEST, d->rec.id, true, &d->manifest_fd);
+	dfs_uuid7_format(t.id, idstr);
+	dfs_log_printf(d->log_fd, "rollback of %s to %s by %s (%s)", project,
+		       idstr, who->user, who->command);
+	rc = dfs_catalog_update(st, &d->rec, NULL);
+	if (!rc)
+		rc = check_blob(d, &t, &res);
+	if (rc)
+		rc = fail_errno(d, rc);
+	else
+		rc = conclude(d, &res, NULL);
+	*out = d->rec;
+	dfs_deploy_free(d);
+	return rc;
 }

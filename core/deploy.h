@@ -79,6 +79,21 @@ int dfs_deploy_commit(struct dfs_deploy *d,
  */
 void dfs_deploy_save_progress(struct dfs_deploy *d);
 
+/*
+ * dfs_deploy_rollback — a new deployment of @project with the payload of
+ * @target (NULL: the newest success before current that still has its
+ * payload), rollback_of set. No byte is copied: it holds the same blob.
+ * It goes through the same check and hook as any deploy; @out is its
+ * record when this returns (pending while an asynchronous hook runs).
+ * Errors, with nothing created: -ENOENT (no such target, or nothing to
+ * roll back to), -EXDEV (another project's), -EINVAL (not a success),
+ * -ENODATA (its payload was dropped). After creation: what
+ * dfs_deploy_commit returns, with @out failed.
+ */
+int dfs_deploy_rollback(struct dfs_store *st, const char *project,
+			const uint8_t *target, const struct dfs_who *who,
+			struct dfs_record *out);
+
 /* True once committed or failed. */
 int dfs_deploy_settled(const struct dfs_deploy *d);
 

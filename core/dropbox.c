@@ -23,9 +23,9 @@ static struct timespec now_ts(void)
 
 /* ---- nodes ------------------------------------------------------------- */
 
-static struct node *node_new(struct dfs_dropbox *db, const char *name,
-			     const char *project, bool staging,
-			     const struct dfs_project_attr *attr)
+struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
+				  const char *project, bool staging,
+				  const struct dfs_project_attr *attr)
 {
 	struct node *n = calloc(1, sizeof(*n));
 
@@ -98,7 +98,10 @@ static void node_stat(struct node *n, struct dfs_dbstat *out)
 	out->uid = n->attr.uid;
 	out->gid = n->attr.gid;
 	out->mode = n->attr.mode;
-	out->size = n->dep ? dfs_deploy_size(n->dep) : n->seed_size;
+	out->link = n->link;
+	out->size = n->link  ? DFS_LINK_LEN
+		    : n->dep ? dfs_deploy_size(n->dep)
+			     : n->seed_size;
 	out->atime = n->atime;
 	out->mtime = n->mtime;
 	out->ctime = n->ctime;
@@ -200,16 +203,16 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;
 
+	/* Staging files and links (whatever their names) first. */
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (n) {
+		node_stat(n, out);
+		dfs_dropbox_node_put(db, n);
+		return 0;
+	}
 	if (dfs_name_is_project(name))
 		return project_stat(db, name, out);
-	if (!dfs_name_parse_staging(name, project))
-		return -EINVAL;
-	n = dfs_dropbox_node_find(db, name, 0);
-	if (!n)
-		return -ENOENT;
-	node_stat(n, out);
-	dfs_dropbox_node_put(db, n);
-	return 0;
+	return dfs_name_parse_staging(name, project) ? -ENOENT : -EINVAL;
 }
 
 int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind,
@@ -271,7 +274,7 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 			goto out_free;
 	}
 	if (writable(flags)) {
-		f->node = node_new(db, name, name, false, attr);
+		f->node = dfs_dropbox_node_new(db, name, name, false, attr);
 		if (!f->node) {
 			rc = -ENOMEM;
 			goto out_close;
@@ -313,7 +316,7 @@ static int open_staging(struct dfs_dropbox *db, const char *name,
 	if (!n && !create)
 		return -ENOENT;
 	if (!n) {
-		n = node_new(db, name, project, true, attr);
+		n = dfs_dropbox_node_new(db, name, project, true, attr);
 		if (!n)
 			return -ENOMEM;
 		/* The directory entry holds a reference of its own. */

@@ -43,6 +43,7 @@ struct dfs_dbstat {
 	uint32_t uid;
 	uint32_t gid;
 	uint32_t mode; /* permission bits only */
+	bool link;     /* a symlink to a deployment (see dfs_dropbox_symlink) */
 	uint64_t size;
 	struct timespec atime;
 	struct timespec mtime; /* nanoseconds kept: rsync compares them */
@@ -130,12 +131,30 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 
 /*
  * dfs_dropbox_rename — rename staging file @from onto its project @to:
- * commits it; the staging file is gone on success and stays on failure.
- * Errors: the commit's, -ENOENT, -EINVAL (@to is not @from's project),
- * -EPERM (@from is a project).
+ * commits it; a link (see dfs_dropbox_symlink) onto its project: rolls it
+ * back. @from is gone on success and stays on failure.
+ * Errors: the commit's or the rollback's, -ENOENT, -EINVAL (@to is not
+ * @from's project, or the link's target is not a success), -ENODATA (the
+ * target's payload was dropped), -EPERM (@from is a project).
  */
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 		       const char *to, const struct dfs_caller *caller);
+
+/*
+ * dfs_dropbox_symlink — the rollback gesture: a symlink @name in deploy/
+ * to "../deployments/<id>" (or "<id>", or any path ending so). Renaming it
+ * onto a project (what `ln -sfn ../deployments/<id> deploy/<project>`
+ * does) rolls the project back to that deployment; unlink drops it.
+ * Errors: -EINVAL (@target names no deployment id), -ENOENT (no such
+ * deployment), -EEXIST (@name is taken).
+ */
+int dfs_dropbox_symlink(struct dfs_dropbox *db, const char *name,
+			const char *target, const struct dfs_caller *caller,
+			struct dfs_dbstat *out);
+
+/* A link node's target into @buf. Errors: -ENOENT, -EINVAL (not a link). */
+int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
+			 size_t size);
 
 /* Remove a staging file; projects cannot be removed (-EPERM). */
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name);

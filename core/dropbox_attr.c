@@ -1,10 +1,12 @@
 /* dropbox_attr — setattr, rename and unlink in deploy/ (see dropbox.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dropbox_impl.h"
 #include "isotime.h"
+#include "uuid7.h"
 
 static struct timespec now_ts(void)
 {
@@ -171,6 +173,91 @@ static void node_unlink(struct dfs_dropbox *db, struct node *n)
 		dfs_dropbox_node_put(db, n);
 }
 
+/* The id at the end of a link target: "<id>", "…/deployments/<id>[/]". */
+static int link_target(const char *target, uint8_t id[16])
+{
+	char buf[64];
+	size_t n = strlen(target);
+
+	while (n > 0 && target[n - 1] == '/')
+		n--;
+	if (n < 36 || (n > 36 && target[n - 37] != '/'))
+		return -EINVAL;
+	memcpy(buf, target + n - 36, 36);
+	buf[36] = '\0';
+	return dfs_uuid7_parse(buf, id);
+}
+
+int dfs_dropbox_symlink(struct dfs_dropbox *db, const char *name,
+			const char *target, const struct dfs_caller *caller,
+			struct dfs_dbstat *out)
+{
+	struct dfs_project_attr attr = {caller->uid, caller->gid, 0777};
+	struct dfs_record r;
+	struct node *n;
+	uint8_t id[16];
+	int rc;
+
+	if (strlen(name) >= sizeof(n->name) || strchr(name, '/'))
+		return -EINVAL;
+	rc = link_target(target, id);
+	if (!rc)
+		rc = dfs_catalog_get(db->st, id, &r);
+	if (rc)
+		return rc;
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (n || dfs_dropbox_lookup(db, name, out) == 0) {
+		if (n)
+			dfs_dropbox_node_put(db, n);
+		return -EEXIST;
+	}
+	n = dfs_dropbox_node_new(db, name, r.project, false, &attr);
+	if (!n)
+		return -ENOMEM;
+	n->link = true;
+	memcpy(n->target, id, 16);
+	pthread_mutex_lock(&db->lock);
+	n->refs++; /* the directory's */
+	n->linked = true;
+	pthread_mutex_unlock(&db->lock);
+	dfs_dropbox_stat(db, DFS_DB_NODE, n->num, out);
+	dfs_dropbox_node_put(db, n);
+	return 0;
+}
+
+int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
+			 size_t size)
+{
+	struct node *n = dfs_dropbox_node_find(db, NULL, num);
+	char id[37];
+	int rc = 0;
+
+	if (!n)
+		return -ENOENT;
+	if (!n->link)
+		rc = -EINVAL;
+	dfs_uuid7_format(n->target, id);
+	if (!rc && (size_t)snprintf(buf, size, "../deployments/%s", id) >= size)
+		rc = -ENAMETOOLONG;
+	dfs_dropbox_node_put(db, n);
+	return rc;
+}
+
+/* Rename of a link onto its project: roll the project back to it. */
+static int rollback_link(struct dfs_dropbox *db, struct node *n,
+			 const char *to, const struct dfs_caller *caller)
+{
+	struct dfs_record out;
+	struct dfs_who who;
+	int rc;
+
+	if (strcmp(n->project, to) != 0)
+		return -EINVAL;
+	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
+	rc = dfs_deploy_rollback(db->st, to, n->target, &who, &out);
+	return rc == -EXDEV ? -EINVAL : rc;
+}
+
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 		       const char *to, const struct dfs_caller *caller)
 {
@@ -178,6 +265,16 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
 	struct node *n;
 	int rc;
 
+	n = dfs_dropbox_node_find(db, from, 0);
+	if (n && n->link) {
+		rc = rollback_link(db, n, to, caller);
+		if (!rc)
+			node_unlink(db, n);
+		dfs_dropbox_node_put(db, n);
+		return rc;
+	}
+	if (n)
+		dfs_dropbox_node_put(db, n);
 	if (dfs_name_is_project(from))
 		return -EPERM;
 	if (!dfs_name_parse_staging(from, project))
@@ -203,16 +300,15 @@ int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name)
 	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;
 
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (n) {
+		node_unlink(db, n);
+		dfs_dropbox_node_put(db, n);
+		return 0;
+	}
 	if (dfs_name_is_project(name))
 		return -EPERM;
-	if (!dfs_name_parse_staging(name, project))
-		return -ENOENT;
-	n = dfs_dropbox_node_find(db, name, 0);
-	if (!n)
-		return -ENOENT;
-	node_unlink(db, n);
-	dfs_dropbox_node_put(db, n);
-	return 0;
+	return dfs_name_parse_staging(name, project) ? -ENOENT : -EINVAL;
 }
 
 int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,

@@ -24,6 +24,8 @@ struct node {
 	char project[DFS_PROJECT_MAX + 1];
 	uint64_t num;
 	bool staging;
+	bool link;          /* a symlink to a deployment: renamed = rollback */
+	uint8_t target[16]; /* of a link */
 	struct dfs_deploy *dep; /* NULL until the first write */
 	bool has_seed;          /* start from this payload (no O_TRUNC) */
 	uint8_t seed[32];
@@ -52,6 +54,14 @@ struct dfs_dbfile {
 	struct node *node; /* writers and staging files */
 	struct dfs_reader *reader; /* the current payload, or NULL */
 };
+
+/* "../deployments/<id>": what a link node reads as. */
+#define DFS_LINK_LEN (sizeof("../deployments/") - 1 + 36)
+
+/* A new node with one reference (the caller's), not linked. */
+struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
+				  const char *project, bool staging,
+				  const struct dfs_project_attr *attr);
 
 /* Find a node by linked @name, or by @num when @name is NULL; +1 ref. */
 struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,

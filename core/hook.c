@@ -19,6 +19,7 @@
 #include "blob.h"
 #include "isotime.h"
 #include "log.h"
+#include "retention.h"
 #include "store_impl.h"
 #include "uuid7.h"
 
@@ -338,7 +339,9 @@ static int run_job(struct job *j)
 	else
 		dfs_log_printf(j->log_fd, "%s: %s", r->error.code,
 			       r->error.message);
-	dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL);
+	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0 &&
+	    r->status == DFS_STATUS_SUCCESS)
+		dfs_retention_after_commit(h->st, r->project);
 	return rc;
 }
 

@@ -186,7 +186,8 @@ static int plan_project(struct dfs_store *st, MDB_txn *txn, const char *name,
 		rc = dfs_project_get_txn(st, txn, name, &p);
 	if (rc || policy_empty(&pol))
 		return rc;
-	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->by_project, &cur));
+	/* Only records holding a payload: the walk is as long as the kept. */
+	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->by_held, &cur));
 	if (rc)
 		return rc;
 	k = dfs_catalog_sval(name);
@@ -330,6 +331,22 @@ int dfs_retention_apply(struct dfs_store *st, const char *project,
 	if (dropped)
 		*dropped = count;
 	return rc;
+}
+
+void dfs_retention_after_commit(struct dfs_store *st, const char *project)
+{
+	struct dfs_retention pol;
+	struct dfs_who self;
+	bool set;
+
+	if (dfs_retention_get(st, project, &pol, &set) != 0)
+		return;
+	if (!set && dfs_retention_get(st, NULL, &pol, &set) != 0)
+		return;
+	if (!set)
+		return;
+	dfs_who_self(&self);
+	dfs_retention_apply(st, project, &self, NULL, NULL);
 }
 
 int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,

@@ -5,7 +5,8 @@
  * A policy is per store, or per project (replacing the store's for that
  * project). A deployment's payload is kept when any of these holds:
  *   - it is its project's current, or it is pinned;
- *   - keep_success N: it is one of the project's N newest successes;
+ *   - keep_success N: it is one of the project's N newest successes
+ *     that still hold their payload;
  *   - keep_days D: it started less than D days ago;
  *   - max_bytes B: counting kept payloads newest first, it still fits in
  *     B bytes;
@@ -63,6 +64,12 @@ int dfs_retention_plan(struct dfs_store *st, const char *project,
 int dfs_retention_apply(struct dfs_store *st, const char *project,
 			const struct dfs_who *actor, uint64_t *freed,
 			unsigned *dropped);
+
+/*
+ * dfs_retention_after_commit — apply the policy of @project, if it has
+ * one (its own or the store's), in the name of this process. Best effort.
+ */
+void dfs_retention_after_commit(struct dfs_store *st, const char *project);
 
 /*
  * dfs_pin — pin (@on) or unpin a deployment: a pinned payload is never

@@ -119,6 +119,8 @@ static int open_dbs(struct dfs_store *st)
 		 MDB_DUPSORT | MDB_DUPFIXED},
 		{"by_pstatus", offsetof(struct dfs_store, by_pstatus),
 		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"by_held", offsetof(struct dfs_store, by_held),
+		 MDB_DUPSORT | MDB_DUPFIXED},
 		{"audit", offsetof(struct dfs_store, audit), 0},
 		{"projects", offsetof(struct dfs_store, projects), 0},
 		{"project_seq", offsetof(struct dfs_store, project_seq), 0},

@@ -23,6 +23,7 @@ struct dfs_store {
 	MDB_dbi by_project;  /* project -> id, dupsort */
 	MDB_dbi by_status;   /* status name -> id, dupsort */
 	MDB_dbi by_pstatus;  /* "project/status" -> id, dupsort */
+	MDB_dbi by_held;     /* project -> id of records holding a payload */
 	MDB_dbi audit;       /* byte offset (u64 BE) -> one JSON line */
 	MDB_dbi projects;    /* name -> project (JSON) */
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */

@@ -136,7 +136,8 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 {
 	base_stat(s, dfs_tree_dropbox_ino(db->kind, db->num),
-		  S_IFREG | (db->mode & 07777), db->uid, db->gid, db->mtime);
+		  db->link ? S_IFLNK | 0777 : S_IFREG | (db->mode & 07777),
+		  db->uid, db->gid, db->mtime);
 	s->st_atim = db->atime;
 	s->st_ctim = db->ctime;
 	set_size(s, db->size);
@@ -403,6 +404,8 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
 	uint8_t id[16];
 	int rc;
 
+	if (ino_class(ino) == C_NODE)
+		return dfs_dropbox_readlink(t->db, ino_num(ino), buf, size);
 	if (dfs_tree_type(ino) != DFS_NODE_LINK)
 		return -EINVAL;
 	if (ino_class(ino) == C_DEPLOYMENT) {

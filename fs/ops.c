@@ -245,10 +245,27 @@ static void dfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
 }
 
+/* In deploy/, a link to a deployment: renamed onto a project = rollback. */
 static void dfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 			const char *name)
 {
-	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
+	struct dfs_dbstat ds;
+	struct dfs_caller c;
+	struct stat st;
+	int rc;
+
+	if (parent != DFS_INO_DEPLOY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	dfs_fs_caller(req, &c);
+	rc = dfs_dropbox_symlink(dfs_fs_of(req)->db, name, link, &c, &ds);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	dfs_tree_dropbox_stat(&ds, &st);
+	dfs_fs_reply_entry(req, &st);
 }
 
 static void dfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
