@@ -503,6 +503,12 @@ static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
 	return 0;
 }
 
+int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
+			       struct dfs_record *t)
+{
+	return rollback_target(st, project, NULL, t);
+}
+
 int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 			const uint8_t *target, const struct dfs_who *who,
 			struct dfs_record *out)

@@ -94,6 +94,10 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 			const uint8_t *target, const struct dfs_who *who,
 			struct dfs_record *out);
 
+/* The default target of a rollback of @project. Errors: -ENOENT. */
+int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
+			       struct dfs_record *t);
+
 /* True once committed or failed. */
 int dfs_deploy_settled(const struct dfs_deploy *d);
 

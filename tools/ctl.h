@@ -58,5 +58,11 @@ int cmd_audit(struct ctl *c, int argc, char **argv);
 int cmd_payload(struct ctl *c, int argc, char **argv);
 int cmd_drop_payload(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
+int cmd_rollback(struct ctl *c, int argc, char **argv);
+int cmd_pin(struct ctl *c, int argc, char **argv);
+int cmd_unpin(struct ctl *c, int argc, char **argv);
+int cmd_retention(struct ctl *c, int argc, char **argv);
+int cmd_gc(struct ctl *c, int argc, char **argv);
+int cmd_verify(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -26,6 +26,12 @@ static const char usage_text[] =
 	"  drop-payload ID                 free a payload, keep the record\n"
 	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
 	"  audit [--since T] [--project P] [--follow]   the audit trail\n"
+	"  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload again\n"
+	"  pin ID / unpin ID               keep a payload whatever the policy\n"
+	"  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
+	"            [--max-bytes B] [--clear]  show or set a policy\n"
+	"  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
+	"  verify [--project P] [ID]       re-hash payloads against records\n"
 	"\n"
 	"Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
 	"--json gives machine output. 'deployctl COMMAND --help' for more.\n";
@@ -157,6 +163,9 @@ static const struct {
 	{"list", cmd_list},       {"show", cmd_show},
 	{"payload", cmd_payload}, {"drop-payload", cmd_drop_payload},
 	{"push", cmd_push},       {"audit", cmd_audit},
+	{"rollback", cmd_rollback}, {"pin", cmd_pin},
+	{"unpin", cmd_unpin},     {"retention", cmd_retention},
+	{"gc", cmd_gc},           {"verify", cmd_verify},
 };
 
 int main(int argc, char **argv)

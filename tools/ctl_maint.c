@@ -1,0 +1,205 @@
+/* ctl_maint — deployctl rollback, pin, unpin, retention, gc and verify. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "ctl.h"
+#include "deploy.h"
+#include "gc.h"
+#include "retention.h"
+#include "uuid7.h"
+#include "verify.h"
+
+/* Parse only the common options; the operands are left in argv. */
+static int parse_common(struct ctl *c, int argc, char **argv,
+			const char *usage, int min, int max)
+{
+	static const struct option opts[] = {CTL_COMMON_OPTS,
+					     {NULL, 0, NULL, 0}};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		rc = ctl_common(c, opt, usage);
+		if (rc)
+			return rc < 0 ? CTL_USAGE : rc;
+	}
+	if (argc - optind < min || argc - optind > max) {
+		fputs(usage, stderr);
+		return CTL_USAGE;
+	}
+	return 0;
+}
+
+static const char rollback_usage[] =
+	"usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
+	"\n"
+	"Deploy again the payload of ID (default: the newest success before\n"
+	"current that still has its payload) as a new deployment with\n"
+	"rollback_of set; no byte is copied. Through the mount (--mount or\n"
+	"$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
+	"`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
+	"on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
+
+/* Explain why @t cannot be a rollback target of @project, or 0. */
+static int refuse_target(const char *project, const struct dfs_record *t)
+{
+	char id[37];
+
+	dfs_uuid7_format(t->id, id);
+	if (strcmp(t->project, project) != 0)
+		return ctl_error(CTL_FAIL, "%s is a deployment of '%s', not '%s'",
+				 id, t->project, project);
+	if (t->status != DFS_STATUS_SUCCESS)
+		return ctl_error(CTL_FAIL, "%s is %s: only a success can be "
+				 "rolled back to", id, dfs_status_name(t->status));
+	if (!t->payload_blob_present)
+		return ctl_error(CTL_FAIL, "%s has no payload any more (dropped): "
+				 "it cannot be rolled back to", id);
+	return 0;
+}
+
+/* Through the mount: a link renamed onto the project, as ln -sfn does. */
+static int rollback_mount(const char *mnt, const char *project,
+			  const uint8_t id[16])
+{
+	char target[64], tmp[4096], dest[4096], idstr[37];
+
+	dfs_uuid7_format(id, idstr);
+	snprintf(target, sizeof(target), "../deployments/%s", idstr);
+	snprintf(tmp, sizeof(tmp), "%s/deploy/.rollback-%d", mnt, (int)getpid());
+	snprintf(dest, sizeof(dest), "%s/deploy/%s", mnt, project);
+	if (symlink(target, tmp) < 0)
+		return -errno;
+	if (rename(tmp, dest) < 0) {
+		int rc = -errno;
+
+		unlink(tmp);
+		return rc;
+	}
+	return 0;
+}
+
+static int print_result(struct ctl *c, const struct dfs_record *r)
+{
+	char id[37];
+
+	dfs_uuid7_format(r->id, id);
+	printf("%s %s\n", id, dfs_status_name(r->status));
+	if (r->error.code[0])
+		ctl_error(CTL_FAIL, "%s: %s", r->error.code, r->error.message);
+	return r->status == DFS_STATUS_FAILED ? CTL_FAIL : CTL_OK;
+}
+
+int cmd_rollback(struct ctl *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"mount", required_argument, NULL, 'm'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project;
+	struct dfs_record t, out;
+	struct dfs_project p;
+	struct dfs_who who;
+	uint8_t id[16];
+	bool has_id;
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":m:", opts, NULL)) != -1) {
+		rc = ctl_common(c, opt, rollback_usage);
+		if (rc > 0)
+			return rc;
+		if (opt == 'm')
+			mnt = optarg;
+	}
+	if (argc - optind < 1 || argc - optind > 2) {
+		fputs(rollback_usage, stderr);
+		return CTL_USAGE;
+	}
+	project = argv[optind];
+	has_id = argc - optind == 2;
+	if (!dfs_name_is_project(project))
+		return ctl_error(CTL_USAGE, "'%s' is not a project name", project);
+	rc = ctl_store(c);
+	if (!rc && has_id)
+		rc = ctl_resolve(c, argv[optind + 1], id);
+	if (rc)
+		return rc;
+	if (dfs_project_get(c->st, project, &p) != 0)
+		return ctl_error(CTL_FAIL, "no project '%s'", project);
+	if (has_id) {
+		rc = dfs_catalog_get(c->st, id, &t);
+		if (rc)
+			return ctl_error(CTL_FAIL, "%s", strerror(-rc));
+		rc = refuse_target(project, &t);
+		if (rc)
+			return rc;
+	}
+	dfs_who_self(&who);
+	if (mnt && *mnt) {
+		if (!has_id) {
+			/* Resolve the default here, so the link names it. */
+			rc = dfs_deploy_rollback_target(c->st, project, &t);
+			if (rc)
+				return ctl_error(CTL_FAIL, "%s has nothing to roll "
+						 "back to", project);
+			memcpy(id, t.id, 16);
+		}
+		rc = rollback_mount(mnt, project, id);
+		if (rc && rc != -EBADMSG && rc != -ECANCELED && rc != -ETIMEDOUT)
+			return ctl_error(CTL_FAIL, "rollback through '%s': %s", mnt,
+					 strerror(-rc));
+		if (dfs_catalog_latest(c->st, project, out.id) != 0 ||
+		    dfs_catalog_get(c->st, out.id, &out) != 0)
+			return ctl_error(CTL_FAIL, "no record of the rollback");
+		return print_result(c, &out);
+	}
+	dfs_record_init(&out);
+	rc = dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	if (out.seq == 0 && rc == -ENOENT && !has_id)
+		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",
+				 project);
+	if (out.seq == 0) /* nothing was created */
+		return ctl_error(CTL_FAIL, "rollback: %s", strerror(-rc));
+	return print_result(c, &out);
+}
+
+static const char pin_usage[] =
+	"usage: deployctl pin ID | deployctl unpin ID\n"
+	"\n"
+	"A pinned deployment keeps its payload whatever the retention policy.\n";
+
+static int pin(struct ctl *c, int argc, char **argv, bool on)
+{
+	struct dfs_who who;
+	uint8_t id[16];
+	char idstr[37];
+	int rc;
+
+	rc = parse_common(c, argc, argv, pin_usage, 1, 1);
+	if (!rc)
+		rc = ctl_resolve(c, argv[optind], id);
+	if (rc)
+		return rc;
+	dfs_who_self(&who);
+	rc = dfs_pin(c->st, id, on, &who);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s", strerror(-rc));
+	dfs_uuid7_format(id, idstr);
+	printf("%s %s\n", idstr, on ? "pinned" : "unpinned");
+	return CTL_OK;
+}
+
+int cmd_pin(struct ctl *c, int argc, char **argv)
+{
+	return pin(c, argc, argv, true);
+}
+
+int cmd_unpin(struct ctl *c, int argc, char **argv)
+{
+	return pin(c, argc, argv, false);
+}
