@@ -53,8 +53,6 @@ void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   mode_t mode, struct fuse_file_info *fi);
 void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 			 struct fuse_file_info *fi);
-void dfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		  size_t size, off_t off, struct fuse_file_info *fi);
 void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi);
 void dfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);

@@ -162,6 +162,7 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		free(fh->buf);
 		if (fh->fd >= 0)
 			close(fh->fd);
+		dfs_reader_close(fh->reader);
 		free(fh);
 	}
 }
@@ -295,7 +296,6 @@ const struct fuse_lowlevel_ops dfs_ops = {
 	.link = dfs_link,
 	.open = dfs_open,
 	.read = dfs_read,
-	.write = dfs_op_write,
 	.write_buf = dfs_op_write_buf,
 	.flush = dfs_op_flush,
 	.release = dfs_release,

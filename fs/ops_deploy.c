@@ -91,25 +91,6 @@ void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 	}
 }
 
-void dfs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
-		  size_t size, off_t off, struct fuse_file_info *fi)
-{
-	struct dfs_fh *fh = dfs_fh_of(fi);
-	struct dfs_caller c;
-	int rc;
-
-	if (fh->type != DFS_NODE_DROPBOX) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
-	dfs_fs_caller(req, &c);
-	rc = dfs_dbfile_write(fh->db, buf, size, (uint64_t)off, &c);
-	if (rc)
-		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_write(req, size);
-}
-
 /*
  * With splice reads, a write's data arrives as a pipe: it goes to the
  * upload's file without being copied through this process.
