@@ -39,6 +39,7 @@ struct dfs_check {
 	uint64_t upto;  /* final bytes, under lock */
 	bool finished;  /* upto is the size, under lock */
 	bool cancelled; /* under lock */
+	bool joined;    /* the thread has been waited for */
 
 	/* The thread's own. */
 	uint64_t pos;
@@ -528,9 +529,11 @@ void dfs_check_advance(struct dfs_check *c, uint64_t upto)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* Wait for the thread to end, then free everything. */
 static void check_free(struct dfs_check *c)
 {
-	pthread_join(c->thread, NULL);
+	if (!c->joined)
+		pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
 	EVP_MD_CTX_free(c->md);
@@ -550,7 +553,6 @@ int dfs_check_finish(struct dfs_check *c, uint64_t size,
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	c->thread = pthread_self(); /* joined: check_free must not join */
 	if (c->io_error || c->pos != size)
 		rc = -EIO;
 	else if (EVP_DigestFinal_ex(c->md, c->res.hash, NULL) != 1)
@@ -558,12 +560,8 @@ int dfs_check_finish(struct dfs_check *c, uint64_t size,
 	c->res.size = size;
 	if (!rc)
 		*res = c->res;
-	pthread_mutex_destroy(&c->lock);
-	pthread_cond_destroy(&c->cond);
-	EVP_MD_CTX_free(c->md);
-	free(c->pkg);
-	free(c->buf);
-	free(c);
+	c->joined = true;
+	check_free(c);
 	return rc;
 }
 

@@ -271,6 +271,20 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d)
 	return d->up ? dfs_upload_size(d->up) : d->rec.payload_size;
 }
 
+/* What the check found, into the record; the payload is stored. */
+static void record_check(struct dfs_record *r,
+			 const struct dfs_check_result *res)
+{
+	r->payload_blob_present = true;
+	snprintf(r->payload_format, sizeof(r->payload_format), "%s",
+		 res->format);
+	r->checked = true;
+	r->entries = res->entries;
+	r->unpacked_size = res->unpacked_size;
+	snprintf(r->package_identifier, sizeof(r->package_identifier), "%s",
+		 res->package);
+}
+
 /* Finish the check (or run it now over the whole file) and store the blob. */
 static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 {
@@ -294,14 +308,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
 	d->rec.payload_size = size;
-	d->rec.payload_blob_present = true;
-	snprintf(d->rec.payload_format, sizeof(d->rec.payload_format), "%s",
-		 res->format);
-	d->rec.checked = true;
-	d->rec.entries = res->entries;
-	d->rec.unpacked_size = res->unpacked_size;
-	snprintf(d->rec.package_identifier, sizeof(d->rec.package_identifier),
-		 "%s", res->package);
+	record_check(&d->rec, res);
 	dfs_upload_free(up, false);
 	d->up = NULL;
 	return 0;
@@ -492,14 +499,7 @@ static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
 			 "the stored payload no longer matches its hash");
 		res->error.phase = DFS_PHASE_VALIDATE;
 	}
-	d->rec.payload_blob_present = true;
-	snprintf(d->rec.payload_format, sizeof(d->rec.payload_format), "%s",
-		 res->format);
-	d->rec.checked = true;
-	d->rec.entries = res->entries;
-	d->rec.unpacked_size = res->unpacked_size;
-	snprintf(d->rec.package_identifier, sizeof(d->rec.package_identifier),
-		 "%s", res->package);
+	record_check(&d->rec, res);
 	return 0;
 }
 

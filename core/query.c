@@ -180,17 +180,6 @@ out_abort:
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int dfs_query_resolve(struct dfs_store *st, const char *prefix,
 		      uint8_t id[16])
 {
@@ -202,7 +191,7 @@ int dfs_query_resolve(struct dfs_store *st, const char *prefix,
 	int rc, matches = 0;
 
 	for (const char *p = prefix; *p; p++) {
-		int h = *p == '-' ? -2 : hexval(*p);
+		int h = *p == '-' ? -2 : dfs_hex_digit(*p);
 
 		if (h == -2)
 			continue;

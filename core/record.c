@@ -76,7 +76,7 @@ void dfs_hash_hex(const uint8_t hash[32], char out[65])
 	out[64] = '\0';
 }
 
-static int hexval(char c)
+int dfs_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -94,7 +94,7 @@ int dfs_hash_parse(const char *hex, uint8_t out[32])
 	if (strlen(hex) != 64)
 		return -EINVAL;
 	for (int i = 0; i < 32; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = dfs_hex_digit(hex[2 * i]), lo = dfs_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

@@ -106,6 +106,9 @@ int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
 			      size_t *len);
 
+/* The value of hex digit @c, or -1. */
+int dfs_hex_digit(char c);
+
 /* Hex of a 32-byte hash into @out (65 bytes with the NUL). */
 void dfs_hash_hex(const uint8_t hash[32], char out[65]);
 /* Returns 0 or -EINVAL. */

@@ -34,6 +34,20 @@ struct ctl {
 int ctl_common(struct ctl *c, int opt, const char *usage);
 #define CTL_SHOWED_HELP 100 /* ctl_common's "help printed: exit 0" */
 
+/*
+ * ctl_parse_plain — parse a command taking only the common options and
+ * @min to @max operands (left at argv[optind...]). 0 or an exit status.
+ */
+int ctl_parse_plain(struct ctl *c, int argc, char **argv, const char *usage,
+		    int min, int max);
+
+/*
+ * ctl_copy — copy @in to @out through a 1 MiB buffer, calling @progress
+ * (may be NULL) with the bytes done after each chunk. 0 or -errno.
+ */
+int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
+	     void *arg);
+
 /* Open the store if needed; prints the error. Returns 0 or an exit code. */
 int ctl_store(struct ctl *c);
 

@@ -14,26 +14,6 @@
 #include "uuid7.h"
 #include "verify.h"
 
-/* Parse only the common options; the operands are left in argv. */
-static int parse_common(struct ctl *c, int argc, char **argv,
-			const char *usage, int min, int max)
-{
-	static const struct option opts[] = {CTL_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
-	int opt, rc;
-
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		rc = ctl_common(c, opt, usage);
-		if (rc)
-			return rc < 0 ? CTL_USAGE : rc;
-	}
-	if (argc - optind < min || argc - optind > max) {
-		fputs(usage, stderr);
-		return CTL_USAGE;
-	}
-	return 0;
-}
-
 static const char rollback_usage[] =
 	"usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
 	"\n"
@@ -180,7 +160,7 @@ static int pin(struct ctl *c, int argc, char **argv, bool on)
 	char idstr[37];
 	int rc;
 
-	rc = parse_common(c, argc, argv, pin_usage, 1, 1);
+	rc = ctl_parse_plain(c, argc, argv, pin_usage, 1, 1);
 	if (!rc)
 		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)

@@ -30,9 +30,8 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Copy all of @in to @out; @progress (may be NULL) after each chunk. */
-static int copy_fd(int in, int out, void (*progress)(void *, uint64_t),
-		   void *arg)
+int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
+	     void *arg)
 {
 	char *buf = malloc(CHUNK);
 	uint64_t total = 0;
@@ -111,7 +110,7 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 			return rc;
 		}
 	}
-	rc = copy_fd(in, out, NULL, NULL);
+	rc = ctl_copy(in, out, NULL, NULL);
 	close(in);
 	if (outpath && close(out) < 0 && !rc)
 		rc = -errno;
@@ -129,24 +128,15 @@ static const char drop_usage[] =
 
 int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {CTL_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
 	struct dfs_who who;
 	uint64_t freed = 0;
 	char idstr[37];
 	uint8_t id[16];
-	int opt, rc;
+	int rc;
 
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		rc = ctl_common(c, opt, drop_usage);
-		if (rc)
-			return rc < 0 ? CTL_USAGE : rc;
-	}
-	if (argc - optind != 1) {
-		fputs(drop_usage, stderr);
-		return CTL_USAGE;
-	}
-	rc = ctl_resolve(c, argv[optind], id);
+	rc = ctl_parse_plain(c, argc, argv, drop_usage, 1, 1);
+	if (!rc)
+		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)
 		return rc;
 	dfs_uuid7_format(id, idstr);

@@ -14,7 +14,6 @@
 #include "ctl.h"
 #include "name.h"
 
-#define CHUNK (1 << 20)
 #define RECENT 64 /* our deployment is among a project's newest ones */
 
 static const char push_usage[] =
@@ -64,40 +63,9 @@ static void show_progress(struct progress *p, uint64_t done, bool final)
 		fputc('\n', stderr);
 }
 
-static int copy_in(int in, int out, struct progress *p)
+static void on_progress(void *arg, uint64_t done)
 {
-	char *buf = malloc(CHUNK);
-	uint64_t done = 0;
-	ssize_t n, w;
-	int rc = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(in, buf, CHUNK)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		for (ssize_t off = 0; off < n; off += w) {
-			w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w < 0) {
-				rc = -errno;
-				goto out;
-			}
-		}
-		done += (uint64_t)n;
-		show_progress(p, done, false);
-	}
-	show_progress(p, done, true);
-out:
-	free(buf);
-	return rc;
+	show_progress(arg, done, false);
 }
 
 /* Our record: the newest of the project's deployments written by us. */
@@ -204,7 +172,9 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 		close(in);
 		return rc;
 	}
-	rc = copy_in(in, out, &p);
+	rc = ctl_copy(in, out, on_progress, &p);
+	if (!rc)
+		show_progress(&p, p.size, true);
 	close(in);
 	if (close(out) < 0 && !rc)
 		rc = -errno;

@@ -149,26 +149,6 @@ static const char show_usage[] =
 	"The record of one deployment, as record.json shows it. ID may be a\n"
 	"unique prefix of the id.\n";
 
-/* Parse a command that takes exactly @n operands and only common options. */
-static int parse_plain(struct ctl *c, int argc, char **argv, int n,
-		       const char *usage)
-{
-	static const struct option opts[] = {CTL_COMMON_OPTS,
-					     {NULL, 0, NULL, 0}};
-	int opt, rc;
-
-	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-		rc = ctl_common(c, opt, usage);
-		if (rc)
-			return rc < 0 ? CTL_USAGE : rc;
-	}
-	if (argc - optind != n) {
-		fputs(usage, stderr);
-		return CTL_USAGE;
-	}
-	return 0;
-}
-
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
 	struct dfs_record r;
@@ -177,7 +157,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 	char *out;
 	int rc;
 
-	rc = parse_plain(c, argc, argv, 1, show_usage);
+	rc = ctl_parse_plain(c, argc, argv, show_usage, 1, 1);
 	if (!rc)
 		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)

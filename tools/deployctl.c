@@ -69,6 +69,25 @@ int ctl_common(struct ctl *c, int opt, const char *usage)
 	}
 }
 
+int ctl_parse_plain(struct ctl *c, int argc, char **argv, const char *usage,
+		    int min, int max)
+{
+	static const struct option opts[] = {CTL_COMMON_OPTS,
+					     {NULL, 0, NULL, 0}};
+	int opt, rc;
+
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+		rc = ctl_common(c, opt, usage);
+		if (rc)
+			return rc < 0 ? CTL_USAGE : rc;
+	}
+	if (argc - optind < min || argc - optind > max) {
+		fputs(usage, stderr);
+		return CTL_USAGE;
+	}
+	return 0;
+}
+
 int ctl_store(struct ctl *c)
 {
 	int rc;
