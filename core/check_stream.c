@@ -256,6 +256,21 @@ static void archive_failed(struct dfs_check *c, const char *msg,
 		set_error(c, err.code, err.message);
 		return;
 	}
+	/*
+	 * Tar may choke on damaged output the decompressor hands out before
+	 * it checks its CRC: read the compressed stream to its end first.
+	 */
+	if (!any_entry && !c->outer_failed && (c->z_open || c->outer)) {
+		const void *data;
+		ssize_t n;
+
+		while ((n = outer_block(c, &data)) > 0)
+			;
+		if (n < 0) {
+			c->outer_failed = true;
+			msg = c->outer_msg;
+		}
+	}
 	if (!any_entry && !c->outer_failed) {
 		set_error(c, "not_an_archive",
 			  "the payload is compressed, but not a tar archive");

@@ -370,7 +370,7 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
-int dfs_hooks_start(struct dfs_hooks *h, const struct dfs_record *rec,
+int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
 		    const char *hook, int log_fd,
 		    const struct dfs_project_attr *attr)
 {
@@ -393,6 +393,7 @@ int dfs_hooks_start(struct dfs_hooks *h, const struct dfs_record *rec,
 		j->attr = *attr;
 	if (h->wait) {
 		rc = run_job(j);
+		*rec = j->rec;
 		job_free(j);
 		return rc;
 	}

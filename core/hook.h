@@ -57,11 +57,12 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
  * dfs_hooks_start — run @hook for @rec, a pending record in phase hook
  * whose payload is stored, and settle it (with @attr, may be NULL, for the
  * project on success). Takes over @log_fd (closed when done). With
- * hook_wait, waits and returns 0 for success, -ECANCELED (hook_failed) or
- * -ETIMEDOUT (hook_timeout); otherwise returns 0 at once and the hook
- * runs on a thread of its own. Errors: -ENOMEM, -EAGAIN.
+ * hook_wait, waits, sets @rec to the settled record and returns 0 for
+ * success, -ECANCELED (hook_failed) or -ETIMEDOUT (hook_timeout);
+ * otherwise returns 0 at once and the hook runs on a thread of its own.
+ * Errors: -ENOMEM, -EAGAIN.
  */
-int dfs_hooks_start(struct dfs_hooks *h, const struct dfs_record *rec,
+int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
 		    const char *hook, int log_fd,
 		    const struct dfs_project_attr *attr);
 

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "archutil.h"
 #include "blob.h"
 #include "deploy.h"
 #include "isotime.h"
@@ -171,17 +172,45 @@ static void test_deploy_commit_success(void **state)
 	free(buf);
 }
 
-static void test_deploy_commit_gzip_magic(void **state)
+static void test_deploy_commit_plain_tar(void **state)
 {
 	struct tu_fix *fix = *state;
 	uint8_t buf[5000], hash[32];
 	struct dfs_record rec;
 
-	tu_gzip_magic(buf, sizeof(buf), 2);
+	tu_tar(buf, sizeof(buf), 2);
 	tu_sha256(buf, sizeof(buf), hash);
 	deploy_ok(fix, "web", buf, sizeof(buf), &rec);
 	assert_int_equal(rec.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(rec.payload_hash, hash, 32);
+	assert_string_equal(rec.payload_format, "tar");
+	assert_true(rec.checked);
+	assert_int_equal(rec.entries, 1);
+}
+
+/* The gzip magic, then noise: the full check reads past the magic. */
+static void test_deploy_commit_gzip_magic_only(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t buf[5000], hash[32];
+	struct dfs_record rec;
+	struct dfs_deploy *d;
+	struct dfs_project p;
+
+	tu_gzip_magic(buf, sizeof(buf), 2);
+	tu_sha256(buf, sizeof(buf), hash);
+	d = begin(fix, "web");
+	write_all(d, buf, sizeof(buf));
+	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), -EBADMSG);
+	rec = *dfs_deploy_record(d);
+	dfs_deploy_free(d);
+	assert_int_equal(rec.status, DFS_STATUS_FAILED);
+	assert_true(!strcmp(rec.error.code, "corrupt_archive") ||
+		    !strcmp(rec.error.code, "truncated_archive") ||
+		    !strcmp(rec.error.code, "not_an_archive"));
+	assert_memory_equal(rec.payload_hash, hash, 32);
+	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_false(p.has_current);
 }
 
 static void test_deploy_commit_not_archive(void **state)
@@ -225,11 +254,11 @@ static void test_deploy_commit_empty(void **state)
 static void test_deploy_commit_twice_same_result(void **state)
 {
 	struct tu_fix *fix = *state;
-	uint8_t buf[1000];
+	uint8_t buf[3000];
 	struct dfs_deploy *d, *bad;
 	long n;
 
-	tu_gzip_magic(buf, sizeof(buf), 3);
+	tu_tar(buf, sizeof(buf), 3);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), 0);
@@ -292,8 +321,8 @@ static void test_deploy_commit_distinct_payloads(void **state)
 	struct dfs_record a, b;
 	uint64_t refs = 0;
 
-	tu_gzip_magic(x, sizeof(x), 5);
-	tu_gzip_magic(y, sizeof(y), 6);
+	tu_tar(x, sizeof(x), 5);
+	tu_tar(y, sizeof(y), 6);
 	deploy_ok(fix, "web", x, sizeof(x), &a);
 	deploy_ok(fix, "api", y, sizeof(y), &b);
 	assert_int_equal(tu_count_blobs(fix->dir), 2);
@@ -308,9 +337,9 @@ static void test_deploy_commit_current_skips_failed(void **state)
 	struct dfs_record good;
 	struct dfs_deploy *d;
 	struct dfs_project p;
-	uint8_t buf[2000], id[16];
+	uint8_t buf[2048], id[16];
 
-	tu_gzip_magic(buf, sizeof(buf), 7);
+	tu_tar(buf, sizeof(buf), 7);
 	deploy_ok(fix, "web", buf, sizeof(buf), &good);
 	d = begin(fix, "web");
 	assert_int_equal(dfs_deploy_write(d, "broken", 6, 0), 0);
@@ -326,10 +355,10 @@ static void test_deploy_commit_mtime_now(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_deploy *d;
-	uint8_t buf[600];
+	uint8_t buf[2048];
 	int64_t before, after, got;
 
-	tu_gzip_magic(buf, sizeof(buf), 8);
+	tu_tar(buf, sizeof(buf), 8);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	before = dfs_time_now_ms();
@@ -346,7 +375,7 @@ static void test_deploy_commit_attr(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_deploy *d;
 	struct dfs_project p;
-	uint8_t buf[600];
+	uint8_t buf[2048];
 
 	d = begin(fix, "web");
 	assert_int_equal(dfs_deploy_write(d, "nope", 4, 0), 0);
@@ -356,7 +385,7 @@ static void test_deploy_commit_attr(void **state)
 	assert_int_equal(p.uid, 1000);
 	assert_int_equal(p.mode & 07777, 0644);
 
-	tu_gzip_magic(buf, sizeof(buf), 9);
+	tu_tar(buf, sizeof(buf), 9);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, &attr), 0);
@@ -375,8 +404,8 @@ static void test_deploy_seed_then_write(void **state)
 	struct dfs_deploy *d;
 	size_t got = 0;
 
-	/* Magic only: changing bytes of a real gzip would break it. */
-	tu_gzip_magic(buf, sizeof(buf), 10);
+	/* Plain tar: bytes changed in the file's data keep it valid. */
+	tu_tar(buf, sizeof(buf), 10);
 	deploy_ok(fix, "web", buf, sizeof(buf), &first);
 	d = begin(fix, "web");
 	assert_int_equal(dfs_deploy_seed(d, first.payload_hash), 0);
@@ -384,12 +413,12 @@ static void test_deploy_seed_then_write(void **state)
 	assert_int_equal(dfs_deploy_read(d, head, 8, 0, &got), 0);
 	assert_int_equal(got, 8);
 	assert_memory_equal(head, buf, 8);
-	assert_int_equal(dfs_deploy_write(d, "ABCD", 4, 100), 0);
+	assert_int_equal(dfs_deploy_write(d, "ABCD", 4, TU_TAR_DATA + 100), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), 0);
 	rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
 
-	memcpy(buf + 100, "ABCD", 4);
+	memcpy(buf + TU_TAR_DATA + 100, "ABCD", 4);
 	tu_sha256(buf, sizeof(buf), want);
 	assert_memory_equal(rec.payload_hash, want, 32);
 	assert_int_equal(rec.payload_size, sizeof(buf));
@@ -414,7 +443,9 @@ static void test_deploy_truncate(void **state)
 	uint8_t buf[10000], want[32];
 	struct dfs_deploy *d;
 
-	tu_gzip_magic(buf, sizeof(buf), 12);
+	/* A tar of 5000 bytes, then bytes the truncate cuts off. */
+	tu_tar(buf, 5000, 12);
+	tu_fill(buf + 5000, sizeof(buf) - 5000, 12);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_truncate(d, 5000), 0);
@@ -433,7 +464,7 @@ static void test_deploy_read_back(void **state)
 	struct dfs_deploy *d;
 	size_t got = 0;
 
-	tu_gzip_magic(buf, sizeof(buf), 13);
+	tu_tar(buf, sizeof(buf), 13);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_read(d, back, sizeof(back), 0, &got), 0);
@@ -449,7 +480,7 @@ static void test_deploy_free_unsettled_aborted(void **state)
 	struct dfs_deploy *d;
 	uint8_t buf[4000], id[16];
 
-	tu_gzip_magic(buf, sizeof(buf), 14);
+	tu_tar(buf, sizeof(buf), 14);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	memcpy(id, dfs_deploy_record(d)->id, 16);
@@ -472,7 +503,7 @@ static void test_deploy_write_efbig_fails(void **state)
 	size_t off;
 	int rc = 0;
 
-	tu_gzip_magic(buf, sizeof(buf), 15);
+	tu_fill(buf, sizeof(buf), 15);
 	d = begin(fix, "web");
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	lim = old;
@@ -499,7 +530,7 @@ static void test_deploy_commit_map_full(void **state)
 	struct dfs_project_attr attr;
 	struct dfs_deploy *d;
 	struct dfs_who who;
-	uint8_t buf[512];
+	uint8_t buf[2048];
 	unsigned n = 0;
 	uint32_t i;
 	int rc = 0;
@@ -517,7 +548,7 @@ static void test_deploy_commit_map_full(void **state)
 			assert_null(d);
 			break;
 		}
-		tu_gzip_magic(buf, sizeof(buf), i);
+		tu_tar(buf, sizeof(buf), i);
 		rc = dfs_deploy_write(d, buf, sizeof(buf), 0);
 		if (!rc)
 			rc = dfs_deploy_commit(d, &mtime_ts, NULL);
@@ -532,7 +563,7 @@ static void test_deploy_commit_map_full(void **state)
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
 			 0);
-	tu_gzip_magic(buf, sizeof(buf), 0xffff);
+	tu_tar(buf, sizeof(buf), 0xffff);
 	d = begin(fix, "web");
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), 0);
@@ -563,7 +594,8 @@ int main(void)
 	    T(test_deploy_begin_pending),
 	    T(test_deploy_begin_bad_name),
 	    T(test_deploy_commit_success),
-	    T(test_deploy_commit_gzip_magic),
+	    T(test_deploy_commit_plain_tar),
+	    T(test_deploy_commit_gzip_magic_only),
 	    T(test_deploy_commit_not_archive),
 	    T(test_deploy_commit_empty),
 	    T(test_deploy_commit_twice_same_result),

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "archutil.h"
 #include "dbutil.h"
 #include "isotime.h"
 
@@ -49,9 +50,9 @@ static void test_dropbox_flush_records_writer(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record rec;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 2);
+	tu_tar(buf, sizeof(buf), 2);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	tu_latest(fix, "web", &rec);
 	assert_int_equal(rec.who.uid, getuid());
@@ -77,9 +78,9 @@ static void test_dropbox_flush_touch_existing(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 3);
+	tu_tar(buf, sizeof(buf), 3);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	f = tu_open(fix, "web", O_WRONLY);
 	assert_int_equal(dfs_dbfile_flush(f), 0);
@@ -105,9 +106,9 @@ static void test_dropbox_flush_twice_same_result(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 4);
+	tu_tar(buf, sizeof(buf), 4);
 	f = tu_open_trunc(fix, "web");
 	tu_write_all(f, buf, sizeof(buf));
 	assert_int_equal(dfs_dbfile_flush(f), 0);
@@ -176,9 +177,9 @@ static void test_dropbox_close_without_flush_abandons(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_record rec;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 6);
+	tu_tar(buf, sizeof(buf), 6);
 	f = tu_open_trunc(fix, "web");
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -194,9 +195,9 @@ static void test_dropbox_create_invisible_until_deploy(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_dbstat sb;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 25);
+	tu_tar(buf, sizeof(buf), 25);
 	/* Nothing recorded yet: a touch of a new name leaves no project. */
 	f = tu_create(fix, "web", O_WRONLY | O_TRUNC, 0644);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), -ENOENT);
@@ -211,13 +212,13 @@ static void test_dropbox_create_invisible_until_deploy(void **state)
 static void test_dropbox_create_concurrent_new_project(void **state)
 {
 	struct tu_fix *fix = *state;
-	uint8_t a[1000], b[2000];
+	uint8_t a[2048], b[3000];
 	struct dfs_dbfile *fa, *fb;
 	struct dfs_record rec;
 
 	/* Two cp of a project nobody has deployed yet: both succeed. */
-	tu_gzip_magic(a, sizeof(a), 26);
-	tu_gzip_magic(b, sizeof(b), 27);
+	tu_tar(a, sizeof(a), 26);
+	tu_tar(b, sizeof(b), 27);
 	fa = tu_create(fix, "web", O_WRONLY | O_TRUNC, 0644);
 	fb = tu_create(fix, "web", O_WRONLY | O_TRUNC, 0644);
 	tu_write_all(fa, a, sizeof(a));
@@ -260,7 +261,7 @@ static void test_dropbox_flush_failure_keeps_current(void **state)
 	struct tu_fix *fix = *state;
 	uint8_t buf[3000], back[4000];
 
-	tu_gzip_magic(buf, sizeof(buf), 33);
+	tu_tar(buf, sizeof(buf), 33);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(tu_cp(fix, "web", (const uint8_t *)text, strlen(text)),
 			 -EBADMSG);
@@ -273,8 +274,8 @@ static void test_dropbox_read_after_redeploy(void **state)
 	struct tu_fix *fix = *state;
 	uint8_t a[5000], b[7000], back[8000];
 
-	tu_gzip_magic(a, sizeof(a), 15);
-	tu_gzip_magic(b, sizeof(b), 16);
+	tu_tar(a, sizeof(a), 15);
+	tu_tar(b, sizeof(b), 16);
 	assert_int_equal(tu_cp(fix, "web", a, sizeof(a)), 0);
 	assert_int_equal(tu_cp(fix, "web", b, sizeof(b)), 0);
 	assert_int_equal(tu_cat(fix, "web", back, sizeof(back)), sizeof(b));
@@ -289,15 +290,16 @@ static void test_dropbox_open_notrunc_offset_write(void **state)
 	struct dfs_record rec;
 	struct dfs_dbfile *f;
 
-	/* Magic only: changing bytes of a real gzip would break it. */
-	tu_gzip_magic(buf, sizeof(buf), 17);
+	/* Plain tar: bytes changed in the file's data keep it valid. */
+	tu_tar(buf, sizeof(buf), 17);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	f = tu_open(fix, "web", O_WRONLY);
-	assert_int_equal(dfs_dbfile_write(f, "ABCD", 4, 100, &c), 0);
+	assert_int_equal(dfs_dbfile_write(f, "ABCD", 4, TU_TAR_DATA + 100, &c),
+			 0);
 	assert_int_equal(dfs_dbfile_flush(f), 0);
 	dfs_dbfile_close(f);
 
-	memcpy(buf + 100, "ABCD", 4);
+	memcpy(buf + TU_TAR_DATA + 100, "ABCD", 4);
 	tu_sha256(buf, sizeof(buf), want);
 	assert_int_equal(tu_count(fix, NULL), 2);
 	tu_current(fix, "web", &rec);
@@ -313,8 +315,8 @@ static void test_dropbox_open_trunc_replaces(void **state)
 	uint8_t a[20000], b[5000], want[32];
 	struct dfs_record rec;
 
-	tu_gzip_magic(a, sizeof(a), 18);
-	tu_gzip_magic(b, sizeof(b), 19);
+	tu_tar(a, sizeof(a), 18);
+	tu_tar(b, sizeof(b), 19);
 	assert_int_equal(tu_cp(fix, "web", a, sizeof(a)), 0);
 	assert_int_equal(tu_cp(fix, "web", b, sizeof(b)), 0);
 	tu_sha256(b, sizeof(b), want);
@@ -328,9 +330,9 @@ static void test_dropbox_stat_project(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_dbstat sb;
 	struct dfs_project p;
-	uint8_t buf[1234];
+	uint8_t buf[2345];
 
-	tu_gzip_magic(buf, sizeof(buf), 22);
+	tu_tar(buf, sizeof(buf), 22);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), 0);
 	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
@@ -360,9 +362,9 @@ static void test_dropbox_stat_by_num(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_dbstat sb, again;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 23);
+	tu_tar(buf, sizeof(buf), 23);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	tu_lookup(fix, "web", &sb);
 	assert_int_equal(dfs_dropbox_stat(tu_db(fix), sb.kind, sb.num, &again),
@@ -425,9 +427,9 @@ static void test_dropbox_create_excl_existing(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_caller c = tu_caller();
 	struct dfs_dbfile *f = NULL;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 24);
+	tu_tar(buf, sizeof(buf), 24);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_create(tu_db(fix), "web", WCREAT | O_EXCL,
 					    0644, &c, &f),

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "archutil.h"
 #include "dbutil.h"
 #include "isotime.h"
 
@@ -60,9 +61,9 @@ static void test_dropbox_staging_flush_commits_nothing(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_dbfile *f;
-	uint8_t buf[2000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 8);
+	tu_tar(buf, sizeof(buf), 8);
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	assert_int_equal(dfs_dbfile_flush(f), 0);
@@ -81,7 +82,7 @@ static void test_dropbox_staging_survives_close(void **state)
 	struct dfs_dbstat sb;
 	struct dfs_dbfile *f;
 
-	tu_gzip_magic(buf, sizeof(buf), 9);
+	tu_tar(buf, sizeof(buf), 9);
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -105,7 +106,7 @@ static void test_dropbox_staging_mtime_then_rename(void **state)
 	uint8_t buf[3000];
 
 	/* rsync: write the temp file, close, set its times, rename. */
-	tu_gzip_magic(buf, sizeof(buf), 10);
+	tu_tar(buf, sizeof(buf), 10);
 	f = tu_create(fix, ".web.Xy9_zz", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -125,9 +126,9 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_dbstat sb;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 11);
+	tu_tar(buf, sizeof(buf), 11);
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -142,9 +143,9 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 static void test_dropbox_unlink_project(void **state)
 {
 	struct tu_fix *fix = *state;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 12);
+	tu_tar(buf, sizeof(buf), 12);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web"), -EPERM);
 }
@@ -154,9 +155,9 @@ static void test_dropbox_rename_wrong_project(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_caller c = tu_caller();
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 13);
+	tu_tar(buf, sizeof(buf), 13);
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -178,9 +179,9 @@ static void test_dropbox_rename_from_project(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_caller c = tu_caller();
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 28);
+	tu_tar(buf, sizeof(buf), 28);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_rename(tu_db(fix), "web", "web", &c),
 			 -EPERM);
@@ -206,18 +207,20 @@ static void test_dropbox_rename_failed_commit_keeps_staging(void **state)
 
 static void test_dropbox_setattr_truncate_deploys(void **state)
 {
-	struct dfs_setattr sa = {.mask = DFS_SET_SIZE, .size = 300};
+	struct dfs_setattr sa = {.mask = DFS_SET_SIZE, .size = 2048};
 	struct tu_fix *fix = *state;
-	uint8_t buf[1000], want[32];
+	uint8_t buf[5000], want[32];
 	struct dfs_record rec;
 
-	tu_gzip_magic(buf, sizeof(buf), 29);
+	/* A tar of 2048 bytes, then bytes the truncate cuts off. */
+	tu_tar(buf, 2048, 29);
+	tu_fill(buf + 2048, sizeof(buf) - 2048, 29);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	assert_int_equal(tu_count(fix, "success"), 2);
 	tu_current(fix, "web", &rec);
-	tu_sha256(buf, 300, want);
-	assert_int_equal(rec.payload_size, 300);
+	tu_sha256(buf, 2048, want);
+	assert_int_equal(rec.payload_size, 2048);
 	assert_memory_equal(rec.payload_hash, want, 32);
 }
 
@@ -227,9 +230,9 @@ static void test_dropbox_setattr_mtime_sets_source_mtime(void **state)
 	struct dfs_setattr sa = {.mask = DFS_SET_MTIME, .mtime = mtime_ts};
 	struct dfs_record rec;
 	struct dfs_dbstat sb;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 20);
+	tu_tar(buf, sizeof(buf), 20);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	tu_current(fix, "web", &rec);
@@ -248,11 +251,11 @@ static void test_dropbox_setattr_mtime_open_writer(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_record rec;
 	struct dfs_dbfile *f;
-	uint8_t a[1000], b[1500];
+	uint8_t a[2048], b[2560];
 
 	/* A writer is open when the times arrive: its deployment gets them. */
-	tu_gzip_magic(a, sizeof(a), 30);
-	tu_gzip_magic(b, sizeof(b), 31);
+	tu_tar(a, sizeof(a), 30);
+	tu_tar(b, sizeof(b), 31);
 	assert_int_equal(tu_cp(fix, "web", a, sizeof(a)), 0);
 	f = tu_open(fix, "web", O_WRONLY | O_TRUNC);
 	tu_write_all(f, b, sizeof(b));
@@ -270,9 +273,9 @@ static void test_dropbox_free_abandons_staging(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_record rec;
 	struct dfs_dbfile *f;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 32);
+	tu_tar(buf, sizeof(buf), 32);
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
@@ -290,9 +293,9 @@ static void test_dropbox_setattr_mode_persists(void **state)
 	struct dfs_setattr sa = {.mask = DFS_SET_MODE, .mode = 0600};
 	struct dfs_dbstat sb;
 	struct dfs_project p;
-	uint8_t buf[1000];
+	uint8_t buf[2048];
 
-	tu_gzip_magic(buf, sizeof(buf), 21);
+	tu_tar(buf, sizeof(buf), 21);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	tu_lookup(fix, "web", &sb);

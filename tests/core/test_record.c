@@ -352,6 +352,7 @@ static void test_record_render_field_order(void **state)
 	    "source_mtime",
 	    "error",
 	    "rollback_of",
+	    "pinned",
 	};
 	const size_t n = sizeof(order) / sizeof(order[0]);
 	struct dfs_record rec;

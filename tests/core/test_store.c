@@ -292,7 +292,7 @@ static void crash_mid_deploy(const char *dir)
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	tu_gzip_magic(buf, sizeof(buf), 2);
+	tu_fill(buf, sizeof(buf), 2);
 	if (dfs_store_open(dir, DFS_STORE_EXCLUSIVE, 0, &st))
 		_exit(2);
 	if (dfs_deploy_begin(st, "web", &who, &attr, &d))

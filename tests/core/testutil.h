@@ -54,13 +54,15 @@ void tu_fill(void *buf, size_t n, uint32_t seed);
 
 /*
  * Bytes that pass the magic sniffing of check.h as gzip but are not a
- * real gzip stream (for tests that change bytes in the middle).
+ * real gzip stream: the full check must reject them. Tests that need a
+ * valid payload use tu_targz or tu_tar (archutil.h).
  */
 void tu_gzip_magic(void *buf, size_t n, uint32_t seed);
 
 /*
  * A real tar.gz (libarchive) holding one file of @content bytes made by
- * tu_fill(@seed). *@out is malloc'd. Returns 0 or -1.
+ * tu_fill(@seed); the same arguments give the same bytes (no time in the
+ * gzip header). *@out is malloc'd. Returns 0 or -1.
  */
 int tu_targz(size_t content, uint32_t seed, uint8_t **out, size_t *len);
 
