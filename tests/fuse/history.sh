@@ -80,7 +80,8 @@ exec 7<>"$T/fifo"
 cat <&7 >"$MNT/deploy/slow" &
 bg_pid $!
 head -c 4096 "$T/v2.tgz" >&7
-wait_until 30 test -n "$(ls "$MNT/status/pending")" || fail "no pending record within 30 s"
+has_pending() { [ -n "$(ls "$MNT/status/pending")" ]; }
+wait_until 30 has_pending || fail "no pending record within 30 s"
 p=$(ls "$MNT/status/pending")
 expect_fail 'pending' "drop-payload of a pending deployment" ctl drop-payload "$p"
 assert_eq "$(rec "$p" .status)" pending "refused drop leaves the record pending"
