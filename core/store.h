@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DFS_STORE_FORMAT 1
+#define DFS_STORE_FORMAT 2 /* 2: by_held, the index retention walks */
 
 struct dfs_store;
 
