@@ -99,6 +99,11 @@ static int open_store(const char *dir, uint64_t map_size,
 				"deployfs already\n", dir);
 		return rc;
 	}
+	if (rc == -EPROTO) {
+		fprintf(stderr, "deployfs: store '%s' has another format than "
+				"this build's (%d)\n", dir, DFS_STORE_FORMAT);
+		return rc;
+	}
 	if (rc) {
 		fprintf(stderr, "deployfs: cannot open store '%s': %s\n", dir,
 			strerror(-rc));

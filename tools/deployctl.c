@@ -99,6 +99,10 @@ int ctl_store(struct ctl *c)
 				 "no store: use --store STORE or set "
 				 "DEPLOYFS_STORE");
 	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
+	if (rc == -EPROTO)
+		return ctl_error(CTL_FAIL, "cannot open '%s': another format "
+				 "than this build's (%d)", c->store_dir,
+				 DFS_STORE_FORMAT);
 	if (rc)
 		return ctl_error(CTL_FAIL, "cannot open '%s': %s",
 				 c->store_dir, strerror(-rc));
