@@ -145,8 +145,7 @@ out_abort:
 	return 0;
 }
 
-static int decode_event(const MDB_val *k, const MDB_val *v,
-			struct dfs_event *e)
+static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
 {
 	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
 	const char *when, *id, *project, *action, *status, *user, *cmd;

@@ -39,8 +39,8 @@ int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
 	if (!dfs_name_is_project(tmpl->project))
 		return -EINVAL;
 	dfs_record_init(&rec);
-	rc = dfs_catalog_create_txn(b->st, b->txn, tmpl->project, &tmpl->who, &attr, at_ms,
-			&rec);
+	rc = dfs_catalog_create_txn(b->st, b->txn, tmpl->project, &tmpl->who,
+				    &attr, at_ms, &rec);
 	if (rc || tmpl->status == DFS_STATUS_PENDING)
 		goto out;
 	/* Settle it as the template says, keeping what create assigned. */
@@ -50,7 +50,8 @@ int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
 	fin.started_ms = rec.started_ms;
 	snprintf(fin.origin_node, sizeof(fin.origin_node), "%s",
 		 rec.origin_node);
-	if (fin.completed_ms == DFS_TIME_NONE || fin.completed_ms < rec.started_ms)
+	if (fin.completed_ms == DFS_TIME_NONE ||
+	    fin.completed_ms < rec.started_ms)
 		fin.completed_ms = rec.started_ms;
 	fin.phase = DFS_PHASE_DONE;
 	rc = dfs_catalog_update_txn(b->st, b->txn, &fin, NULL, NULL);

@@ -77,8 +77,8 @@ static int status_index(struct dfs_store *st, MDB_txn *txn,
 
 /* ---- records ----------------------------------------------------------- */
 
-int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
-			  const uint8_t id[16], struct dfs_record *rec)
+int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn, const uint8_t id[16],
+		       struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)id}, v;
 	int rc = mdb_get(txn, st->records, &k, &v);
@@ -88,7 +88,7 @@ int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
 }
 
 int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
-			  const struct dfs_record *rec)
+		       const struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)rec->id}, v;
 	size_t len;
@@ -106,7 +106,7 @@ int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
 
 /* Add (@add) or remove the index entry (@key, rec) in @dbi. */
 int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
-		     const struct dfs_record *rec, bool add)
+			  const struct dfs_record *rec, bool add)
 {
 	uint8_t val[IDX_LEN];
 	MDB_val k = dfs_catalog_sval(key), v = {IDX_LEN, val};
@@ -121,8 +121,8 @@ int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
 static int new_id(struct dfs_store *st, MDB_txn *txn, int64_t at_ms,
 		  uint8_t id[16])
 {
-	uint64_t now = (uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms()
-							 : at_ms);
+	uint64_t now =
+	    (uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms() : at_ms);
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
@@ -141,10 +141,10 @@ static int new_id(struct dfs_store *st, MDB_txn *txn, int64_t at_ms,
 	return 0;
 }
 
-int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
-		      const struct dfs_who *who,
-		      const struct dfs_project_attr *attr, int64_t at_ms,
-		      struct dfs_record *rec)
+int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn,
+			   const char *project, const struct dfs_who *who,
+			   const struct dfs_project_attr *attr, int64_t at_ms,
+			   struct dfs_record *rec)
 {
 	struct dfs_project p;
 	uint8_t seqkey[8];
@@ -167,7 +167,8 @@ int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn, const char *proje
 	v = (MDB_val){16, rec->id};
 	rc = dfs_store_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
 	if (!rc)
-		rc = dfs_catalog_index_set(txn, st->by_project, project, rec, true);
+		rc = dfs_catalog_index_set(txn, st->by_project, project, rec,
+					   true);
 	if (!rc)
 		rc = status_index(st, txn, rec, true);
 	if (!rc)
@@ -192,7 +193,8 @@ int dfs_catalog_create(struct dfs_store *st, const char *project,
 	rc = dfs_store_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_catalog_create_txn(st, txn, project, who, attr, DFS_TIME_NONE, &r);
+	rc = dfs_catalog_create_txn(st, txn, project, who, attr, DFS_TIME_NONE,
+				    &r);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -299,8 +301,9 @@ static const char *change_action(const struct dfs_record *old,
 	if (old->status != rec->status) {
 		if (rec->status == DFS_STATUS_SUCCESS)
 			return "succeeded";
-		return strcmp(rec->error.code, "interrupted") == 0 ? "interrupted"
-								 : "failed";
+		return strcmp(rec->error.code, "interrupted") == 0
+			   ? "interrupted"
+			   : "failed";
 	}
 	if (old->payload_blob_present && !rec->payload_blob_present)
 		return "payload_dropped";
@@ -336,13 +339,13 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 	if (holds_blob(&old) && !holds_blob(rec)) {
 		rc = blob_ref(st, txn, &old, -1);
 		if (!rc)
-			rc = dfs_catalog_index_set(txn, st->by_held, rec->project,
-						   rec, false);
+			rc = dfs_catalog_index_set(txn, st->by_held,
+						   rec->project, rec, false);
 	} else if (!holds_blob(&old) && holds_blob(rec)) {
 		rc = blob_ref(st, txn, rec, +1);
 		if (!rc)
-			rc = dfs_catalog_index_set(txn, st->by_held, rec->project,
-						   rec, true);
+			rc = dfs_catalog_index_set(txn, st->by_held,
+						   rec->project, rec, true);
 	}
 	if (!rc)
 		rc = dfs_record_put_txn(st, txn, rec);

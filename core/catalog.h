@@ -142,7 +142,7 @@ void dfs_batch_abort(struct dfs_batch *b);
 
 /* What a scan walks. */
 enum dfs_scan {
-	DFS_SCAN_ALL,      /* every deployment, by id */
+	DFS_SCAN_ALL,	   /* every deployment, by id */
 	DFS_SCAN_PROJECT,  /* deployments of project @key, by id */
 	DFS_SCAN_STATUS,   /* deployments with status name @key, by id */
 	DFS_SCAN_PROJECTS, /* project names, sorted */
@@ -166,8 +166,7 @@ typedef int (*dfs_scan_fn)(void *arg, const struct dfs_entry *e);
  * or -errno: -EINVAL when @key is not a status name, -ENOENT when
  * @after names nothing.
  */
-int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
-		     const char *key, uint64_t after, dfs_scan_fn fn,
-		     void *arg);
+int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope, const char *key,
+		     uint64_t after, dfs_scan_fn fn, void *arg);
 
 #endif

@@ -27,8 +27,8 @@ int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
 void dfs_catalog_pstatus_key(const char *project, enum dfs_status status,
 			     char out[DFS_PROJECT_MAX + 16]);
 
-int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn,
-		       const uint8_t id[16], struct dfs_record *rec);
+int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn, const uint8_t id[16],
+		       struct dfs_record *rec);
 int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
 		       const struct dfs_record *rec);
 
@@ -48,8 +48,7 @@ int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 			struct dfs_project *p);
 int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,
 			const struct dfs_project *p);
-int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn,
-			   const char *name,
+int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 			   const struct dfs_project_attr *attr,
 			   struct dfs_project *p);
 

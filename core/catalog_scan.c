@@ -134,9 +134,8 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 	return mrc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(mrc);
 }
 
-int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope,
-		     const char *key, uint64_t after, dfs_scan_fn fn,
-		     void *arg)
+int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope, const char *key,
+		     uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	MDB_txn *txn;
 	int rc;

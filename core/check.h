@@ -42,11 +42,11 @@ int dfs_check_fd(int fd, uint64_t size, char format[DFS_FORMAT_MAX],
 struct dfs_check_result {
 	uint8_t hash[32]; /* SHA-256 of all the payload's bytes */
 	uint64_t size;
-	char format[DFS_FORMAT_MAX];          /* "tar+gzip", "tar", ... */
+	char format[DFS_FORMAT_MAX]; /* "tar+gzip", "tar", ... */
 	uint64_t entries;
-	uint64_t unpacked_size;               /* sum of entry sizes */
-	char package[DFS_PACKAGE_MAX];        /* "name@version" or "" */
-	struct dfs_record_error error;        /* code "" when it passed */
+	uint64_t unpacked_size;	       /* sum of entry sizes */
+	char package[DFS_PACKAGE_MAX]; /* "name@version" or "" */
+	struct dfs_record_error error; /* code "" when it passed */
 };
 
 struct dfs_check;

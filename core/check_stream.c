@@ -27,7 +27,7 @@
 
 #include "check.h"
 
-#define CHUNK       (1 << 20)
+#define CHUNK	    (1 << 20)
 #define PACKAGE_MAX (1 << 20) /* read at most this much of package.json */
 
 struct dfs_check {
@@ -36,19 +36,19 @@ struct dfs_check {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	uint64_t upto;  /* final bytes, under lock */
-	bool finished;  /* upto is the size, under lock */
+	uint64_t upto;	/* final bytes, under lock */
+	bool finished;	/* upto is the size, under lock */
 	bool cancelled; /* under lock */
-	bool joined;    /* the thread has been waited for */
+	bool joined;	/* the thread has been waited for */
 
 	/* The thread's own. */
 	uint64_t pos;
 	char *buf;
 	EVP_MD_CTX *md;
-	bool eof; /* the outer reader was told the data ended */
+	bool eof;	   /* the outer reader was told the data ended */
 	bool outer_failed; /* decompression, not tar, failed */
 	const char *outer_msg;
-	bool gzip;       /* the outer layer is zlib */
+	bool gzip; /* the outer layer is zlib */
 	z_stream z;
 	bool z_open, z_end; /* inflate set up; a member just ended */
 	const char *z_err;  /* an error to report after the data before it */
@@ -60,9 +60,9 @@ struct dfs_check {
 	uint64_t inner_bytes; /* decompressed bytes handed to tar */
 	int io_error;
 	struct archive *outer;
-	char *pkg;      /* package.json being read */
+	char *pkg; /* package.json being read */
 	size_t pkg_len;
-	int pkg_depth;  /* of the package.json kept so far, -1: none */
+	int pkg_depth; /* of the package.json kept so far, -1: none */
 	struct dfs_check_result res;
 };
 
@@ -83,8 +83,7 @@ static ssize_t next_chunk(struct dfs_check *c)
 	pthread_mutex_unlock(&c->lock);
 	if (avail == 0)
 		return 0;
-	n = pread(c->fd, c->buf, avail < CHUNK ? avail : CHUNK,
-		  (off_t)c->pos);
+	n = pread(c->fd, c->buf, avail < CHUNK ? avail : CHUNK, (off_t)c->pos);
 	if (n <= 0) {
 		c->io_error = n < 0 ? errno : EIO;
 		return -1;
@@ -125,9 +124,9 @@ static la_ssize_t outer_read(struct archive *a, void *arg, const void **out)
 	ssize_t n = raw_chunk(c, &p);
 
 	if (n < 0) {
-		archive_set_error(a, c->io_error ? c->io_error : ECANCELED,
-				  "%s", c->io_error ? strerror(c->io_error)
-						    : "check cancelled");
+		archive_set_error(
+		    a, c->io_error ? c->io_error : ECANCELED, "%s",
+		    c->io_error ? strerror(c->io_error) : "check cancelled");
 		return -1;
 	}
 	if (n == 0)
@@ -151,8 +150,9 @@ static ssize_t gunzip_block(struct dfs_check *c, const void **out)
 			ssize_t n = raw_chunk(c, &p);
 
 			if (n < 0) {
-				c->outer_msg = c->io_error ? strerror(c->io_error)
-							   : "check cancelled";
+				c->outer_msg = c->io_error
+						   ? strerror(c->io_error)
+						   : "check cancelled";
 				return -1;
 			}
 			if (n == 0) {
@@ -244,8 +244,7 @@ static void set_error(struct dfs_check *c, const char *code, const char *msg)
  * archive. Otherwise: truncation when the data ran out under the reader,
  * corruption when not.
  */
-static void archive_failed(struct dfs_check *c, const char *msg,
-			   bool any_entry)
+static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 {
 	char fmt[DFS_FORMAT_MAX];
 	struct dfs_record_error err;
@@ -330,8 +329,12 @@ static void write_manifest(struct dfs_check *c, struct archive_entry *e)
 		mode[--n] = '\0';
 	dprintf(c->mfd, "%s %lld %s%s%s\n", mode,
 		(long long)archive_entry_size(e), path ? path : "",
-		link ? " -> " : hard ? " link to " : "",
-		link ? link : hard ? hard : "");
+		link   ? " -> "
+		: hard ? " link to "
+		       : "",
+		link   ? link
+		: hard ? hard
+		       : "");
 }
 
 static void read_package(struct dfs_check *c, const char *data, size_t n)
@@ -388,13 +391,14 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 		    unsafe_path(archive_entry_hardlink(e))) {
 			char msg[DFS_ERRMSG_MAX];
 
-			snprintf(msg, sizeof(msg), "unsafe path in the archive: %s",
+			snprintf(msg, sizeof(msg),
+				 "unsafe path in the archive: %s",
 				 archive_entry_pathname(e));
 			set_error(c, "unsafe_path", msg);
 		}
 		depth = archive_entry_filetype(e) == AE_IFREG
-				? package_depth(archive_entry_pathname(e))
-				: -1;
+			    ? package_depth(archive_entry_pathname(e))
+			    : -1;
 		keep = depth >= 0 && (c->pkg_depth < 0 || depth < c->pkg_depth);
 		if (read_entry(c, in, keep) != ARCHIVE_OK) {
 			archive_failed(c, archive_error_string(in), true);
@@ -412,14 +416,15 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 
 static void name_format(struct dfs_check *c)
 {
-	const char *filter = c->gzip	 ? "gzip"
+	const char *filter = c->gzip	? "gzip"
 			     : c->outer ? archive_filter_name(c->outer, 0)
 					: NULL;
 
 	if (!filter || strcmp(filter, "none") == 0)
 		snprintf(c->res.format, sizeof(c->res.format), "tar");
 	else
-		snprintf(c->res.format, sizeof(c->res.format), "tar+%s", filter);
+		snprintf(c->res.format, sizeof(c->res.format), "tar+%s",
+			 filter);
 }
 
 /* Pick and open the outer layer from the payload's first bytes. */
@@ -433,7 +438,8 @@ static int open_outer(struct dfs_check *c)
 		return -1;
 	c->first = p;
 	c->first_len = n;
-	if (n >= 2 && (unsigned char)p[0] == 0x1f && (unsigned char)p[1] == 0x8b) {
+	if (n >= 2 && (unsigned char)p[0] == 0x1f &&
+	    (unsigned char)p[1] == 0x8b) {
 		c->gzip = true;
 		c->zout = malloc(CHUNK);
 		if (!c->zout || inflateInit2(&c->z, 15 + 16) != Z_OK)
@@ -446,7 +452,8 @@ static int open_outer(struct dfs_check *c)
 		return -1;
 	archive_read_support_filter_all(c->outer);
 	archive_read_support_format_raw(c->outer);
-	if (archive_read_open(c->outer, c, NULL, outer_read, NULL) != ARCHIVE_OK ||
+	if (archive_read_open(c->outer, c, NULL, outer_read, NULL) !=
+		ARCHIVE_OK ||
 	    archive_read_next_header(c->outer, &e) != ARCHIVE_OK) {
 		c->outer_failed = true;
 		c->outer_msg = archive_error_string(c->outer);

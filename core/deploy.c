@@ -26,7 +26,8 @@ struct dfs_deploy {
 	struct dfs_store *st;
 	struct dfs_record rec;
 	struct dfs_upload *up; /* NULL once settled */
-	struct dfs_check *check; /* trailing the writes while they are in order */
+	/* Trailing the writes while they are in order. */
+	struct dfs_check *check;
 	int log_fd;
 	int manifest_fd;
 	bool settled;
@@ -201,8 +202,8 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 }
 
 /* Write from memory (@buf) or from a pipe (@src). */
-static int deploy_put(struct dfs_deploy *d, const void *buf, int src,
-		      size_t n, uint64_t off)
+static int deploy_put(struct dfs_deploy *d, const void *buf, int src, size_t n,
+		      uint64_t off)
 {
 	int64_t now;
 	int rc;
@@ -293,7 +294,8 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	int rc;
 
 	if (!d->check) {
-		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd, &d->check);
+		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd,
+				     &d->check);
 		if (rc)
 			return rc;
 	}
@@ -346,8 +348,8 @@ static int settle(struct dfs_deploy *d, int err,
 }
 
 /* Hand over to the hook: the record waits pending, in phase hook. */
-static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h,
-		    const char *hook, const struct dfs_project_attr *attr)
+static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
+		    const struct dfs_project_attr *attr)
 {
 	int rc, log_fd = d->log_fd;
 
@@ -368,7 +370,8 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h,
 		d->rec.phase = DFS_PHASE_DONE;
 		d->rec.completed_ms = dfs_time_now_ms();
 		dfs_record_set_error(&d->rec, "hook_failed", DFS_PHASE_HOOK,
-				     "cannot start the hook: %s", strerror(-rc));
+				     "cannot start the hook: %s",
+				     strerror(-rc));
 		dfs_catalog_update(d->st, &d->rec, NULL);
 		rc = -ECANCELED;
 	}
@@ -392,11 +395,12 @@ static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
 		d->rec.completed_ms = dfs_time_now_ms();
 		return settle(d, -EBADMSG, NULL);
 	}
-	dfs_log_printf(d->log_fd,
-		       "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
-		       res->format, (unsigned long long)res->entries,
-		       (unsigned long long)res->unpacked_size,
-		       res->package[0] ? ", package " : "", res->package);
+	dfs_log_printf(
+	    d->log_fd,
+	    "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
+	    res->format, (unsigned long long)res->entries,
+	    (unsigned long long)res->unpacked_size,
+	    res->package[0] ? ", package " : "", res->package);
 	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
 		return run_hook(d, h, hook, attr);
 	d->rec.status = DFS_STATUS_SUCCESS;
@@ -406,8 +410,7 @@ static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
 	return settle(d, 0, attr);
 }
 
-int dfs_deploy_commit(struct dfs_deploy *d,
-		      const struct timespec *source_mtime,
+int dfs_deploy_commit(struct dfs_deploy *d, const struct timespec *source_mtime,
 		      const struct dfs_project_attr *attr)
 {
 	struct dfs_check_result res;

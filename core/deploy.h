@@ -52,8 +52,7 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
 int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
 		     uint64_t off);
 /* dfs_deploy_write with the bytes in the pipe @src (see upload.h). */
-int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n,
-			uint64_t off);
+int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off);
 int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size);
 int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
 		    size_t *got);
@@ -62,14 +61,13 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d);
 /*
  * dfs_deploy_commit — settle: hash, check, store the blob, and record
  * success or failed. @source_mtime is the payload's mtime as the writer
- * set it (NULL: the time of the commit); @attr (may be NULL) becomes the project's
- * owner and mode on success. Returns 0 for success, else the errno that
- * the writer's close or rename should see: -EBADMSG (not an archive),
+ * set it (NULL: the time of the commit); @attr (may be NULL) becomes the
+ * project's owner and mode on success. Returns 0 for success, else the errno
+ * that the writer's close or rename should see: -EBADMSG (not an archive),
  * -ENOSPC, -EIO, ...; the failed record keeps the error.
  */
 struct timespec;
-int dfs_deploy_commit(struct dfs_deploy *d,
-		      const struct timespec *source_mtime,
+int dfs_deploy_commit(struct dfs_deploy *d, const struct timespec *source_mtime,
 		      const struct dfs_project_attr *attr);
 
 /*

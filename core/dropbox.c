@@ -215,8 +215,8 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 	return dfs_name_parse_staging(name, project) ? -ENOENT : -EINVAL;
 }
 
-int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind,
-		     uint64_t num, struct dfs_dbstat *out)
+int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
+		     struct dfs_dbstat *out)
 {
 	struct dfs_project p;
 	struct node *n;
@@ -369,8 +369,8 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 	return open_project(db, name, NULL, flags, &attr, out);
 }
 
-int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind,
-		     uint64_t num, int flags, const struct dfs_caller *caller,
+int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
+		     int flags, const struct dfs_caller *caller,
 		     struct dfs_dbfile **out)
 {
 	struct dfs_project_attr attr;

@@ -33,7 +33,7 @@ struct dfs_dbfile;
 
 enum dfs_dbkind {
 	DFS_DB_PROJECT, /* num is the project's pseq */
-	DFS_DB_NODE,    /* num numbers a staging file, or a new project's file
+	DFS_DB_NODE,	/* num numbers a staging file, or a new project's file
 			   not committed yet, within this dropbox */
 };
 
@@ -83,8 +83,8 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		       struct dfs_dbstat *out);
 
 /* Attributes of the entry @kind/@num (as lookup reported it). -ENOENT. */
-int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind,
-		     uint64_t num, struct dfs_dbstat *out);
+int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
+		     struct dfs_dbstat *out);
 
 /*
  * dfs_dropbox_create — open deploy/@name with O_CREAT and open(2) @flags
@@ -98,8 +98,8 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 		       struct dfs_dbfile **out);
 
 /* Open an existing entry. Errors: -ENOENT, -errno. */
-int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind,
-		     uint64_t num, int flags, const struct dfs_caller *caller,
+int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
+		     int flags, const struct dfs_caller *caller,
 		     struct dfs_dbfile **out);
 
 int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
@@ -137,8 +137,8 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
  * @from's project, or the link's target is not a success), -ENODATA (the
  * target's payload was dropped), -EPERM (@from is a project).
  */
-int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
-		       const char *to, const struct dfs_caller *caller);
+int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
+		       const struct dfs_caller *caller);
 
 /*
  * dfs_dropbox_symlink — the rollback gesture: a symlink @name in deploy/

@@ -17,8 +17,8 @@ static struct timespec now_ts(void)
 }
 
 /* Truncate @n's payload, starting its deployment if needed. */
-static int node_truncate(struct dfs_dropbox *db, struct node *n,
-			 uint64_t size, const struct dfs_caller *caller)
+static int node_truncate(struct dfs_dropbox *db, struct node *n, uint64_t size,
+			 const struct dfs_caller *caller)
 {
 	int rc = 0;
 
@@ -108,9 +108,9 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 		return rc;
 	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID)) {
 		attr = (struct dfs_project_attr){
-			sa->mask & DFS_SET_UID ? sa->uid : p.uid,
-			sa->mask & DFS_SET_GID ? sa->gid : p.gid,
-			sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
+		    sa->mask & DFS_SET_UID ? sa->uid : p.uid,
+		    sa->mask & DFS_SET_GID ? sa->gid : p.gid,
+		    sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
 		rc = dfs_project_set_attr(db->st, p.name, &attr);
 		if (rc)
 			return rc;
@@ -139,8 +139,7 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 			uint64_t num, struct dfs_dbfile *f,
 			const struct dfs_setattr *sa,
-			const struct dfs_caller *caller,
-			struct dfs_dbstat *out)
+			const struct dfs_caller *caller, struct dfs_dbstat *out)
 {
 	struct node *n;
 	int rc = 0;
@@ -244,8 +243,8 @@ int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
 }
 
 /* Rename of a link onto its project: roll the project back to it. */
-static int rollback_link(struct dfs_dropbox *db, struct node *n,
-			 const char *to, const struct dfs_caller *caller)
+static int rollback_link(struct dfs_dropbox *db, struct node *n, const char *to,
+			 const struct dfs_caller *caller)
 {
 	struct dfs_record out;
 	struct dfs_who who;
@@ -258,8 +257,8 @@ static int rollback_link(struct dfs_dropbox *db, struct node *n,
 	return rc == -EXDEV ? -EINVAL : rc;
 }
 
-int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from,
-		       const char *to, const struct dfs_caller *caller)
+int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
+		       const struct dfs_caller *caller)
 {
 	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;

@@ -24,18 +24,18 @@ struct node {
 	char project[DFS_PROJECT_MAX + 1];
 	uint64_t num;
 	bool staging;
-	bool link;          /* a symlink to a deployment: renamed = rollback */
+	bool link;	    /* a symlink to a deployment: renamed = rollback */
 	uint8_t target[16]; /* of a link */
 	struct dfs_deploy *dep; /* NULL until the first write */
-	bool has_seed;          /* start from this payload (no O_TRUNC) */
+	bool has_seed;		/* start from this payload (no O_TRUNC) */
 	uint8_t seed[32];
 	uint64_t seed_size;
 	struct dfs_project_attr attr;
 	bool attr_set; /* chmod/chown while open: the commit applies it */
 	struct timespec atime, mtime, ctime;
 	bool mtime_set; /* utimens: the commit records it as source_mtime */
-	unsigned refs;  /* under the dropbox lock */
-	bool linked;    /* staging file present in the directory */
+	unsigned refs;	/* under the dropbox lock */
+	bool linked;	/* staging file present in the directory */
 	struct node *next;
 };
 
@@ -51,7 +51,7 @@ struct dfs_dbfile {
 	int flags;
 	enum dfs_dbkind kind; /* what the handle was opened as */
 	uint64_t num;
-	struct node *node; /* writers and staging files */
+	struct node *node;	   /* writers and staging files */
 	struct dfs_reader *reader; /* the current payload, or NULL */
 };
 

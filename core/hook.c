@@ -114,10 +114,9 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
 
 static bool ours(const char *var)
 {
-	static const char *const names[] = {"DEPLOYFS_ID=", "DEPLOYFS_PROJECT=",
-					    "DEPLOYFS_SHA256=",
-					    "DEPLOYFS_PAYLOAD=",
-					    "DEPLOYFS_STORE="};
+	static const char *const names[] = {
+	    "DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
+	    "DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
@@ -145,7 +144,8 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 	dfs_hash_hex(j->rec.payload_hash, hex);
 	dfs_blob_relpath(j->rec.payload_hash, rel);
 	snprintf(vars[0], sizeof(vars[0]), "DEPLOYFS_ID=%s", id);
-	snprintf(vars[1], sizeof(vars[1]), "DEPLOYFS_PROJECT=%s", j->rec.project);
+	snprintf(vars[1], sizeof(vars[1]), "DEPLOYFS_PROJECT=%s",
+		 j->rec.project);
 	snprintf(vars[2], sizeof(vars[2]), "DEPLOYFS_SHA256=%s", hex);
 	snprintf(vars[3], sizeof(vars[3]), "DEPLOYFS_PAYLOAD=%s/%s",
 		 j->h->st->dir, rel);
@@ -179,8 +179,8 @@ static int spawn(struct job *j, int in, int out, pid_t *pid)
 	posix_spawnattr_init(&at);
 	/* Its own process group, so a timeout kills all it started. */
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-					      POSIX_SPAWN_SETSIGMASK |
-					      POSIX_SPAWN_SETSIGDEF);
+					  POSIX_SPAWN_SETSIGMASK |
+					  POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dflt);
@@ -218,9 +218,8 @@ static int64_t mono_ms(void)
 /* Copy the hook's output to the log until it ends or times out. */
 static bool pump(struct job *j, int fd, pid_t pid)
 {
-	int64_t deadline = j->h->timeout_s
-				   ? mono_ms() + (int64_t)j->h->timeout_s * 1000
-				   : 0;
+	int64_t deadline =
+	    j->h->timeout_s ? mono_ms() + (int64_t)j->h->timeout_s * 1000 : 0;
 	bool timed_out = false;
 	char buf[4096];
 
@@ -260,7 +259,8 @@ static const char *tail_lines(struct job *j)
 	size_t end = j->tail_len, start;
 	int lines = 0;
 
-	while (end > 0 && (j->tail[end - 1] == '\n' || j->tail[end - 1] == '\r'))
+	while (end > 0 &&
+	       (j->tail[end - 1] == '\n' || j->tail[end - 1] == '\r'))
 		end--;
 	j->tail[end] = '\0';
 	for (start = end; start > 0 && end - start < 400; start--)
@@ -313,11 +313,13 @@ static int run_job(struct job *j)
 				     strerror(-rc));
 		rc = -ECANCELED;
 	} else if (timed_out) {
-		dfs_record_set_error(r, "hook_timeout", DFS_PHASE_HOOK,
-				     "the hook ran past %u s and was killed: %s",
-				     h->timeout_s, tail_lines(j));
+		dfs_record_set_error(
+		    r, "hook_timeout", DFS_PHASE_HOOK,
+		    "the hook ran past %u s and was killed: %s", h->timeout_s,
+		    tail_lines(j));
 		rc = -ETIMEDOUT;
-	} else if (closing && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+	} else if (closing &&
+		   !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
 		dfs_record_set_error(r, "interrupted", DFS_PHASE_HOOK,
 				     "the daemon stopped while the hook ran");
 		rc = -ECANCELED;
@@ -325,13 +327,15 @@ static int run_job(struct job *j)
 		r->status = DFS_STATUS_SUCCESS;
 	} else {
 		if (WIFEXITED(status))
-			dfs_record_set_error(r, "hook_failed", DFS_PHASE_HOOK,
-					     "the hook exited with status %d: %s",
-					     WEXITSTATUS(status), tail_lines(j));
+			dfs_record_set_error(
+			    r, "hook_failed", DFS_PHASE_HOOK,
+			    "the hook exited with status %d: %s",
+			    WEXITSTATUS(status), tail_lines(j));
 		else
-			dfs_record_set_error(r, "hook_failed", DFS_PHASE_HOOK,
-					     "the hook was killed by signal %d: %s",
-					     WTERMSIG(status), tail_lines(j));
+			dfs_record_set_error(
+			    r, "hook_failed", DFS_PHASE_HOOK,
+			    "the hook was killed by signal %d: %s",
+			    WTERMSIG(status), tail_lines(j));
 		rc = -ECANCELED;
 	}
 	if (r->status == DFS_STATUS_SUCCESS)

@@ -27,7 +27,7 @@
 struct dfs_hooks_conf {
 	const char *path;   /* NULL: only per-project hooks */
 	unsigned timeout_s; /* 0: no limit */
-	bool wait;          /* the writer's close waits for the hook */
+	bool wait;	    /* the writer's close waits for the hook */
 };
 
 struct dfs_hooks;

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#define DFS_TIME_NONE   INT64_MIN
+#define DFS_TIME_NONE	INT64_MIN
 #define DFS_ISOTIME_LEN 25 /* with the NUL */
 
 /* The wall clock now, in milliseconds. */

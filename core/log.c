@@ -43,8 +43,8 @@ void dfs_log_printf(int fd, const char *fmt, ...)
 
 	if (fd < 0)
 		return;
-	n = snprintf(line, sizeof(line), "%s deployfs: ",
-		     dfs_time_format(dfs_time_now_ms(), when));
+	n = snprintf(line, sizeof(line),
+		     "%s deployfs: ", dfs_time_format(dfs_time_now_ms(), when));
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);

@@ -34,6 +34,6 @@ int dfs_log_open(struct dfs_store *st, enum dfs_side_file which,
  * log open as @fd. Best effort: a log that cannot be written loses lines.
  */
 void dfs_log_printf(int fd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -45,7 +45,7 @@ out:
 }
 
 int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,
-		       const struct dfs_project *p)
+			const struct dfs_project *p)
 {
 	char cur[37];
 	MDB_val k = dfs_catalog_sval(p->name), v;
@@ -73,8 +73,8 @@ int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,
 	return rc;
 }
 
-int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn,
-			   const char *name, struct dfs_project *p)
+int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
+			struct dfs_project *p)
 {
 	MDB_val k = dfs_catalog_sval(name), v;
 	int rc = mdb_get(txn, st->projects, &k, &v);
@@ -84,8 +84,8 @@ int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn,
 
 /* Get @name, creating it with @attr when missing. */
 int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
-			  const struct dfs_project_attr *attr,
-			  struct dfs_project *p)
+			   const struct dfs_project_attr *attr,
+			   struct dfs_project *p)
 {
 	struct dfs_project np = {0};
 	uint8_t key[8];
@@ -179,4 +179,3 @@ out_abort:
 	mdb_txn_abort(txn);
 	return rc;
 }
-

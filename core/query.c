@@ -18,7 +18,7 @@ void dfs_query_init(struct dfs_query *q)
 /* A walk backwards over ids in [lo, hi) of one index key, or of records. */
 struct walk {
 	MDB_cursor *cur;
-	bool dup;      /* an index (dupsort) rather than the records table */
+	bool dup; /* an index (dupsort) rather than the records table */
 	MDB_val key;
 	uint8_t lo[DFS_IDX_LEN], hi[DFS_IDX_LEN];
 	bool has_lo, has_hi;
@@ -31,8 +31,9 @@ static int walk_first(struct walk *w, MDB_val *k, MDB_val *v)
 	*k = w->key;
 	if (w->dup) {
 		*v = (MDB_val){DFS_IDX_LEN, w->hi};
-		rc = w->has_hi ? mdb_cursor_get(w->cur, k, v, MDB_GET_BOTH_RANGE)
-			       : MDB_NOTFOUND;
+		rc = w->has_hi
+			 ? mdb_cursor_get(w->cur, k, v, MDB_GET_BOTH_RANGE)
+			 : MDB_NOTFOUND;
 		if (rc == 0)
 			return mdb_cursor_get(w->cur, k, v, MDB_PREV_DUP);
 		if (rc != MDB_NOTFOUND)
@@ -134,8 +135,8 @@ static int count(struct dfs_store *st, MDB_txn *txn, struct walk *w,
 }
 
 int dfs_query_run(struct dfs_store *st, const struct dfs_query *q,
-		  int (*fn)(void *arg, const struct dfs_record *rec),
-		  void *arg, uint64_t *total)
+		  int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
+		  uint64_t *total)
 {
 	char keybuf[DFS_PROJECT_MAX + 16];
 	struct dfs_record rec;
@@ -180,8 +181,7 @@ out_abort:
 	return rc;
 }
 
-int dfs_query_resolve(struct dfs_store *st, const char *prefix,
-		      uint8_t id[16])
+int dfs_query_resolve(struct dfs_store *st, const char *prefix, uint8_t id[16])
 {
 	uint8_t lo[16] = {0}, found[16];
 	unsigned nib = 0;

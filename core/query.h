@@ -37,15 +37,14 @@ void dfs_query_init(struct dfs_query *q);
  * Errors: -EINVAL (bad project name), -errno, or what @fn returned.
  */
 int dfs_query_run(struct dfs_store *st, const struct dfs_query *q,
-		  int (*fn)(void *arg, const struct dfs_record *rec),
-		  void *arg, uint64_t *total);
+		  int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
+		  uint64_t *total);
 
 /*
  * dfs_query_resolve — the id whose canonical text starts with @prefix (at
  * least 4 hex digits; dashes optional, as in the canonical form).
  * Errors: -EINVAL (not hex), -ENOENT (no match), -ENOTUNIQ (ambiguous).
  */
-int dfs_query_resolve(struct dfs_store *st, const char *prefix,
-		      uint8_t id[16]);
+int dfs_query_resolve(struct dfs_store *st, const char *prefix, uint8_t id[16]);
 
 #endif

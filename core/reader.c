@@ -16,7 +16,7 @@ struct dfs_reader {
 	struct dfs_store *st;
 	struct dfs_record rec;
 	int fd;
-	EVP_MD_CTX *md;  /* NULL once the reads left their order */
+	EVP_MD_CTX *md;	 /* NULL once the reads left their order */
 	uint64_t hashed; /* bytes [0, hashed) went into md */
 	bool corrupt;
 	pthread_mutex_t lock;
@@ -78,7 +78,8 @@ static int reader_read(struct dfs_reader *r, void *buf, size_t n, uint64_t off,
 		EVP_DigestUpdate(r->md, buf, (size_t)k);
 		r->hashed += (uint64_t)k;
 		if (r->hashed >= r->rec.payload_size || k == 0) {
-			r->corrupt = !proven(r) || r->hashed != r->rec.payload_size;
+			r->corrupt =
+			    !proven(r) || r->hashed != r->rec.payload_size;
 			EVP_MD_CTX_free(r->md);
 			r->md = NULL;
 			if (r->corrupt)

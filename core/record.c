@@ -12,8 +12,7 @@
 #include "uuid7.h"
 
 static const char *const status_names[] = {"pending", "success", "failed"};
-static const char *const phase_names[] = {"upload", "validate", "hook",
-					 "done"};
+static const char *const phase_names[] = {"upload", "validate", "hook", "done"};
 
 const char *dfs_status_name(enum dfs_status s)
 {
@@ -94,7 +93,8 @@ int dfs_hash_parse(const char *hex, uint8_t out[32])
 	if (strlen(hex) != 64)
 		return -EINVAL;
 	for (int i = 0; i < 32; i++) {
-		int hi = dfs_hex_digit(hex[2 * i]), lo = dfs_hex_digit(hex[2 * i + 1]);
+		int hi = dfs_hex_digit(hex[2 * i]),
+		    lo = dfs_hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
@@ -140,7 +140,8 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	json_object_set_new(o, "project", json_string(rec->project));
 	json_object_set_new(o, "status",
 			    json_string(dfs_status_name(rec->status)));
-	json_object_set_new(o, "phase", json_string(dfs_phase_name(rec->phase)));
+	json_object_set_new(o, "phase",
+			    json_string(dfs_phase_name(rec->phase)));
 	json_object_set_new(o, "started_at", json_time(rec->started_ms));
 	json_object_set_new(o, "completed_at", json_time(rec->completed_ms));
 	json_object_set_new(o, "user", json_string(rec->who.user));
@@ -154,8 +155,9 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	if (rec->has_hash) {
 		dfs_hash_hex(rec->payload_hash, hex);
 		json_object_set_new(o, "payload_hash", json_string(hex));
-		json_object_set_new(o, "payload_size",
-				    json_integer((json_int_t)rec->payload_size));
+		json_object_set_new(
+		    o, "payload_size",
+		    json_integer((json_int_t)rec->payload_size));
 	} else {
 		json_object_set_new(o, "payload_hash", json_null());
 		json_object_set_new(o, "payload_size", json_null());
@@ -163,12 +165,13 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	json_object_set_new(o, "payload_format",
 			    json_str_or_null(rec->payload_format));
 	json_object_set_new(o, "entries",
-			    rec->checked ? json_integer((json_int_t)rec->entries)
-					 : json_null());
+			    rec->checked
+				? json_integer((json_int_t)rec->entries)
+				: json_null());
 	json_object_set_new(o, "unpacked_size",
 			    rec->checked
-				    ? json_integer((json_int_t)rec->unpacked_size)
-				    : json_null());
+				? json_integer((json_int_t)rec->unpacked_size)
+				: json_null());
 	json_object_set_new(o, "package_identifier",
 			    json_str_or_null(rec->package_identifier));
 	json_object_set_new(o, "payload_blob_present",
@@ -186,15 +189,15 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 			    json_id(rec->has_rollback, rec->rollback_of));
 	json_object_set_new(o, "pinned", json_boolean(rec->pinned));
 	if (internal) {
-		json_object_set_new(o, "seq", json_integer((json_int_t)rec->seq));
+		json_object_set_new(o, "seq",
+				    json_integer((json_int_t)rec->seq));
 		json_object_set_new(o, "source_mtime_ns",
 				    json_integer(rec->source_mtime_ns));
 	}
 	return o;
 }
 
-static int dump(json_t *o, size_t flags, bool newline, char **out,
-		size_t *len)
+static int dump(json_t *o, size_t flags, bool newline, char **out, size_t *len)
 {
 	char *s;
 	size_t n;
@@ -230,8 +233,8 @@ int dfs_record_encode(const struct dfs_record *rec, char **out, size_t *len)
 
 int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len)
 {
-	return dump(record_json(rec, false), JSON_INDENT(2) | JSON_PRESERVE_ORDER,
-		    true, out, len);
+	return dump(record_json(rec, false),
+		    JSON_INDENT(2) | JSON_PRESERVE_ORDER, true, out, len);
 }
 
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
@@ -301,7 +304,8 @@ static bool decode_error(json_t *o, struct dfs_record_error *e)
 	memset(e, 0, sizeof(*e));
 	if (!v || json_is_null(v))
 		return true;
-	if (!json_is_object(v) || !get_str(v, "code", e->code, sizeof(e->code)) ||
+	if (!json_is_object(v) ||
+	    !get_str(v, "code", e->code, sizeof(e->code)) ||
 	    !get_str(v, "message", e->message, sizeof(e->message)) ||
 	    !get_str(v, "phase", phase, sizeof(phase)))
 		return false;
@@ -355,13 +359,12 @@ static bool decode(json_t *o, struct dfs_record *r)
 		     sizeof(r->package_identifier)))
 		return false;
 	r->checked = json_is_integer(json_object_get(o, "entries"));
-	if (!get_int(o, "entries", &got) ||
-	    !get_int(o, "unpacked_size", &size))
+	if (!get_int(o, "entries", &got) || !get_int(o, "unpacked_size", &size))
 		return false;
 	r->entries = (uint64_t)got;
 	r->unpacked_size = (uint64_t)size;
 	r->payload_blob_present =
-		json_is_true(json_object_get(o, "payload_blob_present"));
+	    json_is_true(json_object_get(o, "payload_blob_present"));
 	r->pinned = json_is_true(json_object_get(o, "pinned"));
 	if (!decode_error(o, &r->error))
 		return false;

@@ -30,14 +30,14 @@ enum dfs_phase {
 	DFS_PHASE_DONE = 3,
 };
 
-#define DFS_HOST_MAX      256
-#define DFS_FORMAT_MAX    32
-#define DFS_ERRCODE_MAX   32
-#define DFS_ERRMSG_MAX    512
-#define DFS_PACKAGE_MAX   256
+#define DFS_HOST_MAX	256
+#define DFS_FORMAT_MAX	32
+#define DFS_ERRCODE_MAX 32
+#define DFS_ERRMSG_MAX	512
+#define DFS_PACKAGE_MAX 256
 
 struct dfs_record_error {
-	char code[DFS_ERRCODE_MAX];    /* "" when there is no error */
+	char code[DFS_ERRCODE_MAX]; /* "" when there is no error */
 	char message[DFS_ERRMSG_MAX];
 	enum dfs_phase phase;
 };
@@ -57,8 +57,8 @@ struct dfs_record {
 	uint8_t payload_hash[32];
 	uint64_t payload_size;
 	char payload_format[DFS_FORMAT_MAX]; /* "" = unknown (null) */
-	bool checked;           /* the archive was read to its end */
-	uint64_t entries;       /* valid when checked */
+	bool checked;		/* the archive was read to its end */
+	uint64_t entries;	/* valid when checked */
 	uint64_t unpacked_size; /* sum of the entries' sizes, when checked */
 	char package_identifier[DFS_PACKAGE_MAX]; /* "name@version" or "" */
 	bool payload_blob_present;
@@ -81,7 +81,7 @@ void dfs_record_init(struct dfs_record *rec);
 /* Set the error fields (message formatted like printf). */
 void dfs_record_set_error(struct dfs_record *rec, const char *code,
 			  enum dfs_phase phase, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * dfs_record_encode — the stored form (compact JSON, with the internal

@@ -44,8 +44,8 @@ static int get_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 	rc = o && json_unpack(o, "{s:I, s:I, s:I}", "keep_success", &ks,
 			      "keep_days", &kd, "max_bytes", &mb) == 0
-		     ? 0
-		     : -EBADMSG;
+		 ? 0
+		 : -EBADMSG;
 	json_decref(o);
 	if (rc)
 		return rc;
@@ -149,8 +149,8 @@ static bool keeps(const struct dfs_retention *pol, const struct dfs_project *p,
 		  uint64_t *successes, uint64_t *kept)
 {
 	bool holds = r->has_hash && r->payload_blob_present;
-	bool keep = (p->has_current && memcmp(p->current, r->id, 16) == 0) ||
-		    r->pinned;
+	bool keep =
+	    (p->has_current && memcmp(p->current, r->id, 16) == 0) || r->pinned;
 
 	if (r->status == DFS_STATUS_SUCCESS && pol->keep_success &&
 	    ++*successes <= pol->keep_success)
@@ -158,7 +158,8 @@ static bool keeps(const struct dfs_retention *pol, const struct dfs_project *p,
 	if (pol->keep_days &&
 	    r->started_ms >= now_ms - (int64_t)pol->keep_days * 86400000)
 		keep = true;
-	if (holds && pol->max_bytes && *kept + r->payload_size <= pol->max_bytes)
+	if (holds && pol->max_bytes &&
+	    *kept + r->payload_size <= pol->max_bytes)
 		keep = true;
 	if (keep && holds)
 		*kept += r->payload_size;
@@ -194,7 +195,8 @@ static int plan_project(struct dfs_store *st, MDB_txn *txn, const char *name,
 	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (mrc == 0)
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	for (; mrc == 0 && !rc; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+	for (; mrc == 0 && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
 		rc = dfs_record_get_txn(st, txn, v.mv_data, &r);
 		if (rc || r.status == DFS_STATUS_PENDING)
 			continue;
@@ -242,8 +244,8 @@ static int plan_freed(struct dfs_store *st, MDB_txn *txn, struct plan *plan)
 		MDB_val k = {32, s[i]->hash}, v;
 		uint64_t refs = 0;
 
-		for (j = i + 1; j < plan->n &&
-				memcmp(s[j]->hash, s[i]->hash, 32) == 0;
+		for (j = i + 1;
+		     j < plan->n && memcmp(s[j]->hash, s[i]->hash, 32) == 0;
 		     j++)
 			;
 		rc = mdb_get(txn, st->blobs, &k, &v);

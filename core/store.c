@@ -59,7 +59,7 @@ int dfs_store_lmdb_err(int rc)
 int dfs_store_txn(struct dfs_store *st, bool write, MDB_txn **txn)
 {
 	return dfs_store_lmdb_err(
-		mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn));
+	    mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn));
 }
 
 int dfs_store_commit(MDB_txn *txn)
@@ -110,21 +110,21 @@ static int open_dbs(struct dfs_store *st)
 		size_t off;
 		unsigned flags;
 	} dbs[] = {
-		{"meta", offsetof(struct dfs_store, meta), 0},
-		{"records", offsetof(struct dfs_store, records), 0},
-		{"by_seq", offsetof(struct dfs_store, by_seq), 0},
-		{"by_project", offsetof(struct dfs_store, by_project),
-		 MDB_DUPSORT | MDB_DUPFIXED},
-		{"by_status", offsetof(struct dfs_store, by_status),
-		 MDB_DUPSORT | MDB_DUPFIXED},
-		{"by_pstatus", offsetof(struct dfs_store, by_pstatus),
-		 MDB_DUPSORT | MDB_DUPFIXED},
-		{"by_held", offsetof(struct dfs_store, by_held),
-		 MDB_DUPSORT | MDB_DUPFIXED},
-		{"audit", offsetof(struct dfs_store, audit), 0},
-		{"projects", offsetof(struct dfs_store, projects), 0},
-		{"project_seq", offsetof(struct dfs_store, project_seq), 0},
-		{"blobs", offsetof(struct dfs_store, blobs), 0},
+	    {"meta", offsetof(struct dfs_store, meta), 0},
+	    {"records", offsetof(struct dfs_store, records), 0},
+	    {"by_seq", offsetof(struct dfs_store, by_seq), 0},
+	    {"by_project", offsetof(struct dfs_store, by_project),
+	     MDB_DUPSORT | MDB_DUPFIXED},
+	    {"by_status", offsetof(struct dfs_store, by_status),
+	     MDB_DUPSORT | MDB_DUPFIXED},
+	    {"by_pstatus", offsetof(struct dfs_store, by_pstatus),
+	     MDB_DUPSORT | MDB_DUPFIXED},
+	    {"by_held", offsetof(struct dfs_store, by_held),
+	     MDB_DUPSORT | MDB_DUPFIXED},
+	    {"audit", offsetof(struct dfs_store, audit), 0},
+	    {"projects", offsetof(struct dfs_store, projects), 0},
+	    {"project_seq", offsetof(struct dfs_store, project_seq), 0},
+	    {"blobs", offsetof(struct dfs_store, blobs), 0},
 	};
 	uint32_t format = DFS_STORE_FORMAT;
 	MDB_val k = {6, "format"}, v;
@@ -138,7 +138,7 @@ static int open_dbs(struct dfs_store *st)
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
 		rc = dfs_store_lmdb_err(mdb_dbi_open(
-			txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbi));
+		    txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbi));
 		if (rc)
 			goto out_abort;
 	}
@@ -211,10 +211,11 @@ static int open_env(struct dfs_store *st, uint64_t map_size)
 	mdb_env_set_maxdbs(st->env, 16);
 	mdb_env_set_maxreaders(st->env, 512);
 	rc = dfs_store_lmdb_err(mdb_env_set_mapsize(
-		st->env, map_size ? map_size : DFS_STORE_MAP_DEFAULT));
+	    st->env, map_size ? map_size : DFS_STORE_MAP_DEFAULT));
 	if (rc)
 		return rc;
-	rc = dfs_store_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
+	rc =
+	    dfs_store_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
 	if (rc)
 		return rc;
 	find_map(st);
@@ -318,7 +319,8 @@ static int clear_tmp(struct dfs_store *st)
 		return rc;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
 		if (unlinkat(st->tmpfd, de->d_name, 0) < 0 && errno != ENOENT)
 			rc = -errno;

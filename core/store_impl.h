@@ -17,20 +17,20 @@ struct dfs_store {
 	int blobsfd;
 	int lockfd; /* -1 unless exclusive */
 	MDB_env *env;
-	MDB_dbi meta;        /* "format", counters, "audit_end" */
+	MDB_dbi meta;	     /* "format", counters, "audit_end" */
 	MDB_dbi records;     /* id -> record (JSON) */
-	MDB_dbi by_seq;      /* seq (u64 BE) -> id */
+	MDB_dbi by_seq;	     /* seq (u64 BE) -> id */
 	MDB_dbi by_project;  /* project -> id, dupsort */
 	MDB_dbi by_status;   /* status name -> id, dupsort */
 	MDB_dbi by_pstatus;  /* "project/status" -> id, dupsort */
 	MDB_dbi by_held;     /* project -> id of records holding a payload */
-	MDB_dbi audit;       /* byte offset (u64 BE) -> one JSON line */
+	MDB_dbi audit;	     /* byte offset (u64 BE) -> one JSON line */
 	MDB_dbi projects;    /* name -> project (JSON) */
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */
-	MDB_dbi blobs;       /* sha256 -> struct blob_ref */
+	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
 	char host[256];
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
-	void *map;      /* LMDB's map of data.mdb, found in /proc/self/maps */
+	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */
 };
 

@@ -16,9 +16,8 @@
 #include "tree_impl.h"
 #include "uuid7.h"
 
-
-const char *const dfs_tree_top_names[4] = {"deploy", "deployments",
-					     "projects", "status"};
+const char *const dfs_tree_top_names[4] = {"deploy", "deployments", "projects",
+					   "status"};
 
 int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 		 gid_t gid, struct dfs_tree **out)
@@ -147,9 +146,8 @@ void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 
 static struct timespec rec_time(const struct dfs_record *r)
 {
-	return dfs_time_to_timespec(r->completed_ms != DFS_TIME_NONE
-					    ? r->completed_ms
-					    : r->started_ms);
+	return dfs_time_to_timespec(
+	    r->completed_ms != DFS_TIME_NONE ? r->completed_ms : r->started_ms);
 }
 
 /* A log or manifest: the project's owner and read bits, like the payload. */
@@ -191,8 +189,8 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 		rc = dfs_project_get(t->st, r->project, &p);
 		if (rc)
 			return rc;
-		base_stat(s, ino, S_IFDIR | 0555 | (p.mode & 0222), p.uid, p.gid,
-			  started);
+		base_stat(s, ino, S_IFDIR | 0555 | (p.mode & 0222), p.uid,
+			  p.gid, started);
 		return 0;
 	case D_RECORD:
 		rc = dfs_record_render(r, &buf, &len);
@@ -260,7 +258,7 @@ static int project_stat(struct dfs_tree *t, const struct dfs_project *p,
 		  p->uid, p->gid, dfs_time_to_timespec(p->created_ms));
 	if (rc == 0)
 		s->st_mtim = s->st_ctim =
-			dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
+		    dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
 	if (kind == P_DIR)
 		return 0;
 	rc = project_link_id(t, p, kind, id);
@@ -395,8 +393,7 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);
 }
 
-int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
-		      size_t size)
+int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 {
 	char idstr[37];
 	struct dfs_project p;
@@ -426,8 +423,7 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
 	return 0;
 }
 
-static bool may_write(const struct dfs_project *p,
-		      const struct dfs_caller *c)
+static bool may_write(const struct dfs_project *p, const struct dfs_caller *c)
 {
 	if (c->uid == 0)
 		return true;
@@ -467,8 +463,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	return dfs_catalog_drop_payload(t->st, r.id, &who, &freed);
 }
 
-int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
-		    size_t *len)
+int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len)
 {
 	struct dfs_record r;
 	int rc;
@@ -489,7 +484,8 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
 	if (rc)
 		return rc;
-	return dfs_log_open(t->st, ino_kind(ino) == D_LOG ? DFS_LOG : DFS_MANIFEST,
+	return dfs_log_open(t->st,
+			    ino_kind(ino) == D_LOG ? DFS_LOG : DFS_MANIFEST,
 			    r.id, false, fd);
 }
 
@@ -504,4 +500,3 @@ int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
 	return rc ? rc : dfs_reader_open(t->st, &r, reader);
 }
-

@@ -22,7 +22,7 @@
 #include "dropbox.h"
 #include "store.h"
 
-#define DFS_INO_ROOT 1
+#define DFS_INO_ROOT   1
 #define DFS_INO_DEPLOY 2
 
 /* What an inode is, for the operations that differ by kind. */
@@ -32,9 +32,9 @@ enum dfs_node_type {
 	DFS_NODE_RECORD,  /* deployments/<id>/record.json */
 	DFS_NODE_PAYLOAD, /* deployments/<id>/payload */
 	DFS_NODE_DROPBOX, /* deploy/<name> */
-	DFS_NODE_AUDIT,   /* audit.log */
-	DFS_NODE_SIDE,    /* deployments/<id>/log and manifest */
-	DFS_NODE_NONE,    /* not a valid inode number */
+	DFS_NODE_AUDIT,	  /* audit.log */
+	DFS_NODE_SIDE,	  /* deployments/<id>/log and manifest */
+	DFS_NODE_NONE,	  /* not a valid inode number */
 };
 
 struct dfs_tree;
@@ -55,8 +55,7 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *out);
 
 /* A symlink's target into @buf (NUL-terminated). -EINVAL: not a link. */
-int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
-		      size_t size);
+int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size);
 
 /*
  * Called per directory entry with the offset that resumes after it;
@@ -82,8 +81,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller);
 
 /* record.json's bytes (malloc'd, the caller frees them). */
-int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf,
-		    size_t *len);
+int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len);
 
 /* Open a deployment's log or manifest for reading. -ENOENT: none. */
 int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd);

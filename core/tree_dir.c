@@ -18,8 +18,8 @@ struct lister {
 	mode_t mode;
 };
 
-static int emit(struct lister *l, const char *name, uint64_t ino,
-		mode_t mode, uint64_t next)
+static int emit(struct lister *l, const char *name, uint64_t ino, mode_t mode,
+		uint64_t next)
 {
 	struct stat s;
 
@@ -77,12 +77,12 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 		return 0;
 	case DFS_INO_DEPLOY:
 		if (off < OFF_STAGING) {
-			*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DROPBOX,
-					     S_IFREG};
+			*l = (struct lister){l->fn, l->arg, C_PROJECT,
+					     P_DROPBOX, S_IFREG};
 			rc = dfs_catalog_scan(
-				t->st, DFS_SCAN_PROJECTS, NULL,
-				off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
-				emit_entry, l);
+			    t->st, DFS_SCAN_PROJECTS, NULL,
+			    off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
+			    emit_entry, l);
 			if (rc)
 				return rc > 0 || rc == -ENOENT ? 0 : rc;
 			off = OFF_STAGING;
@@ -91,16 +91,17 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 					      emit_staging, l);
 		return rc > 0 ? 0 : rc;
 	case INO_DEPLOYMENTS:
-		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_DIR, S_IFDIR};
+		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_DIR,
+				     S_IFDIR};
 		return list(t, l, DFS_SCAN_ALL, NULL, off);
 	case INO_PROJECTS:
 		*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DIR, S_IFDIR};
 		return list(t, l, DFS_SCAN_PROJECTS, NULL, off);
 	case INO_STATUS:
 		for (unsigned i = 0; i < DFS_STATUS_COUNT; i++)
-			if (off < 3 + i && emit(l, status_names[i],
-						INO_STATUS_DIR + i, S_IFDIR,
-						3 + i))
+			if (off < 3 + i &&
+			    emit(l, status_names[i], INO_STATUS_DIR + i,
+				 S_IFDIR, 3 + i))
 				return 0;
 		return 0;
 	default:
@@ -125,8 +126,7 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	    emit(l, "latest", mkino(C_PROJECT, p.pseq, P_LATEST), S_IFLNK, 3))
 		return 0;
 	if (off < 4 && p.has_current &&
-	    emit(l, "current", mkino(C_PROJECT, p.pseq, P_CURRENT), S_IFLNK,
-		 4))
+	    emit(l, "current", mkino(C_PROJECT, p.pseq, P_CURRENT), S_IFLNK, 4))
 		return 0;
 	*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_PROJLINK, S_IFLNK};
 	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
@@ -152,9 +152,8 @@ static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
 	if (rc)
 		return rc;
-	if (off < 3 && emit(l, "record.json", mkino(C_DEPLOYMENT, r.seq,
-						    D_RECORD),
-			    S_IFREG, 3))
+	if (off < 3 && emit(l, "record.json",
+			    mkino(C_DEPLOYMENT, r.seq, D_RECORD), S_IFREG, 3))
 		return 0;
 	if (off < 4 && r.payload_blob_present &&
 	    emit(l, "payload", mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD), S_IFREG,

@@ -17,13 +17,21 @@ enum { INO_DEPLOYMENTS = 3, INO_PROJECTS, INO_STATUS, INO_STATUS_DIR };
 #define INO_AUDIT (INO_STATUS_DIR + DFS_STATUS_COUNT)
 
 enum ino_class { C_FIXED = 0, C_DEPLOYMENT = 1, C_PROJECT = 2, C_NODE = 3 };
-enum { D_DIR, D_RECORD, D_PAYLOAD, D_PROJLINK, D_STATUSLINK, D_LOG, D_MANIFEST };
+enum {
+	D_DIR,
+	D_RECORD,
+	D_PAYLOAD,
+	D_PROJLINK,
+	D_STATUSLINK,
+	D_LOG,
+	D_MANIFEST
+};
 enum { P_DROPBOX, P_DIR, P_LATEST, P_CURRENT };
 
 /* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
 #define OFF_CURSOR  16
 #define OFF_STAGING (1ULL << 62)
-#define BLKSIZE     (1 << 20)
+#define BLKSIZE	    (1 << 20)
 
 struct dfs_tree {
 	struct dfs_store *st;

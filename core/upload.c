@@ -35,8 +35,8 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	up->fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-			0600);
+	up->fd =
+	    openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (up->fd < 0) {
 		rc = -errno;
 		goto out_free;
@@ -72,8 +72,8 @@ int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 	if (ftruncate(up->fd, 0) < 0)
 		return -errno;
 	for (left = (uint64_t)sb.st_size; left > 0;) {
-		ssize_t n = copy_file_range(srcfd, &in, up->fd, &outoff, left,
-					    0);
+		ssize_t n =
+		    copy_file_range(srcfd, &in, up->fd, &outoff, left, 0);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -124,8 +124,8 @@ static int splice_all(int src, int fd, size_t n, uint64_t off)
 }
 
 /* Write from memory (@buf) or from a pipe (@src): the one write path. */
-static int upload_put(struct dfs_upload *up, const void *buf, int src,
-		      size_t n, uint64_t off)
+static int upload_put(struct dfs_upload *up, const void *buf, int src, size_t n,
+		      uint64_t off)
 {
 	int rc;
 
@@ -150,8 +150,7 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
 	return upload_put(up, buf, -1, n, off);
 }
 
-int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n,
-			uint64_t off)
+int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off)
 {
 	return upload_put(up, NULL, src, n, off);
 }

@@ -44,8 +44,7 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
  * with splice(2): they go from the pipe to the page cache without passing
  * through user space (the FUSE adapter hands write data over this way).
  */
-int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n,
-			uint64_t off);
+int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off);
 
 /* Set the size. Errors: -errno from ftruncate. */
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size);

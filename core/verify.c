@@ -159,8 +159,8 @@ int dfs_verify(struct dfs_store *st, const char *project, const uint8_t *id,
 	}
 	while (!rc && !id) {
 		w->n = 0;
-		rc = dfs_catalog_scan(st, project ? DFS_SCAN_PROJECT
-						  : DFS_SCAN_ALL,
+		rc = dfs_catalog_scan(st,
+				      project ? DFS_SCAN_PROJECT : DFS_SCAN_ALL,
 				      project, after, collect, w);
 		if (rc < 0)
 			break;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DFS_USER_MAX    64
+#define DFS_USER_MAX	64
 #define DFS_COMMAND_MAX 2048
 
 struct dfs_who {

@@ -27,9 +27,9 @@ struct dfs_fh {
 	enum dfs_node_type type;
 	char *buf; /* record.json: a snapshot taken at open */
 	size_t len;
-	int fd;                /* log, manifest */
+	int fd;			   /* log, manifest */
 	struct dfs_reader *reader; /* payload */
-	struct dfs_dbfile *db; /* drop box */
+	struct dfs_dbfile *db;	   /* drop box */
 };
 
 static inline struct dfs_fs *dfs_fs_of(fuse_req_t req)

@@ -25,11 +25,11 @@ struct options {
 };
 
 static const struct fuse_opt option_spec[] = {
-	{"map_size=%s", offsetof(struct options, map_size), 0},
-	{"hook=%s", offsetof(struct options, hook), 0},
-	{"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
-	{"hook_wait", offsetof(struct options, hook_wait), 1},
-	FUSE_OPT_END,
+    {"map_size=%s", offsetof(struct options, map_size), 0},
+    {"hook=%s", offsetof(struct options, hook), 0},
+    {"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
+    {"hook_wait", offsetof(struct options, hook_wait), 1},
+    FUSE_OPT_END,
 };
 
 static int take_store(void *data, const char *arg, int key,
@@ -46,17 +46,18 @@ static int take_store(void *data, const char *arg, int key,
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] STORE MOUNTPOINT\n\n"
-	       "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
-	       "store directory STORE (created if missing).\n\n"
-	       "deployfs options:\n"
-	       "    -o map_size=SIZE       LMDB map size (default 64G)\n"
-	       "    -o hook=PATH           run PATH after each deploy is stored\n"
-	       "                           and checked (STORE/hooks/PROJECT\n"
-	       "                           overrides it per project)\n"
-	       "    -o hook_timeout=SECS   kill a hook after SECS (default 600)\n"
-	       "    -o hook_wait           close() waits for the hook\n\n",
-	       prog);
+	printf(
+	    "usage: %s [options] STORE MOUNTPOINT\n\n"
+	    "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
+	    "store directory STORE (created if missing).\n\n"
+	    "deployfs options:\n"
+	    "    -o map_size=SIZE       LMDB map size (default 64G)\n"
+	    "    -o hook=PATH           run PATH after each deploy is stored\n"
+	    "                           and checked (STORE/hooks/PROJECT\n"
+	    "                           overrides it per project)\n"
+	    "    -o hook_timeout=SECS   kill a hook after SECS (default 600)\n"
+	    "    -o hook_wait           close() waits for the hook\n\n",
+	    prog);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -69,13 +70,17 @@ static int parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'T': case 't':
+	case 'T':
+	case 't':
 		v <<= 10; /* fall through */
-	case 'G': case 'g':
+	case 'G':
+	case 'g':
 		v <<= 10; /* fall through */
-	case 'M': case 'm':
+	case 'M':
+	case 'm':
 		v <<= 10; /* fall through */
-	case 'K': case 'k':
+	case 'K':
+	case 'k':
 		v <<= 10;
 		end++;
 	}
@@ -86,8 +91,7 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /* Open the store (exclusively) and recover what a crash left behind. */
-static int open_store(const char *dir, uint64_t map_size,
-		      struct dfs_store **st)
+static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 {
 	unsigned n = 0;
 	int rc;
@@ -95,13 +99,17 @@ static int open_store(const char *dir, uint64_t map_size,
 	rc = dfs_store_open(dir, DFS_STORE_CREATE | DFS_STORE_EXCLUSIVE,
 			    map_size, st);
 	if (rc == -EBUSY) {
-		fprintf(stderr, "deployfs: store '%s' is served by another "
-				"deployfs already\n", dir);
+		fprintf(stderr,
+			"deployfs: store '%s' is served by another "
+			"deployfs already\n",
+			dir);
 		return rc;
 	}
 	if (rc == -EPROTO) {
-		fprintf(stderr, "deployfs: store '%s' has another format than "
-				"this build's (%d)\n", dir, DFS_STORE_FORMAT);
+		fprintf(stderr,
+			"deployfs: store '%s' has another format than "
+			"this build's (%d)\n",
+			dir, DFS_STORE_FORMAT);
 		return rc;
 	}
 	if (rc) {
@@ -117,8 +125,10 @@ static int open_store(const char *dir, uint64_t map_size,
 		return rc;
 	}
 	if (n)
-		fprintf(stderr, "deployfs: %u interrupted deployment(s) marked "
-				"failed\n", n);
+		fprintf(stderr,
+			"deployfs: %u interrupted deployment(s) marked "
+			"failed\n",
+			n);
 	return 0;
 }
 
@@ -182,7 +192,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const struct dfs_hooks_conf *hooks)
 {
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
-			     PTHREAD_COND_INITIALIZER, false};
+				 PTHREAD_COND_INITIALIZER, false};
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
 	pthread_t keeper;
@@ -257,7 +267,8 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (!o.store || !cmd.mountpoint) {
-		fprintf(stderr, "usage: %s [-f] [-o opt,...] STORE MOUNTPOINT\n",
+		fprintf(stderr,
+			"usage: %s [-f] [-o opt,...] STORE MOUNTPOINT\n",
 			argv[0]);
 		goto out;
 	}

@@ -95,8 +95,8 @@ static int dir_fill(void *arg, const char *name, const struct stat *st,
 	return 0;
 }
 
-static void dfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size,
-			off_t off, struct fuse_file_info *fi)
+static void dfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			struct fuse_file_info *fi)
 {
 	struct dirbuf d = {req, malloc(size), size, 0};
 	int rc;
@@ -147,7 +147,8 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = dfs_tree_open_side(fs->tree, ino, &fh->fd);
 		fi->direct_io = 1; /* a log grows while its deploy runs */
 	} else if (type == DFS_NODE_PAYLOAD) {
-		/* Not kept cached: every full read is verified by the reader. */
+		/* Not kept cached: every full read is verified by the reader.
+		 */
 		rc = dfs_tree_open_payload(fs->tree, ino, &fh->reader);
 	} else {
 		rc = -EINVAL;
@@ -188,7 +189,8 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	if (fh->type == DFS_NODE_DROPBOX) {
 		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
 	} else if (fh->type == DFS_NODE_PAYLOAD) {
-		rc = dfs_reader_read(fh->reader, buf, size, (uint64_t)off, &got);
+		rc =
+		    dfs_reader_read(fh->reader, buf, size, (uint64_t)off, &got);
 	} else if (fh->type == DFS_NODE_AUDIT) {
 		rc = dfs_audit_read(dfs_fs_of(req)->st, (uint64_t)off, buf,
 				    size, &got);
@@ -282,25 +284,25 @@ static void dfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* No getxattr: the kernel then stops asking for security.capability. */
 const struct fuse_lowlevel_ops dfs_ops = {
-	.init = dfs_init,
-	.lookup = dfs_lookup,
-	.getattr = dfs_getattr,
-	.setattr = dfs_op_setattr,
-	.readlink = dfs_readlink,
-	.mknod = dfs_mknod,
-	.mkdir = dfs_mkdir,
-	.unlink = dfs_op_unlink,
-	.rmdir = dfs_rmdir,
-	.symlink = dfs_symlink,
-	.rename = dfs_op_rename,
-	.link = dfs_link,
-	.open = dfs_open,
-	.read = dfs_read,
-	.write_buf = dfs_op_write_buf,
-	.flush = dfs_op_flush,
-	.release = dfs_release,
-	.fsync = dfs_op_fsync,
-	.readdir = dfs_readdir,
-	.statfs = dfs_statfs,
-	.create = dfs_op_create,
+    .init = dfs_init,
+    .lookup = dfs_lookup,
+    .getattr = dfs_getattr,
+    .setattr = dfs_op_setattr,
+    .readlink = dfs_readlink,
+    .mknod = dfs_mknod,
+    .mkdir = dfs_mkdir,
+    .unlink = dfs_op_unlink,
+    .rmdir = dfs_rmdir,
+    .symlink = dfs_symlink,
+    .rename = dfs_op_rename,
+    .link = dfs_link,
+    .open = dfs_open,
+    .read = dfs_read,
+    .write_buf = dfs_op_write_buf,
+    .flush = dfs_op_flush,
+    .release = dfs_release,
+    .fsync = dfs_op_fsync,
+    .readdir = dfs_readdir,
+    .statfs = dfs_statfs,
+    .create = dfs_op_create,
 };

@@ -113,7 +113,8 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	dfs_fs_caller(req, &c);
 	if (bufv->count - bufv->idx == 1 && (b->flags & FUSE_BUF_IS_FD) &&
 	    !(b->flags & FUSE_BUF_FD_SEEK) && bufv->off == 0) {
-		rc = dfs_dbfile_write_fd(fh->db, b->fd, size, (uint64_t)off, &c);
+		rc =
+		    dfs_dbfile_write_fd(fh->db, b->fd, size, (uint64_t)off, &c);
 	} else {
 		mem.buf[0].mem = malloc(size);
 		if (!mem.buf[0].mem) {
@@ -194,10 +195,9 @@ void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	}
 	to_setattr(attr, to_set, &sa);
 	dfs_fs_caller(req, &c);
-	rc = dfs_dropbox_setattr(fs->db, kind, num,
-				 fh && fh->type == DFS_NODE_DROPBOX ? fh->db
-								    : NULL,
-				 &sa, &c, &ds);
+	rc = dfs_dropbox_setattr(
+	    fs->db, kind, num,
+	    fh && fh->type == DFS_NODE_DROPBOX ? fh->db : NULL, &sa, &c, &ds);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -220,8 +220,8 @@ void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	dfs_fs_caller(req, &c);
-	fuse_reply_err(req, -dfs_dropbox_rename(dfs_fs_of(req)->db, name,
-						newname, &c));
+	fuse_reply_err(
+	    req, -dfs_dropbox_rename(dfs_fs_of(req)->db, name, newname, &c));
 }
 
 void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -229,6 +229,6 @@ void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct dfs_caller c;
 
 	dfs_fs_caller(req, &c);
-	fuse_reply_err(req,
-		       -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
+	fuse_reply_err(
+	    req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
 }

@@ -21,10 +21,12 @@ struct ctl {
 };
 
 /* Long options every command takes: --store, --json, --help. */
-#define CTL_COMMON_OPTS                                                      \
-	{"store", required_argument, NULL, 'S'},                             \
-		{"json", no_argument, NULL, 'J'},                            \
-		{"help", no_argument, NULL, 'H'}
+#define CTL_COMMON_OPTS                                                        \
+	{"store", required_argument, NULL, 'S'},                               \
+	    {"json", no_argument, NULL, 'J'},                                  \
+	{                                                                      \
+		"help", no_argument, NULL, 'H'                                 \
+	}
 
 /*
  * ctl_common — handle a common option @opt of a command whose help is
@@ -53,7 +55,7 @@ int ctl_store(struct ctl *c);
 
 /* Print "deployctl: <message>" to stderr; returns @code. */
 int ctl_error(int code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* --since/--until values; a bare date as --until means its last ms. */
 int ctl_parse_time(const char *opt, const char *s, bool end_of_day,

@@ -14,14 +14,14 @@
 #include "verify.h"
 
 static const char retention_usage[] =
-	"usage: deployctl retention [PROJECT] [--keep-success N] [--keep-days D]\n"
-	"                           [--max-bytes B] [--clear]\n"
-	"\n"
-	"Show or set the retention policy of PROJECT, or of the store (used by\n"
-	"projects without their own). A payload is kept when it is current,\n"
-	"pinned, one of the N newest successes, younger than D days, or fits\n"
-	"in B bytes counted newest first; the others are dropped, oldest first,\n"
-	"after every commit and by gc. Records are always kept.\n";
+    "usage: deployctl retention [PROJECT] [--keep-success N] [--keep-days D]\n"
+    "                           [--max-bytes B] [--clear]\n"
+    "\n"
+    "Show or set the retention policy of PROJECT, or of the store (used by\n"
+    "projects without their own). A payload is kept when it is current,\n"
+    "pinned, one of the N newest successes, younger than D days, or fits\n"
+    "in B bytes counted newest first; the others are dropped, oldest first,\n"
+    "after every commit and by gc. Records are always kept.\n";
 
 static void print_policy(struct ctl *c, const char *project,
 			 const struct dfs_retention *p, bool set)
@@ -38,8 +38,8 @@ static void print_policy(struct ctl *c, const char *project,
 	}
 	printf("%s: ", project ? project : "store default");
 	if (!set) {
-		printf("no policy (%s)\n",
-		       project ? "the store default applies" : "keep everything");
+		printf("no policy (%s)\n", project ? "the store default applies"
+						   : "keep everything");
 		return;
 	}
 	printf("keep-success %llu, keep-days %llu, max-bytes %llu (0: unset)\n",
@@ -51,12 +51,12 @@ static void print_policy(struct ctl *c, const char *project,
 int cmd_retention(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"keep-success", required_argument, NULL, 'n'},
-		{"keep-days", required_argument, NULL, 'd'},
-		{"max-bytes", required_argument, NULL, 'b'},
-		{"clear", no_argument, NULL, 'x'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"keep-success", required_argument, NULL, 'n'},
+	    {"keep-days", required_argument, NULL, 'd'},
+	    {"max-bytes", required_argument, NULL, 'b'},
+	    {"clear", no_argument, NULL, 'x'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct dfs_retention pol;
 	const char *project = NULL;
@@ -91,8 +91,8 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 	if (argc - optind == 1) {
 		project = argv[optind];
 		if (!dfs_name_is_project(project))
-			return ctl_error(CTL_USAGE, "'%s' is not a project name",
-					 project);
+			return ctl_error(CTL_USAGE,
+					 "'%s' is not a project name", project);
 	}
 	if (clear && (pol.keep_success || pol.keep_days || pol.max_bytes))
 		return ctl_error(CTL_USAGE, "--clear takes no other rule");
@@ -102,7 +102,8 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 	if (change) {
 		rc = dfs_retention_set(c->st, project, &pol);
 		if (rc)
-			return ctl_error(CTL_FAIL, "retention: %s", strerror(-rc));
+			return ctl_error(CTL_FAIL, "retention: %s",
+					 strerror(-rc));
 	}
 	rc = dfs_retention_get(c->st, project, &pol, &set);
 	if (rc)
@@ -112,21 +113,21 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 }
 
 static const char gc_usage[] =
-	"usage: deployctl gc [--dry-run] [--project P]\n"
-	"\n"
-	"Apply the retention policies (drop payloads beyond them; records are\n"
-	"kept), then remove orphans: blob files no record refers to and temp\n"
-	"files of uploads that never finished (left alone while a daemon\n"
-	"serves the store). --dry-run lists what would go and the bytes it\n"
-	"would free, and changes nothing.\n";
+    "usage: deployctl gc [--dry-run] [--project P]\n"
+    "\n"
+    "Apply the retention policies (drop payloads beyond them; records are\n"
+    "kept), then remove orphans: blob files no record refers to and temp\n"
+    "files of uploads that never finished (left alone while a daemon\n"
+    "serves the store). --dry-run lists what would go and the bytes it\n"
+    "would free, and changes nothing.\n";
 
 int cmd_gc(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dry-run", no_argument, NULL, 'n'},
-		{"project", required_argument, NULL, 'p'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"project", required_argument, NULL, 'p'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *project = NULL;
 	struct dfs_orphans orph;
@@ -152,7 +153,8 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	if (project && !dfs_name_is_project(project))
-		return ctl_error(CTL_USAGE, "'%s' is not a project name", project);
+		return ctl_error(CTL_USAGE, "'%s' is not a project name",
+				 project);
 	rc = ctl_store(c);
 	if (rc)
 		return rc;
@@ -193,35 +195,37 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return ctl_error(CTL_FAIL, "gc: orphans: %s", strerror(-rc));
 	if (c->json) {
-		printf("{\"dry_run\": %s, \"payloads\": %llu, \"bytes_freed\": "
-		       "%llu, \"orphan_blobs\": %u, \"orphan_blob_bytes\": %llu, "
-		       "\"temp_files\": %u, \"temp_bytes\": %llu}\n",
-		       dry ? "true" : "false",
-		       (unsigned long long)(dry ? n : dropped),
-		       (unsigned long long)(dry ? planned : freed), orph.blobs,
-		       (unsigned long long)orph.blob_bytes, orph.temps,
-		       (unsigned long long)orph.temp_bytes);
+		printf(
+		    "{\"dry_run\": %s, \"payloads\": %llu, \"bytes_freed\": "
+		    "%llu, \"orphan_blobs\": %u, \"orphan_blob_bytes\": %llu, "
+		    "\"temp_files\": %u, \"temp_bytes\": %llu}\n",
+		    dry ? "true" : "false",
+		    (unsigned long long)(dry ? n : dropped),
+		    (unsigned long long)(dry ? planned : freed), orph.blobs,
+		    (unsigned long long)orph.blob_bytes, orph.temps,
+		    (unsigned long long)orph.temp_bytes);
 	} else {
-		printf("%s %llu payload(s), %llu bytes freed; %u orphan blob(s), "
-		       "%llu bytes; %u temp file(s), %llu bytes%s\n",
-		       dry ? "would drop" : "dropped",
-		       (unsigned long long)(dry ? n : dropped),
-		       (unsigned long long)(dry ? planned : freed), orph.blobs,
-		       (unsigned long long)orph.blob_bytes, orph.temps,
-		       (unsigned long long)orph.temp_bytes,
-		       orph.daemon ? " (a daemon serves the store: its temp "
-				     "files were left alone)"
-				   : "");
+		printf(
+		    "%s %llu payload(s), %llu bytes freed; %u orphan blob(s), "
+		    "%llu bytes; %u temp file(s), %llu bytes%s\n",
+		    dry ? "would drop" : "dropped",
+		    (unsigned long long)(dry ? n : dropped),
+		    (unsigned long long)(dry ? planned : freed), orph.blobs,
+		    (unsigned long long)orph.blob_bytes, orph.temps,
+		    (unsigned long long)orph.temp_bytes,
+		    orph.daemon ? " (a daemon serves the store: its temp "
+				  "files were left alone)"
+				: "");
 	}
 	return CTL_OK;
 }
 
 static const char verify_usage[] =
-	"usage: deployctl verify [--project P] [ID]\n"
-	"\n"
-	"Hash every stored payload again and check each record against its\n"
-	"blob: missing, wrong size or wrong hash, one line per problem. Exits\n"
-	"1 when there is any.\n";
+    "usage: deployctl verify [--project P] [ID]\n"
+    "\n"
+    "Hash every stored payload again and check each record against its\n"
+    "blob: missing, wrong size or wrong hash, one line per problem. Exits\n"
+    "1 when there is any.\n";
 
 struct verifier {
 	struct ctl *c;
@@ -248,17 +252,17 @@ static int report_problem(void *arg, const struct dfs_problem *p)
 		       (unsigned long long)p->found_size,
 		       (unsigned long long)p->expected_size, p->path);
 	else
-		printf("%s %s: payload %s (%s)\n", id, p->project, what[p->kind],
-		       p->path);
+		printf("%s %s: payload %s (%s)\n", id, p->project,
+		       what[p->kind], p->path);
 	return 0;
 }
 
 int cmd_verify(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"project", required_argument, NULL, 'p'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"project", required_argument, NULL, 'p'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct verifier v = {c, 0};
 	const char *project = NULL;
@@ -278,7 +282,8 @@ int cmd_verify(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	}
 	if (project && !dfs_name_is_project(project))
-		return ctl_error(CTL_USAGE, "'%s' is not a project name", project);
+		return ctl_error(CTL_USAGE, "'%s' is not a project name",
+				 project);
 	rc = ctl_store(c);
 	if (!rc && argc - optind == 1)
 		rc = ctl_resolve(c, argv[optind], id);
@@ -291,7 +296,8 @@ int cmd_verify(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return ctl_error(CTL_FAIL, "verify: %s", strerror(-rc));
 	if (!c->json)
-		fprintf(stderr, "deployctl: %llu payload(s) checked, %u problem(s)\n",
+		fprintf(stderr,
+			"deployctl: %llu payload(s) checked, %u problem(s)\n",
 			(unsigned long long)checked, v.problems);
 	return v.problems ? CTL_FAIL : CTL_OK;
 }

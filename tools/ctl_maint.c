@@ -15,14 +15,14 @@
 #include "verify.h"
 
 static const char rollback_usage[] =
-	"usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
-	"\n"
-	"Deploy again the payload of ID (default: the newest success before\n"
-	"current that still has its payload) as a new deployment with\n"
-	"rollback_of set; no byte is copied. Through the mount (--mount or\n"
-	"$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
-	"`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
-	"on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
+    "usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
+    "\n"
+    "Deploy again the payload of ID (default: the newest success before\n"
+    "current that still has its payload) as a new deployment with\n"
+    "rollback_of set; no byte is copied. Through the mount (--mount or\n"
+    "$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
+    "`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
+    "on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
 
 /* Explain why @t cannot be a rollback target of @project, or 0. */
 static int refuse_target(const char *project, const struct dfs_record *t)
@@ -31,14 +31,19 @@ static int refuse_target(const char *project, const struct dfs_record *t)
 
 	dfs_uuid7_format(t->id, id);
 	if (strcmp(t->project, project) != 0)
-		return ctl_error(CTL_FAIL, "%s is a deployment of '%s', not '%s'",
-				 id, t->project, project);
+		return ctl_error(CTL_FAIL,
+				 "%s is a deployment of '%s', not '%s'", id,
+				 t->project, project);
 	if (t->status != DFS_STATUS_SUCCESS)
-		return ctl_error(CTL_FAIL, "%s is %s: only a success can be "
-				 "rolled back to", id, dfs_status_name(t->status));
+		return ctl_error(CTL_FAIL,
+				 "%s is %s: only a success can be "
+				 "rolled back to",
+				 id, dfs_status_name(t->status));
 	if (!t->payload_blob_present)
-		return ctl_error(CTL_FAIL, "%s has no payload any more (dropped): "
-				 "it cannot be rolled back to", id);
+		return ctl_error(CTL_FAIL,
+				 "%s has no payload any more (dropped): "
+				 "it cannot be rolled back to",
+				 id);
 	return 0;
 }
 
@@ -50,7 +55,8 @@ static int rollback_mount(const char *mnt, const char *project,
 
 	dfs_uuid7_format(id, idstr);
 	snprintf(target, sizeof(target), "../deployments/%s", idstr);
-	snprintf(tmp, sizeof(tmp), "%s/deploy/.rollback-%d", mnt, (int)getpid());
+	snprintf(tmp, sizeof(tmp), "%s/deploy/.rollback-%d", mnt,
+		 (int)getpid());
 	snprintf(dest, sizeof(dest), "%s/deploy/%s", mnt, project);
 	if (symlink(target, tmp) < 0)
 		return -errno;
@@ -77,9 +83,9 @@ static int print_result(struct ctl *c, const struct dfs_record *r)
 int cmd_rollback(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"mount", required_argument, NULL, 'm'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"mount", required_argument, NULL, 'm'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project;
 	struct dfs_record t, out;
@@ -103,7 +109,8 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	project = argv[optind];
 	has_id = argc - optind == 2;
 	if (!dfs_name_is_project(project))
-		return ctl_error(CTL_USAGE, "'%s' is not a project name", project);
+		return ctl_error(CTL_USAGE, "'%s' is not a project name",
+				 project);
 	rc = ctl_store(c);
 	if (!rc && has_id)
 		rc = ctl_resolve(c, argv[optind + 1], id);
@@ -125,21 +132,25 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 			/* Resolve the default here, so the link names it. */
 			rc = dfs_deploy_rollback_target(c->st, project, &t);
 			if (rc)
-				return ctl_error(CTL_FAIL, "%s has nothing to roll "
-						 "back to", project);
+				return ctl_error(CTL_FAIL,
+						 "%s has nothing to roll "
+						 "back to",
+						 project);
 			memcpy(id, t.id, 16);
 		}
 		rc = rollback_mount(mnt, project, id);
-		if (rc && rc != -EBADMSG && rc != -ECANCELED && rc != -ETIMEDOUT)
-			return ctl_error(CTL_FAIL, "rollback through '%s': %s", mnt,
-					 strerror(-rc));
+		if (rc && rc != -EBADMSG && rc != -ECANCELED &&
+		    rc != -ETIMEDOUT)
+			return ctl_error(CTL_FAIL, "rollback through '%s': %s",
+					 mnt, strerror(-rc));
 		if (dfs_catalog_latest(c->st, project, out.id) != 0 ||
 		    dfs_catalog_get(c->st, out.id, &out) != 0)
 			return ctl_error(CTL_FAIL, "no record of the rollback");
 		return print_result(c, &out);
 	}
 	dfs_record_init(&out);
-	rc = dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	rc =
+	    dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
 	if (out.seq == 0 && rc == -ENOENT && !has_id)
 		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",
 				 project);
@@ -149,9 +160,9 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 }
 
 static const char pin_usage[] =
-	"usage: deployctl pin ID | deployctl unpin ID\n"
-	"\n"
-	"A pinned deployment keeps its payload whatever the retention policy.\n";
+    "usage: deployctl pin ID | deployctl unpin ID\n"
+    "\n"
+    "A pinned deployment keeps its payload whatever the retention policy.\n";
 
 static int pin(struct ctl *c, int argc, char **argv, bool on)
 {

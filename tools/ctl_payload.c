@@ -59,16 +59,16 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 }
 
 static const char payload_usage[] =
-	"usage: deployctl payload ID [-o FILE]\n"
-	"\n"
-	"Write a deployment's payload to standard output or FILE.\n";
+    "usage: deployctl payload ID [-o FILE]\n"
+    "\n"
+    "Write a deployment's payload to standard output or FILE.\n";
 
 int cmd_payload(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"output", required_argument, NULL, 'o'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *outpath = NULL;
 	struct dfs_record r;
@@ -95,7 +95,8 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
 	if (!r.payload_blob_present)
-		return ctl_error(CTL_FAIL, "%s: the payload was dropped", idstr);
+		return ctl_error(CTL_FAIL, "%s: the payload was dropped",
+				 idstr);
 	rc = dfs_blob_open(c->st, r.payload_hash, &in);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: cannot open the payload: %s",
@@ -104,8 +105,8 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 		out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			   0644);
 		if (out < 0) {
-			rc = ctl_error(CTL_FAIL, "cannot open '%s': %s", outpath,
-				       strerror(errno));
+			rc = ctl_error(CTL_FAIL, "cannot open '%s': %s",
+				       outpath, strerror(errno));
 			close(in);
 			return rc;
 		}
@@ -120,11 +121,11 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 }
 
 static const char drop_usage[] =
-	"usage: deployctl drop-payload ID\n"
-	"\n"
-	"Free a deployment's payload and keep its record. Refused while the\n"
-	"deployment is pending. Prints the bytes freed (0 when the payload was\n"
-	"dropped already or another deployment shares the same bytes).\n";
+    "usage: deployctl drop-payload ID\n"
+    "\n"
+    "Free a deployment's payload and keep its record. Refused while the\n"
+    "deployment is pending. Prints the bytes freed (0 when the payload was\n"
+    "dropped already or another deployment shares the same bytes).\n";
 
 int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 {
@@ -143,8 +144,10 @@ int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 	dfs_who_self(&who);
 	rc = dfs_catalog_drop_payload(c->st, id, &who, &freed);
 	if (rc == -EBUSY)
-		return ctl_error(CTL_FAIL, "%s is pending: its payload cannot "
-				 "be dropped yet", idstr);
+		return ctl_error(CTL_FAIL,
+				 "%s is pending: its payload cannot "
+				 "be dropped yet",
+				 idstr);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
 	if (c->json)

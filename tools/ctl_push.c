@@ -17,11 +17,11 @@
 #define RECENT 64 /* our deployment is among a project's newest ones */
 
 static const char push_usage[] =
-	"usage: deployctl push PROJECT FILE [--mount DIR]\n"
-	"\n"
-	"Deploy FILE by copying it to DIR/deploy/PROJECT (DIR defaults to\n"
-	"$DEPLOYFS_MOUNT), with a progress bar on a terminal; then print the\n"
-	"deployment id and its status. Exits 0 only when the deploy succeeded.\n";
+    "usage: deployctl push PROJECT FILE [--mount DIR]\n"
+    "\n"
+    "Deploy FILE by copying it to DIR/deploy/PROJECT (DIR defaults to\n"
+    "$DEPLOYFS_MOUNT), with a progress bar on a terminal; then print the\n"
+    "deployment id and its status. Exits 0 only when the deploy succeeded.\n";
 
 struct progress {
 	bool tty;
@@ -92,7 +92,7 @@ static json_t *find_record(const char *mnt, const char *project)
 			 mnt, id);
 		rec = json_load_file(path, 0, NULL);
 		if (rec && json_integer_value(json_object_get(rec, "pid")) !=
-				   getpid()) {
+			       getpid()) {
 			json_decref(rec);
 			rec = NULL;
 		}
@@ -116,10 +116,10 @@ static int report(struct ctl *c, json_t *rec)
 		       json_string_value(json_object_get(rec, "deployment_id")),
 		       status ? status : "unknown");
 		if (json_is_object(err))
-			ctl_error(CTL_FAIL, "%s: %s",
-				  json_string_value(json_object_get(err, "code")),
-				  json_string_value(
-					  json_object_get(err, "message")));
+			ctl_error(
+			    CTL_FAIL, "%s: %s",
+			    json_string_value(json_object_get(err, "code")),
+			    json_string_value(json_object_get(err, "message")));
 	}
 	return status && strcmp(status, "success") == 0 ? CTL_OK : CTL_FAIL;
 }
@@ -127,9 +127,9 @@ static int report(struct ctl *c, json_t *rec)
 int cmd_push(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"mount", required_argument, NULL, 'm'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"mount", required_argument, NULL, 'm'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project, *file;
 	struct progress p = {isatty(STDERR_FILENO), 0, {0, 0}, {0, 0}};
@@ -156,7 +156,7 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 				 project);
 	if (!mnt || !*mnt)
 		return ctl_error(CTL_USAGE, "push needs --mount DIR or "
-				 "DEPLOYFS_MOUNT");
+					    "DEPLOYFS_MOUNT");
 	in = open(file, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &sb) < 0)
 		return ctl_error(CTL_FAIL, "cannot open '%s': %s", file,
@@ -184,8 +184,10 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 	rec = find_record(mnt, project);
 	if (!rec)
 		return rc ? CTL_FAIL
-			  : ctl_error(CTL_FAIL, "no record found for this push "
-				      "in '%s'", mnt);
+			  : ctl_error(CTL_FAIL,
+				      "no record found for this push "
+				      "in '%s'",
+				      mnt);
 	rc = report(c, rec);
 	json_decref(rec);
 	return rc;

@@ -15,13 +15,13 @@
 #include "uuid7.h"
 
 static const char list_usage[] =
-	"usage: deployctl list [--project P] [--status S] [--since T]\n"
-	"                      [--until T] [--limit N] [--offset N] [--json]\n"
-	"\n"
-	"Deployments, newest first. --since/--until are inclusive on\n"
-	"started_at; a date as --until counts all of that day. With --json:\n"
-	"{\"deployments\": [...], \"total\": N}, total counting every match\n"
-	"before --offset and --limit.\n";
+    "usage: deployctl list [--project P] [--status S] [--since T]\n"
+    "                      [--until T] [--limit N] [--offset N] [--json]\n"
+    "\n"
+    "Deployments, newest first. --since/--until are inclusive on\n"
+    "started_at; a date as --until counts all of that day. With --json:\n"
+    "{\"deployments\": [...], \"total\": N}, total counting every match\n"
+    "before --offset and --limit.\n";
 
 struct lister {
 	struct ctl *c;
@@ -57,18 +57,17 @@ static int print_row(void *arg, const struct dfs_record *r)
 	return 0;
 }
 
-static int parse_list(struct ctl *c, int argc, char **argv,
-		      struct dfs_query *q)
+static int parse_list(struct ctl *c, int argc, char **argv, struct dfs_query *q)
 {
 	static const struct option opts[] = {
-		{"project", required_argument, NULL, 'p'},
-		{"status", required_argument, NULL, 's'},
-		{"since", required_argument, NULL, 'a'},
-		{"until", required_argument, NULL, 'b'},
-		{"limit", required_argument, NULL, 'l'},
-		{"offset", required_argument, NULL, 'o'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"project", required_argument, NULL, 'p'},
+	    {"status", required_argument, NULL, 's'},
+	    {"since", required_argument, NULL, 'a'},
+	    {"until", required_argument, NULL, 'b'},
+	    {"limit", required_argument, NULL, 'l'},
+	    {"offset", required_argument, NULL, 'o'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 
@@ -89,10 +88,11 @@ static int parse_list(struct ctl *c, int argc, char **argv,
 			break;
 		case 's':
 			if (dfs_status_parse(optarg, &q->status) != 0)
-				return ctl_error(CTL_USAGE,
-						 "--status: '%s' is not pending, "
-						 "success or failed",
-						 optarg);
+				return ctl_error(
+				    CTL_USAGE,
+				    "--status: '%s' is not pending, "
+				    "success or failed",
+				    optarg);
 			q->has_status = true;
 			break;
 		case 'a':
@@ -144,10 +144,10 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 }
 
 static const char show_usage[] =
-	"usage: deployctl show ID\n"
-	"\n"
-	"The record of one deployment, as record.json shows it. ID may be a\n"
-	"unique prefix of the id.\n";
+    "usage: deployctl show ID\n"
+    "\n"
+    "The record of one deployment, as record.json shows it. ID may be a\n"
+    "unique prefix of the id.\n";
 
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
@@ -173,11 +173,11 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 }
 
 static const char audit_usage[] =
-	"usage: deployctl audit [--since T] [--project P] [--follow] [--json]\n"
-	"\n"
-	"The audit trail: one event per change (created, succeeded, failed,\n"
-	"interrupted, payload_dropped), oldest first. --follow keeps printing\n"
-	"new events as they happen (Ctrl-C stops). --json prints JSON Lines.\n";
+    "usage: deployctl audit [--since T] [--project P] [--follow] [--json]\n"
+    "\n"
+    "The audit trail: one event per change (created, succeeded, failed,\n"
+    "interrupted, payload_dropped), oldest first. --follow keeps printing\n"
+    "new events as they happen (Ctrl-C stops). --json prints JSON Lines.\n";
 
 struct auditor {
 	struct ctl *c;
@@ -218,11 +218,11 @@ static void on_signal(int sig)
 int cmd_audit(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"since", required_argument, NULL, 'a'},
-		{"project", required_argument, NULL, 'p'},
-		{"follow", no_argument, NULL, 'f'},
-		CTL_COMMON_OPTS,
-		{NULL, 0, NULL, 0},
+	    {"since", required_argument, NULL, 'a'},
+	    {"project", required_argument, NULL, 'p'},
+	    {"follow", no_argument, NULL, 'f'},
+	    CTL_COMMON_OPTS,
+	    {NULL, 0, NULL, 0},
 	};
 	struct auditor a = {c, NULL, DFS_TIME_NONE, 0};
 	struct timespec tick = {0, 200 * 1000 * 1000};
@@ -233,8 +233,8 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		rc = ctl_common(c, opt, audit_usage);
 		if (rc > 0)
 			return rc;
-		if (opt == 'a' && ctl_parse_time("--since", optarg, false,
-						 &a.since_ms))
+		if (opt == 'a' &&
+		    ctl_parse_time("--since", optarg, false, &a.since_ms))
 			return CTL_USAGE;
 		if (opt == 'p')
 			a.project = optarg;

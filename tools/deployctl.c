@@ -14,27 +14,27 @@
 #include "query.h"
 
 static const char usage_text[] =
-	"usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
-	"\n"
-	"Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
-	"\n"
-	"commands:\n"
-	"  list [--project P] [--status S] [--since T] [--until T]\n"
-	"       [--limit N] [--offset N]   deployments, newest first\n"
-	"  show ID                         one record (unique id prefix ok)\n"
-	"  payload ID [-o FILE]            the payload bytes\n"
-	"  drop-payload ID                 free a payload, keep the record\n"
-	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
-	"  audit [--since T] [--project P] [--follow]   the audit trail\n"
-	"  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload again\n"
-	"  pin ID / unpin ID               keep a payload whatever the policy\n"
-	"  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
-	"            [--max-bytes B] [--clear]  show or set a policy\n"
-	"  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
-	"  verify [--project P] [ID]       re-hash payloads against records\n"
-	"\n"
-	"Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
-	"--json gives machine output. 'deployctl COMMAND --help' for more.\n";
+    "usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
+    "\n"
+    "Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
+    "\n"
+    "commands:\n"
+    "  list [--project P] [--status S] [--since T] [--until T]\n"
+    "       [--limit N] [--offset N]   deployments, newest first\n"
+    "  show ID                         one record (unique id prefix ok)\n"
+    "  payload ID [-o FILE]            the payload bytes\n"
+    "  drop-payload ID                 free a payload, keep the record\n"
+    "  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
+    "  audit [--since T] [--project P] [--follow]   the audit trail\n"
+    "  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload again\n"
+    "  pin ID / unpin ID               keep a payload whatever the policy\n"
+    "  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
+    "            [--max-bytes B] [--clear]  show or set a policy\n"
+    "  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
+    "  verify [--project P] [ID]       re-hash payloads against records\n"
+    "\n"
+    "Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
+    "--json gives machine output. 'deployctl COMMAND --help' for more.\n";
 
 int ctl_error(int code, const char *fmt, ...)
 {
@@ -100,24 +100,24 @@ int ctl_store(struct ctl *c)
 				 "DEPLOYFS_STORE");
 	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
 	if (rc == -EPROTO)
-		return ctl_error(CTL_FAIL, "cannot open '%s': another format "
-				 "than this build's (%d)", c->store_dir,
-				 DFS_STORE_FORMAT);
+		return ctl_error(CTL_FAIL,
+				 "cannot open '%s': another format "
+				 "than this build's (%d)",
+				 c->store_dir, DFS_STORE_FORMAT);
 	if (rc)
-		return ctl_error(CTL_FAIL, "cannot open '%s': %s",
-				 c->store_dir, strerror(-rc));
+		return ctl_error(CTL_FAIL, "cannot open '%s': %s", c->store_dir,
+				 strerror(-rc));
 	return 0;
 }
 
-int ctl_parse_time(const char *opt, const char *s, bool end_of_day,
-		   int64_t *ms)
+int ctl_parse_time(const char *opt, const char *s, bool end_of_day, int64_t *ms)
 {
 	int64_t t;
 
 	if (dfs_time_parse(s, &t) != 0)
 		return ctl_error(CTL_USAGE,
-				 "%s: '%s' is not a date or ISO 8601 time",
-				 opt, s);
+				 "%s: '%s' is not a date or ISO 8601 time", opt,
+				 s);
 	if (end_of_day && strlen(s) == 10)
 		t += 86400000 - 1;
 	*ms = t;
@@ -133,8 +133,8 @@ int ctl_parse_count(const char *opt, const char *s, uint64_t *out)
 	v = strtoull(s, &end, 10);
 	if (s[0] == '-' || s[0] == '\0' || *end || errno)
 		return ctl_error(CTL_USAGE,
-				 "%s: '%s' is not a non-negative integer",
-				 opt, s);
+				 "%s: '%s' is not a non-negative integer", opt,
+				 s);
 	*out = v;
 	return 0;
 }
@@ -155,8 +155,7 @@ int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 		return ctl_error(CTL_FAIL, "no deployment '%s'", arg);
 	case -ENOTUNIQ:
 		return ctl_error(CTL_FAIL,
-				 "'%s' is ambiguous: give more of the id",
-				 arg);
+				 "'%s' is ambiguous: give more of the id", arg);
 	default:
 		return ctl_error(CTL_FAIL, "cannot look up '%s': %s", arg,
 				 strerror(-rc));
@@ -183,21 +182,27 @@ static const struct {
 	const char *name;
 	int (*fn)(struct ctl *c, int argc, char **argv);
 } commands[] = {
-	{"list", cmd_list},       {"show", cmd_show},
-	{"payload", cmd_payload}, {"drop-payload", cmd_drop_payload},
-	{"push", cmd_push},       {"audit", cmd_audit},
-	{"rollback", cmd_rollback}, {"pin", cmd_pin},
-	{"unpin", cmd_unpin},     {"retention", cmd_retention},
-	{"gc", cmd_gc},           {"verify", cmd_verify},
+    {"list", cmd_list},
+    {"show", cmd_show},
+    {"payload", cmd_payload},
+    {"drop-payload", cmd_drop_payload},
+    {"push", cmd_push},
+    {"audit", cmd_audit},
+    {"rollback", cmd_rollback},
+    {"pin", cmd_pin},
+    {"unpin", cmd_unpin},
+    {"retention", cmd_retention},
+    {"gc", cmd_gc},
+    {"verify", cmd_verify},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"store", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"store", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct ctl c = {getenv("DEPLOYFS_STORE"), NULL, false};
 	int opt, rc;

@@ -18,14 +18,14 @@
 #include "store.h"
 
 #define PAYLOADS 8
-#define BATCH    20000
+#define BATCH	 20000
 
 static const char usage[] =
-	"usage: deployfs-gen --store DIR -n N [--projects K] [--days D] "
-	"[--seed S]\n"
-	"Add N synthetic deployments (85% success, 15% failed) of K projects\n"
-	"(default 10) to the store DIR, started over the last D days\n"
-	"(default 365).\n";
+    "usage: deployfs-gen --store DIR -n N [--projects K] [--days D] "
+    "[--seed S]\n"
+    "Add N synthetic deployments (85% success, 15% failed) of K projects\n"
+    "(default 10) to the store DIR, started over the last D days\n"
+    "(default 365).\n";
 
 /*
  * Store one small gzip-looking payload as a blob; the records added later
@@ -92,7 +92,8 @@ static int generate(struct dfs_store *st, uint64_t n, unsigned projects,
 		if (!b && (rc = dfs_batch_begin(st, &b)) != 0)
 			break;
 		fill_template(&t, projects, hashes, size);
-		at = now - span + (int64_t)((double)span * (double)i / (double)n);
+		at = now - span +
+		     (int64_t)((double)span * (double)i / (double)n);
 		rc = dfs_batch_add(b, &t, at, NULL);
 		if (rc) {
 			dfs_batch_abort(b);
@@ -110,12 +111,12 @@ static int generate(struct dfs_store *st, uint64_t n, unsigned projects,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"store", required_argument, NULL, 's'},
-		{"projects", required_argument, NULL, 'p'},
-		{"days", required_argument, NULL, 'd'},
-		{"seed", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"store", required_argument, NULL, 's'},
+	    {"projects", required_argument, NULL, 'p'},
+	    {"days", required_argument, NULL, 'd'},
+	    {"seed", required_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL;
 	unsigned long long n = 0;
