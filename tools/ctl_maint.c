@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog.h"
 #include "ctl.h"
 #include "deploy.h"
 #include "gc.h"
+#include "hook.h"
 #include "retention.h"
 #include "uuid7.h"
 #include "verify.h"
@@ -55,8 +57,9 @@ static int rollback_mount(const char *mnt, const char *project,
 
 	dfs_uuid7_format(id, idstr);
 	snprintf(target, sizeof(target), "../deployments/%s", idstr);
-	snprintf(tmp, sizeof(tmp), "%s/deploy/.rollback-%d", mnt,
-		 (int)getpid());
+	/* A staging-like name, so that the daemon looks it up as absent. */
+	snprintf(tmp, sizeof(tmp), "%s/deploy/.%s.rollback_%d", mnt, project,
+		 (int)getpid() % 100000);
 	snprintf(dest, sizeof(dest), "%s/deploy/%s", mnt, project);
 	if (symlink(target, tmp) < 0)
 		return -errno;
@@ -67,6 +70,19 @@ static int rollback_mount(const char *mnt, const char *project,
 		return rc;
 	}
 	return 0;
+}
+
+/* Wait while the daemon's hook runs: the exit status is the rollback's. */
+static int wait_settled(struct ctl *c, const uint8_t id[16],
+			struct dfs_record *r)
+{
+	struct timespec tick = {0, 200 * 1000 * 1000};
+	int rc;
+
+	while ((rc = dfs_catalog_get(c->st, id, r)) == 0 &&
+	       r->status == DFS_STATUS_PENDING)
+		nanosleep(&tick, NULL);
+	return rc;
 }
 
 static int print_result(struct ctl *c, const struct dfs_record *r)
@@ -87,7 +103,9 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	    CTL_COMMON_OPTS,
 	    {NULL, 0, NULL, 0},
 	};
+	const struct dfs_hooks_conf local_hooks = {NULL, 600, true};
 	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project;
+	struct dfs_hooks *hooks;
 	struct dfs_record t, out;
 	struct dfs_project p;
 	struct dfs_who who;
@@ -144,13 +162,18 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 			return ctl_error(CTL_FAIL, "rollback through '%s': %s",
 					 mnt, strerror(-rc));
 		if (dfs_catalog_latest(c->st, project, out.id) != 0 ||
-		    dfs_catalog_get(c->st, out.id, &out) != 0)
+		    wait_settled(c, out.id, &out) != 0)
 			return ctl_error(CTL_FAIL, "no record of the rollback");
 		return print_result(c, &out);
 	}
+	/* On the store itself, only STORE/hooks/PROJECT can run. */
+	rc = dfs_hooks_new(c->st, &local_hooks, &hooks);
+	if (rc)
+		return ctl_error(CTL_FAIL, "rollback: %s", strerror(-rc));
 	dfs_record_init(&out);
 	rc =
 	    dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	dfs_hooks_free(hooks);
 	if (out.seq == 0 && rc == -ENOENT && !has_id)
 		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",
 				 project);

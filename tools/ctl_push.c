@@ -100,6 +100,31 @@ static json_t *find_record(const char *mnt, const char *project)
 	return rec;
 }
 
+/*
+ * A hook may still run after close returned: wait until the record leaves
+ * pending, so that the exit status is the deploy's.
+ */
+static json_t *wait_settled(const char *mnt, json_t *rec)
+{
+	struct timespec tick = {0, 200 * 1000 * 1000};
+	char path[4096];
+	json_t *now;
+
+	while (strcmp(json_string_value(json_object_get(rec, "status")) ?: "",
+		      "pending") == 0) {
+		nanosleep(&tick, NULL);
+		snprintf(
+		    path, sizeof(path), "%s/deployments/%s/record.json", mnt,
+		    json_string_value(json_object_get(rec, "deployment_id")));
+		now = json_load_file(path, 0, NULL);
+		if (!now)
+			break;
+		json_decref(rec);
+		rec = now;
+	}
+	return rec;
+}
+
 static int report(struct ctl *c, json_t *rec)
 {
 	const char *status = json_string_value(json_object_get(rec, "status"));
@@ -188,6 +213,7 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 				      "no record found for this push "
 				      "in '%s'",
 				      mnt);
+	rec = wait_settled(mnt, rec);
 	rc = report(c, rec);
 	json_decref(rec);
 	return rc;

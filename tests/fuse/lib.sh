@@ -408,3 +408,19 @@ check_current() {
 	assert_cmp "$MNT/deploy/$1" "$3" "deploy/$1"
 	assert_eq "$(fsize "$MNT/deploy/$1")" "$(fsize "$3")" "stat size of deploy/$1"
 }
+
+# --- rollback, retention, verification (issue 5) -----------------------
+
+# blob_path HASH — where the store keeps the blob of sha256 HASH.
+blob_path() { printf '%s\n' "$STORE/blobs/${1:0:2}/$1"; }
+# blob_files — every file under STORE/blobs, sorted.
+blob_files() { find "$STORE/blobs" -type f | sort; }
+blob_count() { find "$STORE/blobs" -type f | wc -l; }
+# has_payload ID — record.json says payload_blob_present, and
+# deployments/ID/payload exists; prints "true" or "false", or "mixed".
+has_payload() {
+	local p e=false
+	p=$(rec "$1" .payload_blob_present)
+	[ -e "$MNT/deployments/$1/payload" ] && e=true
+	if [ "$p" = "$e" ]; then echo "$p"; else echo "mixed (record $p, payload file $e)"; fi
+}
