@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
 scripts/deps.sh --test
-scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
+scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DDEPLOYFS_TESTS=OFF >/dev/null
 
 B=$PWD/build
 W=$(mktemp -d "${TMPDIR:-/var/tmp}/deployfs-bench.XXXXXX")

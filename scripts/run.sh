@@ -4,7 +4,7 @@
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-scripts/build.sh
+scripts/build.sh -DDEPLOYFS_TESTS=OFF
 mkdir -p var mnt
 if mountpoint -q mnt; then
 	fusermount3 -u mnt || umount -l mnt
