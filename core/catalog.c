@@ -307,8 +307,6 @@ static const char *change_action(const struct dfs_record *old,
 	}
 	if (old->payload_blob_present && !rec->payload_blob_present)
 		return "payload_dropped";
-	if (old->pinned != rec->pinned)
-		return rec->pinned ? "pinned" : "unpinned";
 	return NULL;
 }
 
@@ -317,7 +315,7 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 			   const struct dfs_project_attr *attr,
 			   const struct dfs_who *actor)
 {
-	struct dfs_record old;
+	struct dfs_record old, merged;
 	const char *action;
 	int rc;
 
@@ -326,6 +324,13 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 		return rc;
 	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
 		return -EINVAL;
+	if (old.pinned != rec->pinned) {
+		/* Only dfs_catalog_set_pinned changes it: keep what is stored.
+		 */
+		merged = *rec;
+		merged.pinned = old.pinned;
+		rec = &merged;
+	}
 	if (old.status != DFS_STATUS_PENDING &&
 	    rec->status == DFS_STATUS_PENDING)
 		return -EINVAL;
@@ -426,6 +431,33 @@ int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
 	if (last && dfs_blob_remove(st, rec.payload_hash) == 0)
 		*freed = rec.payload_size;
 	return 0;
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_catalog_set_pinned(struct dfs_store *st, const uint8_t id[16], bool on,
+			   const struct dfs_who *actor)
+{
+	struct dfs_record r;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_record_get_txn(st, txn, id, &r);
+	if (rc || r.pinned == on)
+		goto out_abort;
+	r.pinned = on;
+	rc = dfs_record_put_txn(st, txn, &r);
+	if (!rc)
+		rc = dfs_audit_append_txn(st, txn, &r,
+					  on ? "pinned" : "unpinned", actor);
+	if (rc)
+		goto out_abort;
+	return dfs_store_commit(txn);
 
 out_abort:
 	mdb_txn_abort(txn);

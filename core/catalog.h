@@ -82,6 +82,15 @@ int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
 			     const struct dfs_who *actor, uint64_t *freed);
 
 /*
+ * dfs_catalog_set_pinned — set a record's pinned flag, with an audit event
+ * ("pinned" / "unpinned") when it changes. dfs_catalog_update never
+ * changes the flag: a deploy settling keeps a pin set meanwhile.
+ * Errors: -ENOENT, -errno.
+ */
+int dfs_catalog_set_pinned(struct dfs_store *st, const uint8_t id[16],
+			   bool on, const struct dfs_who *actor);
+
+/*
  * dfs_catalog_note — an audit event about @rec that changes nothing
  * (@action: e.g. "payload_corrupt"), in @actor's name. Returns 0 or -errno.
  */

@@ -342,8 +342,8 @@ static int settle(struct dfs_deploy *d, int err,
 	close_files(d);
 	d->settled = true;
 	d->result = err;
-	if (!err)
-		dfs_retention_after_commit(d->st, d->rec.project);
+	/* A failed deploy's payload is subject to the policy too. */
+	dfs_retention_after_commit(d->st, d->rec.project);
 	return err;
 }
 

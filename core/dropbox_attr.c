@@ -274,8 +274,12 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 	}
 	if (n)
 		dfs_dropbox_node_put(db, n);
-	if (dfs_name_is_project(from))
-		return -EPERM;
+	if (dfs_name_is_project(from)) {
+		struct dfs_project p;
+
+		return dfs_project_get(db->st, from, &p) == 0 ? -EPERM
+							      : -ENOENT;
+	}
 	if (!dfs_name_parse_staging(from, project))
 		return -ENOENT;
 	if (strcmp(project, to) != 0)

@@ -343,8 +343,7 @@ static int run_job(struct job *j)
 	else
 		dfs_log_printf(j->log_fd, "%s: %s", r->error.code,
 			       r->error.message);
-	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0 &&
-	    r->status == DFS_STATUS_SUCCESS)
+	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0)
 		dfs_retention_after_commit(h->st, r->project);
 	return rc;
 }

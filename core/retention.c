@@ -354,11 +354,5 @@ void dfs_retention_after_commit(struct dfs_store *st, const char *project)
 int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,
 	    const struct dfs_who *actor)
 {
-	struct dfs_record r;
-	int rc = dfs_catalog_get(st, id, &r);
-
-	if (rc || r.pinned == on)
-		return rc;
-	r.pinned = on;
-	return dfs_catalog_update_by(st, &r, NULL, actor);
+	return dfs_catalog_set_pinned(st, id, on, actor);
 }

@@ -74,7 +74,7 @@ void dfs_retention_after_commit(struct dfs_store *st, const char *project);
 /*
  * dfs_pin — pin (@on) or unpin a deployment: a pinned payload is never
  * dropped by a policy. Audit event "pinned" / "unpinned". Errors:
- * -ENOENT.
+ * -ENOENT. A pending deployment can be pinned: its commit keeps the pin.
  */
 int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,
 	    const struct dfs_who *actor);
