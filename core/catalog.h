@@ -87,8 +87,8 @@ int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
  * changes the flag: a deploy settling keeps a pin set meanwhile.
  * Errors: -ENOENT, -errno.
  */
-int dfs_catalog_set_pinned(struct dfs_store *st, const uint8_t id[16],
-			   bool on, const struct dfs_who *actor);
+int dfs_catalog_set_pinned(struct dfs_store *st, const uint8_t id[16], bool on,
+			   const struct dfs_who *actor);
 
 /*
  * dfs_catalog_note — an audit event about @rec that changes nothing
