@@ -82,6 +82,14 @@ int dfs_catalog_drop_payload(struct dfs_store *st, const uint8_t id[16],
 			     const struct dfs_who *actor, uint64_t *freed);
 
 /*
+ * dfs_catalog_drop_by_policy — the same for a retention policy, which
+ * decided from an earlier snapshot: refused (-EBUSY) when the record is
+ * pinned or its project's current by now.
+ */
+int dfs_catalog_drop_by_policy(struct dfs_store *st, const uint8_t id[16],
+			       const struct dfs_who *actor, uint64_t *freed);
+
+/*
  * dfs_catalog_set_pinned — set a record's pinned flag, with an audit event
  * ("pinned" / "unpinned") when it changes. dfs_catalog_update never
  * changes the flag: a deploy settling keeps a pin set meanwhile.

@@ -501,27 +501,52 @@ void dfs_dbfile_close(struct dfs_dbfile *f)
 	free(f);
 }
 
-#define TICK_MAX 64
+#define BATCH 64
+
+void dfs_dropbox_for_each(struct dfs_dropbox *db,
+			  void (*fn)(struct node *n, void *arg), void *arg)
+{
+	struct node *batch[BATCH];
+	uint64_t after = 0;
+	unsigned k;
+
+	do {
+		/* The next nodes by number, referenced under the lock. */
+		pthread_mutex_lock(&db->lock);
+		for (k = 0; k < BATCH; k++) {
+			struct node *best = NULL;
+
+			for (struct node *n = db->nodes; n; n = n->next)
+				if (n->num > after &&
+				    (!best || n->num < best->num))
+					best = n;
+			if (!best)
+				break;
+			best->refs++;
+			batch[k] = best;
+			after = best->num;
+		}
+		pthread_mutex_unlock(&db->lock);
+		for (unsigned i = 0; i < k; i++) {
+			fn(batch[i], arg);
+			dfs_dropbox_node_put(db, batch[i]);
+		}
+	} while (k == BATCH);
+}
+
+/* Store the progress of a node's upload, unless the node is busy. */
+static void tick_node(struct node *n, void *arg)
+{
+	if (pthread_mutex_trylock(&n->lock) != 0)
+		return; /* committing: its commit stores the count anyway */
+	if (n->dep)
+		dfs_deploy_save_progress(n->dep);
+	pthread_mutex_unlock(&n->lock);
+}
 
 void dfs_dropbox_tick(struct dfs_dropbox *db)
 {
-	struct node *busy[TICK_MAX];
-	unsigned n = 0;
-
-	/* Take references under the lock; store outside it. */
-	pthread_mutex_lock(&db->lock);
-	for (struct node *nd = db->nodes; nd && n < TICK_MAX; nd = nd->next) {
-		nd->refs++;
-		busy[n++] = nd;
-	}
-	pthread_mutex_unlock(&db->lock);
-	for (unsigned i = 0; i < n; i++) {
-		pthread_mutex_lock(&busy[i]->lock);
-		if (busy[i]->dep)
-			dfs_deploy_save_progress(busy[i]->dep);
-		pthread_mutex_unlock(&busy[i]->lock);
-		dfs_dropbox_node_put(db, busy[i]);
-	}
+	dfs_dropbox_for_each(db, tick_node, NULL);
 }
 
 int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)

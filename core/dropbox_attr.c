@@ -59,22 +59,35 @@ static void node_set(struct node *n, const struct dfs_setattr *sa)
  * utimens on a project: its open writers that have not committed yet take
  * the time (cp -p sets it before close). Returns how many did.
  */
+struct route {
+	const char *project;
+	const struct dfs_setattr *sa;
+	unsigned count;
+};
+
+static void route_node(struct node *n, void *arg)
+{
+	struct route *r = arg;
+	bool open_writer;
+
+	if (n->staging || n->link || strcmp(n->project, r->project) != 0)
+		return;
+	pthread_mutex_lock(&n->lock);
+	open_writer = !(n->dep && dfs_deploy_settled(n->dep));
+	pthread_mutex_unlock(&n->lock);
+	if (open_writer) {
+		node_set(n, r->sa);
+		r->count++;
+	}
+}
+
 static unsigned route_times(struct dfs_dropbox *db, const char *project,
 			    const struct dfs_setattr *sa)
 {
-	unsigned count = 0;
+	struct route r = {project, sa, 0};
 
-	pthread_mutex_lock(&db->lock);
-	for (struct node *n = db->nodes; n; n = n->next) {
-		if (n->staging || strcmp(n->project, project) != 0)
-			continue;
-		if (n->dep && dfs_deploy_settled(n->dep))
-			continue;
-		node_set(n, sa);
-		count++;
-	}
-	pthread_mutex_unlock(&db->lock);
-	return count;
+	dfs_dropbox_for_each(db, route_node, &r);
+	return r.count;
 }
 
 /* utimens with no writer open: the current deployment's source_mtime. */

@@ -67,6 +67,12 @@ struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
 struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,
 				   uint64_t num);
 void dfs_dropbox_node_put(struct dfs_dropbox *db, struct node *n);
+/*
+ * Call @fn on every node, with a reference held and no lock: @fn takes the
+ * node's lock itself. Nodes added meanwhile may be missed.
+ */
+void dfs_dropbox_for_each(struct dfs_dropbox *db,
+			  void (*fn)(struct node *n, void *arg), void *arg);
 int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 			    const struct dfs_caller *caller);
 int dfs_dropbox_draft_commit(struct dfs_dropbox *db, struct node *n);

@@ -215,37 +215,46 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Copy the hook's output to the log until it ends or times out. */
-static bool pump(struct job *j, int fd, pid_t pid)
+/*
+ * Copy the hook's output to the log until the hook exits (then what it
+ * still wrote, for a moment: a child it left running may hold the pipe),
+ * or until it times out and its group is killed. Reaps it into @status.
+ * Returns true on a timeout.
+ */
+static bool pump(struct job *j, int fd, pid_t pid, int *status)
 {
 	int64_t deadline =
 	    j->h->timeout_s ? mono_ms() + (int64_t)j->h->timeout_s * 1000 : 0;
-	bool timed_out = false;
+	int64_t grace = 0; /* set once it exited */
+	bool timed_out = false, eof = false;
 	char buf[4096];
 
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
-		int wait_ms = -1;
+		int64_t now = mono_ms();
 		ssize_t n;
 
-		if (deadline) {
-			int64_t left = deadline - mono_ms();
-
-			wait_ms = left > 0 ? (int)left : 0;
-		}
-		if (poll(&p, 1, wait_ms) == 0) {
-			if (timed_out)
-				return true; /* killed, yet the pipe is held */
+		if (!grace && waitpid(pid, status, WNOHANG) == pid)
+			grace = now + 1000;
+		if (grace && (eof || now >= grace))
+			return timed_out;
+		if (!grace && deadline && now >= deadline) {
 			kill(-pid, SIGKILL);
 			timed_out = true;
-			deadline = mono_ms() + 1000;
+			deadline = 0;
+		}
+		if (eof || poll(&p, 1, 100) <= 0) {
+			if (eof)
+				poll(NULL, 0, 100);
 			continue;
 		}
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return timed_out;
+		if (n <= 0) {
+			eof = true;
+			continue;
+		}
 		if (j->log_fd >= 0 && write(j->log_fd, buf, (size_t)n) < 0) {
 			/* The log is best effort; the hook goes on. */
 		}
@@ -291,9 +300,7 @@ static int run_job(struct job *j)
 			if (h->closing)
 				kill(-pid, SIGKILL);
 			pthread_mutex_unlock(&h->lock);
-			timed_out = pump(j, pipefd[0], pid);
-			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-				;
+			timed_out = pump(j, pipefd[0], pid, &status);
 		}
 		close(pipefd[0]);
 	}

@@ -319,7 +319,7 @@ int dfs_retention_apply(struct dfs_store *st, const char *project,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = dfs_catalog_drop_payload(st, v[i].id, actor, &f);
+		rc = dfs_catalog_drop_by_policy(st, v[i].id, actor, &f);
 		if (rc == -EBUSY || rc == -ENOENT)
 			rc = 0; /* it changed meanwhile: leave it */
 		else if (!rc) {

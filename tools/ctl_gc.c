@@ -168,7 +168,8 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 		f = v[i].freed;
 		if (!dry) {
 			dfs_who_self(&who);
-			rc = dfs_catalog_drop_payload(c->st, v[i].id, &who, &f);
+			rc = dfs_catalog_drop_by_policy(c->st, v[i].id, &who,
+							&f);
 			if (rc == -EBUSY || rc == -ENOENT)
 				continue; /* it changed meanwhile */
 			if (rc)
