@@ -103,7 +103,12 @@ static int take_lock(struct dfs_store *st)
 }
 
 /* Open every database and check (or set, in a new store) the format. */
-static int open_dbs(struct dfs_store *st)
+/*
+ * Open every database and check the format, in a read transaction when
+ * @write is false (-ENOENT: something is missing, a new store), else in a
+ * write transaction creating what is missing.
+ */
+static int open_dbs_txn(struct dfs_store *st, bool write)
 {
 	static const struct {
 		const char *name;
@@ -131,18 +136,23 @@ static int open_dbs(struct dfs_store *st)
 	MDB_txn *txn;
 	int rc;
 
-	rc = dfs_store_txn(st, true, &txn);
+	rc = dfs_store_txn(st, write, &txn);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
-		rc = dfs_store_lmdb_err(mdb_dbi_open(
-		    txn, dbs[i].name, dbs[i].flags | MDB_CREATE, dbi));
+		rc = dfs_store_lmdb_err(
+		    mdb_dbi_open(txn, dbs[i].name,
+				 dbs[i].flags | (write ? MDB_CREATE : 0), dbi));
 		if (rc)
 			goto out_abort;
 	}
 	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && !write) {
+		rc = -ENOENT;
+		goto out_abort;
+	}
 	if (rc == MDB_NOTFOUND) {
 		v.mv_size = sizeof(format);
 		v.mv_data = &format;
@@ -170,6 +180,14 @@ static int open_dbs(struct dfs_store *st)
 out_abort:
 	mdb_txn_abort(txn);
 	return rc;
+}
+
+/* A read transaction when all is there: opening costs no fsync. */
+static int open_dbs(struct dfs_store *st)
+{
+	int rc = open_dbs_txn(st, false);
+
+	return rc == -ENOENT ? open_dbs_txn(st, true) : rc;
 }
 
 /* Where LMDB mapped data.mdb: the line of /proc/self/maps with its inode. */
