@@ -116,6 +116,7 @@ static void node_stat(struct node *n, struct dfs_dbstat *out)
 int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 			    const struct dfs_caller *caller)
 {
+	struct dfs_project p;
 	struct dfs_who who;
 	int rc;
 
@@ -132,6 +133,7 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 	}
 	if (n->dep)
 		return 0;
+	n->new_project = dfs_project_get(db->st, n->project, &p) == -ENOENT;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
 	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
 	if (rc)
@@ -146,8 +148,13 @@ int dfs_dropbox_draft_commit(struct dfs_dropbox *db, struct node *n)
 {
 	if (!n->dep)
 		return 0;
+	/*
+	 * A deploy sets the owner and mode of a new project only: rsync's
+	 * chmod/chown of its temp file must not re-permission an existing
+	 * project's history (chmod/chown deploy/<project> does that).
+	 */
 	return dfs_deploy_commit(n->dep, n->mtime_set ? &n->mtime : NULL,
-				 n->staging || n->attr_set ? &n->attr : NULL);
+				 n->new_project ? &n->attr : NULL);
 }
 
 /* ---- projects ---------------------------------------------------------- */

@@ -31,7 +31,8 @@ struct node {
 	uint8_t seed[32];
 	uint64_t seed_size;
 	struct dfs_project_attr attr;
-	bool attr_set; /* chmod/chown while open: the commit applies it */
+	bool attr_set;	  /* chmod/chown while open */
+	bool new_project; /* its deploy creates the project: attr applies */
 	struct timespec atime, mtime, ctime;
 	bool mtime_set; /* utimens: the commit records it as source_mtime */
 	unsigned refs;	/* under the dropbox lock */

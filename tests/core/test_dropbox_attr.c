@@ -305,6 +305,38 @@ static void test_dropbox_setattr_mode_persists(void **state)
 	assert_int_equal(tu_count(fix, NULL), 1);
 }
 
+/* rsync's chmod/chown of its temp file does not re-permission a project. */
+static void test_dropbox_rename_keeps_project_attrs(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_setattr sa = {
+	    .mask = DFS_SET_MODE | DFS_SET_UID, .mode = 0644, .uid = 65534};
+	struct dfs_caller c = tu_caller();
+	struct dfs_dbfile *f;
+	struct dfs_project p;
+	uint8_t buf[2048];
+
+	tu_tar(buf, sizeof(buf), 22);
+	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
+	sa.mask = DFS_SET_MODE;
+	sa.mode = 0640;
+	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
+	f = tu_create(fix, ".web.abc123", O_WRONLY | O_EXCL, 0600);
+	tu_tar(buf, sizeof(buf), 23);
+	tu_write_all(f, buf, sizeof(buf));
+	assert_int_equal(dfs_dbfile_flush(f), 0);
+	dfs_dbfile_close(f);
+	sa.mask = DFS_SET_MODE | DFS_SET_UID;
+	sa.mode = 0644;
+	assert_int_equal(tu_setattr(fix, ".web.abc123", &sa), 0);
+	assert_int_equal(
+	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
+	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(p.mode & 07777, 0640);
+	assert_int_equal(p.uid, c.uid);
+	assert_int_equal(tu_count(fix, NULL), 2);
+}
+
 static int scan_cb(void *arg, const char *name, uint64_t num)
 {
 	char *seen = arg;
@@ -352,6 +384,7 @@ int main(void)
 	    T(test_dropbox_setattr_mtime_open_writer),
 	    T(test_dropbox_free_abandons_staging),
 	    T(test_dropbox_setattr_mode_persists),
+	    T(test_dropbox_rename_keeps_project_attrs),
 	    T(test_dropbox_scan_staging),
 	};
 
