@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "record.h"
 #include "upload.h"
 #include "uuid7.h"
@@ -66,20 +68,40 @@ static int fsync_dirat(int dirfd, const char *name)
 	return rc;
 }
 
-int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
-		 const uint8_t hash[32])
+/*
+ * Blob files are removed only under this lock (an flock on
+ * STORE/blobs.lock, so it holds between processes and between threads),
+ * and only while no record refers to them; a deploy that found its blob
+ * stored makes sure of it under the same lock once its record holds it.
+ */
+static int blob_lock(struct dfs_store *st)
 {
-	char dir[3], path[68];
+	int fd = openat(st->dirfd, "blobs.lock", O_RDWR | O_CREAT | O_CLOEXEC,
+			0600);
+
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int rc = -errno;
+
+			close(fd);
+			return rc;
+		}
+	return fd;
+}
+
+static void blob_unlock(int fd)
+{
+	close(fd); /* releases the flock */
+}
+
+static int put_file(struct dfs_store *st, int fd, const char *tmpname,
+		    const char *dir, const char *path)
+{
 	bool new_dir = false;
 	int rc;
 
-	blob_names(hash, dir, path);
-	if (faccessat(st->blobsfd, path, F_OK, 0) == 0) {
-		/* Stored already: the same bytes, once. */
-		if (unlinkat(st->tmpfd, tmpname, 0) < 0)
-			return -errno;
-		return 0;
-	}
 	if (fsync(fd) < 0)
 		return -errno;
 	if (mkdirat(st->blobsfd, dir, 0700) == 0)
@@ -97,14 +119,60 @@ int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
 	return rc;
 }
 
-int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32])
+int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
+		 const uint8_t hash[32])
 {
 	char dir[3], path[68];
 
 	blob_names(hash, dir, path);
-	if (unlinkat(st->blobsfd, path, 0) < 0)
-		return -errno;
-	return fsync_dirat(st->blobsfd, dir);
+	if (faccessat(st->blobsfd, path, F_OK, 0) == 0)
+		return 1; /* stored already: see dfs_blob_adopt */
+	return put_file(st, fd, tmpname, dir, path);
+}
+
+int dfs_blob_adopt(struct dfs_store *st, const char *tmpname,
+		   const uint8_t hash[32])
+{
+	char dir[3], path[68];
+	int lock, fd, rc = 0;
+
+	blob_names(hash, dir, path);
+	lock = blob_lock(st);
+	if (lock < 0)
+		return lock;
+	if (faccessat(st->blobsfd, path, F_OK, 0) == 0) {
+		if (unlinkat(st->tmpfd, tmpname, 0) < 0)
+			rc = -errno;
+	} else {
+		/* Removed meanwhile: our copy becomes the blob. */
+		fd = openat(st->tmpfd, tmpname, O_RDONLY | O_CLOEXEC);
+		rc = fd < 0 ? -errno : put_file(st, fd, tmpname, dir, path);
+		if (fd >= 0)
+			close(fd);
+	}
+	blob_unlock(lock);
+	return rc;
+}
+
+int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32])
+{
+	char dir[3], path[68];
+	uint64_t refs;
+	int lock, rc;
+
+	blob_names(hash, dir, path);
+	lock = blob_lock(st);
+	if (lock < 0)
+		return lock;
+	rc = dfs_catalog_blob_refs(st, hash, &refs);
+	if (!rc && refs > 0)
+		rc = -EBUSY; /* a deploy took it again meanwhile */
+	if (!rc && unlinkat(st->blobsfd, path, 0) < 0)
+		rc = -errno;
+	if (!rc)
+		rc = fsync_dirat(st->blobsfd, dir);
+	blob_unlock(lock);
+	return rc;
 }
 
 int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,

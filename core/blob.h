@@ -19,10 +19,11 @@ void dfs_blob_relpath(const uint8_t hash[32], char out[DFS_BLOB_PATH_MAX]);
 
 /*
  * dfs_blob_put — make the temp file @tmpname (in tmp/, open as @fd) the
- * blob @hash: fsync it, rename it into blobs/ and fsync that directory.
- * When the blob already exists the temp file is removed instead (same
- * content: stored once). Errors: -ENOSPC, -EIO, other -errno; the temp
- * file is left in place on error.
+ * blob @hash: fsync it, rename it into blobs/ and fsync that directory;
+ * returns 0. When the blob is stored already, returns 1 and leaves the
+ * temp file: once a record holds the blob, dfs_blob_adopt removes the
+ * temp file (or makes it the blob, if a drop removed the blob meanwhile).
+ * Errors: -ENOSPC, -EIO, other -errno; the temp file is left in place.
  */
 int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
 		 const uint8_t hash[32]);
@@ -37,7 +38,14 @@ int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,
 /* Open a blob for reading. Errors: -ENOENT (missing), -errno. */
 int dfs_blob_open(struct dfs_store *st, const uint8_t hash[32], int *fd);
 
-/* Remove a blob file (no reference left). Errors: -ENOENT, -errno. */
+int dfs_blob_adopt(struct dfs_store *st, const char *tmpname,
+		   const uint8_t hash[32]);
+
+/*
+ * dfs_blob_remove — remove a blob file no record refers to. Under the
+ * blob lock, so that it cannot race dfs_blob_adopt. Errors: -EBUSY (a
+ * record refers to it again), -ENOENT, -errno.
+ */
 int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32]);
 
 /* True when the blob file exists. */

@@ -30,6 +30,7 @@ struct dfs_deploy {
 	struct dfs_check *check;
 	int log_fd;
 	int manifest_fd;
+	char adopt[40]; /* temp file to adopt once the record holds its blob */
 	bool settled;
 	int result; /* once settled: 0 or the -errno commit returned */
 	int64_t saved_ms;
@@ -132,6 +133,11 @@ static void close_files(struct dfs_deploy *d)
 static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 			 const char *message)
 {
+	if (d->adopt[0]) {
+		unlinkat(d->st->tmpfd, d->adopt, 0);
+		d->adopt[0] = '\0';
+		d->rec.payload_blob_present = false;
+	}
 	dfs_check_cancel(d->check);
 	d->check = NULL;
 	if (d->up) {
@@ -305,8 +311,10 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 		return rc;
 	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
 			  res->hash);
-	if (rc)
+	if (rc < 0)
 		return rc;
+	if (rc == 1) /* stored already: settled once the record holds it */
+		snprintf(d->adopt, sizeof(d->adopt), "%s", dfs_upload_name(up));
 	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
 	d->rec.payload_size = size;
@@ -327,6 +335,15 @@ static void set_source_mtime(struct dfs_record *r, const struct timespec *ts)
 	}
 }
 
+/* The record holds the blob now: the temp copy can go (see blob.h). */
+static void adopt_blob(struct dfs_deploy *d)
+{
+	if (!d->adopt[0])
+		return;
+	dfs_blob_adopt(d->st, d->adopt, d->rec.payload_hash);
+	d->adopt[0] = '\0';
+}
+
 /* Store the settled record (success, or failed with @err). */
 static int settle(struct dfs_deploy *d, int err,
 		  const struct dfs_project_attr *attr)
@@ -339,6 +356,7 @@ static int settle(struct dfs_deploy *d, int err,
 		d->rec.has_hash = false;
 		return fail_errno(d, rc);
 	}
+	adopt_blob(d);
 	close_files(d);
 	d->settled = true;
 	d->result = err;
@@ -360,6 +378,7 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 		d->rec.has_hash = false;
 		return fail_errno(d, rc);
 	}
+	adopt_blob(d);
 	d->log_fd = -1; /* the hook owns it now */
 	close_files(d);
 	d->settled = true;
@@ -543,6 +562,8 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	d->rec.payload_size = t.payload_size;
 	d->rec.source_mtime_ms = t.source_mtime_ms;
 	d->rec.source_mtime_ns = t.source_mtime_ns;
+	/* Hold the blob from the start: no drop can remove it meanwhile. */
+	d->rec.payload_blob_present = true;
 	d->rec.phase = DFS_PHASE_VALIDATE;
 	dfs_log_open(st, DFS_LOG, d->rec.id, true, &d->log_fd);
 	dfs_log_open(st, DFS_MANIFEST, d->rec.id, true, &d->manifest_fd);
@@ -552,8 +573,10 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	rc = dfs_catalog_update(st, &d->rec, NULL);
 	if (!rc)
 		rc = check_blob(d, &t, &res);
-	if (rc)
+	if (rc) {
+		d->rec.payload_blob_present = false;
 		rc = fail_errno(d, rc);
+	}
 	else
 		rc = conclude(d, &res, NULL);
 	*out = d->rec;

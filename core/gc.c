@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "catalog.h"
 #include "record.h"
 #include "store_impl.h"
@@ -75,8 +76,12 @@ static int blob_file(void *arg, int dfd, const char *f, const struct stat *sb)
 	rc = dfs_catalog_blob_refs(c->st, hash, &refs);
 	if (rc || refs > 0 || sb->st_ctime >= c->before)
 		return rc;
-	if (!c->dry_run && unlinkat(dfd, f, 0) < 0)
-		return errno == ENOENT ? 0 : -errno;
+	/* Under the blob lock, checking the references again. */
+	rc = c->dry_run ? 0 : dfs_blob_remove(c->st, hash);
+	if (rc == -EBUSY || rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
 	c->out->blobs++;
 	c->out->blob_bytes += (uint64_t)sb->st_size;
 	return 0;

@@ -42,14 +42,20 @@ static bool tmp_exists(struct tu_fix *fix, const char *name)
 	return access(path, F_OK) == 0;
 }
 
+/* Store @buf; a blob stored already is adopted, as a deploy does. */
 static void put(struct tu_fix *fix, const char *name, const void *buf, size_t n,
 		uint8_t hash[32])
 {
-	int fd;
+	int fd, rc;
 
 	tu_sha256(buf, n, hash);
 	fd = tmp_file(fix, name, buf, n);
-	assert_int_equal(dfs_blob_put(fix->st, fd, name, hash), 0);
+	rc = dfs_blob_put(fix->st, fd, name, hash);
+	assert_true(rc == 0 || rc == 1);
+	if (rc == 1) {
+		assert_true(tmp_exists(fix, name)); /* kept until adopted */
+		assert_int_equal(dfs_blob_adopt(fix->st, name, hash), 0);
+	}
 	close(fd);
 }
 
@@ -128,6 +134,7 @@ static void test_blob_put_dedup(void **state)
 	tu_fill(data, sizeof(data), 4);
 	data[0] = 0xaa; /* only to make the test easy to follow */
 	put(fix, "up.1", data, sizeof(data), h1);
+	assert_int_equal(dfs_blob_put(fix->st, -1, "none", h1), 1);
 	put(fix, "up.2", data, sizeof(data), h2);
 	assert_memory_equal(h1, h2, 32);
 	assert_false(tmp_exists(fix, "up.1"));
@@ -136,6 +143,25 @@ static void test_blob_put_dedup(void **state)
 	tu_path(dir, "%s/blobs/%02x", fix->dir, h1[0]);
 	assert_int_equal(tu_count_entries(dir), 1);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
+}
+
+/* A blob removed between put and adopt: the temp copy becomes the blob. */
+static void test_blob_adopt_after_removal(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[4096], h[32];
+	int fd;
+
+	tu_fill(data, sizeof(data), 7);
+	put(fix, "up.1", data, sizeof(data), h);
+	fd = tmp_file(fix, "up.2", data, sizeof(data));
+	assert_int_equal(dfs_blob_put(fix->st, fd, "up.2", h), 1);
+	close(fd);
+	assert_int_equal(dfs_blob_remove(fix->st, h), 0); /* no record */
+	assert_false(dfs_blob_exists(fix->st, h));
+	assert_int_equal(dfs_blob_adopt(fix->st, "up.2", h), 0);
+	assert_true(dfs_blob_exists(fix->st, h));
+	assert_false(tmp_exists(fix, "up.2"));
 }
 
 static void test_blob_put_distinct(void **state)
@@ -206,6 +232,7 @@ int main(void)
 	    T(test_blob_put_read_only),
 	    T(test_blob_open_reads_content),
 	    T(test_blob_put_dedup),
+	    T(test_blob_adopt_after_removal),
 	    T(test_blob_put_distinct),
 	    T(test_blob_put_survives_reopen),
 	    T(test_blob_open_missing),
