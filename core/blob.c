@@ -76,8 +76,8 @@ static int fsync_dirat(int dirfd, const char *name)
  */
 static int blob_lock(struct dfs_store *st)
 {
-	int fd = openat(st->dirfd, "blobs.lock", O_RDWR | O_CREAT | O_CLOEXEC,
-			0600);
+	int fd =
+	    openat(st->dirfd, "blobs.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return -errno;

@@ -121,6 +121,16 @@ int dfs_project_get(struct dfs_store *st, const char *name,
 int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
 			struct dfs_project *p);
 
+/*
+ * dfs_project_may — whether @c may read (DFS_MAY_READ) or write
+ * (DFS_MAY_WRITE) project @p by its owner, group and mode, as the kernel
+ * would judge a file; root may everything.
+ */
+#define DFS_MAY_READ  4
+#define DFS_MAY_WRITE 2
+bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
+		     unsigned want);
+
 /* Change a project's owner/mode. Errors: -ENOENT, -ENOSPC, -errno. */
 int dfs_project_set_attr(struct dfs_store *st, const char *name,
 			 const struct dfs_project_attr *attr);

@@ -576,8 +576,7 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	if (rc) {
 		d->rec.payload_blob_present = false;
 		rc = fail_errno(d, rc);
-	}
-	else
+	} else
 		rc = conclude(d, &res, NULL);
 	*out = d->rec;
 	dfs_deploy_free(d);

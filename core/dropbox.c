@@ -243,6 +243,19 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 
 /* ---- handles ----------------------------------------------------------- */
 
+int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
+		    const struct dfs_caller *c, unsigned want)
+{
+	struct dfs_project p;
+	int rc = dfs_project_get(db->st, project, &p);
+
+	if (rc == -ENOENT)
+		return c->uid == 0 || c->uid == db->owner ? 0 : -EACCES;
+	if (rc)
+		return rc;
+	return dfs_project_may(&p, c, want) ? 0 : -EACCES;
+}
+
 static bool writable(int flags)
 {
 	return (flags & O_ACCMODE) != O_RDONLY;
@@ -360,10 +373,18 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 	struct dfs_project p;
 	int rc;
 
-	if (dfs_name_parse_staging(name, project))
-		return open_staging(db, name, project, flags, true, &attr, out);
+	if (dfs_name_parse_staging(name, project)) {
+		rc = dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
+		return rc ? rc
+			  : open_staging(db, name, project, flags, true, &attr,
+					 out);
+	}
 	if (!dfs_name_is_project(name))
 		return -EINVAL;
+	rc = dfs_dropbox_may(db, name, caller,
+			     writable(flags) ? DFS_MAY_WRITE : DFS_MAY_READ);
+	if (rc)
+		return rc;
 	rc = dfs_project_get(db->st, name, &p);
 	if (rc == 0) {
 		if (flags & O_EXCL)
@@ -389,12 +410,21 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		rc = dfs_project_get_seq(db->st, num, &p);
 		if (rc)
 			return rc;
+		if (!dfs_project_may(&p, caller,
+				     writable(flags) ? DFS_MAY_WRITE
+						     : DFS_MAY_READ))
+			return -EACCES;
 		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
 		return open_project(db, p.name, &p, flags, &attr, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)
 		return -ENOENT;
+	rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+	if (rc) {
+		dfs_dropbox_node_put(db, n);
+		return rc;
+	}
 	rc = n->staging ? open_staging(db, n->name, n->project, flags, false,
 				       &n->attr, out)
 			: -ENOENT; /* a new project's file is its writer's */
@@ -563,6 +593,7 @@ int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
 	if (!db)
 		return -ENOMEM;
 	db->st = st;
+	db->owner = (uint32_t)getuid();
 	pthread_mutex_init(&db->lock, NULL);
 	*out = db;
 	return 0;

@@ -15,6 +15,12 @@
  *  - A staging file keeps its data and attributes across closes; rename
  *    onto its project commits it, unlink abandons it.
  *
+ * Permissions are checked here, as on files (the kernel's own checks see
+ * deploy/ as writable by all): writing a project's files needs write
+ * permission on the project, reading needs read permission, creating a
+ * project needs to be the mount's owner (or root); chmod is the owner's,
+ * chown root's. Failures are -EACCES or -EPERM.
+ *
  * All functions are thread-safe. Errors are -errno, as a filesystem would
  * return them.
  */
@@ -157,7 +163,8 @@ int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
 			 size_t size);
 
 /* Remove a staging file; projects cannot be removed (-EPERM). */
-int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name);
+int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
+		       const struct dfs_caller *caller);
 
 /*
  * dfs_dropbox_tick — housekeeping, about once a second: stores the

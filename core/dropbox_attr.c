@@ -107,6 +107,43 @@ static int set_current_mtime(struct dfs_dropbox *db, const char *project,
 	return dfs_catalog_update(db->st, &cur, NULL);
 }
 
+static bool member(const struct dfs_caller *c, uint32_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (int i = 0; i < c->ngroups && i < DFS_GROUPS_MAX; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * As on a file: chmod is the owner's, chown root's (the owner may change
+ * the group to one of theirs), truncate needs write permission, and times
+ * the owner's or write permission. -EPERM or -EACCES otherwise.
+ */
+static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
+		      const struct dfs_caller *c)
+{
+	bool owner = c->uid == 0 || c->uid == p->uid;
+
+	if (c->uid == 0)
+		return 0;
+	if ((sa->mask & DFS_SET_MODE) && !owner)
+		return -EPERM;
+	if ((sa->mask & DFS_SET_UID) && sa->uid != p->uid)
+		return -EPERM;
+	if ((sa->mask & DFS_SET_GID) && sa->gid != p->gid &&
+	    !(owner && member(c, sa->gid)))
+		return -EPERM;
+	if ((sa->mask & DFS_SET_SIZE) && !dfs_project_may(p, c, DFS_MAY_WRITE))
+		return -EACCES;
+	if ((sa->mask & (DFS_SET_ATIME | DFS_SET_MTIME)) && !owner &&
+	    !dfs_project_may(p, c, DFS_MAY_WRITE))
+		return -EACCES;
+	return 0;
+}
+
 static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 			   struct dfs_dbfile *f, const struct dfs_setattr *sa,
 			   const struct dfs_caller *caller)
@@ -117,6 +154,8 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 	int rc;
 
 	rc = dfs_project_get_seq(db->st, pseq, &p);
+	if (!rc)
+		rc = may_change(&p, sa, caller);
 	if (rc)
 		return rc;
 	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID)) {
@@ -163,7 +202,8 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 		n = dfs_dropbox_node_find(db, NULL, num);
 		if (!n)
 			return -ENOENT;
-		if (sa->mask & DFS_SET_SIZE)
+		rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+		if (!rc && (sa->mask & DFS_SET_SIZE))
 			rc = node_truncate(db, n, sa->size, caller);
 		if (!rc)
 			node_set(n, sa);
@@ -215,6 +255,8 @@ int dfs_dropbox_symlink(struct dfs_dropbox *db, const char *name,
 	rc = link_target(target, id);
 	if (!rc)
 		rc = dfs_catalog_get(db->st, id, &r);
+	if (!rc)
+		rc = dfs_dropbox_may(db, r.project, caller, DFS_MAY_WRITE);
 	if (rc)
 		return rc;
 	n = dfs_dropbox_node_find(db, name, 0);
@@ -278,6 +320,11 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 	int rc;
 
 	n = dfs_dropbox_node_find(db, from, 0);
+	if (n && (rc = dfs_dropbox_may(db, n->project, caller,
+				       DFS_MAY_WRITE)) != 0) {
+		dfs_dropbox_node_put(db, n);
+		return rc;
+	}
 	if (n && n->link) {
 		rc = rollback_link(db, n, to, caller);
 		if (!rc)
@@ -311,16 +358,20 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 	return rc;
 }
 
-int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name)
+int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
+		       const struct dfs_caller *caller)
 {
 	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;
 
 	n = dfs_dropbox_node_find(db, name, 0);
 	if (n) {
-		node_unlink(db, n);
+		int rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+
+		if (!rc)
+			node_unlink(db, n);
 		dfs_dropbox_node_put(db, n);
-		return 0;
+		return rc;
 	}
 	if (dfs_name_is_project(name))
 		return -EPERM;

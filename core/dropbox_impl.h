@@ -45,6 +45,7 @@ struct dfs_dropbox {
 	pthread_mutex_t lock; /* nodes, refs, next_num */
 	struct node *nodes;
 	uint64_t next_num;
+	uint32_t owner; /* the mount's owner: only they create projects */
 };
 
 struct dfs_dbfile {
@@ -63,6 +64,14 @@ struct dfs_dbfile {
 struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
 				  const char *project, bool staging,
 				  const struct dfs_project_attr *attr);
+
+/*
+ * May @c read or write (DFS_MAY_*) the files of @project in deploy/? A
+ * project that does not exist yet: only the mount's owner (or root) may
+ * create it. Returns 0 or -EACCES.
+ */
+int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
+		    const struct dfs_caller *c, unsigned want);
 
 /* Find a node by linked @name, or by @num when @name is NULL; +1 ref. */
 struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,

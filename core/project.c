@@ -179,3 +179,29 @@ out_abort:
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+static bool in_group(const struct dfs_caller *c, uint32_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (int i = 0; i < c->ngroups && i < DFS_GROUPS_MAX; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}
+
+bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
+		     unsigned want)
+{
+	unsigned bits;
+
+	if (c->uid == 0)
+		return true;
+	if (c->uid == p->uid)
+		bits = p->mode >> 6;
+	else if (in_group(c, p->gid))
+		bits = p->mode >> 3;
+	else
+		bits = p->mode;
+	return (bits & want) == want;
+}

@@ -127,8 +127,11 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 			set_size(s, size);
 		return;
 	}
-	/* deploy/ is writable by the mounting user: creating projects. */
-	base_stat(s, ino, S_IFDIR | (ino == DFS_INO_DEPLOY ? 0755 : 0555),
+	/*
+	 * deploy/ is writable by all as far as the kernel is concerned: the
+	 * daemon checks each project's own permissions (see dropbox.h).
+	 */
+	base_stat(s, ino, S_IFDIR | (ino == DFS_INO_DEPLOY ? 0777 : 0555),
 		  t->uid, t->gid, t->born);
 }
 
@@ -423,17 +426,6 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 	return 0;
 }
 
-static bool may_write(const struct dfs_project *p, const struct dfs_caller *c)
-{
-	if (c->uid == 0)
-		return true;
-	if (c->uid == p->uid)
-		return p->mode & 0200;
-	if (c->gid == p->gid)
-		return p->mode & 0020;
-	return p->mode & 0002;
-}
-
 int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller)
 {
@@ -444,7 +436,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	int rc;
 
 	if (parent == DFS_INO_DEPLOY)
-		return dfs_dropbox_unlink(t->db, name);
+		return dfs_dropbox_unlink(t->db, name, caller);
 	if (dfs_tree_type(parent) != DFS_NODE_DIR ||
 	    ino_class(parent) != C_DEPLOYMENT)
 		return -EROFS;
@@ -457,7 +449,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		return rc;
 	if (!r.payload_blob_present)
 		return -ENOENT;
-	if (!may_write(&p, caller))
+	if (!dfs_project_may(&p, caller, DFS_MAY_WRITE))
 		return -EACCES;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
 	return dfs_catalog_drop_payload(t->st, r.id, &who, &freed);

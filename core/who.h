@@ -19,11 +19,18 @@ struct dfs_who {
 	char command[DFS_COMMAND_MAX]; /* argv joined by spaces, may be "" */
 };
 
-/* The raw identity of a request, before names are looked up. */
+#define DFS_GROUPS_MAX 32
+
+/*
+ * The raw identity of a request, before names are looked up; groups are
+ * the supplementary groups, filled where permissions are checked.
+ */
 struct dfs_caller {
 	uint32_t uid;
 	uint32_t gid;
 	int32_t pid;
+	int ngroups;
+	uint32_t groups[DFS_GROUPS_MAX];
 };
 
 /*

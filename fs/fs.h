@@ -42,8 +42,9 @@ static inline struct dfs_fh *dfs_fh_of(const struct fuse_file_info *fi)
 	return (struct dfs_fh *)(uintptr_t)fi->fh;
 }
 
-/* The writer's identity from a request. */
+/* The writer's identity from a request; with its groups, for checks. */
 void dfs_fs_caller(fuse_req_t req, struct dfs_caller *c);
+void dfs_fs_caller_groups(fuse_req_t req, struct dfs_caller *c);
 
 /* Reply an entry for @st (timeouts: deployfs changes under the kernel). */
 void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st);

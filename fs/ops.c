@@ -261,7 +261,7 @@ static void dfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	rc = dfs_dropbox_symlink(dfs_fs_of(req)->db, name, link, &c, &ds);
 	if (rc) {
 		fuse_reply_err(req, -rc);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fs.h"
 #include "isotime.h"
@@ -10,9 +11,22 @@ void dfs_fs_caller(fuse_req_t req, struct dfs_caller *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
+	memset(c, 0, sizeof(*c));
 	c->uid = ctx->uid;
 	c->gid = ctx->gid;
 	c->pid = ctx->pid;
+}
+
+void dfs_fs_caller_groups(fuse_req_t req, struct dfs_caller *c)
+{
+	gid_t groups[DFS_GROUPS_MAX];
+	int n;
+
+	dfs_fs_caller(req, c);
+	/* libfuse reads them from /proc: only where permissions are checked. */
+	n = fuse_req_getgroups(req, DFS_GROUPS_MAX, groups);
+	for (int i = 0; i < n && i < DFS_GROUPS_MAX; i++)
+		c->groups[c->ngroups++] = (uint32_t)groups[i];
 }
 
 static int new_fh(struct dfs_dbfile *f, struct fuse_file_info *fi)
@@ -44,7 +58,7 @@ void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EROFS);
 		return;
 	}
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	rc = dfs_dropbox_create(fs->db, name, fi->flags, mode, &c, &f);
 	if (!rc)
 		rc = dfs_dbfile_stat(f, &ds);
@@ -74,7 +88,7 @@ void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 	int rc;
 
 	dfs_tree_dropbox_ref(ino, &kind, &num);
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	rc = dfs_dropbox_open(fs->db, kind, num, fi->flags, &c, &f);
 	if (!rc) {
 		rc = new_fh(f, fi);
@@ -194,7 +208,7 @@ void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		return;
 	}
 	to_setattr(attr, to_set, &sa);
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	rc = dfs_dropbox_setattr(
 	    fs->db, kind, num,
 	    fh && fh->type == DFS_NODE_DROPBOX ? fh->db : NULL, &sa, &c, &ds);
@@ -219,7 +233,7 @@ void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	fuse_reply_err(
 	    req, -dfs_dropbox_rename(dfs_fs_of(req)->db, name, newname, &c));
 }
@@ -228,7 +242,7 @@ void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct dfs_caller c;
 
-	dfs_fs_caller(req, &c);
+	dfs_fs_caller_groups(req, &c);
 	fuse_reply_err(
 	    req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
 }

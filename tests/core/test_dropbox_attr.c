@@ -123,6 +123,7 @@ static void test_dropbox_staging_mtime_then_rename(void **state)
 
 static void test_dropbox_unlink_staging_abandons(void **state)
 {
+	struct dfs_caller caller = tu_caller();
 	struct tu_fix *fix = *state;
 	struct dfs_dbstat sb;
 	struct dfs_dbfile *f;
@@ -132,7 +133,8 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 	f = tu_create(fix, ".web.abc123", SCREAT, 0600);
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
-	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), ".web.abc123"), 0);
+	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), ".web.abc123", &caller),
+			 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), ".web.abc123", &sb),
 			 -ENOENT);
 	assert_int_equal(tu_count(fix, "success"), 0);
@@ -142,12 +144,14 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 
 static void test_dropbox_unlink_project(void **state)
 {
+	struct dfs_caller caller = tu_caller();
 	struct tu_fix *fix = *state;
 	uint8_t buf[2048];
 
 	tu_tar(buf, sizeof(buf), 12);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
-	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web"), -EPERM);
+	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web", &caller),
+			 -EPERM);
 }
 
 static void test_dropbox_rename_wrong_project(void **state)

@@ -257,6 +257,7 @@ static void test_dropbox_rename_link_hook_fails(void **state)
 
 static void test_dropbox_unlink_link(void **state)
 {
+	struct dfs_caller caller = tu_caller();
 	struct tu_fix *fix = *state;
 	struct dfs_record v[3];
 	struct dfs_dbstat sb;
@@ -267,7 +268,7 @@ static void test_dropbox_unlink_link(void **state)
 	rel_target(&v[0], target);
 	assert_int_equal(symlink_to(fix, "l", target, &sb), 0);
 	num = sb.num;
-	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "l"), 0);
+	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "l", &caller), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "l", &sb), -ENOENT);
 	assert_int_equal(
 	    dfs_dropbox_readlink(tu_db(fix), num, buf, sizeof(buf)), -ENOENT);
