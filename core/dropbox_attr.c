@@ -107,16 +107,6 @@ static int set_current_mtime(struct dfs_dropbox *db, const char *project,
 	return dfs_catalog_update(db->st, &cur, NULL);
 }
 
-static bool member(const struct dfs_caller *c, uint32_t gid)
-{
-	if (c->gid == gid)
-		return true;
-	for (int i = 0; i < c->ngroups && i < DFS_GROUPS_MAX; i++)
-		if (c->groups[i] == gid)
-			return true;
-	return false;
-}
-
 /*
  * As on a file: chmod is the owner's, chown root's (the owner may change
  * the group to one of theirs), truncate needs write permission, and times
@@ -134,7 +124,7 @@ static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
 	if ((sa->mask & DFS_SET_UID) && sa->uid != p->uid)
 		return -EPERM;
 	if ((sa->mask & DFS_SET_GID) && sa->gid != p->gid &&
-	    !(owner && member(c, sa->gid)))
+	    !(owner && dfs_caller_in_group(c, sa->gid)))
 		return -EPERM;
 	if ((sa->mask & DFS_SET_SIZE) && !dfs_project_may(p, c, DFS_MAY_WRITE))
 		return -EACCES;

@@ -180,16 +180,6 @@ out_abort:
 	return rc;
 }
 
-static bool in_group(const struct dfs_caller *c, uint32_t gid)
-{
-	if (c->gid == gid)
-		return true;
-	for (int i = 0; i < c->ngroups && i < DFS_GROUPS_MAX; i++)
-		if (c->groups[i] == gid)
-			return true;
-	return false;
-}
-
 bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
 		     unsigned want)
 {
@@ -199,7 +189,7 @@ bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
 		return true;
 	if (c->uid == p->uid)
 		bits = p->mode >> 6;
-	else if (in_group(c, p->gid))
+	else if (dfs_caller_in_group(c, p->gid))
 		bits = p->mode >> 3;
 	else
 		bits = p->mode;

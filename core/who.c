@@ -94,3 +94,13 @@ void dfs_who_self(struct dfs_who *who)
 {
 	dfs_who_fill(who, getuid(), getgid(), getpid());
 }
+
+bool dfs_caller_in_group(const struct dfs_caller *c, uint32_t gid)
+{
+	if (c->gid == gid)
+		return true;
+	for (int i = 0; i < c->ngroups && i < DFS_GROUPS_MAX; i++)
+		if (c->groups[i] == gid)
+			return true;
+	return false;
+}

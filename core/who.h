@@ -5,6 +5,7 @@
 #ifndef DFS_WHO_H
 #define DFS_WHO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -32,6 +33,9 @@ struct dfs_caller {
 	int ngroups;
 	uint32_t groups[DFS_GROUPS_MAX];
 };
+
+/* Whether @c is in group @gid (primary or supplementary). */
+bool dfs_caller_in_group(const struct dfs_caller *c, uint32_t gid);
 
 /*
  * dfs_who_fill — fill @who from the ids and /proc/<pid>/cmdline. A process
