@@ -18,32 +18,9 @@
 #include "catalog.h"
 #include "deploy.h"
 #include "isotime.h"
+#include "maintutil.h"
 #include "testutil.h"
 #include "uuid7.h"
-
-/* A real deploy of the tar.gz made from @seed; @rec is its record. */
-static void deploy_ok(struct tu_fix *fix, const char *project, uint32_t seed,
-		      struct dfs_record *rec)
-{
-	struct dfs_project_attr attr;
-	struct dfs_deploy *d;
-	struct dfs_who who;
-	uint8_t *buf;
-	size_t len;
-
-	tu_who(&who);
-	tu_attr(&attr, 0644);
-	assert_int_equal(tu_targz(2000, seed, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, len, 0), 0);
-	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), 0);
-	*rec = *dfs_deploy_record(d);
-	assert_int_equal(rec->status, DFS_STATUS_SUCCESS);
-	assert_int_equal(rec->payload_size, len);
-	dfs_deploy_free(d);
-	free(buf);
-}
 
 static void drop(struct tu_fix *fix, const struct dfs_record *rec,
 		 uint64_t *freed)
@@ -76,7 +53,7 @@ static void test_catalog_drop_payload_keeps_record(void **state)
 	struct dfs_record rec, back;
 	uint64_t freed;
 
-	deploy_ok(fix, "web", 1, &rec);
+	tu_deploy(fix, "web", 1, &rec);
 	drop(fix, &rec, &freed);
 	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
 	assert_false(back.payload_blob_present);
@@ -97,7 +74,7 @@ static void test_catalog_drop_payload_frees_blob(void **state)
 	struct dfs_record rec;
 	uint64_t freed, refs = 9;
 
-	deploy_ok(fix, "web", 1, &rec);
+	tu_deploy(fix, "web", 1, &rec);
 	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 	drop(fix, &rec, &freed);
@@ -115,8 +92,8 @@ static void test_catalog_drop_payload_shared_blob(void **state)
 	struct dfs_record a, b;
 	uint64_t freed, refs = 9;
 
-	deploy_ok(fix, "web", 1, &a);
-	deploy_ok(fix, "api", 1, &b);
+	tu_deploy(fix, "web", 1, &a);
+	tu_deploy(fix, "api", 1, &b);
 	assert_memory_equal(a.payload_hash, b.payload_hash, 32);
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 
@@ -143,7 +120,7 @@ static void test_catalog_drop_payload_twice(void **state)
 	uint64_t freed, size1, size2;
 	struct dfs_record rec, back;
 
-	deploy_ok(fix, "web", 1, &rec);
+	tu_deploy(fix, "web", 1, &rec);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, rec.payload_size);
 	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
@@ -228,7 +205,7 @@ static void test_catalog_drop_payload_unknown(void **state)
 	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
 	assert_int_equal(dfs_catalog_drop_payload(fix->st, id, &who, &freed),
 			 -ENOENT);
-	deploy_ok(fix, "web", 1, &rec);
+	tu_deploy(fix, "web", 1, &rec);
 	dfs_uuid7_next(rec.id, (uint64_t)dfs_time_now_ms(), id);
 	assert_int_equal(dfs_catalog_drop_payload(fix->st, id, &who, &freed),
 			 -ENOENT);
@@ -242,10 +219,10 @@ static void test_catalog_drop_payload_current_moves_back(void **state)
 	struct dfs_record a, b, c, other;
 	uint64_t freed;
 
-	deploy_ok(fix, "web", 1, &a);
-	deploy_ok(fix, "web", 2, &b);
-	deploy_ok(fix, "api", 3, &other);
-	deploy_ok(fix, "web", 4, &c);
+	tu_deploy(fix, "web", 1, &a);
+	tu_deploy(fix, "web", 2, &b);
+	tu_deploy(fix, "api", 3, &other);
+	tu_deploy(fix, "web", 4, &c);
 	assert_current(fix, "web", &c);
 	/* Not the current one: current stays. */
 	drop(fix, &b, &freed);
@@ -262,8 +239,8 @@ static void test_catalog_drop_payload_current_cleared(void **state)
 	struct dfs_record a, b;
 	uint64_t freed;
 
-	deploy_ok(fix, "web", 1, &a);
-	deploy_ok(fix, "web", 2, &b);
+	tu_deploy(fix, "web", 1, &a);
+	tu_deploy(fix, "web", 2, &b);
 	drop(fix, &a, &freed);
 	assert_current(fix, "web", &b);
 	drop(fix, &b, &freed);

@@ -18,6 +18,7 @@
 #include "deploy.h"
 #include "isotime.h"
 #include "query.h"
+#include "maintutil.h"
 #include "testutil.h"
 #include "uuid7.h"
 
@@ -79,28 +80,6 @@ static void keep(struct corpus *c, const struct dfs_record *rec)
 	m->started_ms = rec->started_ms;
 }
 
-/* A real deploy of a small tar.gz: its blob exists for the templates. */
-static void deploy_seed(struct tu_fix *fix, const char *project, uint32_t seed,
-			struct dfs_record *rec)
-{
-	struct dfs_project_attr attr;
-	struct dfs_deploy *d;
-	struct dfs_who who;
-	uint8_t *buf;
-	size_t len;
-
-	tu_who(&who);
-	tu_attr(&attr, 0644);
-	assert_int_equal(tu_targz(512, seed, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, len, 0), 0);
-	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), 0);
-	*rec = *dfs_deploy_record(d);
-	dfs_deploy_free(d);
-	free(buf);
-}
-
 static void fill_template(struct dfs_record *t,
 			  const struct dfs_record seeds[NSEEDS])
 {
@@ -141,7 +120,7 @@ static void fill_store(struct tu_fix *fix, struct corpus *c)
 	size_t i;
 
 	for (i = 0; i < NSEEDS; i++) {
-		deploy_seed(fix, projects[i], (uint32_t)i + 1, &seeds[i]);
+		tu_deploy(fix, projects[i], (uint32_t)i + 1, &seeds[i]);
 		keep(c, &seeds[i]);
 	}
 	at = dfs_time_now_ms() + 1;
