@@ -297,6 +297,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 {
 	struct dfs_upload *up = d->up;
 	uint64_t size = dfs_upload_size(up);
+	bool before;
 	int rc;
 
 	if (!d->check) {
@@ -310,10 +311,10 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	if (rc)
 		return rc;
 	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
-			  res->hash);
-	if (rc < 0)
+			  res->hash, &before);
+	if (rc)
 		return rc;
-	if (rc == 1) /* stored already: settled once the record holds it */
+	if (before) /* stored already: settled once the record holds it */
 		snprintf(d->adopt, sizeof(d->adopt), "%s", dfs_upload_name(up));
 	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
