@@ -105,6 +105,10 @@ static int parse_list(struct ctl *c, int argc, char **argv, struct dfs_query *q)
 			break;
 		case 'l':
 			rc = ctl_parse_count("--limit", optarg, &q->limit);
+			if (!rc && q->limit == 0)
+				rc = ctl_error(CTL_USAGE,
+					       "--limit: give at least 1 "
+					       "(leave it out for no limit)");
 			break;
 		case 'o':
 			rc = ctl_parse_count("--offset", optarg, &q->offset);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "isotime.h"
@@ -99,6 +100,16 @@ int ctl_store(struct ctl *c)
 				 "no store: use --store STORE or set "
 				 "DEPLOYFS_STORE");
 	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
+	if (rc == -ENOENT && access(c->store_dir, F_OK) == 0)
+		return ctl_error(CTL_FAIL,
+				 "cannot open '%s': not a deployfs store "
+				 "(no data.mdb)",
+				 c->store_dir);
+	if (rc == -EBADMSG || rc == -EIO)
+		return ctl_error(CTL_FAIL,
+				 "cannot open '%s': not a deployfs store, or "
+				 "damaged (%s)",
+				 c->store_dir, strerror(-rc));
 	if (rc == -EPROTO)
 		return ctl_error(CTL_FAIL,
 				 "cannot open '%s': another format "
