@@ -180,7 +180,8 @@ static const char audit_usage[] =
     "usage: deployctl audit [--since T] [--project P] [--follow] [--json]\n"
     "\n"
     "The audit trail: one event per change (created, succeeded, failed,\n"
-    "interrupted, payload_dropped), oldest first. --follow keeps printing\n"
+    "interrupted, payload_dropped, pinned, unpinned, payload_corrupt,\n"
+    "project_removed), oldest first. --follow keeps printing\n"
     "new events as they happen (Ctrl-C stops). --json prints JSON Lines.\n";
 
 struct auditor {
@@ -203,7 +204,10 @@ static int print_event(void *arg, const struct dfs_event *e)
 	if (a->c->json) {
 		fwrite(e->line, 1, e->len, stdout);
 	} else {
-		dfs_uuid7_format(e->id, id);
+		if (e->has_id)
+			dfs_uuid7_format(e->id, id);
+		else /* a project's event: project_removed */
+			snprintf(id, sizeof(id), "%-36s", "-");
 		printf("%s  %6llu  %-15s  %-16s  %s  %-10s  %s\n",
 		       dfs_time_format(e->time_ms, when),
 		       (unsigned long long)e->seq, e->action, e->project, id,

@@ -33,6 +33,8 @@ static const char usage_text[] =
     "            [--max-bytes B] [--clear]  show or set a policy\n"
     "  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
     "  verify [--project P] [ID]       re-hash payloads against records\n"
+    "  project list                    projects: owner, mode, deployments\n"
+    "  project rm PROJECT [--force]    remove a project made by mistake\n"
     "\n"
     "Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
     "--json gives machine output. 'deployctl COMMAND --help' for more.\n";
@@ -205,6 +207,7 @@ static const struct {
     {"retention", cmd_retention},
     {"gc", cmd_gc},
     {"verify", cmd_verify},
+    {"project", cmd_project},
 };
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@ for d in "$T/empty" "$T/home"; do
 	mkdir "$d"
 	[ "$d" = "$T/home" ] && echo notes >"$d/notes.txt"
 	before=$(cd "$d" && find . | sort)
-	for cmd in list "verify" "gc --dry-run"; do
+	for cmd in list "verify" "gc --dry-run" "project list" "project rm x"; do
 		# shellcheck disable=SC2086
 		expect 1 "cannot open '$d': not a deployfs store \(no data.mdb\)" \
 			"$cmd on $d" "$CTL" --store "$d" $cmd
