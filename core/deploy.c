@@ -14,6 +14,7 @@
 #include "isotime.h"
 #include "log.h"
 #include "query.h"
+#include "report.h"
 #include "retention.h"
 #include "store_impl.h"
 #include "upload.h"
@@ -154,6 +155,7 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 	 */
 	dfs_catalog_update(d->st, &d->rec, NULL);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
+	dfs_report_settled(d->st, &d->rec);
 	close_files(d);
 	d->settled = true;
 	d->result = err;
@@ -361,6 +363,7 @@ static int settle(struct dfs_deploy *d, int err,
 	close_files(d);
 	d->settled = true;
 	d->result = err;
+	dfs_report_settled(d->st, &d->rec);
 	/* A failed deploy's payload is subject to the policy too. */
 	dfs_retention_after_commit(d->st, d->rec.project);
 	return err;
@@ -393,6 +396,7 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 				     "cannot start the hook: %s",
 				     strerror(-rc));
 		dfs_catalog_update(d->st, &d->rec, NULL);
+		dfs_report_settled(d->st, &d->rec);
 		rc = -ECANCELED;
 	}
 	d->result = rc;
