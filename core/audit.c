@@ -26,11 +26,13 @@ static int audit_end(struct dfs_store *st, MDB_txn *txn, uint64_t *end)
 	return 0;
 }
 
-int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
-			 const struct dfs_record *rec, const char *action,
-			 const struct dfs_who *actor)
+/* Append the event @o (its "seq" and "time" first) as one line. */
+static int append_event(struct dfs_store *st, MDB_txn *txn,
+			json_t *(*make)(void *arg, uint64_t seq,
+					const char *when),
+			void *arg)
 {
-	char idstr[37], when[DFS_ISOTIME_LEN];
+	char when[DFS_ISOTIME_LEN];
 	uint8_t key[8], endbuf[8];
 	uint64_t seq, end = 0;
 	MDB_val k = {8, key}, v;
@@ -44,14 +46,7 @@ int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
 		rc = audit_end(st, txn, &end);
 	if (rc)
 		return rc;
-	dfs_uuid7_format(rec->id, idstr);
-	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}",
-		      "seq", (json_int_t)seq, "time",
-		      dfs_time_format(dfs_time_now_ms(), when), "deployment_id",
-		      idstr, "project", rec->project, "action", action,
-		      "status", dfs_status_name(rec->status), "uid",
-		      (json_int_t)actor->uid, "user", actor->user, "pid",
-		      (json_int_t)actor->pid, "command", actor->command);
+	o = make(arg, seq, dfs_time_format(dfs_time_now_ms(), when));
 	if (!o)
 		return -ENOMEM;
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -70,6 +65,65 @@ int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
 	k = dfs_catalog_sval("audit_end");
 	v = (MDB_val){8, endbuf};
 	return dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
+}
+
+struct record_event {
+	const struct dfs_record *rec;
+	const char *action;
+	const struct dfs_who *actor;
+};
+
+static json_t *make_record_event(void *arg, uint64_t seq, const char *when)
+{
+	struct record_event *e = arg;
+	char idstr[37];
+
+	dfs_uuid7_format(e->rec->id, idstr);
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}",
+			 "seq", (json_int_t)seq, "time", when, "deployment_id",
+			 idstr, "project", e->rec->project, "action", e->action,
+			 "status", dfs_status_name(e->rec->status), "uid",
+			 (json_int_t)e->actor->uid, "user", e->actor->user,
+			 "pid", (json_int_t)e->actor->pid, "command",
+			 e->actor->command);
+}
+
+int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
+			 const struct dfs_record *rec, const char *action,
+			 const struct dfs_who *actor)
+{
+	struct record_event e = {rec, action, actor};
+
+	return append_event(st, txn, make_record_event, &e);
+}
+
+struct project_event {
+	const char *project;
+	const char *action;
+	uint64_t records;
+	const struct dfs_who *actor;
+};
+
+static json_t *make_project_event(void *arg, uint64_t seq, const char *when)
+{
+	struct project_event *e = arg;
+
+	return json_pack(
+	    "{s:I, s:s, s:n, s:s, s:s, s:n, s:I, s:I, s:s, s:I, s:s}", "seq",
+	    (json_int_t)seq, "time", when, "deployment_id", "project",
+	    e->project, "action", e->action, "status", "records",
+	    (json_int_t)e->records, "uid", (json_int_t)e->actor->uid, "user",
+	    e->actor->user, "pid", (json_int_t)e->actor->pid, "command",
+	    e->actor->command);
+}
+
+int dfs_audit_append_project_txn(struct dfs_store *st, MDB_txn *txn,
+				 const char *project, const char *action,
+				 uint64_t records, const struct dfs_who *actor)
+{
+	struct project_event e = {project, action, records, actor};
+
+	return append_event(st, txn, make_project_event, &e);
 }
 
 int dfs_audit_size(struct dfs_store *st, uint64_t *size)
@@ -148,33 +202,45 @@ out_abort:
 static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
 {
 	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
-	const char *when, *id, *project, *action, *status, *user, *cmd;
-	json_int_t seq, uid, pid;
+	const char *when, *project, *action, *user, *cmd;
+	json_t *id, *status;
+	json_int_t seq, uid, pid, records = 0;
 	int rc = -EBADMSG;
 
 	if (!o)
 		return -EBADMSG;
 	memset(e, 0, sizeof(*e));
-	if (json_unpack(o, "{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s}",
+	if (json_unpack(o,
+			"{s:I, s:s, s:o, s:s, s:s, s:o, s?I, s:I, s:s, s:I, "
+			"s:s}",
 			"seq", &seq, "time", &when, "deployment_id", &id,
 			"project", &project, "action", &action, "status",
-			&status, "uid", &uid, "user", &user, "pid", &pid,
-			"command", &cmd) == 0 &&
-	    dfs_time_parse(when, &e->time_ms) == 0 &&
-	    dfs_uuid7_parse(id, e->id) == 0 &&
-	    dfs_status_parse(status, &e->status) == 0) {
-		e->seq = (uint64_t)seq;
-		e->off = dfs_store_u64_val(k->mv_data);
-		snprintf(e->project, sizeof(e->project), "%s", project);
-		snprintf(e->action, sizeof(e->action), "%s", action);
-		e->who.uid = (uint32_t)uid;
-		e->who.pid = (int32_t)pid;
-		snprintf(e->who.user, sizeof(e->who.user), "%s", user);
-		snprintf(e->who.command, sizeof(e->who.command), "%s", cmd);
-		e->line = v->mv_data;
-		e->len = v->mv_size;
-		rc = 0;
-	}
+			&status, "records", &records, "uid", &uid, "user",
+			&user, "pid", &pid, "command", &cmd) != 0 ||
+	    dfs_time_parse(when, &e->time_ms) != 0)
+		goto out;
+	/* A project's event names no deployment and no status. */
+	e->has_id = !json_is_null(id);
+	if (e->has_id && (!json_is_string(id) ||
+			  dfs_uuid7_parse(json_string_value(id), e->id) != 0))
+		goto out;
+	if (e->has_id &&
+	    (!json_is_string(status) ||
+	     dfs_status_parse(json_string_value(status), &e->status) != 0))
+		goto out;
+	e->seq = (uint64_t)seq;
+	e->off = dfs_store_u64_val(k->mv_data);
+	e->records = (uint64_t)records;
+	snprintf(e->project, sizeof(e->project), "%s", project);
+	snprintf(e->action, sizeof(e->action), "%s", action);
+	e->who.uid = (uint32_t)uid;
+	e->who.pid = (int32_t)pid;
+	snprintf(e->who.user, sizeof(e->who.user), "%s", user);
+	snprintf(e->who.command, sizeof(e->who.command), "%s", cmd);
+	e->line = v->mv_data;
+	e->len = v->mv_size;
+	rc = 0;
+out:
 	json_decref(o);
 	return rc;
 }

@@ -12,13 +12,17 @@
  *    "pid":42,"command":"cp app.tar.gz mnt/deploy/web"}
  *
  * Actions: created, succeeded, failed, interrupted (recovery after a
- * crash), payload_dropped. uid/user/pid/command are the actor's: the
- * deployer, whoever dropped a payload, or for "interrupted" the daemon
- * that recovered the store.
+ * crash), payload_dropped, pinned, unpinned, payload_corrupt (a read
+ * found the stored bytes changed), and project_removed, an event about a
+ * project as a whole: its deployment_id and status are null and
+ * "records" is the number of records removed with it. uid/user/pid/command
+ * are the actor's: the deployer, whoever dropped a payload or removed a
+ * project, or for "interrupted" the daemon that recovered the store.
  */
 #ifndef DFS_AUDIT_H
 #define DFS_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,7 +44,9 @@ struct dfs_event {
 	uint64_t seq;
 	uint64_t off; /* where its line starts in audit.log */
 	int64_t time_ms;
+	bool has_id; /* false for a project's event (project_removed) */
 	uint8_t id[16];
+	uint64_t records; /* project_removed: the records removed */
 	char project[DFS_PROJECT_MAX + 1];
 	char action[32];
 	enum dfs_status status;

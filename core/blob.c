@@ -120,14 +120,20 @@ static int put_file(struct dfs_store *st, int fd, const char *tmpname,
 }
 
 int dfs_blob_put(struct dfs_store *st, int fd, const char *tmpname,
-		 const uint8_t hash[32])
+		 const uint8_t hash[32], bool *stored_before)
 {
 	char dir[3], path[68];
+	int rc;
 
 	blob_names(hash, dir, path);
-	if (faccessat(st->blobsfd, path, F_OK, 0) == 0)
-		return 1; /* stored already: see dfs_blob_adopt */
-	return put_file(st, fd, tmpname, dir, path);
+	if (faccessat(st->blobsfd, path, F_OK, 0) == 0) {
+		*stored_before = true; /* see dfs_blob_adopt */
+		return 0;
+	}
+	rc = put_file(st, fd, tmpname, dir, path);
+	if (!rc)
+		*stored_before = false;
+	return rc;
 }
 
 int dfs_blob_adopt(struct dfs_store *st, const char *tmpname,
@@ -180,6 +186,7 @@ int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,
 {
 	struct dfs_upload *up;
 	uint8_t tmpid[16], h[32];
+	bool before = false;
 	char name[40];
 	int rc;
 
@@ -192,7 +199,10 @@ int dfs_blob_put_bytes(struct dfs_store *st, const void *buf, size_t n,
 	if (!rc)
 		rc = dfs_upload_finish(up, h);
 	if (!rc)
-		rc = dfs_blob_put(st, dfs_upload_fd(up), name, h);
+		rc = dfs_blob_put(st, dfs_upload_fd(up), name, h, &before);
+	/* Stored already: the copy goes, unless a drop removed the blob. */
+	if (!rc && before)
+		rc = dfs_blob_adopt(st, name, h);
 	dfs_upload_free(up, rc != 0);
 	if (!rc)
 		memcpy(hash, h, 32);

@@ -367,6 +367,53 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 	return rc;
 }
 
+int dfs_catalog_delete_txn(struct dfs_store *st, MDB_txn *txn,
+			   const uint8_t id[16], struct dfs_record *old,
+			   bool *last_ref)
+{
+	uint8_t seqkey[8];
+	MDB_val k = {8, seqkey}, v;
+	struct dfs_record r;
+	uint64_t refs = 1;
+	int rc;
+
+	rc = dfs_record_get_txn(st, txn, id, &r);
+	if (rc)
+		return rc;
+	if (holds_blob(&r)) {
+		rc = blob_ref(st, txn, &r, -1);
+		if (!rc)
+			rc = dfs_catalog_index_set(txn, st->by_held, r.project,
+						   &r, false);
+		if (rc)
+			return rc;
+		k = (MDB_val){32, r.payload_hash};
+		rc = mdb_get(txn, st->blobs, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			refs = 0;
+		else if (rc)
+			return dfs_store_lmdb_err(rc);
+	}
+	rc = status_index(st, txn, &r, false);
+	if (!rc)
+		rc = dfs_catalog_index_set(txn, st->by_project, r.project, &r,
+					   false);
+	if (rc)
+		return rc;
+	dfs_store_u64_key(r.seq, seqkey);
+	k = (MDB_val){8, seqkey};
+	rc = dfs_store_lmdb_err(mdb_del(txn, st->by_seq, &k, NULL));
+	if (!rc) {
+		k = (MDB_val){16, r.id};
+		rc = dfs_store_lmdb_err(mdb_del(txn, st->records, &k, NULL));
+	}
+	if (rc)
+		return rc;
+	*old = r;
+	*last_ref = holds_blob(&r) && refs == 0;
+	return 0;
+}
+
 int dfs_catalog_update_by(struct dfs_store *st, const struct dfs_record *rec,
 			  const struct dfs_project_attr *attr,
 			  const struct dfs_who *actor)

@@ -131,6 +131,45 @@ int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
 bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
 		     unsigned want);
 
+/* How many deployments a project has, in all and by status. */
+struct dfs_project_counts {
+	uint64_t total;
+	uint64_t pending;
+	uint64_t success;
+	uint64_t failed;
+};
+
+/* dfs_project_count — into @out. Errors: -ENOENT (no such project). */
+int dfs_project_count(struct dfs_store *st, const char *name,
+		      struct dfs_project_counts *out);
+
+/*
+ * dfs_project_remove — remove project @name: every record of it from the
+ * records and every index, the blob references they hold, the project
+ * itself and its retention policy; then the blob files no record holds
+ * any more (as dropping a payload does) and the records' logs and
+ * manifests. Only root or the project's owner (@actor's uid against the
+ * stored uid) may; one "project_removed" audit event in @actor's name
+ * counts the records removed. *@removed is that count, *@freed the bytes
+ * of blob files removed (0 for blobs other projects share).
+ *
+ * Records go in batches, each one write transaction that keeps every
+ * invariant above (a batch takes its records out of all indexes and drops
+ * their references together; the last one takes the project and writes
+ * the event), so memory does not grow with the project and deploys to
+ * other projects never wait long. Each batch judges again whether the
+ * project may go: if it is refused after some batches (a deploy of it
+ * started meanwhile), or the process dies, the project stays with fewer
+ * records and no current, and running the removal again finishes it.
+ *
+ * Errors: -ENOENT (no such project), -EPERM (neither root nor the owner),
+ * -EBUSY (a deployment of it is pending), -ENOTEMPTY (a deployment of it
+ * succeeded and @force is false), -ENOSPC, -errno.
+ */
+int dfs_project_remove(struct dfs_store *st, const char *name, bool force,
+		       const struct dfs_who *actor, uint64_t *removed,
+		       uint64_t *freed);
+
 /* Change a project's owner/mode. Errors: -ENOENT, -ENOSPC, -errno. */
 int dfs_project_set_attr(struct dfs_store *st, const char *name,
 			 const struct dfs_project_attr *attr);
@@ -188,10 +227,11 @@ typedef int (*dfs_scan_fn)(void *arg, const struct dfs_entry *e);
 /*
  * dfs_catalog_scan — walk @scope in order with one read transaction and a
  * cursor, starting after the entry whose seq is @after (0: the start).
- * Records are never deleted, so a seq once listed always resolves.
+ * An entry removed since it was listed (dfs_project_remove) still marks
+ * its place: the walk resumes after where it was.
  * Returns 0 at the end, the callback's positive value when it stopped,
  * or -errno: -EINVAL when @key is not a status name, -ENOENT when
- * @after names nothing.
+ * @after names a project that never was.
  */
 int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope, const char *key,
 		     uint64_t after, dfs_scan_fn fn, void *arg);

@@ -44,6 +44,26 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 			   const struct dfs_project_attr *attr,
 			   const struct dfs_who *actor);
 
+/*
+ * dfs_catalog_delete_txn — take record @id out of every index and the
+ * records, dropping the reference it holds on its blob: the one way a
+ * record goes (see dfs_project_remove). *@old is what it was; *@last_ref
+ * is true when its blob has no reference left, so that the caller
+ * removes the file once this commits. Errors: -ENOENT, -errno.
+ */
+int dfs_catalog_delete_txn(struct dfs_store *st, MDB_txn *txn,
+			   const uint8_t id[16], struct dfs_record *old,
+			   bool *last_ref);
+
+/* Append one audit event about a project as a whole (no deployment). */
+int dfs_audit_append_project_txn(struct dfs_store *st, MDB_txn *txn,
+				 const char *project, const char *action,
+				 uint64_t records, const struct dfs_who *actor);
+
+/* Forget the retention policy of @project, if it has one. */
+int dfs_retention_forget_txn(struct dfs_store *st, MDB_txn *txn,
+			     const char *project);
+
 int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 			struct dfs_project *p);
 int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,

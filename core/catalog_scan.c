@@ -7,22 +7,35 @@
 
 #define IDX_LEN 24
 
-/* Walk by_seq (all deployments: seq order is id order). */
-static int scan_all(struct dfs_store *st, MDB_cursor *cur, uint64_t after,
-		    dfs_scan_fn fn, void *arg)
+/* -ENOENT when no record ever had seq @after (removed ones had). */
+static int seq_given(struct dfs_store *st, MDB_txn *txn, uint64_t after)
+{
+	MDB_val k = dfs_catalog_sval("next_seq"), v;
+	int mrc = mdb_get(txn, st->meta, &k, &v);
+
+	if (mrc == MDB_NOTFOUND)
+		return -ENOENT;
+	if (mrc)
+		return dfs_store_lmdb_err(mrc);
+	if (v.mv_size != 8)
+		return -EBADMSG;
+	return after < dfs_store_u64_val(v.mv_data) ? 0 : -ENOENT;
+}
+
+/*
+ * Walk by_seq (all deployments: seq order is id order). A removed @after
+ * needs no lookup: the walk starts at the next seq anyway.
+ */
+static int scan_all(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
+		    uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	uint8_t key[8];
 	MDB_val k = {8, key}, v;
 	struct dfs_entry e = {0};
 	int rc, mrc;
 
-	if (after) {
-		dfs_store_u64_key(after, key);
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-		if (mrc)
-			return mrc == MDB_NOTFOUND ? -ENOENT
-						   : dfs_store_lmdb_err(mrc);
-	}
+	if (after && (rc = seq_given(st, txn, after)) != 0)
+		return rc;
 	dfs_store_u64_key(after + 1, key);
 	k = (MDB_val){8, key};
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
@@ -36,6 +49,35 @@ static int scan_all(struct dfs_store *st, MDB_cursor *cur, uint64_t after,
 			return rc;
 	}
 	return dfs_store_lmdb_err(mrc == MDB_NOTFOUND ? 0 : mrc);
+}
+
+/*
+ * The index position (id, seq) of the record @after, or when it was
+ * removed, of the first record after it: ids and seqs grow together, so
+ * whatever an index holds after the removed one comes at or after that.
+ * Returns MDB_NOTFOUND when nothing follows.
+ */
+static int resume_pos(struct dfs_store *st, MDB_txn *txn, uint64_t after,
+		      uint8_t pos[IDX_LEN])
+{
+	uint8_t skey[8];
+	MDB_val sk = {8, skey}, sv;
+	MDB_cursor *cur;
+	int mrc;
+
+	dfs_store_u64_key(after, skey);
+	mrc = mdb_cursor_open(txn, st->by_seq, &cur);
+	if (mrc)
+		return mrc;
+	mrc = mdb_cursor_get(cur, &sk, &sv, MDB_SET_RANGE);
+	if (mrc == 0 && (sk.mv_size != 8 || sv.mv_size != 16))
+		mrc = MDB_CORRUPTED;
+	if (mrc == 0) {
+		memcpy(pos, sv.mv_data, 16);
+		memcpy(pos + 16, sk.mv_data, 8);
+	}
+	mdb_cursor_close(cur);
+	return mrc;
 }
 
 /* Walk the dups of @key in a (key -> id+seq) index. */
@@ -53,20 +95,19 @@ static int scan_index(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 		if (mrc == 0)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST_DUP);
 	} else {
-		uint8_t skey[8];
-		MDB_val sk = {8, skey}, sv;
-
-		dfs_store_u64_key(after, skey);
-		mrc = mdb_get(txn, st->by_seq, &sk, &sv);
+		rc = seq_given(st, txn, after);
+		if (rc)
+			return rc;
+		mrc = resume_pos(st, txn, after, pos);
+		if (mrc == MDB_NOTFOUND)
+			return 0;
 		if (mrc)
-			return mrc == MDB_NOTFOUND ? -ENOENT
-						   : dfs_store_lmdb_err(mrc);
-		memcpy(pos, sv.mv_data, 16);
-		dfs_store_u64_key(after, pos + 16);
+			return dfs_store_lmdb_err(mrc);
 		v = (MDB_val){IDX_LEN, pos};
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
+		/* Listed already: @after itself, when it is still there. */
 		if (mrc == 0 && v.mv_size == IDX_LEN &&
-		    memcmp(v.mv_data, pos, IDX_LEN) == 0)
+		    dfs_store_u64_val((uint8_t *)v.mv_data + 16) == after)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
 	}
 	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
@@ -101,6 +142,7 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 	char name[DFS_PROJECT_MAX + 1];
 	struct dfs_entry e = {0};
 	MDB_val k, v;
+	size_t len;
 	int rc, mrc;
 
 	if (after == 0) {
@@ -114,8 +156,15 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 		if (mrc)
 			return mrc == MDB_NOTFOUND ? -ENOENT
 						   : dfs_store_lmdb_err(mrc);
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (mrc == 0)
+		if (k.mv_size > DFS_PROJECT_MAX)
+			return -EBADMSG;
+		/* Its name marks the place even if it was removed since. */
+		len = k.mv_size;
+		memcpy(name, k.mv_data, len);
+		k.mv_data = name;
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		if (mrc == 0 && k.mv_size == len &&
+		    memcmp(k.mv_data, name, len) == 0)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -179,7 +228,7 @@ int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
 	if (rc)
 		return rc;
 	if (scope == DFS_SCAN_ALL)
-		rc = scan_all(st, cur, after, fn, arg);
+		rc = scan_all(st, txn, cur, after, fn, arg);
 	else if (scope == DFS_SCAN_PROJECTS)
 		rc = scan_projects(st, txn, cur, after, fn, arg);
 	else

@@ -14,6 +14,7 @@
 #include "isotime.h"
 #include "log.h"
 #include "query.h"
+#include "report.h"
 #include "retention.h"
 #include "store_impl.h"
 #include "upload.h"
@@ -154,6 +155,7 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 	 */
 	dfs_catalog_update(d->st, &d->rec, NULL);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
+	dfs_report_settled(d->st, &d->rec);
 	close_files(d);
 	d->settled = true;
 	d->result = err;
@@ -297,6 +299,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 {
 	struct dfs_upload *up = d->up;
 	uint64_t size = dfs_upload_size(up);
+	bool before;
 	int rc;
 
 	if (!d->check) {
@@ -310,10 +313,10 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	if (rc)
 		return rc;
 	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
-			  res->hash);
-	if (rc < 0)
+			  res->hash, &before);
+	if (rc)
 		return rc;
-	if (rc == 1) /* stored already: settled once the record holds it */
+	if (before) /* stored already: settled once the record holds it */
 		snprintf(d->adopt, sizeof(d->adopt), "%s", dfs_upload_name(up));
 	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
@@ -360,6 +363,7 @@ static int settle(struct dfs_deploy *d, int err,
 	close_files(d);
 	d->settled = true;
 	d->result = err;
+	dfs_report_settled(d->st, &d->rec);
 	/* A failed deploy's payload is subject to the policy too. */
 	dfs_retention_after_commit(d->st, d->rec.project);
 	return err;
@@ -392,6 +396,7 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 				     "cannot start the hook: %s",
 				     strerror(-rc));
 		dfs_catalog_update(d->st, &d->rec, NULL);
+		dfs_report_settled(d->st, &d->rec);
 		rc = -ECANCELED;
 	}
 	d->result = rc;

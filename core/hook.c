@@ -19,6 +19,7 @@
 #include "blob.h"
 #include "isotime.h"
 #include "log.h"
+#include "report.h"
 #include "retention.h"
 #include "store_impl.h"
 #include "uuid7.h"
@@ -352,6 +353,7 @@ static int run_job(struct job *j)
 			       r->error.message);
 	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0)
 		dfs_retention_after_commit(h->st, r->project);
+	dfs_report_settled(h->st, r);
 	return rc;
 }
 

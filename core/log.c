@@ -35,6 +35,21 @@ int dfs_log_open(struct dfs_store *st, enum dfs_side_file which,
 	return 0;
 }
 
+int dfs_log_remove(struct dfs_store *st, const uint8_t id[16])
+{
+	static const char *const dirs[] = {"logs", "manifests"};
+	char path[64], idstr[37];
+	int rc = 0;
+
+	dfs_uuid7_format(id, idstr);
+	for (unsigned i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dirs[i], idstr);
+		if (unlinkat(st->dirfd, path, 0) < 0 && errno != ENOENT)
+			rc = -errno;
+	}
+	return rc;
+}
+
 void dfs_log_printf(int fd, const char *fmt, ...)
 {
 	char line[1024], when[DFS_ISOTIME_LEN];

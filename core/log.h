@@ -30,6 +30,13 @@ int dfs_log_open(struct dfs_store *st, enum dfs_side_file which,
 		 const uint8_t id[16], bool write, int *fd);
 
 /*
+ * dfs_log_remove — remove a deployment's log and manifest (those it has),
+ * once its record is gone. Errors: -errno of the first that could not be
+ * removed.
+ */
+int dfs_log_remove(struct dfs_store *st, const uint8_t id[16]);
+
+/*
  * dfs_log_printf — append one line "<time> deployfs: <message>\n" to the
  * log open as @fd. Best effort: a log that cannot be written loses lines.
  */

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "blob.h"
 #include "catalog_impl.h"
+#include "log.h"
 #include "isotime.h"
 #include "uuid7.h"
 
@@ -149,6 +151,9 @@ int dfs_project_get_seq(struct dfs_store *st, uint64_t pseq,
 		name[v.mv_size] = '\0';
 		rc = dfs_project_get_txn(st, txn, name, p);
 	}
+	/* A removed project's name may have been taken again since. */
+	if (!rc && p->pseq != pseq)
+		rc = -ENOENT;
 	mdb_txn_abort(txn);
 	return rc;
 }
@@ -194,4 +199,242 @@ bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
 	else
 		bits = p->mode;
 	return (bits & want) == want;
+}
+
+/* ---- counts and removal ------------------------------------------------ */
+
+/* The number of ids under @key in the dupsort index @dbi. */
+static int index_count(MDB_txn *txn, MDB_dbi dbi, const char *key, uint64_t *n)
+{
+	MDB_val k = dfs_catalog_sval(key), v;
+	MDB_cursor *cur;
+	size_t count = 0;
+	int rc;
+
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return dfs_store_lmdb_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_count(cur, &count);
+	mdb_cursor_close(cur);
+	if (rc && rc != MDB_NOTFOUND)
+		return dfs_store_lmdb_err(rc);
+	*n = rc ? 0 : (uint64_t)count;
+	return 0;
+}
+
+static int status_count(struct dfs_store *st, MDB_txn *txn, const char *name,
+			enum dfs_status status, uint64_t *n)
+{
+	char key[DFS_PROJECT_MAX + 16];
+
+	dfs_catalog_pstatus_key(name, status, key);
+	return index_count(txn, st->by_pstatus, key, n);
+}
+
+static int count_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
+		     struct dfs_project_counts *c)
+{
+	int rc;
+
+	rc = index_count(txn, st->by_project, name, &c->total);
+	if (!rc)
+		rc = status_count(st, txn, name, DFS_STATUS_PENDING,
+				  &c->pending);
+	if (!rc)
+		rc = status_count(st, txn, name, DFS_STATUS_SUCCESS,
+				  &c->success);
+	if (!rc)
+		rc = status_count(st, txn, name, DFS_STATUS_FAILED, &c->failed);
+	return rc;
+}
+
+int dfs_project_count(struct dfs_store *st, const char *name,
+		      struct dfs_project_counts *out)
+{
+	struct dfs_project_counts c = {0};
+	struct dfs_project p;
+	MDB_txn *txn;
+	int rc;
+
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	rc = dfs_store_txn(st, false, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_project_get_txn(st, txn, name, &p);
+	if (!rc)
+		rc = count_txn(st, txn, name, &c);
+	mdb_txn_abort(txn);
+	if (!rc)
+		*out = c;
+	return rc;
+}
+
+/*
+ * A removal goes in batches of this many records, each one write
+ * transaction: memory stays bounded and the daemon's deploys wait for
+ * one batch at most, never for the whole project.
+ */
+#define REMOVE_BATCH 512
+
+struct removal {
+	const char *name;
+	bool force;
+	const struct dfs_who *actor;
+	unsigned n; /* records in this batch */
+	uint8_t ids[REMOVE_BATCH][16];
+	unsigned nblobs; /* blobs left unreferenced by this batch */
+	uint8_t blobs[REMOVE_BATCH][32];
+	uint64_t sizes[REMOVE_BATCH];
+	uint64_t removed; /* records removed by the batches before */
+	bool done;	  /* the project itself is gone */
+};
+
+/* Whether the project may go, judged again in every batch. */
+static int may_remove(struct dfs_store *st, MDB_txn *txn, struct removal *rm,
+		      const struct dfs_project *p)
+{
+	struct dfs_project_counts c;
+	int rc;
+
+	if (rm->actor->uid != 0 && rm->actor->uid != p->uid)
+		return -EPERM;
+	rc = count_txn(st, txn, rm->name, &c);
+	if (rc)
+		return rc;
+	if (c.pending)
+		return -EBUSY;
+	if (c.success && !rm->force)
+		return -ENOTEMPTY;
+	return 0;
+}
+
+/* The first REMOVE_BATCH ids of the project, into rm->ids. */
+static int collect_ids(struct dfs_store *st, MDB_txn *txn, struct removal *rm)
+{
+	MDB_val k = dfs_catalog_sval(rm->name), v;
+	MDB_cursor *cur;
+	int rc;
+
+	rm->n = 0;
+	rc = mdb_cursor_open(txn, st->by_project, &cur);
+	if (rc)
+		return dfs_store_lmdb_err(rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST_DUP);
+	for (; rc == 0 && rm->n < REMOVE_BATCH;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		if (v.mv_size != DFS_IDX_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		memcpy(rm->ids[rm->n++], v.mv_data, 16);
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(rc);
+}
+
+/* Once the last record is out: the project, its policy, the event. */
+static int remove_project_txn(struct dfs_store *st, MDB_txn *txn,
+			      struct removal *rm)
+{
+	MDB_val k = dfs_catalog_sval(rm->name);
+	int rc;
+
+	/*
+	 * project_seq keeps pseq -> name: a listing positioned on the
+	 * removed project resumes after its name (see catalog_scan.c), and
+	 * dfs_project_get_seq checks the pseq, so the old inode stays gone.
+	 */
+	rc = dfs_store_lmdb_err(mdb_del(txn, st->projects, &k, NULL));
+	if (!rc)
+		rc = dfs_retention_forget_txn(st, txn, rm->name);
+	if (!rc)
+		rc = dfs_audit_append_project_txn(
+		    st, txn, rm->name, "project_removed", rm->removed + rm->n,
+		    rm->actor);
+	return rc;
+}
+
+/* One batch, in one write transaction. */
+static int remove_batch(struct dfs_store *st, struct removal *rm)
+{
+	struct dfs_project p;
+	struct dfs_record old;
+	MDB_txn *txn;
+	bool last;
+	int rc;
+
+	rm->nblobs = 0;
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_project_get_txn(st, txn, rm->name, &p);
+	if (!rc)
+		rc = may_remove(st, txn, rm, &p);
+	if (!rc)
+		rc = collect_ids(st, txn, rm);
+	for (unsigned i = 0; !rc && i < rm->n; i++) {
+		rc = dfs_catalog_delete_txn(st, txn, rm->ids[i], &old, &last);
+		if (!rc && last) {
+			memcpy(rm->blobs[rm->nblobs], old.payload_hash, 32);
+			rm->sizes[rm->nblobs++] = old.payload_size;
+		}
+	}
+	rm->done = !rc && rm->n < REMOVE_BATCH;
+	if (!rc && rm->done) {
+		rc = remove_project_txn(st, txn, rm);
+	} else if (!rc && p.has_current) {
+		/* Its records are going: current names none of them. */
+		p.has_current = false;
+		rc = dfs_project_put_txn(st, txn, &p);
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return dfs_store_commit(txn);
+}
+
+/* After a batch commits: its files. A crash before leaves orphans for gc. */
+static void remove_files(struct dfs_store *st, struct removal *rm,
+			 uint64_t *freed)
+{
+	for (unsigned i = 0; i < rm->n; i++)
+		dfs_log_remove(st, rm->ids[i]);
+	for (unsigned i = 0; i < rm->nblobs; i++)
+		if (dfs_blob_remove(st, rm->blobs[i]) == 0)
+			*freed += rm->sizes[i];
+}
+
+int dfs_project_remove(struct dfs_store *st, const char *name, bool force,
+		       const struct dfs_who *actor, uint64_t *removed,
+		       uint64_t *freed)
+{
+	struct removal *rm;
+	uint64_t bytes = 0;
+	int rc;
+
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	rm = calloc(1, sizeof(*rm));
+	if (!rm)
+		return -ENOMEM;
+	rm->name = name;
+	rm->force = force;
+	rm->actor = actor;
+	do {
+		rc = remove_batch(st, rm);
+		if (rc)
+			break;
+		remove_files(st, rm, &bytes);
+		rm->removed += rm->n;
+	} while (!rm->done);
+	*removed = rm->removed;
+	*freed = bytes;
+	free(rm);
+	return rc;
 }

@@ -56,6 +56,19 @@ static int get_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
 	return 0;
 }
 
+int dfs_retention_forget_txn(struct dfs_store *st, MDB_txn *txn,
+			     const char *project)
+{
+	char key[DFS_PROJECT_MAX + 16];
+	MDB_val k;
+	int rc;
+
+	policy_key(project, key);
+	k = dfs_catalog_sval(key);
+	rc = mdb_del(txn, st->meta, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(rc);
+}
+
 int dfs_retention_get(struct dfs_store *st, const char *project,
 		      struct dfs_retention *pol, bool *set)
 {

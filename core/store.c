@@ -35,9 +35,10 @@ int dfs_store_lmdb_err(int rc)
 	case MDB_MAP_RESIZED:
 		return -EAGAIN;
 	case MDB_VERSION_MISMATCH:
-	case MDB_INVALID:
-	case MDB_INCOMPATIBLE:
 		return -EPROTO;
+	case MDB_INVALID:      /* not an LMDB file at all */
+	case MDB_INCOMPATIBLE: /* a database of that name, not ours */
+		return -EBADMSG;
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_PANIC:
@@ -102,11 +103,32 @@ static int take_lock(struct dfs_store *st)
 	return 0;
 }
 
-/* Open every database and check (or set, in a new store) the format. */
+/* The format in meta: -ENOENT when missing (set it when @write). */
+static int check_format(struct dfs_store *st, MDB_txn *txn, bool write)
+{
+	uint32_t format = DFS_STORE_FORMAT, have;
+	MDB_val k = {6, "format"}, v;
+	int rc;
+
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && write) {
+		v = (MDB_val){sizeof(format), &format};
+		return dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
+	}
+	if (rc)
+		return dfs_store_lmdb_err(rc);
+	if (v.mv_size != sizeof(have))
+		return -EPROTO;
+	memcpy(&have, v.mv_data, sizeof(have));
+	return have == DFS_STORE_FORMAT ? 0 : -EPROTO;
+}
+
 /*
  * Open every database and check the format, in a read transaction when
  * @write is false (-ENOENT: something is missing, a new store), else in a
- * write transaction creating what is missing.
+ * write transaction creating what is missing. The format is checked
+ * before the other databases are opened, so that a store of another
+ * format is refused as such whatever it lacks.
  */
 static int open_dbs_txn(struct dfs_store *st, bool write)
 {
@@ -115,7 +137,6 @@ static int open_dbs_txn(struct dfs_store *st, bool write)
 		size_t off;
 		unsigned flags;
 	} dbs[] = {
-	    {"meta", offsetof(struct dfs_store, meta), 0},
 	    {"records", offsetof(struct dfs_store, records), 0},
 	    {"by_seq", offsetof(struct dfs_store, by_seq), 0},
 	    {"by_project", offsetof(struct dfs_store, by_project),
@@ -131,63 +152,40 @@ static int open_dbs_txn(struct dfs_store *st, bool write)
 	    {"project_seq", offsetof(struct dfs_store, project_seq), 0},
 	    {"blobs", offsetof(struct dfs_store, blobs), 0},
 	};
-	uint32_t format = DFS_STORE_FORMAT;
-	MDB_val k = {6, "format"}, v;
+	unsigned create = write ? MDB_CREATE : 0;
 	MDB_txn *txn;
 	int rc;
 
 	rc = dfs_store_txn(st, write, &txn);
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+	rc = dfs_store_lmdb_err(mdb_dbi_open(txn, "meta", create, &st->meta));
+	if (!rc)
+		rc = check_format(st, txn, write);
+	for (size_t i = 0; !rc && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
 		rc = dfs_store_lmdb_err(
-		    mdb_dbi_open(txn, dbs[i].name,
-				 dbs[i].flags | (write ? MDB_CREATE : 0), dbi));
-		if (rc)
-			goto out_abort;
+		    mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbi));
 	}
-	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND && !write) {
-		rc = -ENOENT;
-		goto out_abort;
-	}
-	if (rc == MDB_NOTFOUND) {
-		v.mv_size = sizeof(format);
-		v.mv_data = &format;
-		rc = dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
-		if (rc)
-			goto out_abort;
-	} else if (rc) {
-		rc = dfs_store_lmdb_err(rc);
-		goto out_abort;
-	} else {
-		uint32_t have;
-
-		if (v.mv_size != sizeof(have)) {
-			rc = -EPROTO;
-			goto out_abort;
-		}
-		memcpy(&have, v.mv_data, sizeof(have));
-		if (have != DFS_STORE_FORMAT) {
-			rc = -EPROTO;
-			goto out_abort;
-		}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
 	}
 	return dfs_store_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
 }
 
-/* A read transaction when all is there: opening costs no fsync. */
-static int open_dbs(struct dfs_store *st)
+/*
+ * A read transaction when all is there: opening costs no fsync. Without
+ * @create, an LMDB file that lacks what a store holds is not a store.
+ */
+static int open_dbs(struct dfs_store *st, bool create)
 {
 	int rc = open_dbs_txn(st, false);
 
-	return rc == -ENOENT ? open_dbs_txn(st, true) : rc;
+	if (rc == -ENOENT)
+		return create ? open_dbs_txn(st, true) : -EBADMSG;
+	return rc;
 }
 
 /* Where LMDB mapped data.mdb: the line of /proc/self/maps with its inode. */
@@ -219,7 +217,7 @@ static void find_map(struct dfs_store *st)
 	fclose(f);
 }
 
-static int open_env(struct dfs_store *st, uint64_t map_size)
+static int open_env(struct dfs_store *st, uint64_t map_size, bool create)
 {
 	int rc;
 
@@ -237,7 +235,21 @@ static int open_env(struct dfs_store *st, uint64_t map_size)
 	if (rc)
 		return rc;
 	find_map(st);
-	return open_dbs(st);
+	return open_dbs(st, create);
+}
+
+/*
+ * Without DFS_STORE_CREATE the directory must hold a store already:
+ * -ENOENT when it has no data.mdb, -EBADMSG when that is not a file LMDB
+ * could have written (empty, or not a regular file). Nothing is created.
+ */
+static int check_existing(int dirfd)
+{
+	struct stat sb;
+
+	if (fstatat(dirfd, "data.mdb", &sb, 0) < 0)
+		return -errno;
+	return S_ISREG(sb.st_mode) && sb.st_size > 0 ? 0 : -EBADMSG;
 }
 
 int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
@@ -265,16 +277,22 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		rc = -errno;
 		goto out_free;
 	}
+	if (!(flags & DFS_STORE_CREATE)) {
+		rc = check_existing(st->dirfd);
+		if (rc)
+			goto out_free;
+	}
 	if (flags & DFS_STORE_EXCLUSIVE) {
 		rc = take_lock(st);
 		if (rc)
 			goto out_free;
 	}
-	rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
+	/* LMDB first: a damaged store is refused before anything is made. */
+	rc = open_env(st, map_size, flags & DFS_STORE_CREATE);
+	if (!rc)
+		rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
 	if (!rc)
 		rc = open_subdir(st->dirfd, "blobs", &st->blobsfd);
-	if (!rc)
-		rc = open_env(st, map_size);
 	if (rc)
 		goto out_free;
 	if (gethostname(st->host, sizeof(st->host) - 1) < 0)

@@ -30,11 +30,13 @@ enum dfs_store_flags {
 /*
  * dfs_store_open — open (or create) the store at @dir. @map_size is the
  * LMDB map size in bytes (0: DFS_STORE_MAP_DEFAULT); a full map makes
- * writes fail with -ENOSPC.
- * Errors: -ENOENT (no store and no DFS_STORE_CREATE), -EBUSY (exclusive
- * lock held by another daemon), -EPROTO (format version differs), other
- * -errno from the filesystem or LMDB. *@out is owned by the caller and
- * released with dfs_store_close.
+ * writes fail with -ENOSPC. Without DFS_STORE_CREATE, a directory that
+ * holds no store is refused and left as it was: nothing is created in it.
+ * Errors: -ENOENT (no @dir, or no data.mdb in it, without
+ * DFS_STORE_CREATE), -EBADMSG (data.mdb is not a deployfs store, or is
+ * damaged), -EBUSY (exclusive lock held by another daemon), -EPROTO
+ * (format version differs), other -errno from the filesystem or LMDB.
+ * *@out is owned by the caller and released with dfs_store_close.
  */
 int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		   struct dfs_store **out);

@@ -30,6 +30,9 @@ struct dfs_store {
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
 	char host[256];
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
+	/* Where settled deployments are reported (report.h), or NULL. */
+	void (*report_fn)(void *arg, const char *line);
+	void *report_arg;
 	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */
 };

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "fs.h"
+#include "report.h"
 
 struct options {
 	char *store;
@@ -132,6 +133,13 @@ static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 	return 0;
 }
 
+/* One line per settled deployment on standard error (report.h). */
+static void report_stderr(void *arg, const char *line)
+{
+	(void)arg;
+	fprintf(stderr, "%s\n", line);
+}
+
 /*
  * Housekeeping every 100 ms: LMDB pages read count in RSS, unmap them past
  * this (see store.h); every second, store the progress of uploads.
@@ -217,6 +225,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	    dfs_dropbox_new(fs.st, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
+	dfs_report_attach(fs.st, report_stderr, NULL);
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)

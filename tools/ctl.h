@@ -80,5 +80,6 @@ int cmd_unpin(struct ctl *c, int argc, char **argv);
 int cmd_retention(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
+int cmd_project(struct ctl *c, int argc, char **argv);
 
 #endif

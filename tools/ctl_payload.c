@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
+#include "reader.h"
 #include "uuid7.h"
 
 #define CHUNK (1 << 20)
@@ -61,7 +62,38 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 static const char payload_usage[] =
     "usage: deployctl payload ID [-o FILE]\n"
     "\n"
-    "Write a deployment's payload to standard output or FILE.\n";
+    "Write a deployment's payload to standard output or FILE. The bytes\n"
+    "are hashed on the way: when they no longer match the record's\n"
+    "payload_hash, deployctl says so, records a payload_corrupt audit\n"
+    "event, removes FILE and exits 1.\n";
+
+/* Stream @r's payload to @out through the verifying reader. 0 or -errno. */
+static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
+{
+	struct dfs_reader *rd;
+	uint64_t off = 0;
+	size_t got;
+	char *buf;
+	int rc;
+
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	rc = dfs_reader_open(c->st, r, &rd);
+	if (rc) {
+		free(buf);
+		return rc;
+	}
+	do {
+		rc = dfs_reader_read(rd, buf, CHUNK, off, &got);
+		if (!rc)
+			rc = write_all(out, buf, got);
+		off += got;
+	} while (!rc && got > 0);
+	dfs_reader_close(rd);
+	free(buf);
+	return rc;
+}
 
 int cmd_payload(struct ctl *c, int argc, char **argv)
 {
@@ -72,7 +104,7 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	};
 	const char *outpath = NULL;
 	struct dfs_record r;
-	int opt, rc, in, out = STDOUT_FILENO;
+	int opt, rc, out = STDOUT_FILENO;
 	uint8_t id[16];
 	char idstr[37];
 
@@ -94,27 +126,33 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	rc = dfs_catalog_get(c->st, id, &r);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
-	if (!r.payload_blob_present)
-		return ctl_error(CTL_FAIL, "%s: the payload was dropped",
+	if (!r.has_hash || !r.payload_blob_present)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr,
+				 r.has_hash ? "the payload was dropped"
+					    : "no payload stored (yet)");
+	if (!dfs_blob_exists(c->st, r.payload_hash))
+		return ctl_error(CTL_FAIL,
+				 "%s: the payload's blob is missing from the "
+				 "store (run 'deployctl verify')",
 				 idstr);
-	rc = dfs_blob_open(c->st, r.payload_hash, &in);
-	if (rc)
-		return ctl_error(CTL_FAIL, "%s: cannot open the payload: %s",
-				 idstr, strerror(-rc));
 	if (outpath) {
 		out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			   0644);
-		if (out < 0) {
-			rc = ctl_error(CTL_FAIL, "cannot open '%s': %s",
-				       outpath, strerror(errno));
-			close(in);
-			return rc;
-		}
+		if (out < 0)
+			return ctl_error(CTL_FAIL, "cannot open '%s': %s",
+					 outpath, strerror(errno));
 	}
-	rc = ctl_copy(in, out, NULL, NULL);
-	close(in);
+	rc = copy_verified(c, &r, out);
 	if (outpath && close(out) < 0 && !rc)
 		rc = -errno;
+	if (rc && outpath)
+		unlink(outpath); /* no half or corrupt copy left behind */
+	if (rc == -EIO)
+		return ctl_error(CTL_FAIL,
+				 "%s (project %s): the stored payload does not "
+				 "match its payload_hash: it is corrupt (run "
+				 "'deployctl verify')",
+				 idstr, r.project);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
 	return CTL_OK;

@@ -105,6 +105,10 @@ static int parse_list(struct ctl *c, int argc, char **argv, struct dfs_query *q)
 			break;
 		case 'l':
 			rc = ctl_parse_count("--limit", optarg, &q->limit);
+			if (!rc && q->limit == 0)
+				rc = ctl_error(CTL_USAGE,
+					       "--limit: give at least 1 "
+					       "(leave it out for no limit)");
 			break;
 		case 'o':
 			rc = ctl_parse_count("--offset", optarg, &q->offset);
@@ -176,7 +180,8 @@ static const char audit_usage[] =
     "usage: deployctl audit [--since T] [--project P] [--follow] [--json]\n"
     "\n"
     "The audit trail: one event per change (created, succeeded, failed,\n"
-    "interrupted, payload_dropped), oldest first. --follow keeps printing\n"
+    "interrupted, payload_dropped, pinned, unpinned, payload_corrupt,\n"
+    "project_removed), oldest first. --follow keeps printing\n"
     "new events as they happen (Ctrl-C stops). --json prints JSON Lines.\n";
 
 struct auditor {
@@ -199,7 +204,10 @@ static int print_event(void *arg, const struct dfs_event *e)
 	if (a->c->json) {
 		fwrite(e->line, 1, e->len, stdout);
 	} else {
-		dfs_uuid7_format(e->id, id);
+		if (e->has_id)
+			dfs_uuid7_format(e->id, id);
+		else /* a project's event: project_removed */
+			snprintf(id, sizeof(id), "%-36s", "-");
 		printf("%s  %6llu  %-15s  %-16s  %s  %-10s  %s\n",
 		       dfs_time_format(e->time_ms, when),
 		       (unsigned long long)e->seq, e->action, e->project, id,

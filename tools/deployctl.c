@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "isotime.h"
@@ -32,6 +33,8 @@ static const char usage_text[] =
     "            [--max-bytes B] [--clear]  show or set a policy\n"
     "  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
     "  verify [--project P] [ID]       re-hash payloads against records\n"
+    "  project list                    projects: owner, mode, deployments\n"
+    "  project rm PROJECT [--force]    remove a project made by mistake\n"
     "\n"
     "Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
     "--json gives machine output. 'deployctl COMMAND --help' for more.\n";
@@ -99,6 +102,16 @@ int ctl_store(struct ctl *c)
 				 "no store: use --store STORE or set "
 				 "DEPLOYFS_STORE");
 	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
+	if (rc == -ENOENT && access(c->store_dir, F_OK) == 0)
+		return ctl_error(CTL_FAIL,
+				 "cannot open '%s': not a deployfs store "
+				 "(no data.mdb)",
+				 c->store_dir);
+	if (rc == -EBADMSG || rc == -EIO)
+		return ctl_error(CTL_FAIL,
+				 "cannot open '%s': not a deployfs store, or "
+				 "damaged (%s)",
+				 c->store_dir, strerror(-rc));
 	if (rc == -EPROTO)
 		return ctl_error(CTL_FAIL,
 				 "cannot open '%s': another format "
@@ -194,6 +207,7 @@ static const struct {
     {"retention", cmd_retention},
     {"gc", cmd_gc},
     {"verify", cmd_verify},
+    {"project", cmd_project},
 };
 
 int main(int argc, char **argv)

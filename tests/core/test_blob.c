@@ -46,13 +46,13 @@ static bool tmp_exists(struct tu_fix *fix, const char *name)
 static void put(struct tu_fix *fix, const char *name, const void *buf, size_t n,
 		uint8_t hash[32])
 {
-	int fd, rc;
+	bool before = false;
+	int fd;
 
 	tu_sha256(buf, n, hash);
 	fd = tmp_file(fix, name, buf, n);
-	rc = dfs_blob_put(fix->st, fd, name, hash);
-	assert_true(rc == 0 || rc == 1);
-	if (rc == 1) {
+	assert_int_equal(dfs_blob_put(fix->st, fd, name, hash, &before), 0);
+	if (before) {
 		assert_true(tmp_exists(fix, name)); /* kept until adopted */
 		assert_int_equal(dfs_blob_adopt(fix->st, name, hash), 0);
 	}
@@ -130,11 +130,13 @@ static void test_blob_put_dedup(void **state)
 	struct tu_fix *fix = *state;
 	uint8_t data[4096], h1[32], h2[32];
 	char dir[PATH_MAX];
+	bool before = false;
 
 	tu_fill(data, sizeof(data), 4);
 	data[0] = 0xaa; /* only to make the test easy to follow */
 	put(fix, "up.1", data, sizeof(data), h1);
-	assert_int_equal(dfs_blob_put(fix->st, -1, "none", h1), 1);
+	assert_int_equal(dfs_blob_put(fix->st, -1, "none", h1, &before), 0);
+	assert_true(before);
 	put(fix, "up.2", data, sizeof(data), h2);
 	assert_memory_equal(h1, h2, 32);
 	assert_false(tmp_exists(fix, "up.1"));
@@ -150,12 +152,14 @@ static void test_blob_adopt_after_removal(void **state)
 {
 	struct tu_fix *fix = *state;
 	uint8_t data[4096], h[32];
+	bool before = false;
 	int fd;
 
 	tu_fill(data, sizeof(data), 7);
 	put(fix, "up.1", data, sizeof(data), h);
 	fd = tmp_file(fix, "up.2", data, sizeof(data));
-	assert_int_equal(dfs_blob_put(fix->st, fd, "up.2", h), 1);
+	assert_int_equal(dfs_blob_put(fix->st, fd, "up.2", h, &before), 0);
+	assert_true(before);
 	close(fd);
 	assert_int_equal(dfs_blob_remove(fix->st, h), 0); /* no record */
 	assert_false(dfs_blob_exists(fix->st, h));
@@ -209,6 +213,7 @@ static void test_blob_put_missing_tmp(void **state)
 	struct tu_fix *fix = *state;
 	char path[PATH_MAX];
 	uint8_t hash[32];
+	bool before = true;
 	int fd;
 
 	/* The fd is fine but the name is not in tmp/: an error, no blob. */
@@ -217,9 +222,45 @@ static void test_blob_put_missing_tmp(void **state)
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	tu_sha256("abc", 3, hash);
-	assert_true(dfs_blob_put(fix->st, fd, "no-such-file", hash) < 0);
+	assert_true(dfs_blob_put(fix->st, fd, "no-such-file", hash, &before) <
+		    0);
+	assert_true(before); /* untouched on failure */
 	assert_false(dfs_blob_exists(fix->st, hash));
 	close(fd);
+}
+
+/* The same bytes put twice from memory: 0 both times, one blob, no temp. */
+static void test_blob_put_bytes_twice(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[4096], h1[32], h2[32], want[32];
+
+	tu_fill(data, sizeof(data), 9);
+	tu_sha256(data, sizeof(data), want);
+	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h1),
+			 0);
+	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h2),
+			 0);
+	assert_memory_equal(h1, want, 32);
+	assert_memory_equal(h2, want, 32);
+	assert_true(dfs_blob_exists(fix->st, want));
+	assert_int_equal(tu_count_blobs(fix->dir), 1);
+	assert_int_equal(tu_count_tmp(fix->dir), 0);
+}
+
+/* Put again after the blob was removed: the new copy becomes the blob. */
+static void test_blob_put_bytes_after_removal(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t data[100], h[32];
+
+	tu_fill(data, sizeof(data), 10);
+	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h), 0);
+	assert_int_equal(dfs_blob_remove(fix->st, h), 0);
+	assert_false(dfs_blob_exists(fix->st, h));
+	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h), 0);
+	assert_true(dfs_blob_exists(fix->st, h));
+	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
@@ -237,6 +278,8 @@ int main(void)
 	    T(test_blob_put_survives_reopen),
 	    T(test_blob_open_missing),
 	    T(test_blob_put_missing_tmp),
+	    T(test_blob_put_bytes_twice),
+	    T(test_blob_put_bytes_after_removal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -115,6 +115,67 @@ static void test_store_open_garbage_db(void **state)
 	assert_ptr_equal(st, SENTINEL);
 }
 
+/* A directory that is no store: refused without CREATE, left untouched. */
+static void test_store_open_not_a_store(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_store *st = SENTINEL;
+	char path[PATH_MAX];
+
+	assert_int_equal(mkdir(fix->dir, 0700), 0);
+	tu_path(path, "%s/notes.txt", fix->dir);
+	assert_int_equal(tu_write_file(path, "x", 1), 0);
+	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), -ENOENT);
+	assert_int_equal(dfs_store_open(fix->dir, DFS_STORE_EXCLUSIVE, 0, &st),
+			 -ENOENT);
+	assert_ptr_equal(st, SENTINEL);
+	assert_int_equal(tu_count_entries(fix->dir), 1); /* notes.txt only */
+}
+
+/* Damaged data.mdb without CREATE: -EBADMSG, never -EPROTO. */
+static void test_store_open_damaged(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_store *st = SENTINEL;
+	char path[PATH_MAX], junk[65536];
+
+	assert_int_equal(mkdir(fix->dir, 0700), 0);
+	tu_path(path, "%s/data.mdb", fix->dir);
+	assert_int_equal(tu_write_file(path, "", 0), 0);
+	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), -EBADMSG);
+	tu_fill(junk, sizeof(junk), 2);
+	assert_int_equal(tu_write_file(path, junk, sizeof(junk)), 0);
+	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), -EBADMSG);
+	assert_ptr_equal(st, SENTINEL);
+	tu_path(path, "%s/blobs", fix->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	tu_path(path, "%s/tmp", fix->dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* An LMDB environment of another program is not a store either. */
+static void test_store_open_foreign_lmdb(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_store *st = SENTINEL;
+	MDB_val k = {.mv_size = 3, .mv_data = "key"};
+	MDB_val v = {.mv_size = 5, .mv_data = "value"};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(mkdir(fix->dir, 0700), 0);
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_open(env, fix->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, NULL, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), -EBADMSG);
+	assert_ptr_equal(st, SENTINEL);
+}
+
 /*
  * Overwrite the format version kept in the store's LMDB. The header names
  * no key for it; this follows store_impl.h ("format" in database "meta").
@@ -392,6 +453,9 @@ int main(void)
 	    T(test_store_open_existing),
 	    TD(test_store_open_not_a_dir),
 	    TD(test_store_open_garbage_db),
+	    TD(test_store_open_not_a_store),
+	    TD(test_store_open_damaged),
+	    TD(test_store_open_foreign_lmdb),
 	    T(test_store_open_format_mismatch),
 	    T(test_store_open_exclusive_busy),
 	    T(test_store_open_exclusive_after_close),
