@@ -142,18 +142,6 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
-static void test_dropbox_unlink_project(void **state)
-{
-	struct dfs_caller caller = tu_caller();
-	struct tu_fix *fix = *state;
-	uint8_t buf[2048];
-
-	tu_tar(buf, sizeof(buf), 12);
-	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
-	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web", &caller),
-			 -EPERM);
-}
-
 static void test_dropbox_rename_wrong_project(void **state)
 {
 	struct tu_fix *fix = *state;
@@ -378,7 +366,6 @@ int main(void)
 	    T(test_dropbox_staging_survives_close),
 	    T(test_dropbox_staging_mtime_then_rename),
 	    T(test_dropbox_unlink_staging_abandons),
-	    T(test_dropbox_unlink_project),
 	    T(test_dropbox_rename_wrong_project),
 	    T(test_dropbox_rename_missing),
 	    T(test_dropbox_rename_from_project),
