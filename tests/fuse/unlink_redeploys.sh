@@ -39,6 +39,7 @@ before=$(ids_all)
 rm "$MNT/deploy/web" || fail "rm deploy/web"
 assert_eq "$(ids_all)" "$before" "records after rm"
 [ ! -e "$MNT/deploy/web" ] || fail "deploy/web still there after rm"
+# shellcheck disable=SC2010 # readdir itself is under test
 if ls "$MNT/deploy" | grep -qx web; then fail "ls deploy/ still lists web"; fi
 [ -d "$MNT/projects/web" ] || fail "projects/web gone after rm"
 [ -L "$MNT/projects/web/current" ] || fail "projects/web/current gone after rm"
@@ -55,6 +56,7 @@ assert_eq "$(ids_all)" "$before" "records after an empty create"
 
 SRC=$T/app2.tgz
 redeploy "cp after rm" cp "$SRC" "$MNT/deploy/web"
+# shellcheck disable=SC2010
 ls "$MNT/deploy" | grep -qx web || fail "ls deploy/ lacks web after a deploy"
 
 SRC=$T/app3.tgz
