@@ -392,6 +392,7 @@ static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
 			  struct dfs_dbfile **out)
 {
 	char project[DFS_PROJECT_MAX + 1] = "";
+	bool named = dfs_name_parse_staging(name, project);
 	struct node *n;
 	int rc;
 
@@ -401,14 +402,11 @@ static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
 		dfs_dropbox_node_put(db, n);
 	} else {
 		rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
-		/* rsync's names: refused early by a project we may not write.
-		 */
-		if (!rc && dfs_name_parse_staging(name, project))
+		/* rsync's: refused early by a project we may not write. */
+		if (!rc && named)
 			rc =
 			    dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
 	}
-	if (!rc)
-		dfs_name_parse_staging(name, project);
 	return rc ? rc
 		  : open_staging(db, name, project, flags, true, attr, out);
 }
