@@ -35,6 +35,7 @@ struct dfs_project {
 	int64_t ctime_ms; /* last change of the attributes above */
 	bool has_current;
 	uint8_t current[16]; /* newest success holding a payload */
+	bool hidden; /* unlinked from deploy/ until its next deployment */
 };
 
 /* Owner and mode asked for by a project's first deploy or by setattr. */
@@ -174,6 +175,14 @@ int dfs_project_remove(struct dfs_store *st, const char *name, bool force,
 int dfs_project_set_attr(struct dfs_store *st, const char *name,
 			 const struct dfs_project_attr *attr);
 
+/*
+ * dfs_project_hide — take deploy/@name out of deploy/ (what unlink does)
+ * and change nothing else; the project's next deployment (created by
+ * dfs_catalog_create) shows it again. Errors: -ENOENT (no such project,
+ * or hidden already), -ENOSPC, -errno.
+ */
+int dfs_project_hide(struct dfs_store *st, const char *name);
+
 /* Reference count of a blob (0 when unknown). Returns 0 or -errno. */
 int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
 			  uint64_t *refs);
@@ -219,6 +228,7 @@ struct dfs_entry {
 	uint8_t id[16];
 	uint64_t seq; /* deployment seq, or project pseq */
 	const char *name;
+	bool hidden; /* a project hidden from deploy/ (dfs_project_hide) */
 };
 
 /* Return 0 to go on, > 0 to stop (not an error), < 0 to stop with it. */

@@ -122,14 +122,16 @@ static int scan_index(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 	return mrc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(mrc);
 }
 
-static int project_pseq(const MDB_val *v, uint64_t *pseq)
+static int project_pseq(const MDB_val *v, struct dfs_entry *e)
 {
 	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	int rc = -EBADMSG, hidden = 0;
 	json_int_t n;
-	int rc = -EBADMSG;
 
-	if (o && json_unpack(o, "{s:I}", "pseq", &n) == 0) {
-		*pseq = (uint64_t)n;
+	if (o &&
+	    json_unpack(o, "{s:I, s?b}", "pseq", &n, "hidden", &hidden) == 0) {
+		e->seq = (uint64_t)n;
+		e->hidden = hidden != 0;
 		rc = 0;
 	}
 	json_decref(o);
@@ -172,7 +174,7 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 			return -EBADMSG;
 		memcpy(name, k.mv_data, k.mv_size);
 		name[k.mv_size] = '\0';
-		rc = project_pseq(&v, &e.seq);
+		rc = project_pseq(&v, &e);
 		if (rc)
 			return rc;
 		e.name = name;

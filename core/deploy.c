@@ -2,10 +2,12 @@
 #include "deploy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -32,6 +34,9 @@ struct dfs_deploy {
 	int log_fd;
 	int manifest_fd;
 	char adopt[40]; /* temp file to adopt once the record holds its blob */
+	bool named;	/* the record exists (see dfs_deploy_name) */
+	int64_t begin_ms;
+	char mtmp[56]; /* the manifest in tmp/ while not named */
 	bool settled;
 	int result; /* once settled: 0 or the -errno commit returned */
 	int64_t saved_ms;
@@ -61,6 +66,38 @@ const char *dfs_deploy_errcode(int err)
 	}
 }
 
+static int fail_errno(struct dfs_deploy *d, int err);
+
+/* Log and manifest are best effort: a deploy does not need them. */
+static void open_side_files(struct dfs_deploy *d)
+{
+	dfs_log_open(d->st, DFS_LOG, d->rec.id, true, &d->log_fd);
+	if (d->manifest_fd < 0)
+		dfs_log_open(d->st, DFS_MANIFEST, d->rec.id, true,
+			     &d->manifest_fd);
+	dfs_log_printf(d->log_fd, "deployment of %s started by %s (%s)",
+		       d->rec.project, d->rec.who.user, d->rec.who.command);
+}
+
+/* Not named yet: the manifest grows in tmp/ until the record exists. */
+static void open_manifest_tmp(struct dfs_deploy *d, const char *tmpname)
+{
+	snprintf(d->mtmp, sizeof(d->mtmp), "%s.manifest", tmpname);
+	d->manifest_fd =
+	    openat(d->st->tmpfd, d->mtmp,
+		   O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (d->manifest_fd < 0)
+		d->mtmp[0] = '\0';
+}
+
+static void remove_manifest_tmp(struct dfs_deploy *d)
+{
+	if (!d->mtmp[0])
+		return;
+	unlinkat(d->st->tmpfd, d->mtmp, 0);
+	d->mtmp[0] = '\0';
+}
+
 int dfs_deploy_begin(struct dfs_store *st, const char *project,
 		     const struct dfs_who *who,
 		     const struct dfs_project_attr *attr,
@@ -75,22 +112,27 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	if (!d)
 		return -ENOMEM;
 	d->st = st;
+	d->log_fd = d->manifest_fd = -1;
+	d->begin_ms = dfs_time_now_ms();
 	/* A fresh random name: unique among concurrent uploads. */
-	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), tmpid);
+	dfs_uuid7_next(NULL, (uint64_t)d->begin_ms, tmpid);
 	dfs_uuid7_format(tmpid, tmpname);
 	rc = dfs_upload_new(st->tmpfd, tmpname, &d->up);
 	if (rc)
 		goto out_free;
-	rc = dfs_catalog_create(st, project, who, attr, &d->rec);
-	if (rc)
-		goto out_upload;
+	if (project) {
+		rc = dfs_catalog_create(st, project, who, attr, &d->rec);
+		if (rc)
+			goto out_upload;
+		d->named = true;
+		open_side_files(d);
+	} else {
+		dfs_record_init(&d->rec);
+		d->rec.who = *who;
+		d->rec.started_ms = d->begin_ms;
+		open_manifest_tmp(d, tmpname);
+	}
 	d->saved_ms = dfs_time_now_ms();
-	d->log_fd = d->manifest_fd = -1;
-	/* Log and manifest are best effort: a deploy does not need them. */
-	dfs_log_open(st, DFS_LOG, d->rec.id, true, &d->log_fd);
-	dfs_log_open(st, DFS_MANIFEST, d->rec.id, true, &d->manifest_fd);
-	dfs_log_printf(d->log_fd, "deployment of %s started by %s (%s)",
-		       project, who->user, who->command);
 	if (dfs_check_start(dfs_upload_fd(d->up), d->manifest_fd, &d->check))
 		d->check = NULL; /* checked at commit instead */
 	*out = d;
@@ -101,6 +143,43 @@ out_upload:
 out_free:
 	free(d);
 	return rc;
+}
+
+int dfs_deploy_name(struct dfs_deploy *d, const char *project,
+		    const struct dfs_project_attr *attr)
+{
+	struct dfs_record rec;
+	char path[64], idstr[37];
+	int rc;
+
+	if (d->named)
+		return -EINVAL;
+	if (d->settled)
+		return d->result ? d->result : -EBADF;
+	rc = dfs_catalog_create(d->st, project, &d->rec.who, attr, &rec);
+	if (rc)
+		return rc;
+	rec.started_ms = d->begin_ms;
+	rec.bytes_received = d->rec.bytes_received;
+	d->rec = rec;
+	d->named = true;
+	/* The manifest the check is writing moves to where records keep it. */
+	dfs_uuid7_format(rec.id, idstr);
+	snprintf(path, sizeof(path), "manifests/%s", idstr);
+	if (d->mtmp[0] &&
+	    (mkdirat(d->st->dirfd, "manifests", 0700) == 0 || errno == EEXIST))
+		renameat(d->st->tmpfd, d->mtmp, d->st->dirfd, path);
+	remove_manifest_tmp(d);
+	open_side_files(d);
+	/* Shown at once with its first byte's time and what it received. */
+	d->saved_bytes = d->rec.bytes_received;
+	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	return rc ? fail_errno(d, rc) : 0;
+}
+
+int dfs_deploy_named(const struct dfs_deploy *d)
+{
+	return d->named;
 }
 
 /* The writes left the order the check trails: it starts over at commit. */
@@ -151,9 +230,12 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 	d->rec.completed_ms = dfs_time_now_ms();
 	/*
 	 * If even this cannot be stored (map full, disk gone) the record stays
-	 * pending and recovery fails it as interrupted at the next start.
+	 * pending and recovery fails it as interrupted at the next start. A
+	 * deployment never named has no record to store.
 	 */
-	dfs_catalog_update(d->st, &d->rec, NULL);
+	if (d->named)
+		dfs_catalog_update(d->st, &d->rec, NULL);
+	remove_manifest_tmp(d);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
 	dfs_report_settled(d->st, &d->rec);
 	close_files(d);
@@ -247,7 +329,7 @@ int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off)
 
 void dfs_deploy_save_progress(struct dfs_deploy *d)
 {
-	if (d->settled || d->rec.bytes_received == d->saved_bytes)
+	if (d->settled || !d->named || d->rec.bytes_received == d->saved_bytes)
 		return;
 	/* Best effort: the commit stores the final count anyway. */
 	if (dfs_catalog_update(d->st, &d->rec, NULL) == 0)
@@ -442,6 +524,8 @@ int dfs_deploy_commit(struct dfs_deploy *d, const struct timespec *source_mtime,
 
 	if (d->settled)
 		return d->result;
+	if (!d->named)
+		return -EINVAL;
 	d->rec.phase = DFS_PHASE_VALIDATE;
 	rc = check_and_store(d, &res);
 	if (rc)

@@ -3,7 +3,8 @@
  * then commit (payload fsynced into the blob store, checked, record set to
  * success or failed in one transaction) or failure.
  *
- * Invariants: the record exists (pending) from dfs_deploy_begin on; once
+ * Invariants: the record exists (pending) from dfs_deploy_begin on (for a
+ * deployment begun without a project, from dfs_deploy_name on); once
  * the deployment is settled (committed or failed) it stays so, and every
  * later commit returns the same result. A settled deployment owns no temp
  * file. Not thread-safe: the caller serialises calls on one deployment.
@@ -23,6 +24,9 @@ struct dfs_deploy;
 /*
  * dfs_deploy_begin — create the pending record for @project by @who and
  * its temp file. @attr is the project's owner and mode if it is new.
+ * With @project NULL (a staging file whose project is only known when it
+ * is renamed) the upload and its check start, but no record exists until
+ * dfs_deploy_name; freed before that, it leaves nothing behind.
  * Errors: -EINVAL (bad name), -ENOSPC, other -errno; nothing is left
  * behind on error. Free with dfs_deploy_free.
  */
@@ -32,8 +36,23 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 		     struct dfs_deploy **out);
 
 /*
+ * dfs_deploy_name — give a deployment begun without a project its project:
+ * the pending record appears now, by the writer of the first byte and
+ * with started_at the time of dfs_deploy_begin (its id, and so its place
+ * in listings, is of now). @attr as for dfs_deploy_begin. Errors:
+ * -EINVAL (bad name, or named already), the settled result if a write
+ * failed, -ENOSPC, other -errno (the deployment stays unnamed).
+ */
+int dfs_deploy_name(struct dfs_deploy *d, const char *project,
+		    const struct dfs_project_attr *attr);
+
+/* Whether @d has a record (begun with a project, or named since). */
+int dfs_deploy_named(const struct dfs_deploy *d);
+
+/*
  * dfs_deploy_free — release @d. A deployment still unsettled is failed
- * with code "aborted" (its writer went away without committing).
+ * with code "aborted" (its writer went away without committing); one
+ * that was never named just goes, with its temp files.
  */
 void dfs_deploy_free(struct dfs_deploy *d);
 
@@ -64,7 +83,8 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d);
  * set it (NULL: the time of the commit); @attr (may be NULL) becomes the
  * project's owner and mode on success. Returns 0 for success, else the errno
  * that the writer's close or rename should see: -EBADMSG (not an archive),
- * -ENOSPC, -EIO, ...; the failed record keeps the error.
+ * -ENOSPC, -EIO, ...; the failed record keeps the error. -EINVAL,
+ * leaving @d as it was: begun without a project and not named yet.
  */
 struct timespec;
 int dfs_deploy_commit(struct dfs_deploy *d, const struct timespec *source_mtime,

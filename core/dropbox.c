@@ -133,8 +133,11 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 	}
 	if (n->dep)
 		return 0;
-	n->new_project = dfs_project_get(db->st, n->project, &p) == -ENOENT;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
+	if (!n->project[0])
+		/* A staging file that names no project: named at its rename. */
+		return dfs_deploy_begin(db->st, NULL, &who, NULL, &n->dep);
+	n->new_project = dfs_project_get(db->st, n->project, &p) == -ENOENT;
 	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
 	if (rc)
 		return rc;
@@ -174,7 +177,8 @@ int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 	return rc;
 }
 
-static int project_stat(struct dfs_dropbox *db, const char *name,
+/* By name (@lookup), a hidden project is not there; by number it is. */
+static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 			struct dfs_dbstat *out)
 {
 	struct dfs_record cur;
@@ -185,6 +189,8 @@ static int project_stat(struct dfs_dropbox *db, const char *name,
 	rc = dfs_dropbox_current(db, name, &p, &cur, &has);
 	if (rc)
 		return rc;
+	if (lookup && p.hidden)
+		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	out->kind = DFS_DB_PROJECT;
 	out->num = p.pseq;
@@ -207,7 +213,6 @@ static int project_stat(struct dfs_dropbox *db, const char *name,
 int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		       struct dfs_dbstat *out)
 {
-	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;
 
 	/* Staging files and links (whatever their names) first. */
@@ -218,8 +223,8 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		return 0;
 	}
 	if (dfs_name_is_project(name))
-		return project_stat(db, name, out);
-	return dfs_name_parse_staging(name, project) ? -ENOENT : -EINVAL;
+		return project_stat(db, name, true, out);
+	return -ENOENT;
 }
 
 int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
@@ -231,7 +236,7 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 
 	if (kind == DFS_DB_PROJECT) {
 		rc = dfs_project_get_seq(db->st, num, &p);
-		return rc ? rc : project_stat(db, p.name, out);
+		return rc ? rc : project_stat(db, p.name, false, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)
@@ -250,7 +255,7 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 	int rc = dfs_project_get(db->st, project, &p);
 
 	if (rc == -ENOENT)
-		return c->uid == 0 || c->uid == db->owner ? 0 : -EACCES;
+		return dfs_dropbox_dir_may_write(db, c) ? 0 : -EACCES;
 	if (rc)
 		return rc;
 	return dfs_project_may(&p, c, want) ? 0 : -EACCES;
@@ -364,36 +369,82 @@ static int open_staging(struct dfs_dropbox *db, const char *name,
 	return 0;
 }
 
+/* Who may open a staging file: its project's writers, or by its mode. */
+static int staging_may(struct dfs_dropbox *db, struct node *n, int flags,
+		       const struct dfs_caller *c)
+{
+	struct dfs_project p = {
+	    .uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode};
+	unsigned want = 0;
+
+	if (n->project[0])
+		return dfs_dropbox_may(db, n->project, c, DFS_MAY_WRITE);
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		want |= DFS_MAY_READ;
+	if (writable(flags))
+		want |= DFS_MAY_WRITE;
+	return dfs_project_may(&p, c, want) ? 0 : -EACCES;
+}
+
+static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
+			  const struct dfs_project_attr *attr,
+			  const struct dfs_caller *caller,
+			  struct dfs_dbfile **out)
+{
+	char project[DFS_PROJECT_MAX + 1] = "";
+	bool named = dfs_name_parse_staging(name, project);
+	struct node *n;
+	int rc;
+
+	n = dfs_dropbox_node_find(db, name, 0);
+	if (n) {
+		rc = staging_may(db, n, flags, caller);
+		dfs_dropbox_node_put(db, n);
+	} else {
+		rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
+		/* rsync's: refused early by a project we may not write. */
+		if (!rc && named)
+			rc =
+			    dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
+	}
+	return rc ? rc
+		  : open_staging(db, name, project, flags, true, attr, out);
+}
+
 int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 		       uint32_t mode, const struct dfs_caller *caller,
 		       struct dfs_dbfile **out)
 {
 	struct dfs_project_attr attr = {caller->uid, caller->gid, mode & 07777};
-	char project[DFS_PROJECT_MAX + 1];
 	struct dfs_project p;
 	int rc;
 
-	if (dfs_name_parse_staging(name, project)) {
-		rc = dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
-		return rc ? rc
-			  : open_staging(db, name, project, flags, true, &attr,
-					 out);
-	}
+	if (dfs_name_is_staging(name))
+		return create_staging(db, name, flags, &attr, caller, out);
 	if (!dfs_name_is_project(name))
 		return -EINVAL;
-	rc = dfs_dropbox_may(db, name, caller,
-			     writable(flags) ? DFS_MAY_WRITE : DFS_MAY_READ);
-	if (rc)
-		return rc;
 	rc = dfs_project_get(db->st, name, &p);
-	if (rc == 0) {
+	if (rc == 0 && !p.hidden) {
+		if (!dfs_project_may(&p, caller,
+				     writable(flags) ? DFS_MAY_WRITE
+						     : DFS_MAY_READ))
+			return -EACCES;
 		if (flags & O_EXCL)
 			return -EEXIST;
 		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
 		return open_project(db, name, &p, flags, &attr, out);
 	}
-	if (rc != -ENOENT)
+	if (rc && rc != -ENOENT)
 		return rc;
+	/*
+	 * A new name in deploy/: a new project, or one unlinked from deploy/
+	 * (install, mv, cp --remove-destination), which only those who may
+	 * deploy to it may bring back. Either way a new file, seeded with
+	 * nothing, whose first write starts the deployment.
+	 */
+	if (!dfs_dropbox_dir_may_write(db, caller) ||
+	    (rc == 0 && !dfs_project_may(&p, caller, DFS_MAY_WRITE)))
+		return -EACCES;
 	return open_project(db, name, NULL, flags, &attr, out);
 }
 
@@ -420,7 +471,9 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)
 		return -ENOENT;
-	rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+	rc = n->staging
+		 ? staging_may(db, n, flags, caller)
+		 : dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
 	if (rc) {
 		dfs_dropbox_node_put(db, n);
 		return rc;
@@ -589,12 +642,19 @@ void dfs_dropbox_tick(struct dfs_dropbox *db)
 int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
 {
 	struct dfs_dropbox *db = calloc(1, sizeof(*db));
+	int rc;
 
 	if (!db)
 		return -ENOMEM;
 	db->st = st;
 	db->owner = (uint32_t)getuid();
 	pthread_mutex_init(&db->lock, NULL);
+	rc = dfs_dropbox_dir_load(db);
+	if (rc) {
+		pthread_mutex_destroy(&db->lock);
+		free(db);
+		return rc;
+	}
 	*out = db;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * dropbox — the deploy/ directory: one file per project, plus staging
- * files (".<project>.XXXXXX") that live until renamed onto their project
- * or unlinked. A file behaves as a normal file would for cp, rsync, dd,
+ * files (any name starting with a dot) that live until renamed onto a
+ * project or unlinked. A file behaves as a normal file would for cp, rsync, dd,
  * tee and shell redirections; what a writer leaves on it at close (or at
  * the rename of a staging file) is a deployment.
  *
@@ -13,13 +13,24 @@
  *  - flush of a project handle commits (idempotent: a second flush returns
  *    the first result); flush of a staging handle commits nothing.
  *  - A staging file keeps its data and attributes across closes; rename
- *    onto its project commits it, unlink abandons it.
+ *    onto a project commits it, unlink abandons it. One named
+ *    ".<project>.XXXXXX" (rsync's) belongs to its project from its first
+ *    write, with a pending record, and abandoning it fails that record
+ *    "aborted"; any other has no record until its rename, and abandoning
+ *    it leaves nothing.
+ *  - unlink of a project hides it from deploy/ until its next deployment
+ *    and changes nothing else; creating its name again starts that
+ *    deployment (install, mv, cp --remove-destination redeploy).
  *
- * Permissions are checked here, as on files (the kernel's own checks see
- * deploy/ as writable by all): writing a project's files needs write
- * permission on the project, reading needs read permission, creating a
- * project needs to be the mount's owner (or root); chmod is the owner's,
- * chown root's. Failures are -EACCES or -EPERM.
+ * Permissions are checked here, as the kernel would check them on files
+ * and a directory, so that a mount without default_permissions holds the
+ * same: deploy/ has an owner, group and mode of its own (1777 by
+ * default, stored); creating a project or any name needs write permission
+ * on deploy/, and its sticky bit keeps others' names theirs (unlink and
+ * rename over them are the owner's, deploy/'s owner's or root's). Writing
+ * a project's files needs write permission on the project, reading needs
+ * read permission; chmod is the owner's, chown root's. Failures are
+ * -EACCES or -EPERM.
  *
  * All functions are thread-safe. Errors are -errno, as a filesystem would
  * return them.
@@ -48,7 +59,7 @@ struct dfs_dbstat {
 	uint64_t num;
 	uint32_t uid;
 	uint32_t gid;
-	uint32_t mode; /* permission bits only */
+	uint32_t mode; /* permission bits (with S_ISVTX for deploy/) */
 	bool link;     /* a symlink to a deployment (see dfs_dropbox_symlink) */
 	uint64_t size;
 	struct timespec atime;
@@ -81,14 +92,17 @@ void dfs_dropbox_free(struct dfs_dropbox *db);
 
 /*
  * dfs_dropbox_lookup — attributes of deploy/@name: a project with at least
- * one deployment, or a staging file. A new project's file stays invisible
- * by name until its first deployment is recorded. Errors: -ENOENT,
- * -EINVAL (not a project or staging name).
+ * one deployment that is not hidden, or a staging file. A new project's
+ * file stays invisible by name until its first deployment is recorded.
+ * Errors: -ENOENT (whatever the name).
  */
 int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		       struct dfs_dbstat *out);
 
-/* Attributes of the entry @kind/@num (as lookup reported it). -ENOENT. */
+/*
+ * Attributes of the entry @kind/@num (as lookup reported it, hidden since
+ * or not). -ENOENT.
+ */
 int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		     struct dfs_dbstat *out);
 
@@ -96,8 +110,9 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
  * dfs_dropbox_create — open deploy/@name with O_CREAT and open(2) @flags
  * (O_ACCMODE, O_EXCL, O_TRUNC count). A new project or staging file takes
  * @caller's uid/gid and @mode. Each create of a project that has no
- * deployment yet is a writer of its own (concurrent cp of a new project
- * all succeed). Errors: -EINVAL (bad name), -EEXIST (O_EXCL), -errno.
+ * deployment yet, or is hidden, is a writer of its own (concurrent cp of
+ * a new project all succeed). Errors: -EINVAL (bad name), -EEXIST
+ * (O_EXCL), -EACCES, -errno.
  */
 int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 		       uint32_t mode, const struct dfs_caller *caller,
@@ -136,12 +151,14 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 			struct dfs_dbstat *out);
 
 /*
- * dfs_dropbox_rename — rename staging file @from onto its project @to:
- * commits it; a link (see dfs_dropbox_symlink) onto its project: rolls it
- * back. @from is gone on success and stays on failure.
- * Errors: the commit's or the rollback's, -ENOENT, -EINVAL (@to is not
- * @from's project, or the link's target is not a success), -ENODATA (the
- * target's payload was dropped), -EPERM (@from is a project).
+ * dfs_dropbox_rename — rename staging file @from onto project @to:
+ * commits it as a deployment of @to (creating it if new, with @from's
+ * owner and mode); a link (see dfs_dropbox_symlink) onto its project:
+ * rolls it back. @from is gone on success and stays on failure.
+ * Errors: the commit's or the rollback's, -ENOENT, -EINVAL (@to is no
+ * project name, or not the project @from names, or the link's target is
+ * not a success), -ENODATA (the target's payload was dropped), -EPERM
+ * (@from is a project, or the sticky bit), -EACCES.
  */
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 		       const struct dfs_caller *caller);
@@ -162,9 +179,26 @@ int dfs_dropbox_symlink(struct dfs_dropbox *db, const char *name,
 int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
 			 size_t size);
 
-/* Remove a staging file; projects cannot be removed (-EPERM). */
+/*
+ * dfs_dropbox_unlink — remove a staging file or link, or hide a project
+ * (see above). Errors: -ENOENT, -EACCES, -EPERM (sticky bit).
+ */
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 		       const struct dfs_caller *caller);
+
+/* deploy/ itself: owner, group, mode (S_ISVTX included) and ctime. */
+void dfs_dropbox_dir_stat(struct dfs_dropbox *db, struct dfs_dbstat *out);
+
+/*
+ * dfs_dropbox_dir_setattr — chmod, chown or chgrp deploy/ (its owner's or
+ * root's, as on a directory), stored: who may start projects. Times are
+ * accepted and not kept. Fills @out. Errors: -EPERM, -EISDIR (a size),
+ * -ENOSPC, -errno.
+ */
+int dfs_dropbox_dir_setattr(struct dfs_dropbox *db,
+			    const struct dfs_setattr *sa,
+			    const struct dfs_caller *caller,
+			    struct dfs_dbstat *out);
 
 /*
  * dfs_dropbox_tick — housekeeping, about once a second: stores the

@@ -56,8 +56,9 @@ static void node_set(struct node *n, const struct dfs_setattr *sa)
 }
 
 /*
- * utimens on a project: its open writers that have not committed yet take
- * the time (cp -p sets it before close). Returns how many did.
+ * utimens on a project: its open writers that have written and not
+ * committed yet take the time (cp -p sets it before close). Returns how
+ * many did.
  */
 struct route {
 	const char *project;
@@ -72,8 +73,12 @@ static void route_node(struct node *n, void *arg)
 
 	if (n->staging || n->link || strcmp(n->project, r->project) != 0)
 		return;
+	/*
+	 * Only a writer that wrote: touch opens the project and writes
+	 * nothing, and its time is the current deployment's.
+	 */
 	pthread_mutex_lock(&n->lock);
-	open_writer = !(n->dep && dfs_deploy_settled(n->dep));
+	open_writer = n->dep && !dfs_deploy_settled(n->dep);
 	pthread_mutex_unlock(&n->lock);
 	if (open_writer) {
 		node_set(n, r->sa);
@@ -107,31 +112,36 @@ static int set_current_mtime(struct dfs_dropbox *db, const char *project,
 	return dfs_catalog_update(db->st, &cur, NULL);
 }
 
-/*
- * As on a file: chmod is the owner's, chown root's (the owner may change
- * the group to one of theirs), truncate needs write permission, and times
- * the owner's or write permission. -EPERM or -EACCES otherwise.
- */
-static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
-		      const struct dfs_caller *c)
+int dfs_dropbox_may_change(const struct dfs_project_attr *cur, bool may_write,
+			   const struct dfs_setattr *sa,
+			   const struct dfs_caller *c)
 {
-	bool owner = c->uid == 0 || c->uid == p->uid;
+	bool owner = c->uid == 0 || c->uid == cur->uid;
 
 	if (c->uid == 0)
 		return 0;
 	if ((sa->mask & DFS_SET_MODE) && !owner)
 		return -EPERM;
-	if ((sa->mask & DFS_SET_UID) && sa->uid != p->uid)
+	if ((sa->mask & DFS_SET_UID) && sa->uid != cur->uid)
 		return -EPERM;
-	if ((sa->mask & DFS_SET_GID) && sa->gid != p->gid &&
+	if ((sa->mask & DFS_SET_GID) && sa->gid != cur->gid &&
 	    !(owner && dfs_caller_in_group(c, sa->gid)))
 		return -EPERM;
-	if ((sa->mask & DFS_SET_SIZE) && !dfs_project_may(p, c, DFS_MAY_WRITE))
+	if ((sa->mask & DFS_SET_SIZE) && !may_write)
 		return -EACCES;
 	if ((sa->mask & (DFS_SET_ATIME | DFS_SET_MTIME)) && !owner &&
-	    !dfs_project_may(p, c, DFS_MAY_WRITE))
+	    !may_write)
 		return -EACCES;
 	return 0;
+}
+
+static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
+		      const struct dfs_caller *c)
+{
+	struct dfs_project_attr cur = {p->uid, p->gid, p->mode};
+
+	return dfs_dropbox_may_change(
+	    &cur, dfs_project_may(p, c, DFS_MAY_WRITE), sa, c);
 }
 
 static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
@@ -178,6 +188,24 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 	return rc;
 }
 
+/* A staging file that names no project is a file of its own. */
+static int node_may_change(struct dfs_dropbox *db, struct node *n,
+			   const struct dfs_setattr *sa,
+			   const struct dfs_caller *c)
+{
+	struct dfs_project_attr a;
+	struct dfs_project p;
+
+	if (n->project[0])
+		return dfs_dropbox_may(db, n->project, c, DFS_MAY_WRITE);
+	pthread_mutex_lock(&n->lock);
+	a = n->attr;
+	pthread_mutex_unlock(&n->lock);
+	p = (struct dfs_project){.uid = a.uid, .gid = a.gid, .mode = a.mode};
+	return dfs_dropbox_may_change(&a, dfs_project_may(&p, c, DFS_MAY_WRITE),
+				      sa, c);
+}
+
 int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 			uint64_t num, struct dfs_dbfile *f,
 			const struct dfs_setattr *sa,
@@ -192,7 +220,7 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 		n = dfs_dropbox_node_find(db, NULL, num);
 		if (!n)
 			return -ENOENT;
-		rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+		rc = node_may_change(db, n, sa, caller);
 		if (!rc && (sa->mask & DFS_SET_SIZE))
 			rc = node_truncate(db, n, sa->size, caller);
 		if (!rc)
@@ -302,70 +330,131 @@ static int rollback_link(struct dfs_dropbox *db, struct node *n, const char *to,
 	return rc == -EXDEV ? -EINVAL : rc;
 }
 
+/*
+ * May @c put a deployment on deploy/@to? Write permission on the project
+ * if it exists, on deploy/ if not; and by the sticky bit, the right to
+ * replace a drop box that is shown. 0, -EACCES or -EPERM.
+ */
+static int may_replace(struct dfs_dropbox *db, const char *to,
+		       const struct dfs_caller *c, bool *new_project)
+{
+	struct dfs_project p;
+	int rc = dfs_project_get(db->st, to, &p);
+
+	*new_project = rc == -ENOENT;
+	if (rc == -ENOENT)
+		return dfs_dropbox_dir_may_write(db, c) ? 0 : -EACCES;
+	if (rc)
+		return rc;
+	if (!p.hidden && !dfs_dropbox_may_delete(db, p.uid, c))
+		return -EPERM;
+	return dfs_project_may(&p, c, DFS_MAY_WRITE) ? 0 : -EACCES;
+}
+
+/* Rename of a staging file onto @to: commit it as a deployment of @to. */
+static int rename_staging(struct dfs_dropbox *db, struct node *n,
+			  const char *to, bool new_project,
+			  const struct dfs_caller *caller)
+{
+	int rc;
+
+	if (n->project[0] && strcmp(n->project, to) != 0)
+		return -EINVAL; /* rsync's names name their project */
+	pthread_mutex_lock(&n->lock);
+	rc = dfs_dropbox_draft_start(db, n, caller);
+	if (!rc && !n->project[0]) {
+		/* Its record appears now, with the first byte's time. */
+		rc = dfs_deploy_name(n->dep, to, new_project ? &n->attr : NULL);
+		if (!rc) {
+			snprintf(n->project, sizeof(n->project), "%s", to);
+			n->new_project = new_project;
+		}
+	}
+	if (!rc)
+		rc = dfs_dropbox_draft_commit(db, n);
+	pthread_mutex_unlock(&n->lock);
+	return rc;
+}
+
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 		       const struct dfs_caller *caller)
 {
-	char project[DFS_PROJECT_MAX + 1];
+	struct dfs_project p;
+	bool new_project;
 	struct node *n;
 	int rc;
 
 	n = dfs_dropbox_node_find(db, from, 0);
-	if (n && (rc = dfs_dropbox_may(db, n->project, caller,
-				       DFS_MAY_WRITE)) != 0) {
-		dfs_dropbox_node_put(db, n);
-		return rc;
-	}
-	if (n && n->link) {
-		rc = rollback_link(db, n, to, caller);
-		if (!rc)
-			node_unlink(db, n);
-		dfs_dropbox_node_put(db, n);
-		return rc;
-	}
-	if (n)
-		dfs_dropbox_node_put(db, n);
-	if (dfs_name_is_project(from)) {
-		struct dfs_project p;
-
-		return dfs_project_get(db->st, from, &p) == 0 ? -EPERM
-							      : -ENOENT;
-	}
-	if (!dfs_name_parse_staging(from, project))
+	if (!n) {
+		if (dfs_name_is_project(from) &&
+		    dfs_project_get(db->st, from, &p) == 0 && !p.hidden)
+			return -EPERM;
 		return -ENOENT;
-	if (strcmp(project, to) != 0)
-		return -EINVAL;
-	n = dfs_dropbox_node_find(db, from, 0);
-	if (!n)
-		return -ENOENT;
-	pthread_mutex_lock(&n->lock);
-	rc = dfs_dropbox_draft_start(db, n, caller);
+	}
+	/* As the kernel would: write on deploy/, and its sticky bit. */
+	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
+	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
+		rc = -EPERM;
+	if (!rc && !dfs_name_is_project(to))
+		rc = -EINVAL;
+	if (!rc && n->project[0])
+		rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
 	if (!rc)
-		rc = dfs_dropbox_draft_commit(db, n);
-	pthread_mutex_unlock(&n->lock);
+		rc = may_replace(db, to, caller, &new_project);
+	if (!rc)
+		rc = n->link ? rollback_link(db, n, to, caller)
+			     : rename_staging(db, n, to, new_project, caller);
 	if (!rc)
 		node_unlink(db, n);
 	dfs_dropbox_node_put(db, n);
 	return rc;
 }
 
+/*
+ * unlink of a project: it stays, with its history, and only leaves
+ * deploy/ until its next deployment (so install, mv and
+ * cp --remove-destination redeploy). Whoever may deploy to it may, within
+ * deploy/'s sticky bit.
+ */
+static int hide_project(struct dfs_dropbox *db, const char *name,
+			const struct dfs_caller *c)
+{
+	struct dfs_project p;
+	int rc = dfs_project_get(db->st, name, &p);
+
+	if (rc)
+		return rc;
+	if (p.hidden)
+		return -ENOENT;
+	if (!dfs_dropbox_dir_may_write(db, c))
+		return -EACCES;
+	if (!dfs_dropbox_may_delete(db, p.uid, c))
+		return -EPERM;
+	if (!dfs_project_may(&p, c, DFS_MAY_WRITE))
+		return -EACCES;
+	return dfs_project_hide(db->st, name);
+}
+
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 		       const struct dfs_caller *caller)
 {
-	char project[DFS_PROJECT_MAX + 1];
 	struct node *n;
+	int rc;
 
 	n = dfs_dropbox_node_find(db, name, 0);
-	if (n) {
-		int rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
-
-		if (!rc)
-			node_unlink(db, n);
-		dfs_dropbox_node_put(db, n);
-		return rc;
-	}
-	if (dfs_name_is_project(name))
-		return -EPERM;
-	return dfs_name_parse_staging(name, project) ? -ENOENT : -EINVAL;
+	if (!n)
+		return dfs_name_is_project(name)
+			   ? hide_project(db, name, caller)
+			   : -ENOENT;
+	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
+	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
+		rc = -EPERM;
+	if (!rc && n->project[0])
+		rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+	if (!rc)
+		node_unlink(db, n);
+	dfs_dropbox_node_put(db, n);
+	return rc;
 }
 
 int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
@@ -373,7 +462,7 @@ int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
 				       uint64_t num),
 			     void *arg)
 {
-	char name[DFS_PROJECT_MAX + 24];
+	char name[DFS_NAME_MAX + 1];
 	struct node *best;
 	int rc;
 

@@ -20,8 +20,9 @@
 
 struct node {
 	pthread_mutex_t lock; /* everything below but refs, linked, next */
-	char name[DFS_PROJECT_MAX + 24];
-	char project[DFS_PROJECT_MAX + 1];
+	char name[DFS_NAME_MAX + 1];
+	char project[DFS_PROJECT_MAX +
+		     1]; /* "" until a staging file is renamed */
 	uint64_t num;
 	bool staging;
 	bool link;	    /* a symlink to a deployment: renamed = rollback */
@@ -45,7 +46,9 @@ struct dfs_dropbox {
 	pthread_mutex_t lock; /* nodes, refs, next_num */
 	struct node *nodes;
 	uint64_t next_num;
-	uint32_t owner; /* the mount's owner: only they create projects */
+	uint32_t owner;		     /* the mount's owner */
+	struct dfs_project_attr dir; /* deploy/ itself, under lock */
+	struct timespec dir_ctime;
 };
 
 struct dfs_dbfile {
@@ -67,11 +70,32 @@ struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
 
 /*
  * May @c read or write (DFS_MAY_*) the files of @project in deploy/? A
- * project that does not exist yet: only the mount's owner (or root) may
- * create it. Returns 0 or -EACCES.
+ * project that does not exist yet: whoever may write deploy/ may create
+ * it. Returns 0 or -EACCES.
  */
 int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 		    const struct dfs_caller *c, unsigned want);
+
+/* deploy/'s attributes from the store (defaults: the mount's owner, 1777). */
+int dfs_dropbox_dir_load(struct dfs_dropbox *db);
+/* May @c create and remove names in deploy/ (write and search on it)? */
+bool dfs_dropbox_dir_may_write(struct dfs_dropbox *db,
+			       const struct dfs_caller *c);
+/*
+ * The sticky bit of deploy/: may @c remove or replace a name owned by
+ * @owner? (Root, the name's owner and deploy/'s owner may; anyone when
+ * deploy/ is not sticky.)
+ */
+bool dfs_dropbox_may_delete(struct dfs_dropbox *db, uint32_t owner,
+			    const struct dfs_caller *c);
+/*
+ * chmod, chown and times as on a file with attributes @cur, for @c who
+ * may write it or not (@may_write): chmod is the owner's, chown root's,
+ * chgrp the owner's to a group of theirs. Returns 0, -EPERM or -EACCES.
+ */
+int dfs_dropbox_may_change(const struct dfs_project_attr *cur, bool may_write,
+			   const struct dfs_setattr *sa,
+			   const struct dfs_caller *c);
 
 /* Find a node by linked @name, or by @num when @name is NULL; +1 ref. */
 struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,

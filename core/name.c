@@ -26,12 +26,24 @@ bool dfs_name_is_project(const char *s)
 	return project_span(s, strlen(s));
 }
 
+bool dfs_name_is_staging(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (s[0] != '.' || n < 2 || n > DFS_NAME_MAX || strcmp(s, "..") == 0)
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '/')
+			return false;
+	return true;
+}
+
 bool dfs_name_parse_staging(const char *s, char *project)
 {
 	const char *dot;
 	size_t n, suffix;
 
-	if (s[0] != '.')
+	if (!dfs_name_is_staging(s))
 		return false;
 	dot = strrchr(s, '.');
 	if (dot == s)

@@ -19,14 +19,14 @@ static int project_decode(const MDB_val *v, struct dfs_project *p)
 	json_int_t pseq, uid, gid, mode, created, ctime;
 	const char *name, *cur = NULL;
 	struct dfs_project r = {0};
-	int rc = -EBADMSG;
+	int rc = -EBADMSG, hidden = 0;
 
 	if (!o)
 		return -EBADMSG;
-	if (json_unpack(o, "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s?s}", "name",
-			&name, "pseq", &pseq, "uid", &uid, "gid", &gid, "mode",
-			&mode, "created", &created, "ctime", &ctime, "current",
-			&cur) != 0 ||
+	if (json_unpack(o, "{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s?s, s?b}",
+			"name", &name, "pseq", &pseq, "uid", &uid, "gid", &gid,
+			"mode", &mode, "created", &created, "ctime", &ctime,
+			"current", &cur, "hidden", &hidden) != 0 ||
 	    strlen(name) > DFS_PROJECT_MAX)
 		goto out;
 	strcpy(r.name, name);
@@ -37,6 +37,7 @@ static int project_decode(const MDB_val *v, struct dfs_project *p)
 	r.created_ms = created;
 	r.ctime_ms = ctime;
 	r.has_current = cur != NULL;
+	r.hidden = hidden != 0;
 	if (cur && dfs_uuid7_parse(cur, r.current) != 0)
 		goto out;
 	*p = r;
@@ -57,12 +58,12 @@ int dfs_project_put_txn(struct dfs_store *st, MDB_txn *txn,
 
 	if (p->has_current)
 		dfs_uuid7_format(p->current, cur);
-	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s*}", "name",
+	o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s*, s:b}", "name",
 		      p->name, "pseq", (json_int_t)p->pseq, "uid",
 		      (json_int_t)p->uid, "gid", (json_int_t)p->gid, "mode",
 		      (json_int_t)p->mode, "created", (json_int_t)p->created_ms,
 		      "ctime", (json_int_t)p->ctime_ms, "current",
-		      p->has_current ? cur : NULL);
+		      p->has_current ? cur : NULL, "hidden", p->hidden);
 	if (!o)
 		return -ENOMEM;
 	s = json_dumps(o, JSON_COMPACT);
@@ -84,7 +85,10 @@ int dfs_project_get_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 	return rc ? dfs_store_lmdb_err(rc) : project_decode(&v, p);
 }
 
-/* Get @name, creating it with @attr when missing. */
+/*
+ * Get @name for a new deployment, creating it with @attr when missing; a
+ * hidden project shows in deploy/ again.
+ */
 int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 			   const struct dfs_project_attr *attr,
 			   struct dfs_project *p)
@@ -95,6 +99,10 @@ int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 	int rc;
 
 	rc = dfs_project_get_txn(st, txn, name, p);
+	if (rc == 0 && p->hidden) {
+		p->hidden = false;
+		return dfs_project_put_txn(st, txn, p);
+	}
 	if (rc != -ENOENT)
 		return rc;
 	snprintf(np.name, sizeof(np.name), "%s", name);
@@ -175,6 +183,31 @@ int dfs_project_set_attr(struct dfs_store *st, const char *name,
 	p.gid = attr->gid;
 	p.mode = attr->mode & 07777;
 	p.ctime_ms = dfs_time_now_ms();
+	rc = dfs_project_put_txn(st, txn, &p);
+	if (rc)
+		goto out_abort;
+	return dfs_store_commit(txn);
+
+out_abort:
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int dfs_project_hide(struct dfs_store *st, const char *name)
+{
+	struct dfs_project p;
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = dfs_project_get_txn(st, txn, name, &p);
+	if (!rc && p.hidden)
+		rc = -ENOENT;
+	if (rc)
+		goto out_abort;
+	p.hidden = true;
 	rc = dfs_project_put_txn(st, txn, &p);
 	if (rc)
 		goto out_abort;

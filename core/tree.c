@@ -127,12 +127,17 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 			set_size(s, size);
 		return;
 	}
-	/*
-	 * deploy/ is writable by all as far as the kernel is concerned: the
-	 * daemon checks each project's own permissions (see dropbox.h).
-	 */
-	base_stat(s, ino, S_IFDIR | (ino == DFS_INO_DEPLOY ? 0777 : 0555),
-		  t->uid, t->gid, t->born);
+	if (ino == DFS_INO_DEPLOY) {
+		struct dfs_dbstat d;
+
+		/* Its own owner and mode, stored: who may start projects. */
+		dfs_dropbox_dir_stat(t->db, &d);
+		base_stat(s, ino, S_IFDIR | (d.mode & 07777), d.uid, d.gid,
+			  t->born);
+		s->st_ctim = d.ctime;
+		return;
+	}
+	base_stat(s, ino, S_IFDIR | 0555, t->uid, t->gid, t->born);
 }
 
 void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
@@ -466,7 +471,20 @@ int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len)
 	return rc ? rc : dfs_record_render(&r, buf, len);
 }
 
-int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
+/* Read permission on a deployment's payload, log or manifest. */
+static int may_read(struct dfs_tree *t, const struct dfs_record *r,
+		    const struct dfs_caller *c)
+{
+	struct dfs_project p;
+	int rc = dfs_project_get(t->st, r->project, &p);
+
+	if (rc)
+		return rc;
+	return dfs_project_may(&p, c, DFS_MAY_READ) ? 0 : -EACCES;
+}
+
+int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino,
+		       const struct dfs_caller *c, int *fd)
 {
 	struct dfs_record r;
 	int rc;
@@ -474,6 +492,8 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
 	if (dfs_tree_type(ino) != DFS_NODE_SIDE)
 		return -EINVAL;
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	if (!rc)
+		rc = may_read(t, &r, c);
 	if (rc)
 		return rc;
 	return dfs_log_open(t->st,
@@ -482,6 +502,7 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd)
 }
 
 int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
+			  const struct dfs_caller *c,
 			  struct dfs_reader **reader)
 {
 	struct dfs_record r;
@@ -490,5 +511,7 @@ int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
 	if (dfs_tree_type(ino) != DFS_NODE_PAYLOAD)
 		return -EINVAL;
 	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	if (!rc)
+		rc = may_read(t, &r, c);
 	return rc ? rc : dfs_reader_open(t->st, &r, reader);
 }

@@ -83,13 +83,22 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 /* record.json's bytes (malloc'd, the caller frees them). */
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len);
 
-/* Open a deployment's log or manifest for reading. -ENOENT: none. */
-int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino, int *fd);
+/*
+ * Open a deployment's log or manifest for reading, if @c may read it (the
+ * project's owner, group and read bits, as stat shows them: the daemon
+ * checks, so that a mount without default_permissions leaks nothing).
+ * Errors: -ENOENT (none), -EACCES.
+ */
+int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino,
+		       const struct dfs_caller *c, int *fd);
 
-/* Open a deployment's payload. -ENOENT when dropped, -EIO when missing. */
+/*
+ * Open a deployment's payload, if @c may read it (as above). Errors:
+ * -ENOENT when dropped, -EIO when missing, -EACCES.
+ */
 struct dfs_reader;
 int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
-			  struct dfs_reader **r);
+			  const struct dfs_caller *c, struct dfs_reader **r);
 
 /* A drop box inode's entry in the dropbox, and back. */
 bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num);

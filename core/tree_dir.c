@@ -42,6 +42,12 @@ static int emit_entry(void *arg, const struct dfs_entry *e)
 		    e->seq + OFF_CURSOR);
 }
 
+/* deploy/ lists the projects that are not hidden (see dropbox.h). */
+static int emit_dropbox(void *arg, const struct dfs_entry *e)
+{
+	return e->hidden ? 0 : emit_entry(arg, e);
+}
+
 static int emit_staging(void *arg, const char *name, uint64_t num)
 {
 	return emit(arg, name, mkino(C_NODE, num, 0), S_IFREG,
@@ -82,7 +88,7 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 			rc = dfs_catalog_scan(
 			    t->st, DFS_SCAN_PROJECTS, NULL,
 			    off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
-			    emit_entry, l);
+			    emit_dropbox, l);
 			if (rc)
 				return rc > 0 || rc == -ENOENT ? 0 : rc;
 			off = OFF_STAGING;

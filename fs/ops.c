@@ -118,6 +118,7 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfs_fs *fs = dfs_fs_of(req);
 	enum dfs_node_type type = dfs_tree_type(ino);
+	struct dfs_caller c;
 	struct dfs_fh *fh;
 	int rc;
 
@@ -144,12 +145,14 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = 0;
 		fi->direct_io = 1; /* it grows: always read what is there */
 	} else if (type == DFS_NODE_SIDE) {
-		rc = dfs_tree_open_side(fs->tree, ino, &fh->fd);
+		dfs_fs_caller_groups(req, &c);
+		rc = dfs_tree_open_side(fs->tree, ino, &c, &fh->fd);
 		fi->direct_io = 1; /* a log grows while its deploy runs */
 	} else if (type == DFS_NODE_PAYLOAD) {
 		/* Not kept cached: every full read is verified by the reader.
 		 */
-		rc = dfs_tree_open_payload(fs->tree, ino, &fh->reader);
+		dfs_fs_caller_groups(req, &c);
+		rc = dfs_tree_open_payload(fs->tree, ino, &c, &fh->reader);
 	} else {
 		rc = -EINVAL;
 	}

@@ -203,20 +203,25 @@ void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	uint64_t num;
 	int rc;
 
-	if (!dfs_tree_dropbox_ref(ino, &kind, &num)) {
+	bool dir = ino == DFS_INO_DEPLOY;
+
+	if (!dir && !dfs_tree_dropbox_ref(ino, &kind, &num)) {
 		fuse_reply_err(req, EROFS);
 		return;
 	}
 	to_setattr(attr, to_set, &sa);
 	dfs_fs_caller_groups(req, &c);
-	rc = dfs_dropbox_setattr(
-	    fs->db, kind, num,
-	    fh && fh->type == DFS_NODE_DROPBOX ? fh->db : NULL, &sa, &c, &ds);
+	rc = dir ? dfs_dropbox_dir_setattr(fs->db, &sa, &c, &ds)
+		 : dfs_dropbox_setattr(
+		       fs->db, kind, num,
+		       fh && fh->type == DFS_NODE_DROPBOX ? fh->db : NULL, &sa,
+		       &c, &ds);
+	if (!rc)
+		rc = dfs_tree_getattr(fs->tree, ino, &st);
 	if (rc) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	dfs_tree_dropbox_stat(&ds, &st);
 	fuse_reply_attr(req, &st, 0);
 }
 

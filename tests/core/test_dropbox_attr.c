@@ -142,18 +142,6 @@ static void test_dropbox_unlink_staging_abandons(void **state)
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
-static void test_dropbox_unlink_project(void **state)
-{
-	struct dfs_caller caller = tu_caller();
-	struct tu_fix *fix = *state;
-	uint8_t buf[2048];
-
-	tu_tar(buf, sizeof(buf), 12);
-	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
-	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web", &caller),
-			 -EPERM);
-}
-
 static void test_dropbox_rename_wrong_project(void **state)
 {
 	struct tu_fix *fix = *state;
@@ -272,6 +260,31 @@ static void test_dropbox_setattr_mtime_open_writer(void **state)
 	assert_int_equal(rec.source_mtime_ns, MTIME_NS);
 }
 
+static void test_dropbox_setattr_mtime_idle_writer(void **state)
+{
+	struct dfs_setattr sa = {.mask = DFS_SET_MTIME, .mtime = mtime_ts};
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_dbfile *f;
+	struct dfs_dbstat sb;
+	uint8_t buf[2048];
+
+	/* touch: open, no byte written, utimens, close. */
+	tu_tar(buf, sizeof(buf), 33);
+	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
+	f = tu_open(fix, "web", O_WRONLY);
+	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
+	assert_int_equal(dfs_dbfile_flush(f), 0);
+	dfs_dbfile_close(f);
+	tu_current(fix, "web", &rec);
+	assert_int_equal(rec.source_mtime_ms, MTIME_MS);
+	assert_int_equal(rec.source_mtime_ns, MTIME_NS);
+	tu_lookup(fix, "web", &sb);
+	assert_int_equal(sb.mtime.tv_sec, mtime_ts.tv_sec);
+	assert_int_equal(sb.mtime.tv_nsec, mtime_ts.tv_nsec);
+	assert_int_equal(tu_count(fix, NULL), 1);
+}
+
 static void test_dropbox_free_abandons_staging(void **state)
 {
 	struct tu_fix *fix = *state;
@@ -378,7 +391,6 @@ int main(void)
 	    T(test_dropbox_staging_survives_close),
 	    T(test_dropbox_staging_mtime_then_rename),
 	    T(test_dropbox_unlink_staging_abandons),
-	    T(test_dropbox_unlink_project),
 	    T(test_dropbox_rename_wrong_project),
 	    T(test_dropbox_rename_missing),
 	    T(test_dropbox_rename_from_project),
@@ -386,6 +398,7 @@ int main(void)
 	    T(test_dropbox_setattr_truncate_deploys),
 	    T(test_dropbox_setattr_mtime_sets_source_mtime),
 	    T(test_dropbox_setattr_mtime_open_writer),
+	    T(test_dropbox_setattr_mtime_idle_writer),
 	    T(test_dropbox_free_abandons_staging),
 	    T(test_dropbox_setattr_mode_persists),
 	    T(test_dropbox_rename_keeps_project_attrs),

@@ -132,6 +132,30 @@ static void test_name_parse_staging_not_project(void **state)
 	assert_false(dfs_name_parse_staging("web.abc123", project));
 }
 
+static void test_name_is_staging(void **state)
+{
+	static const char *const good[] = {
+	    ".web.abc123", ".tmpab12cd", ".ansible_tmpk2j3web",
+	    ".#web",	   ".web",	 ".a b~"};
+	static const char *const bad[] = {
+	    "web", ".", "..", "", ".we\tb", ".web\x7f", ".caf\xc3\xa9", "-x"};
+	char name[DFS_NAME_MAX + 2];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_true(dfs_name_is_staging(good[i]));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(dfs_name_is_staging(bad[i]));
+	memset(name, 'x', sizeof(name));
+	name[0] = '.';
+	name[DFS_NAME_MAX] = '\0';
+	assert_true(dfs_name_is_staging(name));
+	name[DFS_NAME_MAX] = 'x';
+	name[DFS_NAME_MAX + 1] = '\0';
+	assert_false(dfs_name_is_staging(name));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +167,7 @@ int main(void)
 	    cmocka_unit_test(test_name_parse_staging_long_project),
 	    cmocka_unit_test(test_name_parse_staging_invalid),
 	    cmocka_unit_test(test_name_parse_staging_not_project),
+	    cmocka_unit_test(test_name_is_staging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

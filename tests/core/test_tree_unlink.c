@@ -26,6 +26,7 @@
 static void test_tree_lookup_payload_dropped(void **state)
 {
 	struct tu_fix *fix = *state;
+	struct dfs_caller root = {.uid = 0, .gid = 0, .pid = 1};
 	uint64_t dir, pino, freed;
 	struct dfs_who who;
 	struct tu_listing l;
@@ -40,7 +41,8 @@ static void test_tree_lookup_payload_dropped(void **state)
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s), 0);
 	assert_int_equal(s.st_size, w.rec[TU_B].payload_size);
 	pino = s.st_ino;
-	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &rd), 0);
+	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &root, &rd),
+			 0);
 	assert_int_equal(dfs_reader_read(rd, buf, sizeof(buf),
 					 w.rec[TU_B].payload_size, &got),
 			 0);
@@ -56,7 +58,7 @@ static void test_tree_lookup_payload_dropped(void **state)
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
 			 -ENOENT);
 	assert_int_equal(dfs_tree_getattr(tu_tree(fix), pino, &s), -ENOENT);
-	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &rd),
+	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &root, &rd),
 			 -ENOENT);
 	tu_list(fix, dir, SIZE_MAX, &l);
 	assert_true(tu_listed(&l, "record.json"));
@@ -160,10 +162,13 @@ static void test_tree_unlink_record_json(void **state)
 	    dfs_tree_unlink(tu_tree(fix), dir, "record.json", &root), -EPERM);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
 			 0);
-	/* Projects cannot be removed from deploy/ either. */
+	/* rm of deploy/<project> only hides it (see test_dropbox_unlink). */
 	assert_int_equal(
-	    dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root),
-	    -EPERM);
+	    dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
+	assert_int_equal(
+	    dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s), -ENOENT);
+	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
+			 0);
 }
 
 static void assert_erofs(struct tu_fix *fix, uint64_t parent, const char *name)

@@ -63,6 +63,11 @@ struct dfs_tree *tu_tree(struct tu_fix *fix)
 	return ((struct tu_tree_fix *)fix->extra)->t;
 }
 
+struct dfs_dropbox *tu_tree_db(struct tu_fix *fix)
+{
+	return ((struct tu_tree_fix *)fix->extra)->db;
+}
+
 void tu_tree_deploy(struct tu_fix *fix, const char *project, uint32_t seed,
 		    bool good, struct dfs_record *rec)
 {

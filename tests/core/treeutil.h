@@ -40,6 +40,7 @@ struct tu_listing {
 int tu_tree_setup(void **state);
 int tu_tree_teardown(void **state);
 struct dfs_tree *tu_tree(struct tu_fix *fix);
+struct dfs_dropbox *tu_tree_db(struct tu_fix *fix);
 
 /* A real deploy of a tar.gz (@good) or of text (failed: not_an_archive). */
 void tu_tree_deploy(struct tu_fix *fix, const char *project, uint32_t seed,

@@ -72,7 +72,7 @@ long128=$(printf 'a%.0s' {1..128})
 long129=${long128}b
 long200=$(printf 'x%.0s' {1..200})
 before=$(ids_all)
-for name in "a b" "-x" "_x" ".hidden" "$long129" "$long200"; do
+for name in "a b" "-x" "_x" $'.tab\there' "$long129" "$long200"; do
 	expect_fail 'Invalid argument' "cp to deploy/'$name'" \
 		cp "$T/app.tar.gz" "$MNT/deploy/$name"
 	[ ! -e "$MNT/deploy/$name" ] || fail "deploy/'$name' exists after EINVAL"
