@@ -30,6 +30,7 @@ struct dfs_store {
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
 	char host[256];
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
+	uint64_t max_unpacked;	 /* for the check; 0: its default */
 	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */
 };

@@ -242,7 +242,7 @@ void tu_check_buf(struct tu_fix *fix, const void *buf, size_t n, int mfd,
 	int fd = tu_file_fd(fix, "payload", buf, n);
 
 	memset(res, 0x5a, sizeof(*res));
-	assert_int_equal(dfs_check_start(fd, mfd, &c), 0);
+	assert_int_equal(dfs_check_start(fd, mfd, 0, &c), 0);
 	assert_non_null(c);
 	assert_int_equal(dfs_check_finish(c, n, res), 0);
 	close(fd);

@@ -48,7 +48,7 @@ int tu_gzip_raw(const void *buf, size_t n, uint8_t **out, size_t *len);
  * valid plain tar of one file: a header, the file's data (tu_fill(@seed)),
  * the end marker, then zeros. Bytes [TU_TAR_DATA, TU_TAR_DATA + 512) are
  * always file data, so changing them keeps the archive valid; bytes after
- * the archive (even garbage) are ignored by tar.
+ * the archive must be zeros (anything else is corrupt_archive).
  */
 #define TU_TAR_MIN  2048
 #define TU_TAR_DATA 512
