@@ -207,8 +207,8 @@ static void set(struct dfs_record_error *err, const char *code,
 
 	memset(err, 0, sizeof(*err));
 	snprintf(err->code, sizeof(err->code), "%s", code);
-	snprintf(err->message, sizeof(err->message), "%s in the archive: %s%s",
-		 what, dfs_check_entry_escape(name, esc, sizeof(esc)), more);
+	snprintf(err->message, sizeof(err->message), "%s: %s%s", what,
+		 dfs_check_entry_escape(name, esc, sizeof(esc)), more);
 	err->phase = DFS_PHASE_VALIDATE;
 }
 
@@ -238,25 +238,27 @@ bool dfs_check_entry_policy(struct archive_entry *e,
 
 	path = path ? path : "";
 	if (unsafe_path(path) || unsafe_path(archive_entry_hardlink(e))) {
-		set(err, "unsafe_path", "unsafe path", path, "");
+		set(err, "unsafe_path", "unsafe path in the archive", path, "");
 		return false;
 	}
 	if (type) {
-		set(err, "unsafe_entry", type, path, "");
+		snprintf(more, sizeof(more), "%s in the archive", type);
+		set(err, "unsafe_entry", more, path, "");
 		return false;
 	}
 	if (archive_entry_perm(e) & (S_ISUID | S_ISGID)) {
 		snprintf(more, sizeof(more), " (mode %04o)",
 			 (unsigned)archive_entry_perm(e));
-		set(err, "unsafe_entry", "setuid or setgid entry", path, more);
+		set(err, "unsafe_entry",
+		    "setuid or setgid entry in the archive", path, more);
 		return false;
 	}
 	if (archive_entry_filetype(e) == AE_IFLNK && link &&
 	    link_escapes(path, link)) {
 		snprintf(more, sizeof(more), " -> %s",
 			 dfs_check_entry_escape(link, esc, sizeof(esc)));
-		set(err, "unsafe_path", "symbolic link out of the archive",
-		    path, more);
+		set(err, "unsafe_path",
+		    "symbolic link out of the archive's root", path, more);
 		return false;
 	}
 	return true;
