@@ -446,10 +446,12 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
+	static const uint8_t zeros[4096];
+
+	for (; n >= sizeof(zeros); p += sizeof(zeros), n -= sizeof(zeros))
+		if (memcmp(p, zeros, sizeof(zeros)) != 0)
 			return false;
-	return true;
+	return n == 0 || memcmp(p, zeros, n) == 0;
 }
 
 /*

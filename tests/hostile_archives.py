@@ -8,7 +8,9 @@ check must give it ("ok": it passes). Bombs unpack to BYTES of zeros
 (default 20 GiB) from a few MiB: concatenated gzip members and xz streams
 of 64 MiB of zeros each, and zstd frames written block by block (RLE
 blocks of zeros), one with a 2 GiB window, one with a 1 MiB window. Small
-BYTES give tiny variants, for a fuzzing corpus.
+BYTES give tiny variants, for a fuzzing corpus. Each bomb comes twice:
+declaring a file of that size (CODE--bomb.*), and as bare zeros, an empty
+tar padded with them (CODE--zeros.*).
 
 Entries that cannot be made without privileges (devices) are written with
 the tarfile module, so this runs anywhere Python does.
@@ -93,11 +95,10 @@ def bomb_header(total):
     return info.tobuf(format=tarfile.GNU_FORMAT)
 
 
-def repeated(compress, total):
-    """HEADER then zeros, as members of CHUNK zeros each (made once)."""
-    head = bomb_header(total)
+def repeated(compress, total, head=b""):
+    """HEAD then zeros, as members of CHUNK zeros each (made once)."""
     left = total - len(head)
-    parts = [compress(head)]
+    parts = [compress(head)] if head else []
     full = compress(bytes(CHUNK)) if left >= CHUNK else b""
     parts += [full] * (left // CHUNK)
     if left % CHUNK:
@@ -174,9 +175,15 @@ def trailing(outdir):
 
 
 def bombs(outdir, total):
-    write(outdir, "too_large--bomb.tar.gz", repeated(gzip_member, total))
-    write(outdir, "too_large--bomb.tar.xz", repeated(xz_stream, total))
     head = bomb_header(total)
+    # A file declared as big as the zeros, and nothing but zeros (an
+    # empty tar, then zero padding), which only decompressing finds.
+    write(outdir, "too_large--bomb.tar.gz",
+          repeated(gzip_member, total, head))
+    write(outdir, "too_large--bomb.tar.xz", repeated(xz_stream, total, head))
+    write(outdir, "too_large--zeros.tar.gz", repeated(gzip_member, total))
+    write(outdir, "too_large--zeros.tar.xz", repeated(xz_stream, total))
+    write(outdir, "too_large--zeros.tar.zst", zstd_frame(b"", 20, total))
     write(outdir, "too_large--bomb-long-window.tar.zst",
           zstd_frame(head, 31, total - len(head)))
     write(outdir, "too_large--bomb.tar.zst",
