@@ -10,11 +10,19 @@
  * payload's size. It fails with
  *   not_an_archive     not tar, plain or compressed
  *   truncated_archive  the data ends before the archive does
- *   corrupt_archive    anything else libarchive rejects
+ *   corrupt_archive    anything else that cannot be read, and bytes other
+ *                      than zeros after the end of the archive or of its
+ *                      compressed stream
  *   unsafe_path        an entry (or hard link target) that is absolute or
- *                      has a ".." component
+ *                      has a ".." component; a symbolic link whose target
+ *                      is absolute or climbs out of the archive's root
+ *   unsafe_entry       a device, FIFO or socket; a setuid or setgid entry
+ *   too_large          the archive unpacks to more than the limit (or its
+ *                      compression needs a window over DFS_CHECK_WINDOW_MAX)
  * and records the entries (the manifest), their count and sizes, and the
  * package_identifier of a package.json at the top or under one top folder.
+ * too_large stops the check where it is found; the others are reported
+ * once the archive is read (the first problem wins).
  *
  * dfs_check_sniff is the cheap first look: magic numbers only.
  */
@@ -52,12 +60,26 @@ struct dfs_check_result {
 struct dfs_check;
 
 /*
- * dfs_check_start — start checking the file open as @fd from offset 0.
- * Entries go to @manifest_fd (-1: none) as log.h describes. No byte is read
- * beyond what dfs_check_advance or dfs_check_finish declared final.
- * Errors: -ENOMEM, -EAGAIN (no thread). Free with finish or cancel.
+ * The largest window (history, dictionary) a decompressor may need: zstd
+ * windows and xz dictionaries up to 32 MiB (xz -8, zstd -19 and below),
+ * which bounds the check's memory whatever the payload asks for.
  */
-int dfs_check_start(int fd, int manifest_fd, struct dfs_check **out);
+#define DFS_CHECK_WINDOW_MAX (32ULL << 20)
+
+/* The default unpacked limit is 100 x the payload's size, at least this. */
+#define DFS_CHECK_UNPACKED_MIN (1ULL << 30)
+
+/*
+ * dfs_check_start — start checking the file open as @fd from offset 0.
+ * Entries go to @manifest_fd (-1: none) as log.h describes. The archive
+ * may unpack to @max_unpacked bytes (decompressed, and declared by its
+ * entries), 0: 100 times the payload's size, at least
+ * DFS_CHECK_UNPACKED_MIN. No byte is read beyond what dfs_check_advance or
+ * dfs_check_finish declared final. Errors: -ENOMEM, -EAGAIN (no thread).
+ * Free with finish or cancel.
+ */
+int dfs_check_start(int fd, int manifest_fd, uint64_t max_unpacked,
+		    struct dfs_check **out);
 
 /* Bytes [0, @upto) of the file are final: the check may read them. */
 void dfs_check_advance(struct dfs_check *c, uint64_t upto);
@@ -65,7 +87,8 @@ void dfs_check_advance(struct dfs_check *c, uint64_t upto);
 /*
  * dfs_check_finish — the file is complete at @size bytes: wait for the
  * check to end, fill @res and free @c. Returns 0 (the verdict is in
- * res->error) or -errno when the file could not be read (-EIO).
+ * res->error) or -errno when the file could not be read (-EIO) or the
+ * decompressor could not get its memory (-ENOMEM).
  */
 int dfs_check_finish(struct dfs_check *c, uint64_t size,
 		     struct dfs_check_result *res);

@@ -3,14 +3,17 @@
  * libarchive is used, and its codes translated, here only.
  *
  * Two layers, so that decompression happens once and is verified to its
- * end: the outer one yields the decompressed stream, the inner one
- * (libarchive's tar reader) reads it. When tar reaches its end marker the
- * outer stream is drained, which checks the compressed data to its last
- * byte (a gzip trailer cut short is truncation, as gzip -t says). The
- * outer layer is zlib for gzip, because libarchive's gzip reader does not
- * check the CRC-32 and length of each member, so a flipped byte in stored
- * data would pass; it is libarchive ("raw" format, every filter) for the
- * other compressions, whose formats carry checks libarchive verifies.
+ * end: the outer one (decode.h) yields the decompressed stream, the inner
+ * one (libarchive's tar reader) reads it. When tar reaches its end marker
+ * the rest of the decompressed stream must be zeros, and the outer stream
+ * is drained, which checks the compressed data to its last byte (a gzip
+ * trailer cut short is truncation, as gzip -t says) and that nothing but
+ * zeros follows it.
+ *
+ * Every decompressed byte counts against the unpacked limit, and so does
+ * every entry's declared size: crossing it stops the check there, with
+ * too_large. The default limit grows with the payload, so while the payload
+ * is still arriving the check waits for more of it rather than fail early.
  */
 #include <archive.h>
 #include <archive_entry.h>
@@ -23,16 +26,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "check.h"
+#include "check_impl.h"
+#include "decode.h"
 
 #define CHUNK	    (1 << 20)
 #define PACKAGE_MAX (1 << 20) /* read at most this much of package.json */
+#define TAIL_MAX    1024      /* bytes kept of the block before the last */
 
 struct dfs_check {
 	int fd;
 	int mfd;
+	uint64_t max_unpacked; /* 0: the default, after the payload's size */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -45,21 +51,26 @@ struct dfs_check {
 	uint64_t pos;
 	char *buf;
 	EVP_MD_CTX *md;
-	bool eof;	   /* the outer reader was told the data ended */
+	bool eof; /* the raw bytes ended */
+	struct dfs_decode *dec;
+	const uint8_t *in; /* raw bytes not decoded yet */
+	size_t in_len;
 	bool outer_failed; /* decompression, not tar, failed */
+	int outer_err;	   /* its -errno (decode.h) */
 	const char *outer_msg;
-	bool gzip; /* the outer layer is zlib */
-	z_stream z;
-	bool z_open, z_end; /* inflate set up; a member just ended */
-	const char *z_err;  /* an error to report after the data before it */
-	unsigned char *zout;
-	const char *first; /* a chunk read to sniff, not consumed yet */
-	ssize_t first_len;
 	unsigned char head[512]; /* the payload's first bytes, for sniffing */
 	size_t head_len;
-	uint64_t inner_bytes; /* decompressed bytes handed to tar */
+	unsigned char ihead[512]; /* the decompressed stream's first bytes */
+	size_t ihead_len;
+	/* The last block handed to tar, and the end of the one before. */
+	const uint8_t *last;
+	size_t last_len;
+	uint64_t last_off;
+	uint8_t tail[TAIL_MAX];
+	size_t tail_len;
+	uint64_t inner_bytes; /* decompressed bytes */
+	uint64_t declared;    /* sum of the entries' declared sizes */
 	int io_error;
-	struct archive *outer;
 	char *pkg; /* package.json being read */
 	size_t pkg_len;
 	int pkg_depth; /* of the package.json kept so far, -1: none */
@@ -101,130 +112,33 @@ static ssize_t next_chunk(struct dfs_check *c)
 	return n;
 }
 
-/* The next raw bytes: the chunk read to sniff first, then the file. */
-static ssize_t raw_chunk(struct dfs_check *c, const char **out)
+/* The default limit: 100 times the payload's size, at least 1 GiB. */
+static uint64_t default_limit(uint64_t size)
 {
-	ssize_t n;
+	uint64_t lim = size > UINT64_MAX / 100 ? UINT64_MAX : size * 100;
 
-	if (c->first) {
-		*out = c->first;
-		n = c->first_len;
-		c->first = NULL;
-		return n;
-	}
-	n = next_chunk(c);
-	*out = c->buf;
-	return n;
+	return lim < DFS_CHECK_UNPACKED_MIN ? DFS_CHECK_UNPACKED_MIN : lim;
 }
 
-static la_ssize_t outer_read(struct archive *a, void *arg, const void **out)
+/*
+ * Whether @amount unpacked bytes are more than allowed. The default limit
+ * grows with the payload: past it, wait until the payload grows or ends.
+ */
+static bool over_limit(struct dfs_check *c, uint64_t amount)
 {
-	struct dfs_check *c = arg;
-	const char *p;
-	ssize_t n = raw_chunk(c, &p);
+	bool over;
 
-	if (n < 0) {
-		archive_set_error(
-		    a, c->io_error ? c->io_error : ECANCELED, "%s",
-		    c->io_error ? strerror(c->io_error) : "check cancelled");
-		return -1;
-	}
-	if (n == 0)
-		c->eof = true;
-	*out = p;
-	return n;
-}
-
-/* Inflate the next block of a gzip payload (every member, checked). */
-static ssize_t gunzip_block(struct dfs_check *c, const void **out)
-{
-	int r;
-
-	if (c->z_err) {
-		c->outer_msg = c->z_err;
-		return -1;
-	}
+	if (c->max_unpacked)
+		return amount > c->max_unpacked;
+	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		if (c->z.avail_in == 0) {
-			const char *p;
-			ssize_t n = raw_chunk(c, &p);
-
-			if (n < 0) {
-				c->outer_msg = c->io_error
-						   ? strerror(c->io_error)
-						   : "check cancelled";
-				return -1;
-			}
-			if (n == 0) {
-				c->eof = true;
-				if (c->z_end)
-					return 0;
-				c->outer_msg = "unexpected end of gzip data";
-				return -1;
-			}
-			c->z.next_in = (unsigned char *)p;
-			c->z.avail_in = (unsigned)n;
-		}
-		if (c->z_end) {
-			/* Another member, or trailing bytes to ignore. */
-			if (c->z.next_in[0] != 0x1f) {
-				c->z.avail_in = 0;
-				continue;
-			}
-			inflateReset(&c->z);
-			c->z_end = false;
-		}
-		c->z.next_out = c->zout;
-		c->z.avail_out = CHUNK;
-		r = inflate(&c->z, Z_NO_FLUSH);
-		if (r == Z_STREAM_END)
-			c->z_end = true;
-		else if (r != Z_OK && r != Z_BUF_ERROR)
-			c->z_err = c->z.msg ? c->z.msg : "corrupt gzip data";
-		if (c->z_err && c->z.avail_out == CHUNK) {
-			c->outer_msg = c->z_err;
-			return -1;
-		}
-		if (c->z.avail_out < CHUNK) {
-			*out = c->zout;
-			return CHUNK - c->z.avail_out;
-		}
+		over = amount > default_limit(c->upto);
+		if (!over || c->finished || c->cancelled)
+			break;
+		pthread_cond_wait(&c->cond, &c->lock);
 	}
-}
-
-/* The next block of the decompressed stream; 0 at its end, -1 failed. */
-static ssize_t outer_block(struct dfs_check *c, const void **out)
-{
-	size_t size;
-	la_int64_t off;
-	int r;
-
-	if (c->gzip)
-		return gunzip_block(c, out);
-	r = archive_read_data_block(c->outer, out, &size, &off);
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r != ARCHIVE_OK) {
-		c->outer_msg = archive_error_string(c->outer);
-		return -1;
-	}
-	return (ssize_t)size;
-}
-
-static la_ssize_t inner_read(struct archive *a, void *arg, const void **out)
-{
-	struct dfs_check *c = arg;
-	ssize_t n = outer_block(c, out);
-
-	if (n < 0) {
-		c->outer_failed = true;
-		archive_set_error(a, EIO, "%s",
-				  c->outer_msg ? c->outer_msg
-					       : "the compressed data is bad");
-		return -1;
-	}
-	c->inner_bytes += (uint64_t)n;
-	return n;
+	pthread_mutex_unlock(&c->lock);
+	return over;
 }
 
 static void set_error(struct dfs_check *c, const char *code, const char *msg)
@@ -239,10 +153,142 @@ static void set_error(struct dfs_check *c, const char *code, const char *msg)
 	e->phase = DFS_PHASE_VALIDATE;
 }
 
+/* Fail too_large: @amount crossed the limit. */
+static void too_large(struct dfs_check *c, const char *what, uint64_t amount)
+{
+	char msg[DFS_ERRMSG_MAX];
+	uint64_t lim = c->max_unpacked;
+
+	pthread_mutex_lock(&c->lock);
+	if (!lim)
+		lim = default_limit(c->upto);
+	pthread_mutex_unlock(&c->lock);
+	snprintf(msg, sizeof(msg),
+		 "the archive unpacks to more than %llu bytes (%s: %llu "
+		 "so far; limit: %s)",
+		 (unsigned long long)lim, what, (unsigned long long)amount,
+		 c->max_unpacked ? "max_unpacked"
+				 : "100 times the payload, at least 1 GiB");
+	set_error(c, "too_large", msg);
+}
+
+/* The next block of the decompressed stream; 0 at its end, -1 failed. */
+static ssize_t outer_block(struct dfs_check *c, const void **out)
+{
+	size_t n;
+	int r;
+
+	for (;;) {
+		if (c->in_len == 0 && !c->eof) {
+			ssize_t k = next_chunk(c);
+
+			if (k < 0) {
+				c->outer_err = -EIO;
+				c->outer_msg = c->io_error
+						   ? strerror(c->io_error)
+						   : "check cancelled";
+				return -1;
+			}
+			c->eof = k == 0;
+			c->in = (const uint8_t *)c->buf;
+			c->in_len = (size_t)k;
+		}
+		r = dfs_decode_run(c->dec, &c->in, &c->in_len, c->eof, out, &n);
+		if (r < 0) {
+			c->outer_err = r;
+			c->outer_msg = dfs_decode_error(c->dec);
+			return -1;
+		}
+		if (n) {
+			c->inner_bytes += n;
+			if (over_limit(c, c->inner_bytes)) {
+				too_large(c, "decompressed", c->inner_bytes);
+				c->outer_err = -EFBIG;
+				c->outer_msg = c->res.error.message;
+				return -1;
+			}
+			return (ssize_t)n;
+		}
+		if (r == 1)
+			return 0;
+	}
+}
+
+static la_ssize_t inner_read(struct archive *a, void *arg, const void **out)
+{
+	struct dfs_check *c = arg;
+	uint64_t off = c->inner_bytes;
+	ssize_t n = outer_block(c, out);
+
+	if (n < 0) {
+		c->outer_failed = true;
+		archive_set_error(a, EIO, "%s",
+				  c->outer_msg ? c->outer_msg
+					       : "the compressed data is bad");
+		return -1;
+	}
+	/* Keep what tar may leave unread at its end (see trailing). */
+	if (c->last_len) {
+		size_t k = c->last_len < TAIL_MAX ? c->last_len : TAIL_MAX;
+
+		memcpy(c->tail, c->last + c->last_len - k, k);
+		c->tail_len = k;
+	}
+	c->last = *out;
+	c->last_len = (size_t)n;
+	c->last_off = off;
+	if (c->ihead_len < sizeof(c->ihead)) {
+		size_t take = sizeof(c->ihead) - c->ihead_len;
+
+		if (take > (size_t)n)
+			take = (size_t)n;
+		memcpy(c->ihead + c->ihead_len, *out, take);
+		c->ihead_len += take;
+	}
+	return n;
+}
+
+/* Does @h hold a tar header with a right checksum? */
+static bool tar_header(const unsigned char *h, size_t n)
+{
+	unsigned long want = 0, sum = 0;
+	long ssum = 0;
+	size_t i;
+
+	if (n < 512)
+		return false;
+	for (i = 148; i < 156 && (h[i] == ' ' || h[i] == '\0'); i++)
+		;
+	if (i == 156 || h[i] < '0' || h[i] > '7')
+		return false;
+	for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(h[i] - '0');
+	for (i = 0; i < 512; i++) {
+		unsigned char b = i >= 148 && i < 156 ? ' ' : h[i];
+
+		sum += b;
+		ssum += (signed char)b;
+	}
+	return sum == want || (unsigned long)ssum == want;
+}
+
+static const char *outer_code(int err)
+{
+	switch (err) {
+	case -EFBIG:
+		return "too_large";
+	case -ENODATA:
+		return "truncated_archive";
+	default:
+		return "corrupt_archive";
+	}
+}
+
 /*
- * A failure of @msg's reader. Tar failing before its first entry: not an
- * archive. Otherwise: truncation when the data ran out under the reader,
- * corruption when not.
+ * A failure of @msg's reader. The decompression failing: its verdict.
+ * Tar failing before its first entry: not an archive, unless the data
+ * starts with a tar header. Otherwise: truncation when the data ran out
+ * under the reader, corruption when not.
  */
 static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 {
@@ -251,6 +297,10 @@ static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 
 	if (c->cancelled || c->io_error)
 		return;
+	if (c->outer_failed) {
+		set_error(c, outer_code(c->outer_err), c->outer_msg);
+		return;
+	}
 	if (dfs_check_sniff(c->head, c->head_len, c->pos, fmt, &err)) {
 		set_error(c, err.code, err.message);
 		return;
@@ -259,41 +309,22 @@ static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 	 * Tar may choke on damaged output the decompressor hands out before
 	 * it checks its CRC: read the compressed stream to its end first.
 	 */
-	if (!any_entry && !c->outer_failed && (c->z_open || c->outer)) {
+	if (!any_entry && strcmp(dfs_decode_filter(c->dec), "none") != 0 &&
+	    !tar_header(c->ihead, c->ihead_len)) {
 		const void *data;
 		ssize_t n;
 
 		while ((n = outer_block(c, &data)) > 0)
 			;
-		if (n < 0) {
-			c->outer_failed = true;
-			msg = c->outer_msg;
+		if (n < 0 && c->outer_err != -EIO) {
+			set_error(c, outer_code(c->outer_err), c->outer_msg);
+			return;
 		}
-	}
-	if (!any_entry && !c->outer_failed) {
 		set_error(c, "not_an_archive",
 			  "the payload is compressed, but not a tar archive");
 		return;
 	}
 	set_error(c, c->eof ? "truncated_archive" : "corrupt_archive", msg);
-}
-
-/* Absolute, or with a ".." component. */
-static bool unsafe_path(const char *p)
-{
-	if (!p)
-		return false;
-	if (p[0] == '/')
-		return true;
-	for (const char *s = p; *s;) {
-		const char *e = strchr(s, '/');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-
-		if (n == 2 && s[0] == '.' && s[1] == '.')
-			return true;
-		s += n + (e ? 1 : 0);
-	}
-	return false;
 }
 
 /* Depth of a package.json entry (0 top, 1 under one folder), or -1. */
@@ -309,32 +340,6 @@ static int package_depth(const char *p)
 	if (slash && slash != p && strcmp(slash + 1, "package.json") == 0)
 		return 1;
 	return -1;
-}
-
-static void write_manifest(struct dfs_check *c, struct archive_entry *e)
-{
-	const char *path = archive_entry_pathname(e);
-	const char *link = archive_entry_symlink(e);
-	const char *hard = archive_entry_hardlink(e);
-
-	char mode[16];
-	size_t n;
-
-	if (c->mfd < 0)
-		return;
-	/* libarchive pads the mode string with a space for ACL marks. */
-	snprintf(mode, sizeof(mode), "%s", archive_entry_strmode(e));
-	n = strlen(mode);
-	while (n > 0 && mode[n - 1] == ' ')
-		mode[--n] = '\0';
-	dprintf(c->mfd, "%s %lld %s%s%s\n", mode,
-		(long long)archive_entry_size(e), path ? path : "",
-		link   ? " -> "
-		: hard ? " link to "
-		       : "",
-		link   ? link
-		: hard ? hard
-		       : "");
 }
 
 static void read_package(struct dfs_check *c, const char *data, size_t n)
@@ -378,24 +383,49 @@ static int read_entry(struct dfs_check *c, struct archive *in, bool keep)
 	return r == ARCHIVE_EOF ? ARCHIVE_OK : r;
 }
 
+/*
+ * The next header: ARCHIVE_OK, ARCHIVE_EOF, or a failure. A name that
+ * cannot be converted to the locale's charset is no failure (the bytes
+ * are kept); any other warning is a damaged header.
+ */
+static int next_header(struct archive *in, struct archive_entry **e)
+{
+	int r = archive_read_next_header(in, e);
+
+	if (r == ARCHIVE_WARN && archive_errno(in) == EILSEQ)
+		return ARCHIVE_OK;
+	return r;
+}
+
+/* What one entry may be, and what it declares it unpacks to. */
+static bool entry_allowed(struct dfs_check *c, struct archive_entry *e)
+{
+	struct dfs_record_error err;
+
+	if (!dfs_check_entry_policy(e, &err))
+		set_error(c, err.code, err.message);
+	if (archive_entry_filetype(e) == AE_IFREG &&
+	    !archive_entry_hardlink(e) && archive_entry_size(e) > 0) {
+		c->declared += (uint64_t)archive_entry_size(e);
+		if (over_limit(c, c->declared)) {
+			too_large(c, "declared entry sizes", c->declared);
+			return false;
+		}
+	}
+	return true;
+}
+
 static void read_tar(struct dfs_check *c, struct archive *in)
 {
 	struct archive_entry *e;
 	int r, depth;
 	bool keep;
 
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+	while ((r = next_header(in, &e)) == ARCHIVE_OK) {
 		c->res.entries++;
-		write_manifest(c, e);
-		if (unsafe_path(archive_entry_pathname(e)) ||
-		    unsafe_path(archive_entry_hardlink(e))) {
-			char msg[DFS_ERRMSG_MAX];
-
-			snprintf(msg, sizeof(msg),
-				 "unsafe path in the archive: %s",
-				 archive_entry_pathname(e));
-			set_error(c, "unsafe_path", msg);
-		}
+		dfs_check_entry_manifest(c->mfd, e);
+		if (!entry_allowed(c, e))
+			return;
 		depth = archive_entry_filetype(e) == AE_IFREG
 			    ? package_depth(archive_entry_pathname(e))
 			    : -1;
@@ -414,13 +444,56 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 		archive_failed(c, archive_error_string(in), c->res.entries > 0);
 }
 
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	static const uint8_t zeros[4096];
+
+	for (; n >= sizeof(zeros); p += sizeof(zeros), n -= sizeof(zeros))
+		if (memcmp(p, zeros, sizeof(zeros)) != 0)
+			return false;
+	return n == 0 || memcmp(p, zeros, n) == 0;
+}
+
+/*
+ * Past tar's end marker: what tar left unread of the stream (from
+ * @consumed on), and the rest of the compressed stream, must be zeros.
+ */
+static void trailing(struct dfs_check *c, uint64_t consumed)
+{
+	const char *msg = "bytes after the end of the tar archive";
+	const void *data;
+	ssize_t n = 0;
+	bool zero = true;
+
+	if (consumed < c->last_off) {
+		uint64_t back = c->last_off - consumed;
+
+		/* Within the kept tail of the block before the last. */
+		if (back > c->tail_len)
+			back = c->tail_len;
+		zero = all_zero(c->tail + c->tail_len - back, (size_t)back);
+		consumed = c->last_off;
+	}
+	if (zero && consumed < c->last_off + c->last_len)
+		zero = all_zero(c->last + (consumed - c->last_off),
+				(size_t)(c->last_off + c->last_len - consumed));
+	while (zero && (n = outer_block(c, &data)) > 0)
+		zero = all_zero(data, (size_t)n);
+	if (!zero) {
+		set_error(c, "corrupt_archive", msg);
+		return;
+	}
+	if (n < 0) {
+		c->outer_failed = true;
+		archive_failed(c, c->outer_msg, true);
+	}
+}
+
 static void name_format(struct dfs_check *c)
 {
-	const char *filter = c->gzip	? "gzip"
-			     : c->outer ? archive_filter_name(c->outer, 0)
-					: NULL;
+	const char *filter = dfs_decode_filter(c->dec);
 
-	if (!filter || strcmp(filter, "none") == 0)
+	if (strcmp(filter, "none") == 0)
 		snprintf(c->res.format, sizeof(c->res.format), "tar");
 	else
 		snprintf(c->res.format, sizeof(c->res.format), "tar+%s",
@@ -430,47 +503,32 @@ static void name_format(struct dfs_check *c)
 /* Pick and open the outer layer from the payload's first bytes. */
 static int open_outer(struct dfs_check *c)
 {
-	struct archive_entry *e;
-	const char *p;
-	ssize_t n = raw_chunk(c, &p);
+	ssize_t n = next_chunk(c);
 
 	if (n < 0)
 		return -1;
-	c->first = p;
-	c->first_len = n;
-	if (n >= 2 && (unsigned char)p[0] == 0x1f &&
-	    (unsigned char)p[1] == 0x8b) {
-		c->gzip = true;
-		c->zout = malloc(CHUNK);
-		if (!c->zout || inflateInit2(&c->z, 15 + 16) != Z_OK)
-			return -1;
-		c->z_open = true;
-		return 0;
-	}
-	c->outer = archive_read_new();
-	if (!c->outer)
-		return -1;
-	archive_read_support_filter_all(c->outer);
-	archive_read_support_format_raw(c->outer);
-	if (archive_read_open(c->outer, c, NULL, outer_read, NULL) !=
-		ARCHIVE_OK ||
-	    archive_read_next_header(c->outer, &e) != ARCHIVE_OK) {
-		c->outer_failed = true;
-		c->outer_msg = archive_error_string(c->outer);
-		return -1;
-	}
-	return 0;
+	c->eof = n == 0;
+	c->in = (const uint8_t *)c->buf;
+	c->in_len = (size_t)n;
+	return dfs_decode_new(c->in, c->in_len, DFS_CHECK_WINDOW_MAX, &c->dec);
+}
+
+/* Only the failures of the entries' policy let the check read on. */
+static bool read_on(const struct dfs_check *c)
+{
+	const char *code = c->res.error.code;
+
+	return !code[0] || strcmp(code, "unsafe_path") == 0 ||
+	       strcmp(code, "unsafe_entry") == 0;
 }
 
 static void check_archive(struct dfs_check *c)
 {
 	struct archive *in = archive_read_new();
-	const void *data;
-	ssize_t n;
 
 	if (!in || open_outer(c) != 0) {
-		archive_failed(c, c->outer_msg ? c->outer_msg : "out of memory",
-			       false);
+		if (!c->cancelled && !c->io_error)
+			c->io_error = ENOMEM;
 		goto out;
 	}
 	name_format(c);
@@ -480,22 +538,12 @@ static void check_archive(struct dfs_check *c)
 		goto out;
 	}
 	read_tar(c, in);
-	if (c->res.error.code[0] && strcmp(c->res.error.code, "unsafe_path"))
-		goto out;
-	/* Past tar's end marker: the compressed stream must end well too. */
-	while ((n = outer_block(c, &data)) > 0)
-		;
-	if (n < 0) {
-		c->outer_failed = true;
-		archive_failed(c, c->outer_msg, true);
-	}
+	if (read_on(c))
+		trailing(c, (uint64_t)archive_filter_bytes(in, 0));
 out:
 	archive_read_free(in);
-	archive_read_free(c->outer);
-	c->outer = NULL;
-	if (c->z_open)
-		inflateEnd(&c->z);
-	free(c->zout);
+	dfs_decode_free(c->dec);
+	c->dec = NULL;
 }
 
 static void *check_main(void *arg)
@@ -509,7 +557,8 @@ static void *check_main(void *arg)
 	return NULL;
 }
 
-int dfs_check_start(int fd, int manifest_fd, struct dfs_check **out)
+int dfs_check_start(int fd, int manifest_fd, uint64_t max_unpacked,
+		    struct dfs_check **out)
 {
 	struct dfs_check *c = calloc(1, sizeof(*c));
 	int rc = -ENOMEM;
@@ -518,6 +567,7 @@ int dfs_check_start(int fd, int manifest_fd, struct dfs_check **out)
 		return -ENOMEM;
 	c->fd = fd;
 	c->mfd = manifest_fd;
+	c->max_unpacked = max_unpacked;
 	c->pkg_depth = -1;
 	c->buf = malloc(CHUNK);
 	c->pkg = malloc(PACKAGE_MAX);
@@ -575,7 +625,9 @@ int dfs_check_finish(struct dfs_check *c, uint64_t size,
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	if (c->io_error || c->pos != size)
+	if (c->io_error == ENOMEM)
+		rc = -ENOMEM;
+	else if (c->io_error || c->pos != size)
 		rc = -EIO;
 	else if (EVP_DigestFinal_ex(c->md, c->res.hash, NULL) != 1)
 		rc = -ENOMEM;

@@ -133,7 +133,8 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 		open_manifest_tmp(d, tmpname);
 	}
 	d->saved_ms = dfs_time_now_ms();
-	if (dfs_check_start(dfs_upload_fd(d->up), d->manifest_fd, &d->check))
+	if (dfs_check_start(dfs_upload_fd(d->up), d->manifest_fd,
+			    st->max_unpacked, &d->check))
 		d->check = NULL; /* checked at commit instead */
 	*out = d;
 	return 0;
@@ -386,7 +387,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 
 	if (!d->check) {
 		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd,
-				     &d->check);
+				     d->st->max_unpacked, &d->check);
 		if (rc)
 			return rc;
 	}
@@ -499,7 +500,11 @@ static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
 		d->rec.error = res->error;
 		d->rec.phase = DFS_PHASE_DONE;
 		d->rec.completed_ms = dfs_time_now_ms();
-		return settle(d, -EBADMSG, NULL);
+		/* "File too large" says more to cp's user than a bad message.
+		 */
+		return settle(
+		    d, strcmp(res->error.code, "too_large") ? -EBADMSG : -EFBIG,
+		    NULL);
 	}
 	dfs_log_printf(
 	    d->log_fd,
@@ -597,7 +602,7 @@ static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
 	rc = dfs_blob_open(d->st, t->payload_hash, &fd);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
-	rc = dfs_check_start(fd, d->manifest_fd, &c);
+	rc = dfs_check_start(fd, d->manifest_fd, d->st->max_unpacked, &c);
 	if (!rc)
 		rc = dfs_check_finish(c, t->payload_size, res);
 	close(fd);

@@ -4,6 +4,8 @@
  *   STORE/logs/<id>        what the check and the hook said, appended live
  *   STORE/manifests/<id>   the archive's entries, one per line:
  *                          "<mode string> <size> <path>[ -> <target>]"
+ *                          path and target escaped as C strings (\\, \n,
+ *                          \t, \ooo), so a line is always one entry
  *
  * Both are plain files written once in order and never rewritten, so a
  * reader (tail -f through the mount) sees them grow.

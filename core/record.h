@@ -36,6 +36,12 @@ enum dfs_phase {
 #define DFS_ERRMSG_MAX	512
 #define DFS_PACKAGE_MAX 256
 
+/*
+ * code is a stable lowercase token: not_an_archive, truncated_archive,
+ * corrupt_archive, unsafe_path, unsafe_entry, too_large (check.h);
+ * no_space, io_error, no_memory, write_error (deploy.h); hook_failed,
+ * hook_timeout (hook.h); interrupted, aborted.
+ */
 struct dfs_record_error {
 	char code[DFS_ERRCODE_MAX]; /* "" when there is no error */
 	char message[DFS_ERRMSG_MAX];

@@ -333,6 +333,16 @@ const char *dfs_store_host(const struct dfs_store *st)
 	return st->host;
 }
 
+void dfs_store_set_max_unpacked(struct dfs_store *st, uint64_t max)
+{
+	st->max_unpacked = max;
+}
+
+uint64_t dfs_store_max_unpacked(const struct dfs_store *st)
+{
+	return st->max_unpacked;
+}
+
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv)
 {
 	return fstatvfs(st->dirfd, sv) < 0 ? -errno : 0;

@@ -49,6 +49,14 @@ const char *dfs_store_dir(const struct dfs_store *st);
 const char *dfs_store_host(const struct dfs_store *st);
 
 /*
+ * dfs_store_set_max_unpacked — how many bytes an archive deployed into @st
+ * may unpack to (0, the default: 100 times its size, at least 1 GiB; see
+ * check.h). Set before serving.
+ */
+void dfs_store_set_max_unpacked(struct dfs_store *st, uint64_t max);
+uint64_t dfs_store_max_unpacked(const struct dfs_store *st);
+
+/*
  * dfs_store_statfs — space of the filesystem under the store, for df on
  * the mount. Returns 0 or -errno.
  */

@@ -57,6 +57,15 @@ static void set_entry(struct archive_entry *ae, const struct tu_entry *e,
 		archive_entry_set_perm(ae, e->mode ? e->mode : 0777);
 		archive_entry_set_symlink(ae, e->link);
 		break;
+	case 'c':
+	case 'b':
+	case 'p':
+		archive_entry_set_filetype(ae, e->type == 'c'	? AE_IFCHR
+					       : e->type == 'b' ? AE_IFBLK
+								: AE_IFIFO);
+		archive_entry_set_perm(ae, e->mode ? e->mode : 0644);
+		archive_entry_set_rdev(ae, e->type == 'p' ? 0 : 0x801);
+		break;
 	case 'h':
 		archive_entry_set_filetype(ae, AE_IFREG);
 		archive_entry_set_perm(ae, e->mode ? e->mode : 0644);
@@ -113,6 +122,12 @@ static size_t capacity(const struct tu_entry *e, size_t n)
 int tu_archive(const struct tu_entry *e, size_t n, const char *filter,
 	       uint8_t **out, size_t *len)
 {
+	return tu_archive_opt(e, n, filter, NULL, out, len);
+}
+
+int tu_archive_opt(const struct tu_entry *e, size_t n, const char *filter,
+		   const char *options, uint8_t **out, size_t *len)
+{
 	size_t cap = capacity(e, n), used = 0;
 	struct archive_entry *ae = archive_entry_new();
 	struct archive *a = archive_write_new();
@@ -127,6 +142,7 @@ int tu_archive(const struct tu_entry *e, size_t n, const char *filter,
 		goto out;
 	}
 	if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    (options && archive_write_set_options(a, options) != ARCHIVE_OK) ||
 	    archive_write_open_memory(a, buf, cap, &used) != ARCHIVE_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -242,7 +258,7 @@ void tu_check_buf(struct tu_fix *fix, const void *buf, size_t n, int mfd,
 	int fd = tu_file_fd(fix, "payload", buf, n);
 
 	memset(res, 0x5a, sizeof(*res));
-	assert_int_equal(dfs_check_start(fd, mfd, &c), 0);
+	assert_int_equal(dfs_check_start(fd, mfd, 0, &c), 0);
 	assert_non_null(c);
 	assert_int_equal(dfs_check_finish(c, n, res), 0);
 	close(fd);

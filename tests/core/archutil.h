@@ -16,7 +16,8 @@
 /* One entry of an archive to build. */
 struct tu_entry {
 	const char *path;
-	char type;     /* 'f' file, 'd' directory, 'l' symlink, 'h' hard link */
+	char type;     /* 'f' file, 'd' directory, 'l' symlink, 'h' hard link,
+			  'c' character or 'b' block device, 'p' FIFO */
 	unsigned mode; /* permission bits; 0: 0644 (0755 directories) */
 	const char *data; /* file content; NULL: @size bytes of tu_fill */
 	size_t size;	  /* bytes of content (strlen(data) when 0) */
@@ -33,6 +34,10 @@ struct tu_entry {
 int tu_archive(const struct tu_entry *e, size_t n, const char *filter,
 	       uint8_t **out, size_t *len);
 
+/* tu_archive with libarchive writer @options ("xz:compression-level=9"). */
+int tu_archive_opt(const struct tu_entry *e, size_t n, const char *filter,
+		   const char *options, uint8_t **out, size_t *len);
+
 /* tu_archive that skips the test when libarchive cannot write @filter. */
 void tu_archive_or_skip(const struct tu_entry *e, size_t n, const char *filter,
 			uint8_t **out, size_t *len);
@@ -48,7 +53,7 @@ int tu_gzip_raw(const void *buf, size_t n, uint8_t **out, size_t *len);
  * valid plain tar of one file: a header, the file's data (tu_fill(@seed)),
  * the end marker, then zeros. Bytes [TU_TAR_DATA, TU_TAR_DATA + 512) are
  * always file data, so changing them keeps the archive valid; bytes after
- * the archive (even garbage) are ignored by tar.
+ * the archive must be zeros (anything else is corrupt_archive).
  */
 #define TU_TAR_MIN  2048
 #define TU_TAR_DATA 512

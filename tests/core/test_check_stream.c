@@ -357,7 +357,7 @@ static void check_streamed(struct tu_fix *fix, const uint8_t *buf, size_t n,
 	struct dfs_check *c = NULL;
 	int fd = tu_file_fd(fix, "streamed", "", 0);
 
-	assert_int_equal(dfs_check_start(fd, mfd, &c), 0);
+	assert_int_equal(dfs_check_start(fd, mfd, 0, &c), 0);
 	for (size_t off = 0; off < n; off += piece) {
 		size_t k = n - off < piece ? n - off : piece;
 
@@ -424,7 +424,7 @@ static void test_check_advance_reads_only_final(void **state)
 	memcpy(junk, buf, half);
 	tu_fill(junk + half, n - half, 77);
 	fd = tu_file_fd(*state, "payload", junk, n);
-	assert_int_equal(dfs_check_start(fd, -1, &c), 0);
+	assert_int_equal(dfs_check_start(fd, -1, 0, &c), 0);
 	dfs_check_advance(c, half);
 	nanosleep(&pause, NULL);
 	assert_int_equal(pwrite(fd, buf + half, n - half, (off_t)half),
@@ -449,15 +449,15 @@ static void test_check_cancel_midway(void **state)
 	tu_archive_or_skip(app, APP_N, "gzip", &buf, &n);
 	fd = tu_file_fd(*state, "payload", buf, n);
 	mfd = tu_file_fd(*state, "manifest", "", 0);
-	assert_int_equal(dfs_check_start(fd, mfd, &c), 0);
+	assert_int_equal(dfs_check_start(fd, mfd, 0, &c), 0);
 	dfs_check_advance(c, n / 2);
 	nanosleep(&pause, NULL);
 	dfs_check_cancel(c);
 
 	/* Before any byte, and after all of them. */
-	assert_int_equal(dfs_check_start(fd, -1, &c), 0);
+	assert_int_equal(dfs_check_start(fd, -1, 0, &c), 0);
 	dfs_check_cancel(c);
-	assert_int_equal(dfs_check_start(fd, mfd, &c), 0);
+	assert_int_equal(dfs_check_start(fd, mfd, 0, &c), 0);
 	dfs_check_advance(c, n);
 	nanosleep(&pause, NULL);
 	dfs_check_cancel(c);
@@ -478,7 +478,7 @@ static void test_check_finish_short_file(void **state)
 	/* The file has fewer bytes than the size finish declares. */
 	tu_archive_or_skip(app, APP_N, "gzip", &buf, &n);
 	fd = tu_file_fd(*state, "payload", buf, n);
-	assert_int_equal(dfs_check_start(fd, -1, &c), 0);
+	assert_int_equal(dfs_check_start(fd, -1, 0, &c), 0);
 	assert_int_equal(dfs_check_finish(c, n + 4096, &res), -EIO);
 	close(fd);
 	free(buf);
@@ -498,7 +498,7 @@ static void test_check_finish_unreadable(void **state)
 	assert_int_equal(tu_write_file(path, buf, sizeof(buf)), 0);
 	fd = open(path, O_WRONLY);
 	assert_true(fd >= 0);
-	assert_int_equal(dfs_check_start(fd, -1, &c), 0);
+	assert_int_equal(dfs_check_start(fd, -1, 0, &c), 0);
 	assert_int_equal(dfs_check_finish(c, sizeof(buf), &res), -EIO);
 	close(fd);
 }

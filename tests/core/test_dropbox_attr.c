@@ -204,9 +204,9 @@ static void test_dropbox_setattr_truncate_deploys(void **state)
 	uint8_t buf[5000], want[32];
 	struct dfs_record rec;
 
-	/* A tar of 2048 bytes, then bytes the truncate cuts off. */
+	/* A tar of 2048 bytes, then zero padding the truncate cuts off. */
 	tu_tar(buf, 2048, 29);
-	tu_fill(buf + 2048, sizeof(buf) - 2048, 29);
+	memset(buf + 2048, 0, sizeof(buf) - 2048);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	assert_int_equal(tu_count(fix, "success"), 2);
