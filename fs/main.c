@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -187,6 +188,17 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 	return rc;
 }
 
+/*
+ * The loop's result as an exit status: a stop asked for by a signal (a
+ * service manager's SIGTERM, ^C, a closed terminal) is a clean exit.
+ */
+static int exit_status(int loop_rc)
+{
+	if (loop_rc == SIGTERM || loop_rc == SIGINT || loop_rc == SIGHUP)
+		return 0;
+	return loop_rc ? 1 : 0;
+}
+
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const char *store, uint64_t map_size,
 	       const struct dfs_hooks_conf *hooks)
@@ -198,6 +210,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_t keeper;
 	int rc = 1;
 
+	pthread_mutex_init(&fs.fh_lock, NULL);
 	/* A trial open reports a bad store on the terminal, before forking. */
 	if (open_store(store, map_size, &fs.st))
 		return 1;
@@ -221,7 +234,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
 		goto out_unmount;
-	rc = serve(se, cmd) ? 1 : 0;
+	rc = exit_status(serve(se, cmd));
 	pthread_mutex_lock(&hk.lock);
 	hk.stop = true;
 	pthread_cond_signal(&hk.wake);
@@ -229,6 +242,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_join(keeper, NULL);
 out_unmount:
 	fuse_session_unmount(se);
+	dfs_fs_free_handles(&fs);
 	dfs_tree_free(fs.tree);
 	dfs_dropbox_free(fs.db);
 	dfs_hooks_free(fs.hooks);
