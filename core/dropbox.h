@@ -15,6 +15,11 @@
  *  - A staging file keeps its data and attributes across closes; rename
  *    onto its project commits it, unlink abandons it.
  *
+ * A write or truncate that would make a payload larger than the store's
+ * max_payload fails with -EFBIG, before any deployment starts or payload
+ * is copied; a write past it fails the deployment in progress as
+ * "too_large" (see deploy.h).
+ *
  * Permissions are checked here, as on files (the kernel's own checks see
  * deploy/ as writable by all): writing a project's files needs write
  * permission on the project, reading needs read permission, creating a

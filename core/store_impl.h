@@ -29,6 +29,7 @@ struct dfs_store {
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
 	char host[256];
+	uint64_t max_payload;
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
 	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */

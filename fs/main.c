@@ -19,7 +19,8 @@
 
 struct options {
 	char *store;
-	char *map_size; /* bytes, with an optional K, M, G or T suffix */
+	char *map_size;	   /* bytes, with an optional K, M, G or T suffix */
+	char *max_payload; /* the same */
 	char *hook;
 	unsigned hook_timeout;
 	int hook_wait;
@@ -27,6 +28,7 @@ struct options {
 
 static const struct fuse_opt option_spec[] = {
     {"map_size=%s", offsetof(struct options, map_size), 0},
+    {"max_payload=%s", offsetof(struct options, max_payload), 0},
     {"hook=%s", offsetof(struct options, hook), 0},
     {"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
     {"hook_wait", offsetof(struct options, hook_wait), 1},
@@ -53,6 +55,8 @@ static void usage(const char *prog)
 	    "store directory STORE (created if missing).\n\n"
 	    "deployfs options:\n"
 	    "    -o map_size=SIZE       LMDB map size (default 64G)\n"
+	    "    -o max_payload=SIZE    largest payload a deploy may write\n"
+	    "                           (default 64G)\n"
 	    "    -o hook=PATH           run PATH after each deploy is stored\n"
 	    "                           and checked (STORE/hooks/PROJECT\n"
 	    "                           overrides it per project)\n"
@@ -200,7 +204,7 @@ static int exit_status(int loop_rc)
 }
 
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
-	       const char *store, uint64_t map_size,
+	       const char *store, uint64_t map_size, uint64_t max_payload,
 	       const struct dfs_hooks_conf *hooks)
 {
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
@@ -230,6 +234,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	    dfs_dropbox_new(fs.st, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
+	dfs_store_set_max_payload(fs.st, max_payload);
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
@@ -261,7 +266,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
 	char store[PATH_MAX];
-	uint64_t map_size = 0;
+	uint64_t map_size = 0, max_payload = DFS_STORE_PAYLOAD_DEFAULT;
 	int rc = 2;
 
 	if (fuse_opt_parse(&args, &o, option_spec, take_store) != 0 ||
@@ -295,6 +300,12 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "deployfs: bad map_size '%s'\n", o.map_size);
 		goto out;
 	}
+	if (o.max_payload && (parse_size(o.max_payload, &max_payload) != 0 ||
+			      max_payload == 0)) {
+		fprintf(stderr, "deployfs: bad max_payload '%s'\n",
+			o.max_payload);
+		goto out;
+	}
 	/* The daemon leaves the working directory: keep an absolute path. */
 	if (mkdir(o.store, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "deployfs: cannot create store '%s': %s\n",
@@ -311,11 +322,12 @@ int main(int argc, char *argv[])
 	hooks.path = o.hook;
 	hooks.timeout_s = o.hook_timeout;
 	hooks.wait = o.hook_wait;
-	rc = run(&args, &cmd, store, map_size, &hooks);
+	rc = run(&args, &cmd, store, map_size, max_payload, &hooks);
 out:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.map_size);
+	free(o.max_payload);
 	free(o.hook);
 	fuse_opt_free_args(&args);
 	return rc;
