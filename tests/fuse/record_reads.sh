@@ -14,7 +14,7 @@ cat "$rec" >"$T/want.json"
 pids=()
 for j in 1 2 3 4; do
 	(
-		for ((i = 0; i < 300; i++)); do
+		for ((i = 0; i < 1000; i++)); do
 			cmp -s "$rec" "$T/want.json" || exit 1
 		done
 	) &
