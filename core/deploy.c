@@ -120,6 +120,7 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	rc = dfs_upload_new(st->tmpfd, tmpname, &d->up);
 	if (rc)
 		goto out_free;
+	dfs_upload_set_max(d->up, st->max_payload);
 	if (project) {
 		rc = dfs_catalog_create(st, project, who, attr, &d->rec);
 		if (rc)
@@ -247,7 +248,15 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 
 static int fail_errno(struct dfs_deploy *d, int err)
 {
-	return settle_failed(d, err, dfs_deploy_errcode(err), strerror(-err));
+	char msg[128];
+
+	if (err != -EFBIG)
+		return settle_failed(d, err, dfs_deploy_errcode(err),
+				     strerror(-err));
+	snprintf(msg, sizeof(msg),
+		 "the payload would be larger than max_payload (%llu bytes)",
+		 (unsigned long long)d->st->max_payload);
+	return settle_failed(d, err, dfs_deploy_errcode(err), msg);
 }
 
 void dfs_deploy_free(struct dfs_deploy *d)
@@ -344,6 +353,8 @@ int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size)
 
 	if (d->settled)
 		return settled_error(d);
+	if (size > d->st->max_payload)
+		return -EFBIG; /* refused: the deployment goes on as it was */
 	if (size != dfs_upload_size(d->up))
 		check_restart(d);
 	rc = dfs_upload_truncate(d->up, size);

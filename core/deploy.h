@@ -64,8 +64,10 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
 
 /*
  * Write, truncate and read the payload being received. A write error
- * (-ENOSPC, -EIO) settles the deployment as failed with its code
- * ("no_space", "io_error") and frees the temp file's space at once.
+ * (-ENOSPC, -EIO, and -EFBIG for a write past the store's max_payload)
+ * settles the deployment as failed with its code ("no_space", "io_error",
+ * "too_large") and frees the temp file's space at once; the write is not
+ * made. A truncate past max_payload returns -EFBIG and changes nothing.
  * Errors after settlement: the settled result, or -EBADF.
  */
 int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,

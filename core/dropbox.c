@@ -525,7 +525,15 @@ static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
 	if (!writable(f->flags) || !nd)
 		return -EBADF;
 	pthread_mutex_lock(&nd->lock);
-	rc = dfs_dropbox_draft_start(f->db, nd, caller);
+	/*
+	 * Past max_payload, a write that would start a deployment is refused
+	 * before anything is made; one in progress fails as too_large.
+	 */
+	if ((off + n < off || off + n > dfs_store_max_payload(f->db->st)) &&
+	    (!nd->dep || dfs_deploy_settled(nd->dep)))
+		rc = -EFBIG;
+	else
+		rc = dfs_dropbox_draft_start(f->db, nd, caller);
 	if (!rc)
 		rc = buf ? dfs_deploy_write(nd->dep, buf, n, off)
 			 : dfs_deploy_write_fd(nd->dep, src, n, off);

@@ -22,6 +22,11 @@
  *    and changes nothing else; creating its name again starts that
  *    deployment (install, mv, cp --remove-destination redeploy).
  *
+ * A write or truncate that would make a payload larger than the store's
+ * max_payload fails with -EFBIG, before any deployment starts or payload
+ * is copied; a write past it fails the deployment in progress as
+ * "too_large" (see deploy.h).
+ *
  * Permissions are checked here, as the kernel would check them on files
  * and a directory, so that a mount without default_permissions holds the
  * same: deploy/ has an owner, group and mode of its own (1777 by

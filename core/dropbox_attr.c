@@ -214,6 +214,10 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 	struct node *n;
 	int rc = 0;
 
+	/* Refused before a deployment starts or a payload is copied. */
+	if ((sa->mask & DFS_SET_SIZE) &&
+	    sa->size > dfs_store_max_payload(db->st))
+		return -EFBIG;
 	if (kind == DFS_DB_PROJECT) {
 		rc = project_setattr(db, num, f, sa, caller);
 	} else {

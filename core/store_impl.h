@@ -29,6 +29,7 @@ struct dfs_store {
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
 	char host[256];
+	uint64_t max_payload;
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
 	/* Where settled deployments are reported (report.h), or NULL. */
 	void (*report_fn)(void *arg, const char *line);

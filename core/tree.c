@@ -431,6 +431,19 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 	return 0;
 }
 
+/* The other files of a deployment are its history: never removed. */
+static int history_unlink(struct dfs_tree *t, uint64_t parent, const char *name)
+{
+	struct stat s;
+	int rc;
+
+	if (strcmp(name, "record.json") != 0 && strcmp(name, "log") != 0 &&
+	    strcmp(name, "manifest") != 0)
+		return -ENOENT;
+	rc = dfs_tree_lookup(t, parent, name, &s);
+	return rc ? rc : -EPERM;
+}
+
 int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller)
 {
@@ -446,7 +459,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	    ino_class(parent) != C_DEPLOYMENT)
 		return -EROFS;
 	if (strcmp(name, "payload") != 0)
-		return strcmp(name, "record.json") == 0 ? -EPERM : -ENOENT;
+		return history_unlink(t, parent, name);
 	rc = dfs_catalog_get_seq(t->st, ino_num(parent), &r);
 	if (!rc)
 		rc = dfs_project_get(t->st, r.project, &p);

@@ -75,7 +75,8 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
  * dfs_tree_unlink — rm in the tree: a staging file in deploy/, or a
  * deployment's payload (dropped, record kept; needs write permission on
  * the project, checked against @caller). Errors: -EROFS elsewhere,
- * -EACCES, -EBUSY (pending), -ENOENT, -EPERM (a project).
+ * -EACCES, -EBUSY (pending), -ENOENT, -EPERM (a project, or a
+ * deployment's record.json, log or manifest).
  */
 int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller);

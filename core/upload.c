@@ -17,6 +17,7 @@ struct dfs_upload {
 	int fd;
 	char *name;
 	uint64_t size;
+	uint64_t max;	 /* no byte at or past this offset */
 	bool sequential; /* every write so far was at the end */
 };
 
@@ -29,6 +30,7 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 	if (!up)
 		return -ENOMEM;
 	up->dirfd = dirfd;
+	up->max = UINT64_MAX;
 	up->sequential = true;
 	up->name = strdup(name);
 	if (!up->name) {
@@ -61,6 +63,11 @@ void dfs_upload_free(struct dfs_upload *up, int remove)
 	free(up);
 }
 
+void dfs_upload_set_max(struct dfs_upload *up, uint64_t max)
+{
+	up->max = max;
+}
+
 int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 {
 	struct stat sb;
@@ -69,6 +76,8 @@ int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 
 	if (fstat(srcfd, &sb) < 0)
 		return -errno;
+	if ((uint64_t)sb.st_size > up->max)
+		return -EFBIG;
 	if (ftruncate(up->fd, 0) < 0)
 		return -errno;
 	for (left = (uint64_t)sb.st_size; left > 0;) {
@@ -131,7 +140,7 @@ static int upload_put(struct dfs_upload *up, const void *buf, int src, size_t n,
 
 	if (n == 0)
 		return 0;
-	if (off + n < off)
+	if (off + n < off || off + n > up->max)
 		return -EFBIG;
 	rc = buf ? write_all(up->fd, buf, n, off)
 		 : splice_all(src, up->fd, n, off);
@@ -157,6 +166,8 @@ int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off)
 
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size)
 {
+	if (size > up->max)
+		return -EFBIG;
 	if (size == up->size)
 		return 0;
 	if (ftruncate(up->fd, (off_t)size) < 0)

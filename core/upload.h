@@ -32,10 +32,23 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out);
  */
 void dfs_upload_free(struct dfs_upload *up, int remove);
 
-/* Start from the contents of @srcfd (a copy; the hash is recomputed). */
+/*
+ * dfs_upload_set_max — no byte may lie at or past @max (none by default):
+ * a write, truncate or seed that would put one there fails with -EFBIG
+ * and changes nothing.
+ */
+void dfs_upload_set_max(struct dfs_upload *up, uint64_t max);
+
+/*
+ * Start from the contents of @srcfd (a copy; the hash is recomputed).
+ * Errors: -EFBIG (larger than the maximum), -errno.
+ */
 int dfs_upload_seed(struct dfs_upload *up, int srcfd);
 
-/* Write @n bytes at @off. Errors: -ENOSPC, -EIO, -EFBIG, other -errno. */
+/*
+ * Write @n bytes at @off. Errors: -EFBIG (past the maximum, or the offset
+ * overflows), -ENOSPC, -EIO, other -errno.
+ */
 int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
 		     uint64_t off);
 
@@ -46,7 +59,7 @@ int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
  */
 int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off);
 
-/* Set the size. Errors: -errno from ftruncate. */
+/* Set the size. Errors: -EFBIG (past the maximum), -errno from ftruncate. */
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size);
 
 /* Read back up to @n bytes at @off into @buf; *@got is how many. */

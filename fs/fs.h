@@ -8,6 +8,7 @@
 #define DFS_FS_H
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
 
 #include "dropbox.h"
 #include "hook.h"
@@ -20,6 +21,13 @@ struct dfs_fs {
 	struct dfs_dropbox *db;
 	struct dfs_tree *tree;
 	struct dfs_hooks *hooks;
+	/*
+	 * Every open handle: the kernel sends no release for those still
+	 * open when the connection ends (a lazy unmount, a signal), and
+	 * dfs_fs_free_handles frees them at exit.
+	 */
+	pthread_mutex_t fh_lock;
+	struct dfs_fh *fhs;
 };
 
 /* What an open file handle (fi->fh) points at. */
@@ -27,9 +35,10 @@ struct dfs_fh {
 	enum dfs_node_type type;
 	char *buf; /* record.json: a snapshot taken at open */
 	size_t len;
-	int fd;			   /* log, manifest */
-	struct dfs_reader *reader; /* payload */
-	struct dfs_dbfile *db;	   /* drop box */
+	int fd;			    /* log, manifest */
+	struct dfs_reader *reader;  /* payload */
+	struct dfs_dbfile *db;	    /* drop box */
+	struct dfs_fh *prev, *next; /* in dfs_fs.fhs, under fh_lock */
 };
 
 static inline struct dfs_fs *dfs_fs_of(fuse_req_t req)
@@ -41,6 +50,16 @@ static inline struct dfs_fh *dfs_fh_of(const struct fuse_file_info *fi)
 {
 	return (struct dfs_fh *)(uintptr_t)fi->fh;
 }
+
+/*
+ * dfs_fh_new — a handle of @type with nothing open yet (fd -1), listed in
+ * @fs; NULL when out of memory. dfs_fh_free closes what it holds (buf,
+ * fd, reader, db) and unlists it; dfs_fs_free_handles frees every handle
+ * still listed, once no request runs any more.
+ */
+struct dfs_fh *dfs_fh_new(struct dfs_fs *fs, enum dfs_node_type type);
+void dfs_fh_free(struct dfs_fs *fs, struct dfs_fh *fh);
+void dfs_fs_free_handles(struct dfs_fs *fs);
 
 /* The writer's identity from a request; with its groups, for checks. */
 void dfs_fs_caller(fuse_req_t req, struct dfs_caller *c);

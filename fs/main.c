@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -20,7 +21,8 @@
 struct options {
 	char *store;
 	char *map_size;	    /* bytes, with an optional K, M, G or T suffix */
-	char *max_unpacked; /* same */
+	char *max_payload;  /* the same */
+	char *max_unpacked; /* the same */
 	char *hook;
 	unsigned hook_timeout;
 	int hook_wait;
@@ -29,6 +31,7 @@ struct options {
 static const struct fuse_opt option_spec[] = {
     {"map_size=%s", offsetof(struct options, map_size), 0},
     {"max_unpacked=%s", offsetof(struct options, max_unpacked), 0},
+    {"max_payload=%s", offsetof(struct options, max_payload), 0},
     {"hook=%s", offsetof(struct options, hook), 0},
     {"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
     {"hook_wait", offsetof(struct options, hook_wait), 1},
@@ -57,6 +60,8 @@ static void usage(const char *prog)
 	    "    -o map_size=SIZE       LMDB map size (default 64G)\n"
 	    "    -o max_unpacked=SIZE   refuse archives that unpack to more\n"
 	    "                           (default 100 x the payload, >= 1G)\n"
+	    "    -o max_payload=SIZE    largest payload a deploy may write\n"
+	    "                           (default 64G)\n"
 	    "    -o hook=PATH           run PATH after each deploy is stored\n"
 	    "                           and checked (STORE/hooks/PROJECT\n"
 	    "                           overrides it per project)\n"
@@ -199,9 +204,20 @@ static int serve(struct fuse_session *se, struct fuse_cmdline_opts *cmd)
 	return rc;
 }
 
+/*
+ * The loop's result as an exit status: a stop asked for by a signal (a
+ * service manager's SIGTERM, ^C, a closed terminal) is a clean exit.
+ */
+static int exit_status(int loop_rc)
+{
+	if (loop_rc == SIGTERM || loop_rc == SIGINT || loop_rc == SIGHUP)
+		return 0;
+	return loop_rc ? 1 : 0;
+}
+
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
-	       const char *store, uint64_t map_size, uint64_t max_unpacked,
-	       const struct dfs_hooks_conf *hooks)
+	       const char *store, uint64_t map_size, uint64_t max_payload,
+	       uint64_t max_unpacked, const struct dfs_hooks_conf *hooks)
 {
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 				 PTHREAD_COND_INITIALIZER, false};
@@ -210,6 +226,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_t keeper;
 	int rc = 1;
 
+	pthread_mutex_init(&fs.fh_lock, NULL);
 	/* A trial open reports a bad store on the terminal, before forking. */
 	if (open_store(store, map_size, &fs.st))
 		return 1;
@@ -231,11 +248,12 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 		goto out_unmount;
 	dfs_report_attach(fs.st, report_stderr, NULL);
 	dfs_store_set_max_unpacked(fs.st, max_unpacked);
+	dfs_store_set_max_payload(fs.st, max_payload);
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
 		goto out_unmount;
-	rc = serve(se, cmd) ? 1 : 0;
+	rc = exit_status(serve(se, cmd));
 	pthread_mutex_lock(&hk.lock);
 	hk.stop = true;
 	pthread_cond_signal(&hk.wake);
@@ -243,6 +261,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_join(keeper, NULL);
 out_unmount:
 	fuse_session_unmount(se);
+	dfs_fs_free_handles(&fs);
 	dfs_tree_free(fs.tree);
 	dfs_dropbox_free(fs.db);
 	dfs_hooks_free(fs.hooks);
@@ -261,7 +280,8 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
 	char store[PATH_MAX];
-	uint64_t map_size = 0, max_unpacked = 0;
+	uint64_t map_size = 0, max_payload = DFS_STORE_PAYLOAD_DEFAULT;
+	uint64_t max_unpacked = 0;
 	int rc = 2;
 
 	if (fuse_opt_parse(&args, &o, option_spec, take_store) != 0 ||
@@ -295,6 +315,12 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "deployfs: bad map_size '%s'\n", o.map_size);
 		goto out;
 	}
+	if (o.max_payload && (parse_size(o.max_payload, &max_payload) != 0 ||
+			      max_payload == 0)) {
+		fprintf(stderr, "deployfs: bad max_payload '%s'\n",
+			o.max_payload);
+		goto out;
+	}
 	if (o.max_unpacked && (parse_size(o.max_unpacked, &max_unpacked) != 0 ||
 			       max_unpacked == 0)) {
 		fprintf(stderr, "deployfs: bad max_unpacked '%s'\n",
@@ -317,12 +343,14 @@ int main(int argc, char *argv[])
 	hooks.path = o.hook;
 	hooks.timeout_s = o.hook_timeout;
 	hooks.wait = o.hook_wait;
-	rc = run(&args, &cmd, store, map_size, max_unpacked, &hooks);
+	rc = run(&args, &cmd, store, map_size, max_payload, max_unpacked,
+		 &hooks);
 out:
 	free(cmd.mountpoint);
 	free(o.store);
 	free(o.map_size);
 	free(o.max_unpacked);
+	free(o.max_payload);
 	free(o.hook);
 	fuse_opt_free_args(&args);
 	return rc;

@@ -114,6 +114,47 @@ static void dfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(d.buf);
 }
 
+struct dfs_fh *dfs_fh_new(struct dfs_fs *fs, enum dfs_node_type type)
+{
+	struct dfs_fh *fh = calloc(1, sizeof(*fh));
+
+	if (!fh)
+		return NULL;
+	fh->type = type;
+	fh->fd = -1;
+	pthread_mutex_lock(&fs->fh_lock);
+	fh->next = fs->fhs;
+	if (fs->fhs)
+		fs->fhs->prev = fh;
+	fs->fhs = fh;
+	pthread_mutex_unlock(&fs->fh_lock);
+	return fh;
+}
+
+void dfs_fh_free(struct dfs_fs *fs, struct dfs_fh *fh)
+{
+	pthread_mutex_lock(&fs->fh_lock);
+	if (fh->prev)
+		fh->prev->next = fh->next;
+	else
+		fs->fhs = fh->next;
+	if (fh->next)
+		fh->next->prev = fh->prev;
+	pthread_mutex_unlock(&fs->fh_lock);
+	dfs_dbfile_close(fh->db);
+	dfs_reader_close(fh->reader);
+	if (fh->fd >= 0)
+		close(fh->fd);
+	free(fh->buf);
+	free(fh);
+}
+
+void dfs_fs_free_handles(struct dfs_fs *fs)
+{
+	while (fs->fhs)
+		dfs_fh_free(fs, fs->fhs);
+}
+
 static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfs_fs *fs = dfs_fs_of(req);
@@ -130,13 +171,11 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, type == DFS_NODE_DIR ? EISDIR : EROFS);
 		return;
 	}
-	fh = calloc(1, sizeof(*fh));
+	fh = dfs_fh_new(fs, type);
 	if (!fh) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fh->type = type;
-	fh->fd = -1;
 	if (type == DFS_NODE_RECORD) {
 		/* A snapshot: a record can change while it is read. */
 		rc = dfs_tree_record(fs->tree, ino, &fh->buf, &fh->len);
@@ -157,18 +196,13 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		rc = -EINVAL;
 	}
 	if (rc) {
-		free(fh);
+		dfs_fh_free(fs, fh);
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	fi->fh = (uintptr_t)fh;
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		free(fh->buf);
-		if (fh->fd >= 0)
-			close(fh->fd);
-		dfs_reader_close(fh->reader);
-		free(fh);
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dfs_fh_free(fs, fh); /* the caller was interrupted */
 }
 
 static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -179,17 +213,22 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	char *buf;
 	int rc = 0;
 
-	if (fh->type == DFS_NODE_RECORD) {
-		got = (size_t)off < fh->len ? fh->len - (size_t)off : 0;
-		fuse_reply_buf(req, fh->buf + off, got < size ? got : size);
-		return;
-	}
+	/*
+	 * The reply is sent from a buffer of this request's own: once the
+	 * reader has its bytes it may close, and release (on another
+	 * thread) frees the handle while the reply is still returning.
+	 */
 	buf = malloc(size);
 	if (!buf) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (fh->type == DFS_NODE_DROPBOX) {
+	if (fh->type == DFS_NODE_RECORD) {
+		got = (size_t)off < fh->len ? fh->len - (size_t)off : 0;
+		got = got < size ? got : size;
+		if (got)
+			memcpy(buf, fh->buf + off, got);
+	} else if (fh->type == DFS_NODE_DROPBOX) {
 		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
 	} else if (fh->type == DFS_NODE_PAYLOAD) {
 		rc =
@@ -213,15 +252,7 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void dfs_release(fuse_req_t req, fuse_ino_t ino,
 			struct fuse_file_info *fi)
 {
-	struct dfs_fh *fh = dfs_fh_of(fi);
-
-	if (fh->db)
-		dfs_dbfile_close(fh->db);
-	dfs_reader_close(fh->reader);
-	if (fh->fd >= 0)
-		close(fh->fd);
-	free(fh->buf);
-	free(fh);
+	dfs_fh_free(dfs_fs_of(req), dfs_fh_of(fi));
 	fuse_reply_err(req, 0);
 }
 

@@ -29,14 +29,13 @@ void dfs_fs_caller_groups(fuse_req_t req, struct dfs_caller *c)
 		c->groups[c->ngroups++] = (uint32_t)groups[i];
 }
 
-static int new_fh(struct dfs_dbfile *f, struct fuse_file_info *fi)
+static int new_fh(struct dfs_fs *fs, struct dfs_dbfile *f,
+		  struct fuse_file_info *fi)
 {
-	struct dfs_fh *fh = calloc(1, sizeof(*fh));
+	struct dfs_fh *fh = dfs_fh_new(fs, DFS_NODE_DROPBOX);
 
 	if (!fh)
 		return -ENOMEM;
-	fh->type = DFS_NODE_DROPBOX;
-	fh->fd = -1;
 	fh->db = f;
 	fi->fh = (uintptr_t)fh;
 	/* Writers bypass the page cache: payloads can be many GB. */
@@ -63,7 +62,7 @@ void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	if (!rc)
 		rc = dfs_dbfile_stat(f, &ds);
 	if (!rc)
-		rc = new_fh(f, fi);
+		rc = new_fh(fs, f, fi);
 	if (rc) {
 		dfs_dbfile_close(f);
 		fuse_reply_err(req, -rc);
@@ -71,10 +70,8 @@ void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	dfs_tree_dropbox_stat(&ds, &e.attr);
 	e.ino = e.attr.st_ino;
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		dfs_dbfile_close(f); /* the caller was interrupted */
-		free(dfs_fh_of(fi));
-	}
+	if (fuse_reply_create(req, &e, fi) == -ENOENT)
+		dfs_fh_free(fs, dfs_fh_of(fi)); /* the caller was interrupted */
 }
 
 void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
@@ -91,7 +88,7 @@ void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 	dfs_fs_caller_groups(req, &c);
 	rc = dfs_dropbox_open(fs->db, kind, num, fi->flags, &c, &f);
 	if (!rc) {
-		rc = new_fh(f, fi);
+		rc = new_fh(fs, f, fi);
 		if (rc)
 			dfs_dbfile_close(f);
 	}
@@ -99,10 +96,8 @@ void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		dfs_dbfile_close(f);
-		free(dfs_fh_of(fi));
-	}
+	if (fuse_reply_open(req, fi) == -ENOENT)
+		dfs_fh_free(fs, dfs_fh_of(fi));
 }
 
 /*

@@ -3,6 +3,7 @@
  * caller's permission and name in the audit log), everything else stays.
  */
 #include <errno.h>
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -171,6 +172,37 @@ static void test_tree_unlink_record_json(void **state)
 			 0);
 }
 
+static void test_tree_unlink_log_manifest(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_caller root = {.uid = 0, .gid = 0, .pid = getpid()};
+	static const char *const names[] = {"log", "manifest"};
+	char path[PATH_MAX];
+	struct tu_world w;
+	struct stat s;
+	uint64_t dir;
+
+	tu_world_make(fix, &w);
+	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(
+		    dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+		assert_int_equal(
+		    dfs_tree_unlink(tu_tree(fix), dir, names[i], &root),
+		    -EPERM);
+		assert_int_equal(
+		    dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+	}
+	/* A side file that is not there is not there. */
+	snprintf(path, sizeof(path), "%s/logs/%s", dfs_store_dir(fix->st),
+		 w.id[TU_A]);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "log", &root),
+			 -ENOENT);
+	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "other", &root),
+			 -ENOENT);
+}
+
 static void assert_erofs(struct tu_fix *fix, uint64_t parent, const char *name)
 {
 	struct dfs_caller root = {.uid = 0, .gid = 0, .pid = getpid()};
@@ -209,6 +241,7 @@ int main(void)
 	    T(test_tree_unlink_payload_root),
 	    T(test_tree_unlink_payload_owner),
 	    T(test_tree_unlink_record_json),
+	    T(test_tree_unlink_log_manifest),
 	    T(test_tree_unlink_elsewhere),
 	};
 

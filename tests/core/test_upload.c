@@ -419,6 +419,117 @@ static void test_sha256_fd_known_vector(void **state)
 	close(fd);
 }
 
+/* The size of @up's file on disk and the bytes it has allocated. */
+static void file_size(struct dfs_upload *up, off_t *size, blkcnt_t *blocks)
+{
+	struct stat sb;
+
+	assert_int_equal(fstat(dfs_upload_fd(up), &sb), 0);
+	*size = sb.st_size;
+	*blocks = sb.st_blocks;
+}
+
+static void test_upload_max_write(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_upload *up;
+	uint8_t data[1000];
+	blkcnt_t blocks, blocks2;
+	off_t size;
+
+	tu_fill(data, sizeof(data), 17);
+	up = new_upload(fix, "up.1");
+	dfs_upload_set_max(up, sizeof(data));
+	write_ok(up, data, sizeof(data), 0); /* up to the limit exactly */
+	file_size(up, &size, &blocks);
+	assert_int_equal(dfs_upload_write(up, data, 1, sizeof(data)), -EFBIG);
+	assert_int_equal(dfs_upload_write(up, data, 2, sizeof(data) - 1),
+			 -EFBIG);
+	assert_int_equal(dfs_upload_write(up, data, 1, 1ULL << 40), -EFBIG);
+	assert_int_equal(dfs_upload_write(up, data, 4, UINT64_MAX - 1), -EFBIG);
+	/* Nothing was written or allocated, and the upload goes on. */
+	file_size(up, &size, &blocks2);
+	assert_int_equal(size, sizeof(data));
+	assert_int_equal(blocks2, blocks);
+	assert_true(dfs_upload_sequential(up));
+	assert_hash(up, data, sizeof(data));
+	done(fix, up);
+}
+
+static void test_upload_max_write_fd(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_upload *up;
+	uint8_t data[100], back[100];
+	int p[2];
+
+	tu_fill(data, sizeof(data), 18);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], data, sizeof(data)), sizeof(data));
+	up = new_upload(fix, "up.1");
+	dfs_upload_set_max(up, 50);
+	assert_int_equal(dfs_upload_write_fd(up, p[0], sizeof(data), 0),
+			 -EFBIG);
+	assert_int_equal(dfs_upload_size(up), 0);
+	/* The pipe was not read. */
+	assert_int_equal(read(p[0], back, sizeof(back)), sizeof(back));
+	assert_memory_equal(back, data, sizeof(data));
+	close(p[0]);
+	close(p[1]);
+	done(fix, up);
+}
+
+static void test_upload_max_truncate(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_upload *up;
+	uint8_t data[500];
+	blkcnt_t blocks;
+	off_t size;
+
+	tu_fill(data, sizeof(data), 19);
+	up = new_upload(fix, "up.1");
+	dfs_upload_set_max(up, 1000);
+	write_ok(up, data, sizeof(data), 0);
+	assert_int_equal(dfs_upload_truncate(up, 1001), -EFBIG);
+	assert_int_equal(dfs_upload_truncate(up, 1ULL << 40), -EFBIG);
+	file_size(up, &size, &blocks);
+	assert_int_equal(size, sizeof(data));
+	assert_int_equal(dfs_upload_size(up), sizeof(data));
+	assert_true(dfs_upload_sequential(up));
+	assert_int_equal(dfs_upload_truncate(up, 1000), 0);
+	assert_int_equal(dfs_upload_size(up), 1000);
+	done(fix, up);
+}
+
+static void test_upload_max_seed(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_upload *up;
+	uint8_t data[2000];
+	char path[PATH_MAX];
+	blkcnt_t blocks;
+	off_t size;
+	int src;
+
+	tu_fill(data, sizeof(data), 20);
+	tu_path(path, "%s/source", fix->base);
+	assert_int_equal(tu_write_file(path, data, sizeof(data)), 0);
+	src = open(path, O_RDONLY);
+	assert_true(src >= 0);
+	up = new_upload(fix, "up.1");
+	dfs_upload_set_max(up, sizeof(data) - 1);
+	assert_int_equal(dfs_upload_seed(up, src), -EFBIG);
+	file_size(up, &size, &blocks);
+	assert_int_equal(size, 0);
+	assert_int_equal(dfs_upload_size(up), 0);
+	dfs_upload_set_max(up, sizeof(data));
+	assert_int_equal(dfs_upload_seed(up, src), 0);
+	assert_hash(up, data, sizeof(data));
+	done(fix, up);
+	close(src);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_dir_setup, tu_teardown)
 
 int main(void)
@@ -442,6 +553,10 @@ int main(void)
 	    T(test_upload_seed_copies),
 	    T(test_upload_seed_then_write),
 	    T(test_upload_seed_then_truncate),
+	    T(test_upload_max_write),
+	    T(test_upload_max_write_fd),
+	    T(test_upload_max_truncate),
+	    T(test_upload_max_seed),
 	    T(test_sha256_fd_file),
 	    T(test_sha256_fd_known_vector),
 	};

@@ -52,8 +52,18 @@ EXTRA_MNTS=()
 CLEANUP_HOOKS=()
 SOFT_FAILS=0
 
+# The sanitizer build's reports (AddressSanitizer, LeakSanitizer, UBSan).
+SANITIZER_ERE='ERROR: [A-Za-z]+Sanitizer|runtime error:'
+sanitizer_report() { grep -q -E "$SANITIZER_ERE" "$DAEMON_ERR"; }
+
 daemon_stderr() {
-	if [ -s "$DAEMON_ERR" ]; then
+	local first
+	if sanitizer_report; then
+		first=$(grep -n -m 1 -E "$SANITIZER_ERE" "$DAEMON_ERR" | cut -d: -f1)
+		echo "--- sanitizer report in daemon stderr ($DAEMON_ERR) ---"
+		tail -n "+$((first > 2 ? first - 2 : 1))" "$DAEMON_ERR" | head -n 80
+		echo "--- end of sanitizer report ---"
+	elif [ -s "$DAEMON_ERR" ]; then
 		echo "--- daemon stderr (last 40 lines of $DAEMON_ERR) ---"
 		tail -n 40 "$DAEMON_ERR"
 		echo "--- end of daemon stderr ---"
@@ -86,11 +96,14 @@ child_running() {
 }
 
 # Stop the daemon this file started: unmount (a -f daemon then exits by
-# itself), then TERM, then KILL, only ever $DPID.
+# itself), then TERM, then KILL, only ever $DPID. Returns 1 (with a
+# message) when the daemon did not exit cleanly: a status other than 0
+# (the sanitizer build exits non-zero on a leak), or a sanitizer report
+# in its stderr.
 stop_daemon() {
 	unmount_fuse "$MNT"
-	[ -n "$DPID" ] || return 0
-	local i
+	local i st=0 killed=0
+	[ -n "$DPID" ] || { daemon_clean 0 0; return; }
 	for ((i = 0; i < 50; i++)); do
 		child_running "$DPID" || break
 		sleep 0.1
@@ -102,10 +115,29 @@ stop_daemon() {
 			child_running "$DPID" || break
 			sleep 0.1
 		done
-		child_running "$DPID" && kill -KILL "$DPID" 2>/dev/null
+		if child_running "$DPID"; then
+			kill -KILL "$DPID" 2>/dev/null
+			killed=1
+		fi
 	fi
-	wait "$DPID" 2>/dev/null || true
+	wait "$DPID" 2>/dev/null || st=$?
 	DPID=
+	daemon_clean "$st" "$killed"
+}
+
+# daemon_clean STATUS KILLED — the verdict of stop_daemon.
+daemon_clean() {
+	if sanitizer_report; then
+		printf '[%s] FAIL: the daemon reported a sanitizer error\n' \
+			"$TEST_NAME" >&2
+		return 1
+	fi
+	if [ "$2" -eq 0 ] && [ "$1" -ne 0 ]; then
+		printf '[%s] FAIL: the daemon exited with status %s\n' \
+			"$TEST_NAME" "$1" >&2
+		return 1
+	fi
+	return 0
 }
 
 cleanup() {
@@ -118,10 +150,10 @@ cleanup() {
 	for p in ${BG_PIDS[@]+"${BG_PIDS[@]}"}; do
 		wait "$p" 2>/dev/null
 	done
+	stop_daemon || rc=1
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 		daemon_stderr >&2
 	fi
-	stop_daemon
 	for p in ${EXTRA_MNTS[@]+"${EXTRA_MNTS[@]}"}; do
 		unmount_fuse "$p"
 	done
@@ -152,7 +184,10 @@ at_exit() { CLEANUP_HOOKS+=("$1"); }
 # is mounted and answers.
 start_daemon() {
 	[ -z "$DPID" ] || fail "start_daemon: daemon $DPID already running"
-	"$DEPLOYFS" -f "$@" "$STORE" "$MNT" </dev/null >>"$T/daemon.out" 2>>"$DAEMON_ERR" &
+	# A shell starts background commands with SIGINT ignored; the daemon
+	# gets it as from a terminal's ^C (env execs it: $! is its pid).
+	env --default-signal=INT "$DEPLOYFS" -f "$@" "$STORE" "$MNT" \
+		</dev/null >>"$T/daemon.out" 2>>"$DAEMON_ERR" &
 	DPID=$!
 	local i rc
 	for ((i = 0; i < 100; i++)); do
