@@ -18,7 +18,13 @@ as() {
 	setpriv --reuid="$u" --regid="$u" --clear-groups -- "$@"
 }
 chmod 755 "$T" # others must reach the mount and the sources
-for f in a1 a2 b1 w1 w2 w3 x1; do make_tgz "$T/$f.tgz"; done
+# Distinct sizes: rsync's quick check (size and whole-second mtime) must
+# never take one payload for another.
+kib=60
+for f in a1 a2 b1 w1 w2 w3 x1; do
+	make_tgz "$T/$f.tgz" $kib
+	kib=$((kib + 1))
+done
 chmod 644 "$T"/*.tgz
 
 # expect RESULTS-FILE WANT WHAT CMD... — WANT is "ok" or an ERE that CMD's
