@@ -223,7 +223,7 @@ static void test_tree_readlink_current_latest(void **state)
 static void test_tree_lookup_version_link(void **state)
 {
 	static const char *const bad[] = {
-	    "v0",  "v01", "v",	 "v3",
+	    "v0",  "v01", "v",	 "v4",
 	    "v1x", "V1",  "v-1", "v99999999999999999999"};
 	struct tu_fix *fix = *state;
 	struct tu_listing l;
