@@ -5,7 +5,8 @@
 set -e
 
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
-      libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev"
+      libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev
+      libsmartcols-dev"
 if [ "$1" = "--test" ]; then
 	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd"
 fi
