@@ -133,10 +133,11 @@ int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
 		   bool end_of_day, int64_t *ms)
 {
 	if (dfs_time_parse_human(s, now_ms, end_of_day, ms) != 0)
-		return ctl_error(CTL_USAGE,
-				 "%s: '%s' is not a time (ISO 8601, a local "
-				 "date or time, 1h, 2d, today, yesterday)",
-				 opt, s);
+		return ctl_error(
+		    CTL_USAGE,
+		    "%s: '%s' is not a date or time (ISO 8601, a "
+		    "local date or time, 1h, 2d, today, yesterday)",
+		    opt, s);
 	return 0;
 }
 

@@ -22,9 +22,9 @@ assert_eq "$(count --since "$iso")" "$(count --since "${iso}T00:00:00Z")" \
 	"--since a local date (TZ=UTC)"
 assert_eq "$(count --until "$iso")" "$(count --until "${iso}T23:59:59.999Z")" \
 	"--until a local date counts all of that day"
-expect 2 "--since: 'soon' is not a time" "--since soon" "$CTL" --store "$S" list --since soon
-expect 2 "--until: '1x' is not a time" "--until 1x" "$CTL" --store "$S" list --until 1x
-expect 2 "--since: 'later' is not a time" "audit --since later" \
+expect 2 "--since: 'soon' is not a date or time" "--since soon" "$CTL" --store "$S" list --since soon
+expect 2 "--until: '1x' is not a date or time" "--until 1x" "$CTL" --store "$S" list --until 1x
+expect 2 "--since: 'later' is not a date or time" "audit --since later" \
 	"$CTL" --store "$S" audit --since later
 
 rb() { "$CTL" --store "$S" --json retention "$@" | jq .max_bytes; }
