@@ -181,11 +181,12 @@ int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 	case 0:
 		return 0;
 	case -EINVAL:
-		return ctl_error(CTL_USAGE,
-				 "'%s' is not a deployment name (an id or a "
-				 "unique prefix of one, PROJECT@N, "
-				 "PROJECT@current, PROJECT@latest)",
-				 arg);
+		return ctl_error(
+		    CTL_USAGE,
+		    "'%s' is not a deployment id or name (an id, a "
+		    "unique prefix of one, PROJECT@N, "
+		    "PROJECT@current, PROJECT@latest)",
+		    arg);
 	case -ENOENT:
 		return ctl_error(CTL_FAIL, "no deployment '%s'", arg);
 	case -ENOTUNIQ:

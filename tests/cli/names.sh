@@ -32,8 +32,8 @@ assert_eq "$RC" 0 "payload proj-000@current (stderr: $ERRTXT)"
 expect 1 "no deployment 'proj-000@$((n + 1))'" "a version not made yet" \
 	"$CTL" --store "$S" show "proj-000@$((n + 1))"
 expect 1 "no deployment 'nope@1'" "an unknown project" "$CTL" --store "$S" show nope@1
-expect 2 "not a deployment name" "version 0" "$CTL" --store "$S" show proj-000@0
-expect 2 "not a deployment name" "a bad project name" "$CTL" --store "$S" show 'a/b@1'
+expect 2 "not a deployment id or name" "version 0" "$CTL" --store "$S" show proj-000@0
+expect 2 "not a deployment id or name" "a bad project name" "$CTL" --store "$S" show 'a/b@1'
 # UUIDv7 ids of one store share their first hex digits.
 expect 1 "ambiguous: give more of the id, or name it PROJECT@VERSION" \
 	"a short prefix" "$CTL" --store "$S" show "${id2:0:4}"
