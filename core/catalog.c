@@ -172,6 +172,8 @@ int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn,
 	if (!rc)
 		rc = status_index(st, txn, rec, true);
 	if (!rc)
+		rc = dfs_version_add_txn(st, txn, rec);
+	if (!rc)
 		rc = dfs_record_put_txn(st, txn, rec);
 	if (!rc)
 		rc = dfs_audit_append_txn(st, txn, rec, "created", who);
@@ -324,11 +326,14 @@ int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
 		return rc;
 	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
 		return -EINVAL;
-	if (old.pinned != rec->pinned) {
-		/* Only dfs_catalog_set_pinned changes it: keep what is stored.
+	if (old.pinned != rec->pinned || old.version != rec->version) {
+		/*
+		 * Only dfs_catalog_set_pinned changes pinned, and a version
+		 * never changes: keep what is stored.
 		 */
 		merged = *rec;
 		merged.pinned = old.pinned;
+		merged.version = old.version;
 		rec = &merged;
 	}
 	if (old.status != DFS_STATUS_PENDING &&
@@ -398,6 +403,8 @@ int dfs_catalog_delete_txn(struct dfs_store *st, MDB_txn *txn,
 	if (!rc)
 		rc = dfs_catalog_index_set(txn, st->by_project, r.project, &r,
 					   false);
+	if (!rc)
+		rc = dfs_version_del_txn(st, txn, &r);
 	if (rc)
 		return rc;
 	dfs_store_u64_key(r.seq, seqkey);

@@ -72,6 +72,22 @@ int dfs_project_ensure_txn(struct dfs_store *st, MDB_txn *txn, const char *name,
 			   const struct dfs_project_attr *attr,
 			   struct dfs_project *p);
 
+/*
+ * Versions (version.c): give @rec the next number of its project's
+ * counter and index it; take a record's entry out of the index.
+ */
+int dfs_version_add_txn(struct dfs_store *st, MDB_txn *txn,
+			struct dfs_record *rec);
+int dfs_version_del_txn(struct dfs_store *st, MDB_txn *txn,
+			const struct dfs_record *rec);
+
+/*
+ * dfs_version_upgrade — number the records of a store made before
+ * versions, in batches of one write transaction each, resuming after a
+ * crash; the caller then sets the format. Returns 0 or -errno.
+ */
+int dfs_version_upgrade(struct dfs_store *st);
+
 /* dfs_catalog_scan inside the caller's transaction. */
 int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
 			 enum dfs_scan scope, const char *key, uint64_t after,

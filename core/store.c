@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "catalog_impl.h"
 #include "store_impl.h"
 
 int dfs_store_lmdb_err(int rc)
@@ -103,24 +104,31 @@ static int take_lock(struct dfs_store *st)
 	return 0;
 }
 
-/* The format in meta: -ENOENT when missing (set it when @write). */
-static int check_format(struct dfs_store *st, MDB_txn *txn, bool write)
+/*
+ * The format in meta into *@have: -ENOENT when missing (set it when
+ * @write). The previous format passes too: the caller upgrades it.
+ */
+static int check_format(struct dfs_store *st, MDB_txn *txn, bool write,
+			uint32_t *have)
 {
-	uint32_t format = DFS_STORE_FORMAT, have;
+	uint32_t format = DFS_STORE_FORMAT;
 	MDB_val k = {6, "format"}, v;
 	int rc;
 
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && write) {
+		*have = format;
 		v = (MDB_val){sizeof(format), &format};
 		return dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
 	}
 	if (rc)
 		return dfs_store_lmdb_err(rc);
-	if (v.mv_size != sizeof(have))
+	if (v.mv_size != sizeof(*have))
 		return -EPROTO;
-	memcpy(&have, v.mv_data, sizeof(have));
-	return have == DFS_STORE_FORMAT ? 0 : -EPROTO;
+	memcpy(have, v.mv_data, sizeof(*have));
+	return *have == DFS_STORE_FORMAT || *have == DFS_STORE_FORMAT - 1
+		   ? 0
+		   : -EPROTO;
 }
 
 /*
@@ -130,7 +138,7 @@ static int check_format(struct dfs_store *st, MDB_txn *txn, bool write)
  * before the other databases are opened, so that a store of another
  * format is refused as such whatever it lacks.
  */
-static int open_dbs_txn(struct dfs_store *st, bool write)
+static int open_dbs_txn(struct dfs_store *st, bool write, uint32_t *have)
 {
 	static const struct {
 		const char *name;
@@ -151,6 +159,7 @@ static int open_dbs_txn(struct dfs_store *st, bool write)
 	    {"projects", offsetof(struct dfs_store, projects), 0},
 	    {"project_seq", offsetof(struct dfs_store, project_seq), 0},
 	    {"blobs", offsetof(struct dfs_store, blobs), 0},
+	    {"by_version", offsetof(struct dfs_store, by_version), 0},
 	};
 	unsigned create = write ? MDB_CREATE : 0;
 	MDB_txn *txn;
@@ -161,7 +170,7 @@ static int open_dbs_txn(struct dfs_store *st, bool write)
 		return rc;
 	rc = dfs_store_lmdb_err(mdb_dbi_open(txn, "meta", create, &st->meta));
 	if (!rc)
-		rc = check_format(st, txn, write);
+		rc = check_format(st, txn, write, have);
 	for (size_t i = 0; !rc && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
@@ -175,16 +184,69 @@ static int open_dbs_txn(struct dfs_store *st, bool write)
 	return dfs_store_commit(txn);
 }
 
+/* Set the current format, ending an upgrade. */
+static int set_format(struct dfs_store *st)
+{
+	uint32_t format = DFS_STORE_FORMAT;
+	MDB_val k = {6, "format"}, v = {sizeof(format), &format},
+		ck = {11, "upgrade_seq"};
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_store_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_del(txn, st->meta, &ck, NULL);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return dfs_store_lmdb_err(rc);
+	}
+	return dfs_store_commit(txn);
+}
+
+/*
+ * Upgrade a store of the previous format, holding daemon.lock (taken
+ * here for a moment unless the caller is the daemon): -EPROTO while a
+ * daemon of the older build serves it.
+ */
+static int upgrade(struct dfs_store *st)
+{
+	bool borrowed = st->lockfd < 0;
+	uint32_t have = 0;
+	int rc = 0;
+
+	if (borrowed)
+		rc = take_lock(st);
+	if (rc == -EBUSY)
+		rc = -EPROTO;
+	if (!rc)
+		rc = open_dbs_txn(st, true, &have);
+	if (!rc && have != DFS_STORE_FORMAT)
+		rc = dfs_version_upgrade(st);
+	if (!rc && have != DFS_STORE_FORMAT)
+		rc = set_format(st);
+	if (borrowed && st->lockfd >= 0) {
+		close(st->lockfd);
+		st->lockfd = -1;
+	}
+	return rc;
+}
+
 /*
  * A read transaction when all is there: opening costs no fsync. Without
  * @create, an LMDB file that lacks what a store holds is not a store.
  */
 static int open_dbs(struct dfs_store *st, bool create)
 {
-	int rc = open_dbs_txn(st, false);
+	uint32_t have = 0;
+	int rc = open_dbs_txn(st, false, &have);
 
+	if ((rc == 0 || rc == -ENOENT) && have == DFS_STORE_FORMAT - 1)
+		return upgrade(st);
 	if (rc == -ENOENT)
-		return create ? open_dbs_txn(st, true) : -EBADMSG;
+		return create ? open_dbs_txn(st, true, &have) : -EBADMSG;
 	return rc;
 }
 

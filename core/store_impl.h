@@ -28,6 +28,7 @@ struct dfs_store {
 	MDB_dbi projects;    /* name -> project (JSON) */
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
+	MDB_dbi by_version;  /* project NUL version (u64 BE) -> id, seq */
 	char host[256];
 	uint64_t max_payload;
 	struct dfs_hooks *hooks; /* attached by the daemon, or NULL */
