@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "schema.h"
 
@@ -81,7 +82,7 @@ int dfs_pg_lease_drop(struct dfs_pg *pg, int32_t id)
 	return dfs_pg_exec(pg, &unlock, &p, NULL);
 }
 
-int dfs_pg_lease_take(struct dfs_pg *pg, const char *name,
+int dfs_pg_lease_take(struct dfs_pg *pg, const char *name, int wait_ms,
 		      struct dfs_pg_lease *out)
 {
 	struct dfs_pg_params p;
@@ -95,9 +96,14 @@ int dfs_pg_lease_take(struct dfs_pg *pg, const char *name,
 	rc = lookup(pg, name, &l.node_id);
 	if (rc)
 		return rc;
-	rc = dfs_pg_lease_try(pg, l.node_id, &got);
-	if (rc)
-		return rc;
+	for (int waited = 0;; waited += 50) {
+		rc = dfs_pg_lease_try(pg, l.node_id, &got);
+		if (rc)
+			return rc;
+		if (got || waited >= wait_ms)
+			break;
+		nanosleep(&(struct timespec){0, 50 * 1000000}, NULL);
+	}
 	if (!got) {
 		char msg[320];
 

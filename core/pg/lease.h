@@ -24,11 +24,14 @@ struct dfs_pg_lease {
 
 /*
  * dfs_pg_lease_take — take node @name's lease on @pg's session (the node
- * is registered on first use). Fills @out. Errors: -EBUSY (another
- * session holds it: a daemon with the same node name runs; the message
- * says so), -EINVAL (empty name), -EIO and other -errno.
+ * is registered on first use), waiting up to @wait_ms while another
+ * session holds it: a session whose client died ends a moment later on
+ * the server, so a daemon restarted at once waits for its old self.
+ * Fills @out. Errors: -EBUSY (still held after @wait_ms: a daemon with
+ * the same node name runs; the message says so), -EINVAL (empty name),
+ * -EIO and other -errno.
  */
-int dfs_pg_lease_take(struct dfs_pg *pg, const char *name,
+int dfs_pg_lease_take(struct dfs_pg *pg, const char *name, int wait_ms,
 		      struct dfs_pg_lease *out);
 
 /*
