@@ -79,6 +79,16 @@ static const char ddl[] =
     "  WHERE status = 0;\n"
     "CREATE INDEX records_hash ON deployfs.records (payload_hash)\n"
     "  WHERE held;\n"
+    /*
+     * Records per (project, status), pseq 0 for all projects together:
+     * what LMDB counts in O(1) per index, kept by the choke point in the
+     * same transaction, so counting never scans.
+     */
+    "CREATE TABLE deployfs.counts (\n"
+    "  pseq bigint NOT NULL,\n"
+    "  status smallint NOT NULL,\n"
+    "  n bigint NOT NULL DEFAULT 0 CHECK (n >= 0),\n"
+    "  PRIMARY KEY (pseq, status));\n"
     /* pseq 0: the store-wide policy. */
     "CREATE TABLE deployfs.retention (\n"
     "  pseq bigint PRIMARY KEY,\n"
