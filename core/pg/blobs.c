@@ -22,7 +22,8 @@ static const struct dfs_pg_stmt put_chunk = {
 
 static const struct dfs_pg_stmt stat_blob = {
     "dfs_blob_stat",
-    "SELECT size, refs, nchunks FROM deployfs.blobs WHERE hash = $1"};
+    "SELECT b.size, coalesce(r.refs, 0), b.nchunks FROM deployfs.blobs b "
+    "LEFT JOIN deployfs.blob_refs r ON r.hash = b.hash WHERE b.hash = $1"};
 
 static const struct dfs_pg_stmt get_chunk = {
     "dfs_blob_get", "SELECT c.data, c.hash FROM deployfs.blob_chunks b "
@@ -33,13 +34,15 @@ static const struct dfs_pg_stmt lock_chunks = {
     "dfs_blob_lock", "LOCK TABLE deployfs.chunks IN SHARE ROW EXCLUSIVE MODE"};
 
 static const struct dfs_pg_stmt del_blob = {
-    "dfs_blob_del",
-    "DELETE FROM deployfs.blobs WHERE hash = $1 RETURNING refs"};
+    "dfs_blob_del", "DELETE FROM deployfs.blobs b WHERE hash = $1 RETURNING "
+		    "(SELECT coalesce(max(refs), 0) FROM deployfs.blob_refs r "
+		    "WHERE r.hash = b.hash)"};
 
 static const struct dfs_pg_stmt del_unused_blobs = {
     "dfs_blob_del_unused",
-    "WITH d AS (DELETE FROM deployfs.blobs WHERE refs = 0 AND created_ms < "
-    "(extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1 "
+    "WITH d AS (DELETE FROM deployfs.blobs b WHERE created_ms < "
+    "(extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1 AND NOT "
+    "EXISTS (SELECT 1 FROM deployfs.blob_refs r WHERE r.hash = b.hash) "
     "RETURNING 1) SELECT count(*) FROM d"};
 
 static const struct dfs_pg_stmt del_orphans = {

@@ -89,6 +89,15 @@ static const char ddl[] =
     "  status smallint NOT NULL,\n"
     "  n bigint NOT NULL DEFAULT 0 CHECK (n >= 0),\n"
     "  PRIMARY KEY (pseq, status));\n"
+    /*
+     * The catalog's references to blobs, as the LMDB store keeps them: a
+     * row while a record holds the blob. Kept apart from the bytes
+     * (blobs, chunks), which the blob store adds and removes.
+     */
+    "CREATE TABLE deployfs.blob_refs (\n"
+    "  hash bytea PRIMARY KEY,\n"
+    "  refs bigint NOT NULL CHECK (refs > 0),\n"
+    "  size bigint NOT NULL);\n"
     /* pseq 0: the store-wide policy. */
     "CREATE TABLE deployfs.retention (\n"
     "  pseq bigint PRIMARY KEY,\n"
@@ -109,7 +118,6 @@ static const char ddl[] =
     "  hash bytea PRIMARY KEY,\n"
     "  size bigint NOT NULL,\n"
     "  nchunks integer NOT NULL,\n"
-    "  refs bigint NOT NULL DEFAULT 0 CHECK (refs >= 0),\n"
     "  created_ms bigint NOT NULL);\n"
     "CREATE TABLE deployfs.blob_chunks (\n"
     "  hash bytea NOT NULL REFERENCES deployfs.blobs ON DELETE CASCADE,\n"
