@@ -1,5 +1,5 @@
 /* pg/audit — see audit.h. */
-#include "audit.h"
+#include "pg_audit.h"
 
 #include <errno.h>
 #include <stdlib.h>

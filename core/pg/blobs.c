@@ -1,5 +1,5 @@
 /* pg/blobs — see blobs.h. */
-#include "blobs.h"
+#include "pg_blobs.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

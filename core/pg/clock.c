@@ -1,5 +1,5 @@
 /* pg/clock — see clock.h. */
-#include "clock.h"
+#include "pg_clock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,6 +17,12 @@ static const struct dfs_pg_stmt advance = {
     "WHERE one"};
 
 int dfs_pg_clock_next(struct dfs_pg *pg, uint8_t id[16], uint64_t *seq)
+{
+	return dfs_pg_clock_next_at(pg, -1, id, seq);
+}
+
+int dfs_pg_clock_next_at(struct dfs_pg *pg, int64_t at_ms, uint8_t id[16],
+			 uint64_t *seq)
 {
 	struct dfs_pg_params p;
 	uint8_t last[16], next[16];
@@ -37,7 +43,7 @@ int dfs_pg_clock_next(struct dfs_pg *pg, uint8_t id[16], uint64_t *seq)
 	}
 	has_last = dfs_pg_uuid(r, 0, 0, last) == 0;
 	s = (uint64_t)dfs_pg_i64(r, 0, 1);
-	now = dfs_pg_i64(r, 0, 2);
+	now = at_ms >= 0 ? at_ms : dfs_pg_i64(r, 0, 2);
 	PQclear(r);
 	dfs_uuid7_next(has_last ? last : NULL, now > 0 ? (uint64_t)now : 0,
 		       next);

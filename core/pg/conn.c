@@ -424,6 +424,11 @@ int32_t dfs_pg_i32(const PGresult *r, int row, int col)
 	return (int32_t)(uint32_t)field_int(r, row, col, 4);
 }
 
+int16_t dfs_pg_i16(const PGresult *r, int row, int col)
+{
+	return (int16_t)(uint16_t)field_int(r, row, col, 2);
+}
+
 bool dfs_pg_bool(const PGresult *r, int row, int col)
 {
 	return field_int(r, row, col, 1) != 0;

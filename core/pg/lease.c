@@ -1,11 +1,11 @@
 /* pg/lease — see lease.h. */
-#include "lease.h"
+#include "pg_lease.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <time.h>
 
-#include "schema.h"
+#include "pg_schema.h"
 
 /*
  * The row may be inserted by another session between the two halves of

@@ -1,5 +1,5 @@
 /* pg/notify — see notify.h. */
-#include "notify.h"
+#include "pg_notify.h"
 
 #include <errno.h>
 #include <poll.h>

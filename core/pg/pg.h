@@ -143,6 +143,7 @@ int dfs_pg_errno(const char *sqlstate);
 bool dfs_pg_isnull(const PGresult *r, int row, int col);
 int64_t dfs_pg_i64(const PGresult *r, int row, int col);
 int32_t dfs_pg_i32(const PGresult *r, int row, int col);
+int16_t dfs_pg_i16(const PGresult *r, int row, int col);
 bool dfs_pg_bool(const PGresult *r, int row, int col);
 /* A uuid (16 bytes) into @out; -EBADMSG when the field is not one. */
 int dfs_pg_uuid(const PGresult *r, int row, int col, uint8_t out[16]);

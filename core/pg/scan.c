@@ -1,5 +1,5 @@
 /* pg/scan — see scan.h. */
-#include "scan.h"
+#include "pg_scan.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* pg/schema — see schema.h. */
-#include "schema.h"
+#include "pg_schema.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,7 +51,8 @@ static const char ddl[] =
     "  ctime_ms bigint NOT NULL,\n"
     "  hidden boolean NOT NULL DEFAULT false,\n"
     "  current uuid);\n"
-    "CREATE UNIQUE INDEX projects_name ON deployfs.projects (name)\n"
+    "CREATE UNIQUE INDEX projects_name ON deployfs.projects\n"
+    "  (name COLLATE \"C\")\n"
     "  WHERE NOT removed;\n"
     /* By name: a project's version counter outlives its removal. */
     "CREATE TABLE deployfs.versions (\n"
@@ -98,9 +99,9 @@ static const char ddl[] =
     "  hash bytea PRIMARY KEY,\n"
     "  refs bigint NOT NULL CHECK (refs > 0),\n"
     "  size bigint NOT NULL);\n"
-    /* pseq 0: the store-wide policy. */
+    /* By project name, as policies may name projects to come; '': all. */
     "CREATE TABLE deployfs.retention (\n"
-    "  pseq bigint PRIMARY KEY,\n"
+    "  scope text PRIMARY KEY,\n"
     "  keep_success bigint NOT NULL DEFAULT 0,\n"
     "  keep_days bigint NOT NULL DEFAULT 0,\n"
     "  max_bytes bigint NOT NULL DEFAULT 0);\n"

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "schema.h"
+#include "pg_schema.h"
 
 static char admin[512];
 

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
+#include "pg_audit.h"
 #include "pgutil.h"
 
 /* A line of @arg bytes (newline included) naming its seq. */

@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "blobs.h"
+#include "pg_blobs.h"
 #include "pgutil.h"
 
 #define MIB (1u << 20)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "clock.h"
+#include "pg_clock.h"
 #include "pgutil.h"
 #include "uuid7.h"
 

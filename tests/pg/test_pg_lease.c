@@ -14,9 +14,9 @@
 
 #include <cmocka.h>
 
-#include "lease.h"
+#include "pg_lease.h"
 #include "pgutil.h"
-#include "schema.h"
+#include "pg_schema.h"
 
 /* Long enough for a closed session to end on the server. */
 #define WAIT 10000

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "notify.h"
+#include "pg_notify.h"
 #include "pgutil.h"
 
 struct seen {

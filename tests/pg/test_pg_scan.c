@@ -18,8 +18,8 @@
 #include <cmocka.h>
 
 #include "pgutil.h"
-#include "scan.h"
-#include "schema.h"
+#include "pg_scan.h"
+#include "pg_schema.h"
 
 #define N 100000
 

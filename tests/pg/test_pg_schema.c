@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "pgutil.h"
-#include "schema.h"
+#include "pg_schema.h"
 
 static void test_pg_schema_open_absent(void **state)
 {

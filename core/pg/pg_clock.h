@@ -24,4 +24,12 @@
  */
 int dfs_pg_clock_next(struct dfs_pg *pg, uint8_t id[16], uint64_t *seq);
 
+/*
+ * dfs_pg_clock_next_at — the same at time @at_ms instead of the server's
+ * clock (generators, imports): a time before the last id's is moved up
+ * to it, so ids still grow. @at_ms < 0: the server's clock.
+ */
+int dfs_pg_clock_next_at(struct dfs_pg *pg, int64_t at_ms, uint8_t id[16],
+			 uint64_t *seq);
+
 #endif
