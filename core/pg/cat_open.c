@@ -66,11 +66,21 @@ bool dfs_catalog_is_pg(const struct dfs_catalog *cat)
  * as a new epoch. Records of older epochs are no longer this session's
  * to settle; dfs_pgcat_recover fails them.
  */
+static int fail_pending(struct dfs_pgcat *c, int32_t node_id, int64_t epoch,
+			const struct dfs_who *actor, unsigned *n);
+
 static int retake_lease(void *arg, struct dfs_pg *pg)
 {
 	struct dfs_pgcat *c = arg;
+	unsigned n = 0;
+	int rc;
 
-	return dfs_pg_lease_take(pg, c->node, LEASE_WAIT_MS, &c->lease);
+	rc = dfs_pg_lease_take(pg, c->node, LEASE_WAIT_MS, &c->lease);
+	/* Back after losing the session: what was in flight is lost. */
+	if (!rc && c->has_actor)
+		rc = fail_pending(c, c->lease.node_id, c->lease.epoch,
+				  &c->actor, &n);
+	return rc;
 }
 
 int dfs_catalog_open_pg(const char *conninfo, unsigned flags, const char *node,
@@ -206,10 +216,15 @@ int dfs_pgcat_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 		return 0;
 	}
 	dfs_pgcat_lock(c);
+	/* Before serving: every pending record of this node is a past life's.
+	 */
 	rc = dfs_pg_connect(c->pg);
 	if (!rc)
-		rc = fail_pending(c, c->lease.node_id, c->lease.epoch, actor,
-				  &count);
+		rc = fail_pending(c, c->lease.node_id, 0, actor, &count);
+	if (!rc) {
+		c->actor = *actor;
+		c->has_actor = true;
+	}
 	dfs_pgcat_unlock(c);
 	if (!rc)
 		*n = count;

@@ -45,6 +45,10 @@ static const struct dfs_pg_stmt count_add = {
     "dfs_cat_count_add",
     "INSERT INTO deployfs.counts (pseq, status, n) VALUES ($1, $2, $3) "
     "ON CONFLICT (pseq, status) DO UPDATE SET n = counts.n + $3"};
+/* A decrement: the row exists, and an insert of -1 would fail its check. */
+static const struct dfs_pg_stmt count_sub = {
+    "dfs_cat_count_sub",
+    "UPDATE deployfs.counts SET n = n + $3 WHERE pseq = $1 AND status = $2"};
 
 static const struct dfs_pg_stmt ref_add = {
     "dfs_cat_ref_add",
@@ -150,7 +154,7 @@ static int count_one(struct dfs_pgcat *c, uint64_t pseq, int status, int64_t d)
 	dfs_pg_param_i64(&p, (int64_t)pseq);
 	dfs_pg_param_i32(&p, status);
 	dfs_pg_param_i64(&p, d);
-	return dfs_pg_exec(c->pg, &count_add, &p, NULL);
+	return dfs_pg_exec(c->pg, d > 0 ? &count_add : &count_sub, &p, NULL);
 }
 
 int dfs_pgcat_count_add(struct dfs_pgcat *c, uint64_t pseq,

@@ -25,6 +25,8 @@ struct dfs_pgcat {
 	bool daemon; /* holds the node's lease */
 	char node[256];
 	struct dfs_pg_lease lease; /* valid when daemon */
+	bool has_actor;		   /* recovery ran: in whose name */
+	struct dfs_who actor;
 };
 
 static inline struct dfs_pgcat *dfs_pgcat(struct dfs_catalog *cat)
