@@ -5,9 +5,13 @@
 set -e
 
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
-      libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev"
+      libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev
+      libsystemd-dev"
+# python3: a service manager's notify socket; man-db, groff-base: man -l
+# of the installed pages; dpkg-dev: cpack's dpkg-shlibdeps.
 if [ "$1" = "--test" ]; then
-	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd"
+	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 man-db
+	      groff-base dpkg-dev"
 fi
 
 missing=""
