@@ -183,12 +183,9 @@ static int fail_pending(struct dfs_pgcat *c, int32_t node_id, int64_t epoch,
 				rc = dfs_pgcat_record_get(c, id, true, &rec);
 			if (rc || rec.status != DFS_STATUS_PENDING)
 				continue;
-			rec.status = DFS_STATUS_FAILED;
-			dfs_record_set_error(&rec, "interrupted", rec.phase,
-					     "the daemon stopped before the "
-					     "deployment completed");
-			rec.phase = DFS_PHASE_DONE;
-			rec.completed_ms = dfs_time_now_ms();
+			dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
+					"the daemon stopped before the "
+					"deployment completed");
 			rc = dfs_pgcat_update_txn(c, &rec, NULL, actor);
 			if (!rc)
 				(*n)++;

@@ -382,7 +382,8 @@ static const char *change_action(const struct dfs_record *old,
 	if (old->status != rec->status) {
 		if (rec->status == DFS_STATUS_SUCCESS)
 			return "succeeded";
-		return strcmp(rec->error.code, "interrupted") == 0
+		return strcmp(rec->error.code,
+			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
 			   ? "interrupted"
 			   : "failed";
 	}
@@ -397,8 +398,19 @@ static const char *change_action(const struct dfs_record *old,
  * recover, and a settle of one of them would undo that.
  */
 static int may_settle(struct dfs_pgcat *c, const struct dfs_record *old,
-		      const struct origin *o)
+		      const struct dfs_record *rec, const struct origin *o)
 {
+	/* Recovered meanwhile (by this node's next life or another's). */
+	if (old->status != rec->status &&
+	    strcmp(old->error.code, dfs_errcode_name(DFS_ERR_INTERRUPTED)) ==
+		0) {
+		dfs_pg_set_error(c->pg, "the deployment was recovered as "
+					"interrupted meanwhile");
+		return -EIO;
+	}
+	/* Recovery (failing it "interrupted") is anyone's. */
+	if (strcmp(rec->error.code, dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0)
+		return 0;
 	if (old->status != DFS_STATUS_PENDING || !c->daemon ||
 	    o->node_id != c->lease.node_id || o->epoch == c->lease.epoch)
 		return 0;
@@ -432,7 +444,7 @@ static int update_txn(struct dfs_pgcat *c, const struct dfs_record *rec,
 	if (old.status != DFS_STATUS_PENDING &&
 	    rec->status == DFS_STATUS_PENDING)
 		return -EINVAL;
-	rc = may_settle(c, &old, &o);
+	rc = may_settle(c, &old, rec, &o);
 	if (!rc && old.status != rec->status)
 		rc = count_move(c, o.pseq, old.status, rec->status);
 	old_holds = dfs_record_holds_payload(&old);
