@@ -11,6 +11,9 @@
 # 4. History at scale: deployctl list --project P --limit 20 on N records
 #    vs on 1,000 records; ls deployments | wc -l and ls projects/P | wc -l
 #    counts, and the daemon's RSS meanwhile.
+# 5. The PostgreSQL catalog on a throwaway cluster: keyset pages of 20,
+#    newest first, for a large, a small and an absent project at N
+#    records (the database side of list --project P --limit 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -26,6 +29,7 @@ cleanup() {
 		kill "$PID" 2>/dev/null || true
 		wait "$PID" 2>/dev/null || true
 	fi
+	tests/pg/cluster.sh stop "$W/pg" >/dev/null 2>&1 || true
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -122,3 +126,14 @@ expect=$("$B/tools/deployctl" --store "$W/large" list --project proj-003 --limit
 t0=$(now); count=$(ls "$W/mnt/projects/proj-003" | wc -l); t1=$(now)
 echo "ls projects/proj-003 | wc -l = $count (expected $((expect + 2))) in $(ms "$t0" "$t1") ms; daemon RSS $(( $(rss_kb) / 1024 )) MiB (target: under 64 MiB)"
 unmount_store
+
+echo "== 5. PostgreSQL catalog: keyset pages at $N records =="
+cmake -S . -B build -DDEPLOYFS_TESTS=ON >/dev/null
+cmake --build build -j2 --target bench_pg >/dev/null
+if tests/pg/cluster.sh start "$W/pg" >/dev/null; then
+	"$B/tests/pg/bench_pg" "$(cat "$W/pg/conninfo")" "$N" |
+		sed 's/$/ (target: under 50 ms)/; 1s/ (target: under 50 ms)$//'
+	tests/pg/cluster.sh stop "$W/pg"
+else
+	echo "bench: no PostgreSQL: skipped"
+fi
