@@ -45,6 +45,13 @@ static const struct dfs_pg_stmt del_unused_blobs = {
     "EXISTS (SELECT 1 FROM deployfs.blob_refs r WHERE r.hash = b.hash) "
     "RETURNING 1) SELECT count(*) FROM d"};
 
+static const struct dfs_pg_stmt count_unused_blobs = {
+    "dfs_blob_count_unused",
+    "SELECT count(*), coalesce(sum(size), 0)::bigint FROM deployfs.blobs b "
+    "WHERE created_ms < (extract(epoch FROM clock_timestamp()) * "
+    "1000)::bigint - $1 AND NOT EXISTS (SELECT 1 FROM deployfs.blob_refs r "
+    "WHERE r.hash = b.hash)"};
+
 static const struct dfs_pg_stmt del_orphans = {
     "dfs_blob_del_orphans",
     "WITH d AS (DELETE FROM deployfs.chunks c WHERE NOT EXISTS "
@@ -400,4 +407,22 @@ int dfs_pg_blob_gc(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
 out_rollback:
 	dfs_pg_rollback(pg);
 	return rc;
+}
+
+int dfs_pg_blob_unused(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
+		       uint64_t *bytes)
+{
+	struct dfs_pg_params p;
+	PGresult *r;
+	int rc;
+
+	dfs_pg_params_init(&p);
+	dfs_pg_param_i64(&p, grace_ms);
+	rc = dfs_pg_exec(pg, &count_unused_blobs, &p, &r);
+	if (rc)
+		return rc;
+	*blobs = (uint64_t)dfs_pg_i64(r, 0, 0);
+	*bytes = (uint64_t)dfs_pg_i64(r, 0, 1);
+	PQclear(r);
+	return 0;
 }

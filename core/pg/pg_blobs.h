@@ -83,4 +83,11 @@ int dfs_pg_blob_remove(struct dfs_pg *pg, const uint8_t hash[32],
 int dfs_pg_blob_gc(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
 		   uint64_t *freed);
 
+/*
+ * dfs_pg_blob_unused — what dfs_pg_blob_gc would remove: *@blobs
+ * unreferenced blobs older than @grace_ms, *@bytes their sizes.
+ */
+int dfs_pg_blob_unused(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
+		       uint64_t *bytes);
+
 #endif
