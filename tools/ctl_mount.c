@@ -146,18 +146,48 @@ static void query_dir(const struct dfs_query *q, char *out, size_t size)
 		snprintf(out, size, "newest/:all");
 }
 
+/*
+ * A walk reads the directory itself, in buffers that start at one page
+ * (each entry costs the daemon a record read: a page of 20 should not
+ * read thousands) and grow while the walk goes on.
+ */
+#define WALK_MIN (4 << 10)
+#define WALK_MAX (256 << 10)
+
 struct walk {
-	DIR *d;
+	int fd;
 	const struct dfs_query *q;
 	uint64_t matched;
+	char *buf;
+	size_t size, used, pos;
 };
 
 /* The next id of the query's range, newest first: 1, 0 at its end. */
 static int walk_next(struct walk *w, uint8_t id[16])
 {
-	struct dirent *de;
+	struct dirent64 *de;
+	ssize_t n;
 
-	while ((errno = 0, de = readdir(w->d)) != NULL) {
+	for (;;) {
+		if (w->pos >= w->used) {
+			n = getdents64(w->fd, w->buf, w->size);
+			if (n < 0)
+				return -errno;
+			if (n == 0)
+				return 0;
+			w->used = (size_t)n;
+			w->pos = 0;
+			if (w->size < WALK_MAX) {
+				char *bigger = realloc(w->buf, w->size * 4);
+
+				if (bigger) {
+					w->buf = bigger;
+					w->size *= 4;
+				}
+			}
+		}
+		de = (struct dirent64 *)(w->buf + w->pos);
+		w->pos += de->d_reclen;
 		if (dfs_uuid7_parse(de->d_name, id) != 0)
 			continue; /* "." and ".." */
 		if (w->q->since_ms != DFS_TIME_NONE &&
@@ -165,7 +195,12 @@ static int walk_next(struct walk *w, uint8_t id[16])
 			return 0;
 		return 1;
 	}
-	return errno ? -errno : 0;
+}
+
+static void walk_close(struct walk *w)
+{
+	close(w->fd);
+	free(w->buf);
 }
 
 static int walk_open(struct ctl *c, const struct dfs_query *q, struct walk *w,
@@ -178,21 +213,27 @@ static int walk_open(struct ctl *c, const struct dfs_query *q, struct walk *w,
 	rc = mpath(c, path, "%s", rel);
 	if (rc)
 		return rc;
+	memset(w, 0, sizeof(*w));
 	w->q = q;
-	w->matched = 0;
-	w->d = opendir(path);
-	if (!w->d)
-		return -errno;
-	if (fstat(dirfd(w->d), sb) < 0) {
-		rc = -errno;
-		closedir(w->d);
-		return rc;
-	}
+	w->size = WALK_MIN;
+	w->buf = malloc(w->size);
+	if (!w->buf)
+		return -ENOMEM;
+	w->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->fd < 0 || fstat(w->fd, sb) < 0)
+		goto out_err;
 	/* An offset past the cursors is a time: start at --until. */
-	if (q->until_ms != DFS_TIME_NONE)
-		seekdir(w->d,
-			(long)(DFS_TREE_OFF_TIME + (uint64_t)q->until_ms));
+	if (q->until_ms != DFS_TIME_NONE &&
+	    lseek(w->fd, (off_t)(DFS_TREE_OFF_TIME + (uint64_t)q->until_ms),
+		  SEEK_SET) < 0)
+		goto out_err;
 	return 0;
+out_err:
+	rc = -errno;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->buf);
+	return rc;
 }
 
 int ctl_mount_query(struct ctl *c, const struct dfs_query *q,
@@ -245,7 +286,7 @@ int ctl_mount_query(struct ctl *c, const struct dfs_query *q,
 		rc = more;
 	if (total && ranged)
 		*total = w.matched;
-	closedir(w.d);
+	walk_close(&w);
 	return rc;
 }
 
@@ -296,7 +337,7 @@ static int resolve_prefix(struct ctl *c, const char *prefix, uint8_t id[16])
 		if (same && matches++ == 0)
 			memcpy(id, cand, 16);
 	}
-	closedir(w.d);
+	walk_close(&w);
 	if (rc < 0)
 		return rc;
 	if (matches != 1)
