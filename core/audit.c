@@ -199,9 +199,10 @@ out_abort:
 	return 0;
 }
 
-static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
+int dfs_audit_decode(uint64_t off, const void *line, size_t len,
+		     struct dfs_event *e)
 {
-	json_t *o = json_loadb(v->mv_data, v->mv_size, 0, NULL);
+	json_t *o = json_loadb(line, len, 0, NULL);
 	const char *when, *project, *action, *user, *cmd;
 	json_t *id, *status;
 	json_int_t seq, uid, pid, records = 0;
@@ -229,7 +230,7 @@ static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
 	     dfs_status_parse(json_string_value(status), &e->status) != 0))
 		goto out;
 	e->seq = (uint64_t)seq;
-	e->off = dfs_store_u64_val(k->mv_data);
+	e->off = off;
 	e->records = (uint64_t)records;
 	snprintf(e->project, sizeof(e->project), "%s", project);
 	snprintf(e->action, sizeof(e->action), "%s", action);
@@ -237,12 +238,18 @@ static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
 	e->who.pid = (int32_t)pid;
 	snprintf(e->who.user, sizeof(e->who.user), "%s", user);
 	snprintf(e->who.command, sizeof(e->who.command), "%s", cmd);
-	e->line = v->mv_data;
-	e->len = v->mv_size;
+	e->line = line;
+	e->len = len;
 	rc = 0;
 out:
 	json_decref(o);
 	return rc;
+}
+
+static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
+{
+	return dfs_audit_decode(dfs_store_u64_val(k->mv_data), v->mv_data,
+				v->mv_size, e);
 }
 
 int dfs_audit_scan(struct dfs_store *st, uint64_t from,

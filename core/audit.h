@@ -63,4 +63,12 @@ struct dfs_event {
 int dfs_audit_scan(struct dfs_store *st, uint64_t from,
 		   int (*fn)(void *arg, const struct dfs_event *e), void *arg);
 
+/*
+ * dfs_audit_decode — event from the @len bytes of @line, which starts at
+ * byte @off of audit.log; e->line points into @line (borrowed as long as
+ * @line lives). Errors: -EBADMSG.
+ */
+int dfs_audit_decode(uint64_t off, const void *line, size_t len,
+		     struct dfs_event *e);
+
 #endif
