@@ -50,4 +50,34 @@ bool dfs_catalog_is_pg(const struct dfs_catalog *cat);
 int dfs_catalog_pg_recover_dead(struct dfs_catalog *cat,
 				const struct dfs_who *actor, unsigned *n);
 
+/* What dfs_catalog_pg_import did. */
+struct dfs_import_stats {
+	uint64_t projects; /* made in the catalog */
+	uint64_t records;  /* copied (those there already are skipped) */
+	uint64_t skipped;  /* there already */
+	uint64_t blobs;	   /* payloads copied into the database */
+	uint64_t blob_bytes;
+	uint64_t events; /* audit lines copied */
+	bool audit_kept; /* the catalog's trail differs: left alone */
+};
+
+struct dfs_blobs;
+
+/*
+ * dfs_catalog_pg_import — copy the history of catalog @src (an LMDB
+ * store's) and the payloads its records hold (read from @src_blobs) into
+ * the PostgreSQL catalog @dst: projects with their owner and mode,
+ * records as they are (ids, versions, statuses, pins), the retention
+ * policies, and the audit trail byte for byte while @dst's is empty or
+ * a prefix of it. Running it again changes nothing: records and blobs
+ * there already are skipped. The records copied must be newer than every
+ * record @dst holds (ids only grow): import into a new catalog, or the
+ * same store again. Fills @st. Errors: -EEXIST (@dst holds newer
+ * records than some to copy), -EBADMSG (a payload does not match its
+ * hash), -EIO, -errno.
+ */
+int dfs_catalog_pg_import(struct dfs_catalog *dst, struct dfs_catalog *src,
+			  struct dfs_blobs *src_blobs,
+			  struct dfs_import_stats *st);
+
 #endif
