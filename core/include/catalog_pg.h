@@ -50,6 +50,13 @@ bool dfs_catalog_is_pg(const struct dfs_catalog *cat);
 int dfs_catalog_pg_recover_dead(struct dfs_catalog *cat,
 				const struct dfs_who *actor, unsigned *n);
 
+/*
+ * dfs_catalog_pg_check — whether the database answers (reconnecting if
+ * the session was lost). On failure @msg (@n bytes) gets the reason, for
+ * a daemon log line. Returns 0 or -errno (-EIO: unreachable).
+ */
+int dfs_catalog_pg_check(struct dfs_catalog *cat, char *msg, size_t n);
+
 /* What dfs_catalog_pg_import did. */
 struct dfs_import_stats {
 	uint64_t projects; /* made in the catalog */

@@ -176,6 +176,11 @@ static int pg_put(struct dfs_blobs *base, int fd, const char *tmpname,
 	/* Committed in the database first: that is what every host reads. */
 	pthread_mutex_lock(&b->lock);
 	rc = dfs_pg_blob_put_fd(b->pg, fd, (uint64_t)st.st_size, hash, NULL);
+	/* A put is one transaction, and claims its blob: safe to repeat
+	 * once on a session found lost (a server restart meanwhile). */
+	if (rc == -EIO && !dfs_pg_connected(b->pg))
+		rc = dfs_pg_blob_put_fd(b->pg, fd, (uint64_t)st.st_size, hash,
+					NULL);
 	pthread_mutex_unlock(&b->lock);
 	if (rc)
 		return rc;
@@ -215,6 +220,10 @@ static int fill(struct pgblobs *b, const uint8_t hash[32])
 		return rc;
 	}
 	rc = dfs_pg_blob_fetch(b->pg, hash, fd);
+	/* Reads only: start over once on a session found lost. */
+	if (rc == -EIO && !dfs_pg_connected(b->pg) && ftruncate(fd, 0) == 0 &&
+	    lseek(fd, 0, SEEK_SET) == 0)
+		rc = dfs_pg_blob_fetch(b->pg, hash, fd);
 	pthread_mutex_unlock(&b->lock);
 	if (!rc && fsync(fd) < 0)
 		rc = -errno;

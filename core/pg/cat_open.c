@@ -137,6 +137,13 @@ int dfs_pgcat_begin(struct dfs_pgcat *c)
 
 	pthread_mutex_lock(&c->lock);
 	rc = dfs_pg_begin(c->pg);
+	/*
+	 * A session lost while idle (a server restart, a dropped link) is
+	 * found by the BEGIN, before anything was done: once reconnected,
+	 * begin again.
+	 */
+	if (rc == -EIO && !dfs_pg_connected(c->pg))
+		rc = dfs_pg_begin(c->pg);
 	if (rc)
 		pthread_mutex_unlock(&c->lock);
 	return rc;
@@ -259,5 +266,18 @@ int dfs_catalog_pg_recover_dead(struct dfs_catalog *cat,
 	dfs_pgcat_unlock(c);
 	if (!rc)
 		*n = count;
+	return rc;
+}
+
+int dfs_catalog_pg_check(struct dfs_catalog *cat, char *msg, size_t n)
+{
+	struct dfs_pgcat *c = dfs_pgcat(cat);
+	int rc;
+
+	dfs_pgcat_lock(c);
+	rc = dfs_pg_exec_sql(c->pg, "SELECT 1");
+	if (rc && n)
+		snprintf(msg, n, "%s", dfs_pg_error(c->pg));
+	dfs_pgcat_unlock(c);
 	return rc;
 }

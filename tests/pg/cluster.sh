@@ -4,6 +4,9 @@
 #   tests/pg/cluster.sh start STATEDIR   initdb into a fresh temp directory,
 #                                        start it, write STATEDIR/conninfo
 #   tests/pg/cluster.sh stop STATEDIR    stop it and remove the directory
+#   tests/pg/cluster.sh halt STATEDIR    stop the server only (a database
+#                                        outage, for tests); resume starts
+#                                        it again on the same data
 #
 # The server runs as an unprivileged user (nobody when started by root,
 # since PostgreSQL refuses to run as root; the caller otherwise), listens on
@@ -15,7 +18,7 @@
 set -eu
 
 usage() {
-	echo "usage: cluster.sh start|stop STATEDIR" >&2
+	echo "usage: cluster.sh start|stop|halt|resume STATEDIR" >&2
 	exit 2
 }
 [ $# -eq 2 ] || usage
@@ -114,6 +117,17 @@ CONF
 	;;
 stop)
 	stop_recorded
+	;;
+halt | resume)
+	[ -f "$state/dir" ] || { echo "cluster: none in $state" >&2; exit 1; }
+	dir=$(cat "$state/dir")
+	bindir=$(cat "$state/bindir")
+	if [ "$cmd" = halt ]; then
+		as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+	else
+		as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+			-w -t 60 start >/dev/null
+	fi
 	;;
 *)
 	usage
