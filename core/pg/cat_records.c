@@ -19,6 +19,15 @@ static const struct dfs_pg_stmt get_row_locked = {
     "dfs_cat_get_locked",
     "SELECT body, coalesce(node_id, 0), coalesce(node_epoch, 0), pseq "
     "FROM deployfs.records WHERE id = $1 FOR UPDATE"};
+/*
+ * The project's row, locked before the record's: every writer takes
+ * projects rows before records rows (see pgcat.h), or a settle holding
+ * its record and a create holding the project would wait on each other.
+ */
+static const struct dfs_pg_stmt lock_project_of = {
+    "dfs_cat_lock_project_of",
+    "SELECT 1 FROM deployfs.projects WHERE pseq = (SELECT pseq FROM "
+    "deployfs.records WHERE id = $1) FOR UPDATE"};
 static const struct dfs_pg_stmt get_by_seq = {
     "dfs_cat_get_seq", "SELECT body FROM deployfs.records WHERE seq = $1"};
 
@@ -86,6 +95,11 @@ static int row_get(struct dfs_pgcat *c, const uint8_t id[16], bool lock,
 
 	dfs_pg_params_init(&p);
 	dfs_pg_param_uuid(&p, id);
+	if (lock) {
+		rc = dfs_pg_exec(c->pg, &lock_project_of, &p, NULL);
+		if (rc)
+			return rc;
+	}
 	rc = dfs_pg_exec(c->pg, lock ? &get_row_locked : &get_row, &p, &r);
 	if (rc)
 		return rc;

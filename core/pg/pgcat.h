@@ -6,7 +6,9 @@
  *
  * Lock order inside a transaction (no two writers wait on each other in
  * a cycle): clock, then projects rows, then records rows, then counts
- * and blob_refs rows, then audit_head last.
+ * rows in (pseq, status) order, then blob_refs rows, then audit_head
+ * last. dfs_pgcat_record_get with @lock takes the record's project row
+ * first for that reason.
  */
 #ifndef DFS_PGCAT_H
 #define DFS_PGCAT_H

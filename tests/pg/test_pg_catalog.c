@@ -6,6 +6,7 @@
  * records are recovered by another, every commit is announced.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -194,6 +195,55 @@ static void test_pg_catalog_dead_node_recovered(void **state)
 	dfs_catalog_close(b);
 }
 
+struct deployer {
+	struct dfs_catalog *cat;
+	int rc;
+};
+
+/* Creates and settles, as fast as it can: a deploy loop on one host. */
+static void *deploy_loop(void *arg)
+{
+	struct deployer *d = arg;
+	struct dfs_project_attr attr = {0, 0, 0644};
+	struct dfs_record rec;
+	struct dfs_who who;
+
+	dfs_who_self(&who);
+	for (int i = 0; i < 40 && !d->rc; i++) {
+		d->rc = dfs_catalog_create(d->cat, "web", &who, &attr, &rec);
+		if (!d->rc) {
+			succeed(&rec);
+			rec.payload_hash[0] = (uint8_t)i;
+			d->rc = dfs_catalog_update(d->cat, &rec, NULL, NULL);
+		}
+	}
+	return NULL;
+}
+
+static void test_pg_catalog_concurrent_hosts(void **state)
+{
+	struct pgt_fix *fix = *state;
+	struct deployer d[2] = {{host(fix, "build-a"), 0},
+				{host(fix, "build-b"), 0}};
+	struct dfs_project_counts n;
+	pthread_t t[2];
+
+	/* Creates lock the project, settles their record then the project:
+	 * in one order for all, or they wait on each other (-EAGAIN). */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, deploy_loop, &d[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(d[i].rc, 0);
+	}
+	assert_int_equal(dfs_catalog_project_count(d[0].cat, "web", &n), 0);
+	assert_int_equal(n.success, 80);
+	assert_int_equal(n.total, 80);
+	dfs_catalog_close(d[0].cat);
+	dfs_catalog_close(d[1].cat);
+}
+
 struct heard {
 	char last[256];
 	unsigned n;
@@ -237,6 +287,7 @@ int main(void)
 	    T(test_pg_catalog_lost_lease_cannot_settle),
 	    T(test_pg_catalog_dead_node_recovered),
 	    T(test_pg_catalog_commits_announced),
+	    T(test_pg_catalog_concurrent_hosts),
 	};
 #undef T
 
