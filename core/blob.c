@@ -170,7 +170,7 @@ int dfs_blob_remove(struct dfs_store *st, const uint8_t hash[32])
 	lock = blob_lock(st);
 	if (lock < 0)
 		return lock;
-	rc = dfs_catalog_blob_refs(st, hash, &refs);
+	rc = dfs_catalog_blob_refs(dfs_store_catalog(st), hash, &refs);
 	if (!rc && refs > 0)
 		rc = -EBUSY; /* a deploy took it again meanwhile */
 	if (!rc && unlinkat(st->blobsfd, path, 0) < 0)

@@ -122,7 +122,7 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 		goto out_free;
 	dfs_upload_set_max(d->up, st->max_payload);
 	if (project) {
-		rc = dfs_catalog_create(st, project, who, attr, &d->rec);
+		rc = dfs_catalog_create(dfs_store_catalog(st), project, who, attr, &d->rec);
 		if (rc)
 			goto out_upload;
 		d->named = true;
@@ -158,7 +158,7 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 		return -EINVAL;
 	if (d->settled)
 		return d->result ? d->result : -EBADF;
-	rc = dfs_catalog_create(d->st, project, &d->rec.who, attr, &rec);
+	rc = dfs_catalog_create(dfs_store_catalog(d->st), project, &d->rec.who, attr, &rec);
 	if (rc)
 		return rc;
 	rec.started_ms = d->begin_ms;
@@ -175,7 +175,7 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 	open_side_files(d);
 	/* Shown at once with its first byte's time and what it received. */
 	d->saved_bytes = d->rec.bytes_received;
-	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	return rc ? fail_errno(d, rc) : 0;
 }
 
@@ -236,7 +236,7 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 	 * deployment never named has no record to store.
 	 */
 	if (d->named)
-		dfs_catalog_update(d->st, &d->rec, NULL);
+		dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	remove_manifest_tmp(d);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
 	dfs_report_settled(d->st, &d->rec);
@@ -342,7 +342,7 @@ void dfs_deploy_save_progress(struct dfs_deploy *d)
 	if (d->settled || !d->named || d->rec.bytes_received == d->saved_bytes)
 		return;
 	/* Best effort: the commit stores the final count anyway. */
-	if (dfs_catalog_update(d->st, &d->rec, NULL) == 0)
+	if (dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL) == 0)
 		d->saved_bytes = d->rec.bytes_received;
 	d->saved_ms = dfs_time_now_ms();
 }
@@ -445,7 +445,7 @@ static void adopt_blob(struct dfs_deploy *d)
 static int settle(struct dfs_deploy *d, int err,
 		  const struct dfs_project_attr *attr)
 {
-	int rc = dfs_catalog_update(d->st, &d->rec, err ? NULL : attr);
+	int rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, err ? NULL : attr, NULL);
 
 	if (rc) {
 		/* The blob is an orphan now; gc reclaims it. */
@@ -470,7 +470,7 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 	int rc, log_fd = d->log_fd;
 
 	d->rec.phase = DFS_PHASE_HOOK;
-	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	if (rc) {
 		d->rec.payload_blob_present = false;
 		d->rec.has_hash = false;
@@ -489,7 +489,7 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 		dfs_record_set_error(&d->rec, "hook_failed", DFS_PHASE_HOOK,
 				     "cannot start the hook: %s",
 				     strerror(-rc));
-		dfs_catalog_update(d->st, &d->rec, NULL);
+		dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 		dfs_report_settled(d->st, &d->rec);
 		rc = -ECANCELED;
 	}
@@ -577,7 +577,7 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	int rc;
 
 	if (want) {
-		rc = dfs_catalog_get(st, want, t);
+		rc = dfs_catalog_get(dfs_store_catalog(st), want, t);
 		if (rc)
 			return rc;
 		if (strcmp(t->project, project) != 0)
@@ -586,7 +586,7 @@ static int rollback_target(struct dfs_store *st, const char *project,
 			return -EINVAL;
 		return t->payload_blob_present ? 0 : -ENODATA;
 	}
-	rc = dfs_project_get(st, project, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(st), project, &p);
 	if (rc || !p.has_current)
 		return rc ? rc : -ENOENT;
 	memcpy(b.current, p.current, 16);
@@ -594,7 +594,7 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	q.project = project;
 	q.has_status = true;
 	q.status = DFS_STATUS_SUCCESS;
-	rc = dfs_query_run(st, &q, find_before, &b, NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b, NULL);
 	if (rc < 0)
 		return rc;
 	if (!b.has)
@@ -654,7 +654,7 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 		return -ENOMEM;
 	d->st = st;
 	d->log_fd = d->manifest_fd = -1;
-	rc = dfs_catalog_create(st, project, who, NULL, &d->rec);
+	rc = dfs_catalog_create(dfs_store_catalog(st), project, who, NULL, &d->rec);
 	if (rc) {
 		free(d);
 		return rc;
@@ -675,7 +675,7 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	dfs_uuid7_format(t.id, idstr);
 	dfs_log_printf(d->log_fd, "rollback of %s to %s by %s (%s)", project,
 		       idstr, who->user, who->command);
-	rc = dfs_catalog_update(st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(st), &d->rec, NULL, NULL);
 	if (!rc)
 		rc = check_blob(d, &t, &res);
 	if (rc) {

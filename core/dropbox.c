@@ -137,7 +137,7 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 	if (!n->project[0])
 		/* A staging file that names no project: named at its rename. */
 		return dfs_deploy_begin(db->st, NULL, &who, NULL, &n->dep);
-	n->new_project = dfs_project_get(db->st, n->project, &p) == -ENOENT;
+	n->new_project = dfs_catalog_project_get(dfs_store_catalog(db->st), n->project, &p) == -ENOENT;
 	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
 	if (rc)
 		return rc;
@@ -167,12 +167,12 @@ int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 			struct dfs_project *p, struct dfs_record *cur,
 			bool *has_cur)
 {
-	int rc = dfs_project_get(db->st, name, p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, p);
 
 	*has_cur = false;
 	if (rc || !p->has_current)
 		return rc;
-	rc = dfs_catalog_get(db->st, p->current, cur);
+	rc = dfs_catalog_get(dfs_store_catalog(db->st), p->current, cur);
 	*has_cur = rc == 0;
 	return rc;
 }
@@ -235,7 +235,7 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_project_get_seq(db->st, num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num, &p);
 		return rc ? rc : project_stat(db, p.name, false, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
@@ -252,7 +252,7 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 		    const struct dfs_caller *c, unsigned want)
 {
 	struct dfs_project p;
-	int rc = dfs_project_get(db->st, project, &p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), project, &p);
 
 	if (rc == -ENOENT)
 		return dfs_dropbox_dir_may_write(db, c) ? 0 : -EACCES;
@@ -423,7 +423,7 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 		return create_staging(db, name, flags, &attr, caller, out);
 	if (!dfs_name_is_project(name))
 		return -EINVAL;
-	rc = dfs_project_get(db->st, name, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, &p);
 	if (rc == 0 && !p.hidden) {
 		if (!dfs_project_may(&p, caller,
 				     writable(flags) ? DFS_MAY_WRITE
@@ -458,7 +458,7 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_project_get_seq(db->st, num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num, &p);
 		if (rc)
 			return rc;
 		if (!dfs_project_may(&p, caller,

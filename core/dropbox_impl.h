@@ -16,6 +16,7 @@
 
 #include "deploy.h"
 #include "dropbox.h"
+#include "project.h"
 #include "reader.h"
 
 struct node {

@@ -73,7 +73,7 @@ static int blob_file(void *arg, int dfd, const char *f, const struct stat *sb)
 
 	if (!S_ISREG(sb->st_mode) || dfs_hash_parse(f, hash) != 0)
 		return 0;
-	rc = dfs_catalog_blob_refs(c->st, hash, &refs);
+	rc = dfs_catalog_blob_refs(dfs_store_catalog(c->st), hash, &refs);
 	if (rc || refs > 0 || sb->st_ctime >= c->before)
 		return rc;
 	/* Under the blob lock, checking the references again. */

@@ -351,7 +351,7 @@ static int run_job(struct job *j)
 	else
 		dfs_log_printf(j->log_fd, "%s: %s", r->error.code,
 			       r->error.message);
-	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0)
+	if (dfs_catalog_update(dfs_store_catalog(h->st), r, j->has_attr ? &j->attr : NULL, NULL) == 0)
 		dfs_retention_after_commit(h->st, r->project);
 	dfs_report_settled(h->st, r);
 	return rc;

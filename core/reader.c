@@ -60,7 +60,7 @@ static bool proven(struct dfs_reader *r)
 	    memcmp(hash, r->rec.payload_hash, 32) == 0)
 		return true;
 	dfs_who_self(&who);
-	dfs_catalog_note(r->st, &r->rec, "payload_corrupt", &who);
+	dfs_catalog_note(dfs_store_catalog(r->st), &r->rec, "payload_corrupt", &who);
 	return false;
 }
 

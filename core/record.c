@@ -44,6 +44,11 @@ static int phase_parse(const char *s, enum dfs_phase *out)
 	return -EINVAL;
 }
 
+bool dfs_record_holds_payload(const struct dfs_record *rec)
+{
+	return rec->has_hash && rec->payload_blob_present;
+}
+
 void dfs_record_init(struct dfs_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));

@@ -84,6 +84,13 @@ const char *dfs_phase_name(enum dfs_phase p);
 /* Zero @rec and set every time to DFS_TIME_NONE. */
 void dfs_record_init(struct dfs_record *rec);
 
+/*
+ * Whether @rec holds a payload: it has a hash and its blob is present
+ * (a success, or a failed record whose bytes were kept). What blob
+ * references, the held index and current count.
+ */
+bool dfs_record_holds_payload(const struct dfs_record *rec);
+
 /* Set the error fields (message formatted like printf). */
 void dfs_record_set_error(struct dfs_record *rec, const char *code,
 			  enum dfs_phase phase, const char *fmt, ...)

@@ -19,18 +19,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "catalog.h"
 #include "store.h"
-
-struct dfs_retention {
-	uint64_t keep_success; /* 0: rule not set */
-	uint64_t keep_days;
-	uint64_t max_bytes;
-};
 
 /*
  * dfs_retention_get — the policy of @project (NULL: the store's). *@set
- * tells whether one is stored; an unset one reads as all zero.
+ * tells whether one is stored; an unset one reads as all zero. Errors:
+ * -EINVAL (bad project name), and the catalog's.
  */
 int dfs_retention_get(struct dfs_store *st, const char *project,
 		      struct dfs_retention *pol, bool *set);
@@ -70,13 +65,5 @@ int dfs_retention_apply(struct dfs_store *st, const char *project,
  * one (its own or the store's), in the name of this process. Best effort.
  */
 void dfs_retention_after_commit(struct dfs_store *st, const char *project);
-
-/*
- * dfs_pin — pin (@on) or unpin a deployment: a pinned payload is never
- * dropped by a policy. Audit event "pinned" / "unpinned". Errors:
- * -ENOENT. A pending deployment can be pinned: its commit keeps the pin.
- */
-int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,
-	    const struct dfs_who *actor);
 
 #endif

@@ -1,14 +1,15 @@
 /*
  * store — one directory holding everything deployfs keeps:
  *
- *   STORE/data.mdb, lock.mdb   LMDB: records, indexes, projects, blob refs
+ *   STORE/data.mdb, lock.mdb   the catalog (catalog.h), LMDB by default
  *   STORE/blobs/<2 hex>/<sha256>  payloads, content-addressed, read-only
  *   STORE/tmp/                 uploads in progress (removed by recovery)
+ *   STORE/logs/, manifests/    per deployment (log.h)
  *   STORE/daemon.lock          held (flock) by the one daemon serving it
  *
- * The LMDB environment carries a format version checked at open. Several
- * processes may open a store at once (the daemon and deployctl); only an
- * exclusive opener (the daemon) runs recovery and owns tmp/.
+ * A store owns its catalog (dfs_store_catalog) for as long as it is open.
+ * Several processes may open a store at once (the daemon and deployctl);
+ * only an exclusive opener (the daemon) runs recovery and owns tmp/.
  */
 #ifndef DFS_STORE_H
 #define DFS_STORE_H
@@ -16,9 +17,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DFS_STORE_FORMAT 2 /* 2: by_held, the index retention walks */
+/* The LMDB catalog's format, checked at open (2: by_held). */
+#define DFS_STORE_FORMAT 2
 
 struct dfs_store;
+struct dfs_catalog;
 
 enum dfs_store_flags {
 	DFS_STORE_CREATE = 1 << 0,    /* create the directory if missing */
@@ -41,6 +44,9 @@ enum dfs_store_flags {
 int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		   struct dfs_store **out);
 void dfs_store_close(struct dfs_store *st);
+
+/* The store's catalog; lives as long as @st. */
+struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st);
 
 /* The store's directory as given at open; lives as long as @st. */
 const char *dfs_store_dir(const struct dfs_store *st);
@@ -74,19 +80,20 @@ struct statvfs;
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv);
 
 /*
- * dfs_store_trim — LMDB reads through a shared map, and every page of it
- * the process has touched (or that the kernel mapped around a touched
- * one) counts in its RSS although it is page cache. When the process's
- * file-backed resident memory exceeds @limit bytes, drop the map's page
- * table entries (madvise MADV_DONTNEED: the pages stay cached; the next
- * access maps them again). Safe while other threads read. Sets *@trimmed.
- * Returns 0 or -errno.
+ * dfs_store_trim — dfs_catalog_trim: LMDB reads through a shared map, and
+ * every page of it the process has touched (or that the kernel mapped
+ * around a touched one) counts in its RSS although it is page cache. When
+ * the process's file-backed resident memory exceeds @limit bytes, the
+ * map's page table entries are dropped (madvise MADV_DONTNEED: the pages
+ * stay cached; the next access maps them again). Safe while other threads
+ * read. Sets *@trimmed. Returns 0 or -errno.
  */
 int dfs_store_trim(struct dfs_store *st, uint64_t limit, bool *trimmed);
 
 /*
- * dfs_store_recover — after a crash: every pending record becomes failed
- * with code "interrupted", and every file in tmp/ is removed. Only for an
+ * dfs_store_recover — after a crash: dfs_catalog_recover in the name of
+ * this process (pending records fail "interrupted"), then every file in
+ * tmp/ is removed. Errors: -EPERM (not the exclusive opener). Only for an
  * exclusive opener, before serving. Committed records are not touched.
  * Sets *@n to the number of records failed. Returns 0 or -errno.
  */

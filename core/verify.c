@@ -105,7 +105,7 @@ static int verify_one(struct walk *w, const uint8_t id[16])
 	struct verdict *v;
 	int rc;
 
-	rc = dfs_catalog_get(w->st, id, &r);
+	rc = dfs_catalog_get(dfs_store_catalog(w->st), id, &r);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	if (!r.has_hash || !r.payload_blob_present)
@@ -149,17 +149,17 @@ int dfs_verify(struct dfs_store *st, const char *project, const uint8_t *id,
 	if (!w->cache.v)
 		rc = -ENOMEM;
 	if (!rc && project)
-		rc = dfs_project_get(st, project, &pr);
+		rc = dfs_catalog_project_get(dfs_store_catalog(st), project, &pr);
 	if (!rc && id) {
 		struct dfs_record r;
 
-		rc = dfs_catalog_get(st, id, &r);
+		rc = dfs_catalog_get(dfs_store_catalog(st), id, &r);
 		if (!rc)
 			rc = verify_one(w, id);
 	}
 	while (!rc && !id) {
 		w->n = 0;
-		rc = dfs_catalog_scan(st,
+		rc = dfs_catalog_scan(dfs_store_catalog(st),
 				      project ? DFS_SCAN_PROJECT : DFS_SCAN_ALL,
 				      project, after, collect, w);
 		if (rc < 0)

@@ -234,7 +234,7 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		rc =
 		    dfs_reader_read(fh->reader, buf, size, (uint64_t)off, &got);
 	} else if (fh->type == DFS_NODE_AUDIT) {
-		rc = dfs_audit_read(dfs_fs_of(req)->st, (uint64_t)off, buf,
+		rc = dfs_catalog_audit_read(dfs_store_catalog(dfs_fs_of(req)->st), (uint64_t)off, buf,
 				    size, &got);
 	} else {
 		ssize_t n = pread(fh->fd, buf, size, off);

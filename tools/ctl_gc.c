@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "gc.h"
@@ -168,7 +169,7 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 		f = v[i].freed;
 		if (!dry) {
 			dfs_who_self(&who);
-			rc = dfs_catalog_drop_by_policy(c->st, v[i].id, &who,
+			rc = dfs_payload_drop(c->st, v[i].id, DFS_DROP_POLICY, &who,
 							&f);
 			if (rc == -EBUSY || rc == -ENOENT)
 				continue; /* it changed meanwhile */

@@ -79,7 +79,7 @@ static int wait_settled(struct ctl *c, const uint8_t id[16],
 	struct timespec tick = {0, 200 * 1000 * 1000};
 	int rc;
 
-	while ((rc = dfs_catalog_get(c->st, id, r)) == 0 &&
+	while ((rc = dfs_catalog_get(dfs_store_catalog(c->st), id, r)) == 0 &&
 	       r->status == DFS_STATUS_PENDING)
 		nanosleep(&tick, NULL);
 	return rc;
@@ -134,10 +134,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 		rc = ctl_resolve(c, argv[optind + 1], id);
 	if (rc)
 		return rc;
-	if (dfs_project_get(c->st, project, &p) != 0)
+	if (dfs_catalog_project_get(dfs_store_catalog(c->st), project, &p) != 0)
 		return ctl_error(CTL_FAIL, "no project '%s'", project);
 	if (has_id) {
-		rc = dfs_catalog_get(c->st, id, &t);
+		rc = dfs_catalog_get(dfs_store_catalog(c->st), id, &t);
 		if (rc)
 			return ctl_error(CTL_FAIL, "%s", strerror(-rc));
 		rc = refuse_target(project, &t);
@@ -161,7 +161,7 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 		    rc != -ETIMEDOUT)
 			return ctl_error(CTL_FAIL, "rollback through '%s': %s",
 					 mnt, strerror(-rc));
-		if (dfs_catalog_latest(c->st, project, out.id) != 0 ||
+		if (dfs_catalog_latest(dfs_store_catalog(c->st), project, out.id) != 0 ||
 		    wait_settled(c, out.id, &out) != 0)
 			return ctl_error(CTL_FAIL, "no record of the rollback");
 		return print_result(c, &out);
@@ -200,7 +200,7 @@ static int pin(struct ctl *c, int argc, char **argv, bool on)
 	if (rc)
 		return rc;
 	dfs_who_self(&who);
-	rc = dfs_pin(c->st, id, on, &who);
+	rc = dfs_catalog_set_pinned(dfs_store_catalog(c->st), id, on, &who);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s", strerror(-rc));
 	dfs_uuid7_format(id, idstr);

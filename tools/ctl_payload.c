@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "payload.h"
 #include "blob.h"
 #include "catalog.h"
 #include "ctl.h"
@@ -123,7 +124,7 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	dfs_uuid7_format(id, idstr);
-	rc = dfs_catalog_get(c->st, id, &r);
+	rc = dfs_catalog_get(dfs_store_catalog(c->st), id, &r);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
 	if (!r.has_hash || !r.payload_blob_present)
@@ -180,7 +181,7 @@ int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 		return rc;
 	dfs_uuid7_format(id, idstr);
 	dfs_who_self(&who);
-	rc = dfs_catalog_drop_payload(c->st, id, &who, &freed);
+	rc = dfs_payload_drop(c->st, id, DFS_DROP_ASKED, &who, &freed);
 	if (rc == -EBUSY)
 		return ctl_error(CTL_FAIL,
 				 "%s is pending: its payload cannot "

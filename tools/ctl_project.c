@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "project.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
@@ -91,9 +92,9 @@ static int list_one(void *arg, const struct dfs_entry *e)
 	struct dfs_project p;
 	int rc;
 
-	rc = dfs_project_get(l->c->st, e->name, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(l->c->st), e->name, &p);
 	if (!rc)
-		rc = dfs_project_count(l->c->st, e->name, &k);
+		rc = dfs_catalog_project_count(dfs_store_catalog(l->c->st), e->name, &k);
 	if (rc == -ENOENT)
 		return 0; /* removed meanwhile */
 	if (!rc)
@@ -117,7 +118,7 @@ static int project_list(struct ctl *c)
 		printf("%-24s  %-10s  %-10s  %4s  %7s  %7s  %6s  %7s\n",
 		       "PROJECT", "OWNER", "GROUP", "MODE", "TOTAL", "SUCCESS",
 		       "FAILED", "PENDING");
-	rc = dfs_catalog_scan(c->st, DFS_SCAN_PROJECTS, NULL, 0, list_one, &l);
+	rc = dfs_catalog_scan(dfs_store_catalog(c->st), DFS_SCAN_PROJECTS, NULL, 0, list_one, &l);
 	if (c->json)
 		printf("%s]}\n", l.n ? "\n  " : "");
 	if (rc < 0)
@@ -140,7 +141,7 @@ static int rm_error(struct ctl *c, const char *name, int rc, uint64_t removed)
 	case -ENOENT:
 		return ctl_error(CTL_FAIL, "no project '%s'", name);
 	case -EPERM:
-		dfs_project_get(c->st, name, &p);
+		dfs_catalog_project_get(dfs_store_catalog(c->st), name, &p);
 		return ctl_error(CTL_FAIL,
 				 "project '%s' belongs to uid %u: only its "
 				 "owner or root may remove it",
@@ -151,7 +152,7 @@ static int rm_error(struct ctl *c, const char *name, int rc, uint64_t removed)
 				 "remove it once that settled",
 				 name);
 	case -ENOTEMPTY:
-		dfs_project_count(c->st, name, &k);
+		dfs_catalog_project_count(dfs_store_catalog(c->st), name, &k);
 		return ctl_error(CTL_FAIL,
 				 "project '%s' has %llu successful "
 				 "deployment(s): add --force to remove "

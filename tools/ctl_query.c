@@ -138,7 +138,7 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (c->json)
 		printf("{\"deployments\": [");
-	rc = dfs_query_run(c->st, &q, print_row, &l, &total);
+	rc = dfs_catalog_query(dfs_store_catalog(c->st), &q, print_row, &l, &total);
 	if (c->json)
 		printf("%s], \"total\": %llu}\n", l.n ? "\n  " : "",
 		       (unsigned long long)total);
@@ -166,7 +166,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)
 		return rc;
-	rc = dfs_catalog_get(c->st, id, &r);
+	rc = dfs_catalog_get(dfs_store_catalog(c->st), id, &r);
 	if (!rc)
 		rc = dfs_record_render(&r, &out, &len);
 	if (rc)
@@ -258,7 +258,7 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
-		rc = dfs_audit_scan(c->st, a.next, print_event, &a);
+		rc = dfs_catalog_audit_scan(dfs_store_catalog(c->st), a.next, print_event, &a);
 		if (rc)
 			return ctl_error(CTL_FAIL, "audit: %s", strerror(-rc));
 		fflush(stdout);

@@ -158,7 +158,7 @@ int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 
 	if (rc)
 		return rc;
-	rc = dfs_query_resolve(c->st, arg, id);
+	rc = dfs_query_resolve(dfs_store_catalog(c->st), arg, id);
 	switch (rc) {
 	case 0:
 		return 0;

@@ -89,7 +89,7 @@ static int generate(struct dfs_store *st, uint64_t n, unsigned projects,
 	for (unsigned i = 0; i < PAYLOADS && !rc; i++)
 		rc = make_payload(st, i, hashes[i], &size);
 	for (uint64_t i = 0; i < n && !rc; i++) {
-		if (!b && (rc = dfs_batch_begin(st, &b)) != 0)
+		if (!b && (rc = dfs_catalog_batch_begin(dfs_store_catalog(st), &b)) != 0)
 			break;
 		fill_template(&t, projects, hashes, size);
 		at = now - span +

@@ -261,12 +261,13 @@ int dfs_catalog_project_hide(struct dfs_catalog *cat, const char *name);
 
 /*
  * Called by dfs_catalog_project_remove after each batch committed, once
- * per record it removed (@old, borrowed for the call), @last_ref true
- * when the blob @old held has no reference left: the caller removes the
- * files that go with it. A crash before leaves orphans for gc.
+ * per record it removed: @id, and when the blob that record held has no
+ * reference left, its hash @unref (else NULL) and @size. The caller
+ * removes the files that go with them (logs, manifests, blob bytes). A
+ * crash before leaves orphans for gc.
  */
-typedef void (*dfs_removed_fn)(void *arg, const struct dfs_record *old,
-			       bool last_ref);
+typedef void (*dfs_removed_fn)(void *arg, const uint8_t id[16],
+			       const uint8_t *unref, uint64_t size);
 
 /*
  * dfs_catalog_project_remove — remove project @name: its records from

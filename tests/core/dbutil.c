@@ -153,17 +153,17 @@ void tu_current(struct tu_fix *fix, const char *project, struct dfs_record *rec)
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), project, &p), 0);
 	assert_true(p.has_current);
-	assert_int_equal(dfs_catalog_get(fix->st, p.current, rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), p.current, rec), 0);
 }
 
 void tu_latest(struct tu_fix *fix, const char *project, struct dfs_record *rec)
 {
 	uint8_t id[16];
 
-	assert_int_equal(dfs_catalog_latest(fix->st, project, id), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), project, id), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec), 0);
 }
 
 long tu_count(struct tu_fix *fix, const char *status)

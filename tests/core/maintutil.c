@@ -83,7 +83,7 @@ void tu_deploy_text(struct tu_fix *fix, const char *project,
 
 void tu_get(struct tu_fix *fix, const uint8_t id[16], struct dfs_record *rec)
 {
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec), 0);
 }
 
 void tu_assert_current(struct tu_fix *fix, const char *project,
@@ -91,7 +91,7 @@ void tu_assert_current(struct tu_fix *fix, const char *project,
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), project, &p), 0);
 	if (!rec) {
 		assert_false(p.has_current);
 		return;
@@ -183,7 +183,7 @@ long tu_audit_count(struct tu_fix *fix, const char *action, const uint8_t *id)
 {
 	struct audit_count c = {action, id, 0};
 
-	assert_int_equal(dfs_audit_scan(fix->st, 0, count_event, &c), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0, count_event, &c), 0);
 	return c.n;
 }
 
@@ -192,5 +192,5 @@ void tu_unknown_id(struct tu_fix *fix, uint8_t id[16])
 	struct dfs_record rec;
 
 	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &rec), -ENOENT);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &rec), -ENOENT);
 }

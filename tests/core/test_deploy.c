@@ -99,9 +99,9 @@ static void test_deploy_begin_pending(void **state)
 	assert_int_equal(rec->phase, DFS_PHASE_UPLOAD);
 	assert_string_equal(rec->project, "web");
 	assert_false(dfs_deploy_settled(d));
-	assert_int_equal(dfs_catalog_get(fix->st, rec->id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec->id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
+	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
 	assert_memory_equal(id, rec->id, 16);
 	assert_int_equal(dfs_deploy_size(d), 0);
 	dfs_deploy_free(d);
@@ -158,12 +158,12 @@ static void test_deploy_commit_success(void **state)
 	assert_int_equal(rec.source_mtime_ns, MTIME_NS);
 	assert_string_equal(rec.error.code, "");
 
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(back.payload_hash, hash, 32);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, hash, &refs), 0);
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), hash, &refs), 0);
 	assert_int_equal(refs, 1);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec.id, 16);
 	assert_true(dfs_blob_exists(fix->st, hash));
@@ -209,7 +209,7 @@ static void test_deploy_commit_gzip_magic_only(void **state)
 		    !strcmp(rec.error.code, "truncated_archive") ||
 		    !strcmp(rec.error.code, "not_an_archive"));
 	assert_memory_equal(rec.payload_hash, hash, 32);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_false(p.has_current);
 }
 
@@ -232,10 +232,10 @@ static void test_deploy_commit_not_archive(void **state)
 	assert_string_equal(rec.error.code, "not_an_archive");
 	assert_int_equal(rec.error.phase, DFS_PHASE_VALIDATE);
 	assert_true(rec.completed_ms != DFS_TIME_NONE);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "not_an_archive");
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_false(p.has_current);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -304,11 +304,11 @@ static void test_deploy_commit_dedup(void **state)
 	deploy_ok(fix, "web", buf, n, &a);
 	deploy_ok(fix, "web", buf, n, &b);
 	assert_memory_equal(a.payload_hash, b.payload_hash, 32);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, a.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), a.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 2);
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_memory_equal(p.current, b.id, 16);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 	free(buf);
@@ -326,7 +326,7 @@ static void test_deploy_commit_distinct_payloads(void **state)
 	deploy_ok(fix, "web", x, sizeof(x), &a);
 	deploy_ok(fix, "api", y, sizeof(y), &b);
 	assert_int_equal(tu_count_blobs(fix->dir), 2);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, b.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), b.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 1);
 }
@@ -344,10 +344,10 @@ static void test_deploy_commit_current_skips_failed(void **state)
 	d = begin(fix, "web");
 	assert_int_equal(dfs_deploy_write(d, "broken", 6, 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), -EBADMSG);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
+	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
 	assert_memory_equal(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_memory_equal(p.current, good.id, 16);
 }
 
@@ -381,7 +381,7 @@ static void test_deploy_commit_attr(void **state)
 	assert_int_equal(dfs_deploy_write(d, "nope", 4, 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, &attr), -EBADMSG);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.uid, 1000);
 	assert_int_equal(p.mode & 07777, 0644);
 
@@ -390,7 +390,7 @@ static void test_deploy_commit_attr(void **state)
 	write_all(d, buf, sizeof(buf));
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, &attr), 0);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.uid, 7);
 	assert_int_equal(p.gid, 8);
 	assert_int_equal(p.mode & 07777, 0640);
@@ -486,7 +486,7 @@ static void test_deploy_free_unsettled_aborted(void **state)
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_true(tu_count_tmp(fix->dir) >= 1);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "aborted");
 	assert_true(back.completed_ms != DFS_TIME_NONE);

@@ -59,7 +59,7 @@ static void test_deploy_name_then_commit(void **state)
 	assert_true(dfs_deploy_named(d));
 	/* Pending at once, started at the first byte, not at the naming. */
 	assert_int_equal(
-	    dfs_catalog_get(fix->st, dfs_deploy_record(d)->id, &back), 0);
+	    dfs_catalog_get(dfs_store_catalog(fix->st), dfs_deploy_record(d)->id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
 	assert_string_equal(back.project, "web");
 	assert_true(back.started_ms >= t0 && back.started_ms < t1);
@@ -67,7 +67,7 @@ static void test_deploy_name_then_commit(void **state)
 	assert_int_equal(dfs_deploy_name(d, "api", NULL), -EINVAL);
 
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, back.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), back.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(back.payload_hash, hash, 32);
 	assert_true(back.started_ms >= t0 && back.started_ms < t1);

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "hook.h"
@@ -49,7 +50,7 @@ static uint64_t refs(struct tu_fix *fix, const uint8_t hash[32])
 {
 	uint64_t n = 9999;
 
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, hash, &n), 0);
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), hash, &n), 0);
 	return n;
 }
 
@@ -68,7 +69,7 @@ static uint64_t count(struct tu_fix *fix, const char *project)
 
 	dfs_query_init(&q);
 	q.project = project;
-	assert_int_equal(dfs_query_run(fix->st, &q, count_cb, &n, &total), 0);
+	assert_int_equal(dfs_catalog_query(dfs_store_catalog(fix->st), &q, count_cb, &n, &total), 0);
 	assert_int_equal(n, total);
 	return n;
 }
@@ -212,7 +213,7 @@ static void test_deploy_rollback_dropped_target(void **state)
 	tu_who(&who);
 	history(fix, v);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, v[0].id, &who, &freed), 0);
+	    dfs_payload_drop(fix->st, v[0].id, DFS_DROP_ASKED, &who, &freed), 0);
 	assert_refused(fix, rollback(fix, "web", v[0].id, &out), -ENODATA, 3,
 		       &v[1]);
 	/* Nothing before current holds a payload now. */

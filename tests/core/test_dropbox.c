@@ -38,7 +38,7 @@ static void test_dropbox_flush_commits_new_project(void **state)
 	assert_int_equal(rec.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(rec.payload_hash, hash, 32);
 	assert_int_equal(rec.payload_size, n);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.uid, getuid());
 	assert_int_equal(p.gid, getgid());
 	assert_int_equal(p.mode & 07777, 0644);
@@ -69,7 +69,7 @@ static void test_dropbox_flush_without_write(void **state)
 	f = tu_open_trunc(fix, "web");
 	assert_int_equal(dfs_dbfile_flush(f), 0);
 	dfs_dbfile_close(f);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), -ENOENT);
+	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), -ENOENT);
 	assert_int_equal(tu_count(fix, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -335,7 +335,7 @@ static void test_dropbox_stat_project(void **state)
 	tu_tar(buf, sizeof(buf), 22);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(sb.kind, DFS_DB_PROJECT);
 	assert_int_equal(sb.num, p.pseq);
 	assert_int_equal(sb.uid, getuid());

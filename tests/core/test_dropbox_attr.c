@@ -317,7 +317,7 @@ static void test_dropbox_setattr_mode_persists(void **state)
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	tu_lookup(fix, "web", &sb);
 	assert_int_equal(sb.mode & 07777, 0600);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.mode & 07777, 0600);
 	assert_int_equal(tu_count(fix, NULL), 1);
 }
@@ -348,7 +348,7 @@ static void test_dropbox_rename_keeps_project_attrs(void **state)
 	assert_int_equal(tu_setattr(fix, ".web.abc123", &sa), 0);
 	assert_int_equal(
 	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.mode & 07777, 0640);
 	assert_int_equal(p.uid, c.uid);
 	assert_int_equal(tu_count(fix, NULL), 2);

@@ -69,7 +69,7 @@ static void test_dropbox_dir_anyone_starts_a_project(void **state)
 	struct dfs_project p;
 
 	assert_int_equal(cp_as(fix, "mine", &user, 0640, 1), 0);
-	assert_int_equal(dfs_project_get(fix->st, "mine", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "mine", &p), 0);
 	assert_int_equal(p.uid, user.uid);
 	assert_int_equal(p.gid, user.gid);
 	assert_int_equal(p.mode, 0640);
@@ -92,7 +92,7 @@ static void test_dropbox_dir_restricted(void **state)
 	    dir_set(fix, DFS_SET_MODE | DFS_SET_GID, S_ISVTX | 0775, 4000, &c),
 	    0);
 	assert_int_equal(cp_as(fix, "other", &user, 0644, 4), -EACCES);
-	assert_int_equal(dfs_project_get(fix->st, "other", &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "other", &p), -ENOENT);
 	assert_int_equal(dfs_dropbox_create(tu_db(fix), ".tmpab12cd", SCREAT,
 					    0600, &user, &f),
 			 -EACCES);

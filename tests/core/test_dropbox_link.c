@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "dbutil.h"
 #include "hook.h"
 #include "maintutil.h"
@@ -215,7 +216,7 @@ static void test_dropbox_rename_link_refused(void **state)
 	assert_link(fix, "bad", &v[2]);
 	/* To a dropped payload. */
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, v[0].id, &who, &freed), 0);
+	    dfs_payload_drop(fix->st, v[0].id, DFS_DROP_ASKED, &who, &freed), 0);
 	rel_target(&v[0], target);
 	assert_int_equal(symlink_to(fix, "gone", target, &sb), 0);
 	assert_int_equal(rename_to(fix, "gone", "web"), -ENODATA);

@@ -105,7 +105,7 @@ static void test_dropbox_staging_new_project_attrs(void **state)
 			 0);
 	assert_int_equal(
 	    dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "api", &c), 0);
-	assert_int_equal(dfs_project_get(fix->st, "api", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "api", &p), 0);
 	assert_int_equal(p.mode, 0640);
 	assert_int_equal(p.uid, c.uid);
 }

@@ -56,7 +56,7 @@ static void test_dropbox_unlink_hides_project(void **state)
 	/* An inode the kernel holds still answers. */
 	assert_int_equal(dfs_dropbox_stat(tu_db(fix), sb.kind, sb.num, &again),
 			 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_true(p.hidden);
 	tu_current(fix, "web", &after);
 	assert_memory_equal(after.id, before.id, 16);
@@ -96,7 +96,7 @@ static void test_dropbox_unlink_then_create_redeploys(void **state)
 	assert_int_equal(sb.size, sizeof(b));
 	assert_int_equal(tu_cat(fix, "web", back, sizeof(back)), sizeof(b));
 	assert_memory_equal(back, b, sizeof(b));
-	assert_int_equal(dfs_catalog_get(fix->st, first.id, &rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), first.id, &rec), 0);
 	assert_true(rec.payload_blob_present);
 	/* The deploy does not re-permission the project (created 0644). */
 	assert_int_equal(sb.mode & 07777, 0644);

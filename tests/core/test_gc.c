@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "blob.h"
 #include "gc.h"
 #include "maintutil.h"
@@ -209,7 +210,7 @@ static void test_gc_orphans_dropped_payload(void **state)
 	tu_who(&who);
 	tu_deploy(fix, "web", 1, &a);
 	tu_deploy(fix, "api", 1, &b);
-	assert_int_equal(dfs_catalog_drop_payload(fix->st, a.id, &who, &freed),
+	assert_int_equal(dfs_payload_drop(fix->st, a.id, DFS_DROP_ASKED, &who, &freed),
 			 0);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
 	gc(fix, false, &o);

@@ -159,7 +159,7 @@ static int deploy(struct tu_fix *fix, const char *project, const uint8_t *buf,
 	rc = dfs_deploy_commit(d, NULL, &attr);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec), 0);
 	return rc;
 }
 
@@ -184,7 +184,7 @@ static void wait_settled(struct tu_fix *fix, struct dfs_record *rec, int ms)
 
 	while (rec->status == DFS_STATUS_PENDING && mono_ms() < end) {
 		pause_ms(20);
-		assert_int_equal(dfs_catalog_get(fix->st, rec->id, rec), 0);
+		assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec->id, rec), 0);
 	}
 	assert_int_not_equal(rec->status, DFS_STATUS_PENDING);
 }
@@ -194,7 +194,7 @@ static void assert_current(struct tu_fix *fix, const char *project,
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), project, &p), 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec->id, 16);
 }
@@ -214,7 +214,7 @@ static void test_hooks_start_wait_success(void **state)
 	assert_true(rec.checked);
 	assert_current(fix, "web", &rec);
 	/* The writer's attr is applied once the hook succeeded. */
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.uid, 7);
 	assert_int_equal(p.mode & 07777, 0640);
 }
@@ -240,7 +240,7 @@ static void test_hooks_start_wait_deploy_record(void **state)
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
 	mine = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_catalog_get(fix->st, mine.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), mine.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(mine.status, back.status);
 	assert_int_equal(mine.phase, back.phase);
@@ -514,7 +514,7 @@ static void test_hooks_start_background(void **state)
 	assert_int_equal(rec.phase, DFS_PHASE_HOOK);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
 			 1);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_false(p.has_current);
 
 	touch(fix, "go");
@@ -522,7 +522,7 @@ static void test_hooks_start_background(void **state)
 	assert_int_equal(rec.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(rec.phase, DFS_PHASE_DONE);
 	assert_current(fix, "web", &rec);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_int_equal(p.uid, 7);
 }
 
@@ -567,7 +567,7 @@ static void test_hooks_free_interrupts(void **state)
 	fix->extra = NULL;
 	assert_true(mono_ms() - t0 < 10000);
 	assert_null(dfs_hooks_of(fix->st));
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &rec), 0);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
 	assert_string_equal(rec.error.code, "interrupted");
 	assert_true(pid > 1 && gone(pid));

@@ -67,7 +67,7 @@ static void test_deploy_write_past_max_too_large(void **state)
 	/* The writer's later calls and its close see the same error. */
 	assert_int_equal(dfs_deploy_write(d, buf, 10, 0), -EFBIG);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EFBIG);
-	assert_int_equal(dfs_catalog_get(fix->st, r->id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), r->id, &back), 0);
 	assert_string_equal(back.error.code, "too_large");
 	dfs_deploy_free(d);
 	assert_int_equal(tu_count_blobs(fix->dir), 0);

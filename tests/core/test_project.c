@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "project.h"
 #include "audit.h"
 #include "catalog.h"
 #include "isotime.h"
@@ -33,8 +34,8 @@ static void assert_gone(struct tu_fix *fix, const struct dfs_record *r)
 	struct dfs_record back;
 	int fd;
 
-	assert_int_equal(dfs_catalog_get(fix->st, r->id, &back), -ENOENT);
-	assert_int_equal(dfs_catalog_get_seq(fix->st, r->seq, &back), -ENOENT);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), r->id, &back), -ENOENT);
+	assert_int_equal(dfs_catalog_get_seq(dfs_store_catalog(fix->st), r->seq, &back), -ENOENT);
 	assert_int_equal(dfs_log_open(fix->st, DFS_LOG, r->id, false, &fd),
 			 -ENOENT);
 	assert_int_equal(dfs_log_open(fix->st, DFS_MANIFEST, r->id, false, &fd),
@@ -64,7 +65,7 @@ static int find_removed(void *arg, const struct dfs_event *e)
 static void removed_event(struct tu_fix *fix, struct event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
-	assert_int_equal(dfs_audit_scan(fix->st, 0, find_removed, ev), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0, find_removed, ev), 0);
 }
 
 static void test_project_count(void **state)
@@ -78,17 +79,17 @@ static void test_project_count(void **state)
 	tu_deploy(fix, "web", 2, NULL);
 	tu_deploy_text(fix, "web", NULL);
 	tu_who(&who);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, NULL, &r), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who, NULL, &r), 0);
 	tu_deploy(fix, "api", 3, NULL);
-	assert_int_equal(dfs_project_count(fix->st, "web", &c), 0);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st), "web", &c), 0);
 	assert_int_equal(c.total, 4);
 	assert_int_equal(c.success, 2);
 	assert_int_equal(c.failed, 1);
 	assert_int_equal(c.pending, 1);
-	assert_int_equal(dfs_project_count(fix->st, "api", &c), 0);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st), "api", &c), 0);
 	assert_int_equal(c.total, 1);
-	assert_int_equal(dfs_project_count(fix->st, "nope", &c), -ENOENT);
-	assert_int_equal(dfs_project_count(fix->st, "../x", &c), -ENOENT);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st), "nope", &c), -ENOENT);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st), "../x", &c), -ENOENT);
 }
 
 /* A failed-only project goes: records, indexes, refs, files, one event. */
@@ -111,10 +112,10 @@ static void test_project_remove_failed_only(void **state)
 			 0);
 	assert_int_equal(removed, 2);
 	assert_int_equal(freed, a.payload_size);
-	assert_int_equal(dfs_project_get(fix->st, "app.tgz", &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "app.tgz", &p), -ENOENT);
 	assert_gone(fix, &a);
 	assert_gone(fix, &b);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, a.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), a.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 0);
 	assert_false(tu_blob_file_exists(fix, a.payload_hash));
@@ -152,7 +153,7 @@ static void test_project_remove_shared_blob(void **state)
 	assert_int_equal(removed, 1);
 	assert_int_equal(freed, 0);
 	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, other.payload_hash, &refs), 0);
+	    dfs_catalog_blob_refs(dfs_store_catalog(fix->st), other.payload_hash, &refs), 0);
 	assert_int_equal(refs, 1);
 	assert_true(tu_blob_file_exists(fix, other.payload_hash));
 	assert_true(tu_holds(fix, &other));
@@ -185,7 +186,7 @@ static void test_project_remove_success_needs_force(void **state)
 	    0);
 	assert_int_equal(removed, 2);
 	assert_int_equal(freed, ok.payload_size + bad.payload_size);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), -ENOENT);
 	assert_gone(fix, &ok);
 	assert_false(tu_blob_file_exists(fix, ok.payload_hash));
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
@@ -201,7 +202,7 @@ static void test_project_remove_pending_busy(void **state)
 
 	tu_deploy_text(fix, "web", &done);
 	tu_who(&who);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, NULL, &pend),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who, NULL, &pend),
 			 0);
 	assert_int_equal(
 	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
@@ -257,7 +258,7 @@ static void test_project_remove_batches(void **state)
 	const unsigned n = 1300;
 
 	tu_deploy(fix, "keep", 9, NULL);
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	assert_int_equal(dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (unsigned i = 0; i < n; i++) {
 		dfs_record_init(&t);
 		snprintf(t.project, sizeof(t.project), "big");
@@ -314,33 +315,33 @@ static void test_project_remove_scan_resumes(void **state)
 	tu_deploy_text(fix, "a", &a);
 	tu_deploy_text(fix, "b", &gone);
 	tu_deploy_text(fix, "c", &c);
-	assert_int_equal(dfs_project_get(fix->st, "b", &pb), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "b", &pb), 0);
 	who_as(&who, 0);
 	assert_int_equal(
 	    dfs_project_remove(fix->st, "b", false, &who, &removed, &freed), 0);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL, gone.seq,
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL, gone.seq,
 					  first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_int_equal(f.seq, c.seq);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_STATUS, "failed",
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "failed",
 					  gone.seq, first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_int_equal(f.seq, c.seq);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECTS, NULL,
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st), DFS_SCAN_PROJECTS, NULL,
 					  pb.pseq, first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(f.name, "c");
 	/* The old inode stays gone even when the name is taken again. */
-	assert_int_equal(dfs_project_get_seq(fix->st, pb.pseq, &pg), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get_seq(dfs_store_catalog(fix->st), pb.pseq, &pg), -ENOENT);
 	tu_deploy_text(fix, "b", NULL);
-	assert_int_equal(dfs_project_get_seq(fix->st, pb.pseq, &pg), -ENOENT);
-	assert_int_equal(dfs_project_get(fix->st, "b", &pg), 0);
+	assert_int_equal(dfs_catalog_project_get_seq(dfs_store_catalog(fix->st), pb.pseq, &pg), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "b", &pg), 0);
 	assert_true(pg.pseq > pb.pseq);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "b"), 1);
 }

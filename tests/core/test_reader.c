@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "reader.h"
@@ -213,7 +214,7 @@ static void test_reader_open_dropped(void **state)
 	tu_who(&who);
 	deploy(fix, 6, &rec, &buf, &n);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec.id, &who, &freed), 0);
+	    dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed), 0);
 	tu_get(fix, rec.id, &rec);
 	assert_int_equal(dfs_reader_open(fix->st, &rec, &r), -ENOENT);
 	assert_null(r);

@@ -206,7 +206,7 @@ static void test_retention_apply_pinned(void **state)
 	tu_who(&who);
 	for (int i = 0; i < 5; i++)
 		tu_deploy(fix, "web", (uint32_t)i + 1, &v[i]);
-	assert_int_equal(dfs_pin(fix->st, v[1].id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), v[1].id, true, &who), 0);
 	policy(fix, "web", 2, 0, 0);
 
 	n = plan(fix, "web", &d);
@@ -223,7 +223,7 @@ static void test_retention_apply_pinned(void **state)
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
 
 	/* Unpinned, it goes at the next apply. */
-	assert_int_equal(dfs_pin(fix->st, v[1].id, false, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), v[1].id, false, &who), 0);
 	apply(fix, "web", &freed, &dropped);
 	assert_int_equal(dropped, 1);
 	assert_int_equal(freed, v[1].payload_size);
@@ -360,20 +360,20 @@ static void test_pin_audit(void **state)
 	tu_who(&who);
 	tu_deploy(fix, "web", 1, &r);
 	assert_false(r.pinned);
-	assert_int_equal(dfs_pin(fix->st, r.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), r.id, true, &who), 0);
 	tu_get(fix, r.id, &back);
 	assert_true(back.pinned);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_true(back.payload_blob_present);
 	assert_int_equal(tu_audit_count(fix, "pinned", r.id), 1);
 	assert_int_equal(tu_audit_count(fix, "unpinned", r.id), 0);
-	assert_int_equal(dfs_pin(fix->st, r.id, false, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), r.id, false, &who), 0);
 	tu_get(fix, r.id, &back);
 	assert_false(back.pinned);
 	assert_int_equal(tu_audit_count(fix, "unpinned", r.id), 1);
 	assert_int_equal(tu_audit_count(fix, "pinned", r.id), 1);
 	/* Pins survive a reopen. */
-	assert_int_equal(dfs_pin(fix->st, r.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), r.id, true, &who), 0);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
 	tu_get(fix, r.id, &back);
 	assert_true(back.pinned);
@@ -388,10 +388,10 @@ static void test_pin_unknown(void **state)
 
 	tu_who(&who);
 	tu_unknown_id(fix, id);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
-	assert_int_equal(dfs_pin(fix->st, id, true, &who), -ENOENT);
-	assert_int_equal(dfs_pin(fix->st, id, false, &who), -ENOENT);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), id, true, &who), -ENOENT);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), id, false, &who), -ENOENT);
+	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size1, size2);
 }
 
@@ -412,7 +412,7 @@ static void test_pin_pending_survives_commit(void **state)
 	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
 	rec = *dfs_deploy_record(d);
-	assert_int_equal(dfs_pin(fix->st, rec.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), rec.id, true, &who), 0);
 	tu_get(fix, rec.id, &rec);
 	assert_true(rec.pinned);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);

@@ -67,7 +67,7 @@ static void old_records(struct tu_fix *fix, const char *project,
 	uint8_t *buf;
 	size_t len;
 
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	assert_int_equal(dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (size_t i = 0; i < n; i++) {
 		dfs_record_init(&t);
 		snprintf(t.project, sizeof(t.project), "%s", project);
@@ -231,7 +231,7 @@ static void test_retention_plan_shared_blob_kept(void **state)
 	assert_true(tu_blob_file_exists(fix, v[0].payload_hash));
 	assert_false(tu_blob_file_exists(fix, v[1].payload_hash));
 	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, v[0].payload_hash, &refs), 0);
+	    dfs_catalog_blob_refs(dfs_store_catalog(fix->st), v[0].payload_hash, &refs), 0);
 	assert_int_equal(refs, 1);
 }
 
@@ -302,7 +302,7 @@ static void test_retention_apply_matches_plan(void **state)
 	policy(fix, NULL, 1, 0, 0);
 
 	/* A plan changes nothing and says the same twice. */
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
+	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	n = plan_at(fix, NULL, dfs_time_now_ms(), &d);
 	assert_int_equal(plan_at(fix, NULL, dfs_time_now_ms(), &again), n);
 	for (size_t i = 0; i < n; i++) {
@@ -311,7 +311,7 @@ static void test_retention_apply_matches_plan(void **state)
 		assert_int_equal(d[i].freed, again[i].freed);
 	}
 	free(again);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size1, size2);
 	assert_int_equal(tu_count_blobs(fix->dir), blobs);
 

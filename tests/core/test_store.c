@@ -38,7 +38,7 @@ static void create_pending(struct dfs_store *st, const char *project,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(st, project, &who, &attr, rec), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(st), project, &who, &attr, rec), 0);
 }
 
 static void test_store_open_create(void **state)
@@ -87,7 +87,7 @@ static void test_store_open_existing(void **state)
 
 	create_pending(fix->st, "web", &rec);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_string_equal(back.project, "web");
 }
 
@@ -217,7 +217,7 @@ static void test_store_open_format_mismatch(void **state)
 	/* Refused, not damaged: with the right version it opens as before. */
 	set_format(fix->dir, DFS_STORE_FORMAT);
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
 }
 
@@ -248,7 +248,7 @@ static void test_store_open_shared_beside_exclusive(void **state)
 	/* deployctl reads while the daemon holds the store. */
 	create_pending(fix->st, "web", &rec);
 	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), 0);
-	assert_int_equal(dfs_catalog_get(st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(st), rec.id, &back), 0);
 	assert_memory_equal(back.id, rec.id, 16);
 	dfs_store_close(st);
 }
@@ -297,7 +297,7 @@ static void test_store_recover_pending(void **state)
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "interrupted");
 	assert_true(back.completed_ms != DFS_TIME_NONE);
@@ -320,22 +320,22 @@ static void test_store_recover_keeps_committed(void **state)
 	ok.status = DFS_STATUS_SUCCESS;
 	ok.phase = DFS_PHASE_DONE;
 	ok.completed_ms = dfs_time_now_ms();
-	assert_int_equal(dfs_catalog_update(fix->st, &ok, NULL), 0);
+	assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st), &ok, NULL, NULL), 0);
 	bad.status = DFS_STATUS_FAILED;
 	bad.phase = DFS_PHASE_DONE;
 	bad.completed_ms = dfs_time_now_ms();
 	dfs_record_set_error(&bad, "not_an_archive", DFS_PHASE_VALIDATE, "x");
-	assert_int_equal(dfs_catalog_update(fix->st, &bad, NULL), 0);
+	assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st), &bad, NULL, NULL), 0);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, ok.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), ok.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(back.completed_ms, ok.completed_ms);
-	assert_int_equal(dfs_catalog_get(fix->st, bad.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), bad.id, &back), 0);
 	assert_string_equal(back.error.code, "not_an_archive");
-	assert_int_equal(dfs_catalog_get(fix->st, pend.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), pend.id, &back), 0);
 	assert_string_equal(back.error.code, "interrupted");
 	/* A second recovery finds nothing left to do. */
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
@@ -384,12 +384,12 @@ static void test_store_recover_crashed_writer(void **state)
 	assert_true(tu_count_tmp(fix->dir) >= 1);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), 0);
+	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "interrupted");
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
@@ -411,7 +411,7 @@ static void test_store_open_map_full(void **state)
 					SMALL_MAP, &fix->st),
 			 0);
 	while (made < 100000) {
-		rc = dfs_catalog_create(fix->st, "web", &who, &attr, &rec);
+		rc = dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who, &attr, &rec);
 		if (rc)
 			break;
 		if (made == 0)
@@ -426,15 +426,15 @@ static void test_store_open_map_full(void **state)
 
 	/* ...and after reopening with the same small map. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, SMALL_MAP), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, first.id, &rec), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, last.id, &rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), first.id, &rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), last.id, &rec), 0);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), made);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"),
 			 made);
 
 	/* A bigger map makes room: later deploys work. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, &attr, &rec),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who, &attr, &rec),
 			 0);
 	assert_true(memcmp(rec.id, last.id, 16) > 0);
 	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL),

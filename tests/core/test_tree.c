@@ -46,7 +46,7 @@ static void test_tree_lookup_top_names(void **state)
 	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "audit.log", &s), 0);
 	assert_true(S_ISREG(s.st_mode));
 	assert_int_equal(dfs_tree_type(s.st_ino), DFS_NODE_AUDIT);
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(s.st_size, size);
 	assert_int_equal(
 	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "nope", &s), -ENOENT);

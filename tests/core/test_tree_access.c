@@ -98,7 +98,7 @@ static void test_tree_access_read_bits(void **state)
 	struct stat s;
 
 	tu_world_make(fix, &w);
-	assert_int_equal(dfs_project_set_attr(fix->st, "web", &attr), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(dfs_store_catalog(fix->st), "web", &attr), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &owner), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &member), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &root), 0);
@@ -111,7 +111,7 @@ static void test_tree_access_read_bits(void **state)
 	    0);
 	assert_int_equal(s.st_mode & 0777, 0440);
 	attr.mode = 0600;
-	assert_int_equal(dfs_project_set_attr(fix->st, "web", &attr), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(dfs_store_catalog(fix->st), "web", &attr), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &member), -EACCES);
 	assert_int_equal(open_all(fix, w.id[TU_B], &owner), 0);
 }

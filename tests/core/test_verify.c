@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "blob.h"
 #include "catalog.h"
 #include "maintutil.h"
@@ -105,7 +106,7 @@ static void test_verify_clean(void **state)
 	tu_deploy_text(fix, "web", &bad); /* failed, holding its bytes */
 	tu_deploy(fix, "web", 3, &gone);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, gone.id, &who, &freed), 0);
+	    dfs_payload_drop(fix->st, gone.id, DFS_DROP_ASKED, &who, &freed), 0);
 	assert_int_equal(verify(fix, NULL, NULL, &ps, &checked), 0);
 	assert_int_equal(ps.n, 0);
 	/* Records holding payloads, the shared blob counted per record. */
@@ -214,7 +215,7 @@ static void test_verify_id_dropped(void **state)
 	tu_who(&who);
 	three(fix, r);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, r[1].id, &who, &freed), 0);
+	    dfs_payload_drop(fix->st, r[1].id, DFS_DROP_ASKED, &who, &freed), 0);
 	/* A record without a payload has nothing to check. */
 	assert_int_equal(verify(fix, NULL, r[1].id, &ps, &checked), 0);
 	assert_int_equal(checked, 0);

@@ -322,6 +322,6 @@ long tu_count_records(struct dfs_store *st, enum dfs_scan scope,
 	long n = 0;
 	int rc;
 
-	rc = dfs_catalog_scan(st, scope, key, 0, count_cb, &n);
+	rc = dfs_catalog_scan(dfs_store_catalog(st), scope, key, 0, count_cb, &n);
 	return rc < 0 ? rc : n;
 }

@@ -104,7 +104,7 @@ void tu_world_make(struct tu_fix *fix, struct tu_world *w)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(
-	    dfs_catalog_create(fix->st, "api", &who, &attr, &w->rec[TU_E]), 0);
+	    dfs_catalog_create(dfs_store_catalog(fix->st), "api", &who, &attr, &w->rec[TU_E]), 0);
 	for (int i = 0; i < TU_NWORLD; i++)
 		dfs_uuid7_format(w->rec[i].id, w->id[i]);
 }
