@@ -6,7 +6,7 @@
  * A backend defines its own struct whose first member is a struct
  * dfs_catalog (so the two pointers convert), fills ops with a static
  * table and node with the name it records as origin_node, and provides
- * an open function (dfs_catalog_lmdb_open, ...). catalog.c checks the
+ * an open function (dfs_catalog_open_lmdb, ...). catalog.c checks the
  * arguments every backend would check the same way (project names,
  * status names, policy keys) before calling through the table, so a
  * backend may assume them valid.

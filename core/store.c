@@ -65,7 +65,7 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		strcpy(host, "localhost");
 	/* The catalog first: a damaged store is refused before anything
 	 * is made in it (without CREATE, a directory holding none too). */
-	rc = dfs_catalog_lmdb_open(dir, cflags, map_size, host, &st->cat);
+	rc = dfs_catalog_open_lmdb(dir, cflags, map_size, host, &st->cat);
 	if (rc)
 		goto out_free;
 	if (flags & DFS_STORE_EXCLUSIVE) {

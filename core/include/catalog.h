@@ -3,7 +3,7 @@
  * payload bytes: records, projects, their indexes, the audit trail,
  * retention policies, pins, blob reference counts and settings. One
  * interface, several backends (catalog_backend.h): the embedded LMDB
- * store (catalog_lmdb*.c, the default) and a shared PostgreSQL database.
+ * store (core/lmdb/, the default) and a shared PostgreSQL database.
  *
  * Layering (the rule for every core/ module; this is the lowest header
  * of catalog, audit, project and store):
@@ -71,7 +71,7 @@ enum dfs_catalog_flags {
 };
 
 /*
- * dfs_catalog_lmdb_open — the LMDB catalog in directory @dir
+ * dfs_catalog_open_lmdb — the LMDB catalog in directory @dir
  * (data.mdb, lock.mdb). @map_size is the map size in bytes (0: 64 GiB);
  * @node is recorded as origin_node by dfs_catalog_create. Without
  * DFS_CATALOG_CREATE nothing is created. Errors: -ENOENT (no data.mdb
@@ -79,7 +79,7 @@ enum dfs_catalog_flags {
  * -EPROTO (format version differs). *@out is the caller's, closed with
  * dfs_catalog_close.
  */
-int dfs_catalog_lmdb_open(const char *dir, unsigned flags, uint64_t map_size,
+int dfs_catalog_open_lmdb(const char *dir, unsigned flags, uint64_t map_size,
 			  const char *node, struct dfs_catalog **out);
 
 /* Close and free @cat (NULL is a no-op). */

@@ -1,4 +1,4 @@
-/* lmdb_scan — dfs_catalog_scan (see catalog.h): cursor walks. */
+/* lmdb/scan — dfs_catalog_scan (see catalog.h): cursor walks. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>

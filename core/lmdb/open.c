@@ -1,4 +1,4 @@
-/* lmdb_open — opening the LMDB catalog, and its floor (see lmdb_impl.h). */
+/* lmdb/open — opening the LMDB catalog, and its floor (see lmdb_impl.h). */
 
 #include <dirent.h>
 #include <errno.h>
@@ -296,7 +296,7 @@ static int check_existing(const char *dir)
 	return S_ISREG(sb.st_mode) && sb.st_size > 0 ? 0 : -EBADMSG;
 }
 
-int dfs_catalog_lmdb_open(const char *dir, unsigned flags, uint64_t map_size,
+int dfs_catalog_open_lmdb(const char *dir, unsigned flags, uint64_t map_size,
 			  const char *node, struct dfs_catalog **out)
 {
 	struct dfs_lmdb *st;

@@ -1,4 +1,4 @@
-/* lmdb_project — projects in the LMDB catalog (see catalog.h). */
+/* lmdb/project — projects in the LMDB catalog (see catalog.h). */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>

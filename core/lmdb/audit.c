@@ -1,4 +1,4 @@
-/* lmdb_audit — the audit trail in LMDB: offset -> line (see audit.h). */
+/* lmdb/audit — the audit trail in LMDB: offset -> line (see audit.h). */
 
 #include <errno.h>
 #include <stdio.h>

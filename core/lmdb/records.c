@@ -1,4 +1,4 @@
-/* lmdb — the LMDB catalog: records and the choke point (see lmdb_impl.h). */
+/* lmdb/records — the LMDB catalog: records and the choke point (see lmdb_impl.h). */
 
 #include <errno.h>
 #include <jansson.h>

@@ -1,5 +1,5 @@
 /*
- * lmdb_impl — the LMDB catalog backend's insides, shared by core/lmdb*.c and
+ * lmdb_impl — the LMDB catalog backend's insides, shared by core/lmdb/ and
  * nobody else (the only files that call mdb_*). The backend's floor:
  * the one translation of LMDB codes to -errno, keys, counters and
  * transactions. The *_txn functions and those taking an MDB_txn work
@@ -132,7 +132,7 @@ int dfs_lmdb_audit_append(struct dfs_lmdb *st, MDB_txn *txn,
 
 /* ---- the ops (catalog_backend.h), by file ---------------------------- */
 
-/* lmdb_open.c */
+/* open.c */
 void dfs_lmdb_close(struct dfs_catalog *cat);
 int dfs_lmdb_trim(struct dfs_catalog *cat, uint64_t limit, bool *trimmed);
 int dfs_lmdb_setting_get(struct dfs_catalog *cat, const char *key,
@@ -140,7 +140,7 @@ int dfs_lmdb_setting_get(struct dfs_catalog *cat, const char *key,
 int dfs_lmdb_setting_set(struct dfs_catalog *cat, const char *key,
 			 const char *val);
 
-/* lmdb.c */
+/* records.c */
 int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 		     unsigned *n);
 int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
@@ -162,14 +162,14 @@ int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
 int dfs_lmdb_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
 		       uint64_t *refs);
 
-/* lmdb_payload.c */
+/* payload.c */
 int dfs_lmdb_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 			  enum dfs_drop_why why, const struct dfs_who *actor,
 			  struct dfs_record *rec, bool *last_ref);
 int dfs_lmdb_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 			const struct dfs_who *actor);
 
-/* lmdb_project.c */
+/* project.c */
 int dfs_lmdb_project_get(struct dfs_catalog *cat, const char *name,
 			 struct dfs_project *p);
 int dfs_lmdb_project_get_seq(struct dfs_catalog *cat, uint64_t pseq,
@@ -183,7 +183,7 @@ int dfs_lmdb_project_remove(struct dfs_catalog *cat, const char *name,
 			    bool force, const struct dfs_who *actor,
 			    dfs_removed_fn fn, void *arg, uint64_t *removed);
 
-/* lmdb_scan.c, lmdb_query.c */
+/* scan.c, query.c */
 int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope,
 		  const char *key, uint64_t after, dfs_scan_fn fn, void *arg);
 int dfs_lmdb_query(struct dfs_catalog *cat, const struct dfs_query *q,
@@ -192,7 +192,7 @@ int dfs_lmdb_query(struct dfs_catalog *cat, const struct dfs_query *q,
 int dfs_lmdb_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],
 			 unsigned nibbles, uint8_t id[16]);
 
-/* lmdb_audit.c */
+/* audit.c */
 int dfs_lmdb_audit_size(struct dfs_catalog *cat, uint64_t *size);
 int dfs_lmdb_audit_read(struct dfs_catalog *cat, uint64_t off, void *buf,
 			size_t n, size_t *got);
@@ -200,13 +200,13 @@ int dfs_lmdb_audit_scan(struct dfs_catalog *cat, uint64_t from,
 			int (*fn)(void *arg, const struct dfs_event *e),
 			void *arg);
 
-/* lmdb_policy.c */
+/* policy.c */
 int dfs_lmdb_policy_get(struct dfs_catalog *cat, const char *project,
 			struct dfs_retention *pol, bool *set);
 int dfs_lmdb_policy_set(struct dfs_catalog *cat, const char *project,
 			const struct dfs_retention *pol);
 
-/* lmdb_batch.c */
+/* batch.c */
 int dfs_lmdb_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);
 int dfs_lmdb_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
 		       int64_t at_ms, struct dfs_record *out);

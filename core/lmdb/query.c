@@ -1,4 +1,4 @@
-/* lmdb_query — pages of deployments and id prefixes (see catalog.h). */
+/* lmdb/query — pages of deployments and id prefixes (see catalog.h). */
 #include <errno.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* lmdb_payload — dropping and pinning payloads (see catalog.h). */
+/* lmdb/payload — dropping and pinning payloads (see catalog.h). */
 #include <errno.h>
 #include <string.h>
 

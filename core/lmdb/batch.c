@@ -1,4 +1,4 @@
-/* lmdb_batch — many records in one write transaction (see catalog.h). */
+/* lmdb/batch — many records in one write transaction (see catalog.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
