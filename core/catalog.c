@@ -83,14 +83,12 @@ int dfs_catalog_get_seq(struct dfs_catalog *cat, uint64_t seq,
 	return cat->ops->get_seq(cat, seq, rec);
 }
 
-int dfs_catalog_get_version(struct dfs_catalog *cat, const char *project,
-			    uint64_t version, struct dfs_record *rec)
+int dfs_catalog_find_version(struct dfs_catalog *cat, const char *project,
+			     uint64_t version, uint8_t id[16], uint64_t *seq)
 {
 	if (!dfs_name_is_project(project) || version == 0)
 		return -EINVAL;
-	if (!cat->ops->get_version)
-		return -EOPNOTSUPP;
-	return cat->ops->get_version(cat, project, version, rec);
+	return cat->ops->find_version(cat, project, version, id, seq);
 }
 
 int dfs_catalog_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],

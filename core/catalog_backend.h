@@ -52,8 +52,8 @@ struct dfs_catalog_ops {
 		   struct dfs_record *rec);
 	int (*get_seq)(struct dfs_catalog *cat, uint64_t seq,
 		       struct dfs_record *rec);
-	int (*get_version)(struct dfs_catalog *cat, const char *project,
-			   uint64_t version, struct dfs_record *rec);
+	int (*find_version)(struct dfs_catalog *cat, const char *project,
+			    uint64_t version, uint8_t id[16], uint64_t *seq);
 	int (*find_prefix)(struct dfs_catalog *cat, const uint8_t lo[16],
 			   unsigned nibbles, uint8_t id[16]);
 	int (*latest)(struct dfs_catalog *cat, const char *project,

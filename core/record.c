@@ -133,6 +133,21 @@ static json_t *json_str_or_null(const char *s)
 	return s[0] ? json_string(s) : json_null();
 }
 
+static json_t *provenance_json(const struct dfs_provenance *p)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return json_null();
+	json_object_set_new(o, "exe", json_str_or_null(p->exe));
+	json_object_set_new(o, "ssh_client", json_str_or_null(p->ssh_client));
+	json_object_set_new(o, "revision", json_str_or_null(p->revision));
+	json_object_set_new(o, "ref", json_str_or_null(p->ref));
+	json_object_set_new(o, "ci_url", json_str_or_null(p->ci_url));
+	json_object_set_new(o, "note", json_str_or_null(p->note));
+	return o;
+}
+
 /* The record as a JSON object, in the contract's field order. */
 static json_t *record_json(const struct dfs_record *rec, bool internal)
 {
@@ -193,6 +208,11 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	json_object_set_new(o, "rollback_of",
 			    json_id(rec->has_rollback, rec->rollback_of));
 	json_object_set_new(o, "pinned", json_boolean(rec->pinned));
+	json_object_set_new(o, "version",
+			    rec->version
+				? json_integer((json_int_t)rec->version)
+				: json_null());
+	json_object_set_new(o, "provenance", provenance_json(&rec->who.prov));
 	if (internal) {
 		json_object_set_new(o, "seq",
 				    json_integer((json_int_t)rec->seq));
@@ -317,10 +337,26 @@ static bool decode_error(json_t *o, struct dfs_record_error *e)
 	return phase_parse(phase, &e->phase) == 0;
 }
 
+/* Records stored before provenance have none: all null. */
+static bool decode_provenance(json_t *o, struct dfs_provenance *p)
+{
+	json_t *v = json_object_get(o, "provenance");
+
+	memset(p, 0, sizeof(*p));
+	if (!v || json_is_null(v))
+		return true;
+	return json_is_object(v) && get_str(v, "exe", p->exe, sizeof(p->exe)) &&
+	       get_str(v, "ssh_client", p->ssh_client, sizeof(p->ssh_client)) &&
+	       get_str(v, "revision", p->revision, sizeof(p->revision)) &&
+	       get_str(v, "ref", p->ref, sizeof(p->ref)) &&
+	       get_str(v, "ci_url", p->ci_url, sizeof(p->ci_url)) &&
+	       get_str(v, "note", p->note, sizeof(p->note));
+}
+
 static bool decode(json_t *o, struct dfs_record *r)
 {
 	char buf[80];
-	json_int_t uid, gid, pid, got, size, seq, ns;
+	json_int_t uid, gid, pid, got, size, seq, ns, version;
 	bool has_id;
 
 	if (!json_is_object(o) || !get_id(o, "deployment_id", &has_id, r->id) ||
@@ -347,8 +383,11 @@ static bool decode(json_t *o, struct dfs_record *r)
 	r->who.pid = (int32_t)pid;
 	if (!get_int(o, "bytes_received", &got) ||
 	    !get_int(o, "payload_size", &size) || !get_int(o, "seq", &seq) ||
-	    !get_int(o, "source_mtime_ns", &ns))
+	    !get_int(o, "source_mtime_ns", &ns) ||
+	    !get_int(o, "version", &version) || version < 0 ||
+	    !decode_provenance(o, &r->who.prov))
 		return false;
+	r->version = (uint64_t)version;
 	r->source_mtime_ns = (int32_t)ns;
 	r->bytes_received = (uint64_t)got;
 	r->payload_size = (uint64_t)size;

@@ -5,6 +5,8 @@
  * so it can be copied by assignment and needs no release. Status moves
  * only pending -> success | failed; completed_ms is set exactly when the
  * status leaves pending. payload_hash is valid when has_hash is true.
+ * version is given once, at creation, and never changes; who.prov is the
+ * provenance of the writer (record.json's "provenance").
  */
 #ifndef DFS_RECORD_H
 #define DFS_RECORD_H
@@ -73,7 +75,8 @@ struct dfs_record {
 	struct dfs_record_error error;
 	bool has_rollback;
 	uint8_t rollback_of[16];
-	bool pinned; /* retention never drops its payload */
+	bool pinned;	  /* retention never drops its payload */
+	uint64_t version; /* the project's n-th deployment, from 1; 0 unknown */
 };
 
 const char *dfs_status_name(enum dfs_status s);

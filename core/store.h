@@ -17,8 +17,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* The LMDB catalog's format, checked at open (2: by_held). */
-#define DFS_STORE_FORMAT 2
+/*
+ * The LMDB catalog's format, checked at open. 2: by_held, the index
+ * retention walks; 3: versions (by_version). A store of format 2 is
+ * upgraded when opened (see dfs_store_open).
+ */
+#define DFS_STORE_FORMAT 3
 
 struct dfs_store;
 struct dfs_catalog;
@@ -35,6 +39,12 @@ enum dfs_store_flags {
  * LMDB map size in bytes (0: DFS_STORE_MAP_DEFAULT); a full map makes
  * writes fail with -ENOSPC. Without DFS_STORE_CREATE, a directory that
  * holds no store is refused and left as it was: nothing is created in it.
+ * A store of the previous format (2) is upgraded first: its records are
+ * numbered (versions, see catalog.h) in batches that resume if cut
+ * short, then the format is set. Only a process that holds daemon.lock
+ * upgrades: the daemon, or any opener when no daemon serves the store;
+ * while a daemon of the older build serves it, the store is refused as
+ * -EPROTO.
  * Errors: -ENOENT (no @dir, or no data.mdb in it, without
  * DFS_STORE_CREATE), -EBADMSG (data.mdb is not a deployfs store, or is
  * damaged), -EBUSY (exclusive lock held by another daemon), -EPROTO

@@ -368,6 +368,32 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 	}
 }
 
+/*
+ * projects/<p>/v<N>: deployment N of the project, the same link as its
+ * <id> entry (same inode). Looked up through the version index; readdir
+ * does not list these names (see README).
+ */
+static int lookup_version(struct dfs_tree *t, const struct dfs_project *p,
+			  const char *name, struct stat *s)
+{
+	struct dfs_record r;
+	uint64_t v = 0;
+	uint8_t id[16];
+	int rc;
+
+	if (name[0] != 'v' || name[1] < '1' || name[1] > '9')
+		return -ENOENT;
+	for (const char *c = name + 1; *c; c++) {
+		if (*c < '0' || *c > '9' || v > (UINT64_MAX - 9) / 10)
+			return -ENOENT;
+		v = v * 10 + (uint64_t)(*c - '0');
+	}
+	rc = dfs_catalog_find_version(dfs_store_catalog(t->st), p->name, v, id, NULL);
+	if (!rc)
+		rc = dfs_catalog_get(dfs_store_catalog(t->st), id, &r);
+	return rc ? rc : deployment_stat(t, &r, D_PROJLINK, s);
+}
+
 int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		    struct stat *s)
 {
@@ -400,6 +426,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		return project_stat(t, &p, P_LATEST, s);
 	if (strcmp(name, "current") == 0)
 		return project_stat(t, &p, P_CURRENT, s);
+	if (name[0] == 'v')
+		return lookup_version(t, &p, name, s);
 	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);
 }
 

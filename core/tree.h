@@ -3,7 +3,8 @@
  * targets, computed from the store; no FUSE in it (fs/ replies with it).
  *
  *   /  deploy/  deployments/<id>/{record.json,payload}
- *      projects/<p>/{<id>,latest,current}  status/{pending,success,failed}/
+ *      projects/<p>/{<id>,latest,current,v<N>}
+ *      status/{pending,success,failed}/
  *
  * Inode numbers are stable: fixed for the top directories, and derived
  * from a deployment's seq or a project's pseq (both never reused) for the

@@ -17,6 +17,7 @@
 
 #include "fs.h"
 #include "report.h"
+#include "units.h"
 
 struct options {
 	char *store;
@@ -70,34 +71,10 @@ static void usage(const char *prog)
 	    prog);
 }
 
+/* A size as every size option takes it: 10M, 1.5G (see units.h). */
 static int parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 'T':
-	case 't':
-		v <<= 10; /* fall through */
-	case 'G':
-	case 'g':
-		v <<= 10; /* fall through */
-	case 'M':
-	case 'm':
-		v <<= 10; /* fall through */
-	case 'K':
-	case 'k':
-		v <<= 10;
-		end++;
-	}
-	if (*end)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	return dfs_units_parse_size(s, out) ? -EINVAL : 0;
 }
 
 /* Open the store (exclusively) and recover what a crash left behind. */

@@ -6,7 +6,7 @@ set -e
 
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
       libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev
-      liblzma-dev libzstd-dev libbz2-dev"
+      liblzma-dev libzstd-dev libbz2-dev libsmartcols-dev"
 if [ "$1" = "--test" ]; then
 	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang libclang-rt-14-dev"
 fi

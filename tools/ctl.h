@@ -57,13 +57,26 @@ int ctl_store(struct ctl *c);
 int ctl_error(int code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* --since/--until values; a bare date as --until means its last ms. */
-int ctl_parse_time(const char *opt, const char *s, bool end_of_day,
-		   int64_t *ms);
+/*
+ * --since/--until values, as dfs_time_parse_human takes them relative to
+ * @now_ms; a date as --until means its last ms. 0 or CTL_USAGE (printed).
+ */
+int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
+		   bool end_of_day, int64_t *ms);
 int ctl_parse_count(const char *opt, const char *s, uint64_t *out);
+/* A size with an optional suffix (10M, 1.5G). 0 or CTL_USAGE (printed). */
+int ctl_parse_size(const char *opt, const char *s, uint64_t *out);
 
-/* Resolve an id or unique prefix; prints the error. 0 or exit code. */
+/*
+ * Resolve a deployment name (id, unique prefix, PROJECT@N, @current,
+ * @latest); prints the error. 0 or exit code.
+ */
 int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16]);
+
+/* "<project>@<version>" of @r (its id when it has no version). */
+void ctl_name(const struct dfs_record *r, char *out, size_t size);
+/* The same for deployment @id, looked up (its id when it is gone). */
+void ctl_name_of(struct ctl *c, const uint8_t id[16], char *out, size_t size);
 
 /* "12.3 MiB" */
 void ctl_human_size(uint64_t n, char *out, size_t size);

@@ -16,13 +16,15 @@
 
 static const char retention_usage[] =
     "usage: deployctl retention [PROJECT] [--keep-success N] [--keep-days D]\n"
-    "                           [--max-bytes B] [--clear]\n"
+    "                           [--max-bytes SIZE] [--clear]\n"
     "\n"
     "Show or set the retention policy of PROJECT, or of the store (used by\n"
     "projects without their own). A payload is kept when it is current,\n"
     "pinned, one of the N newest successes, younger than D days, or fits\n"
-    "in B bytes counted newest first; the others are dropped, oldest first,\n"
-    "after every commit and by gc. Records are always kept.\n";
+    "in SIZE bytes counted newest first; the others are dropped, oldest "
+    "first,\n"
+    "after every commit and by gc. Records are always kept. SIZE is bytes\n"
+    "or takes K, M, G, T (powers of 1024): --max-bytes 10M, 1.5G.\n";
 
 static void print_policy(struct ctl *c, const char *project,
 			 const struct dfs_retention *p, bool set)
@@ -77,8 +79,8 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 			rc = ctl_parse_count("--keep-days", optarg,
 					     &pol.keep_days);
 		else if (opt == 'b')
-			rc = ctl_parse_count("--max-bytes", optarg,
-					     &pol.max_bytes);
+			rc = ctl_parse_size("--max-bytes", optarg,
+					    &pol.max_bytes);
 		else if (opt == 'x')
 			clear = true;
 		if (rc)

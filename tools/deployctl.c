@@ -13,6 +13,7 @@
 #include "ctl.h"
 #include "isotime.h"
 #include "query.h"
+#include "units.h"
 
 static const char usage_text[] =
     "usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
@@ -21,12 +22,13 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  list [--project P] [--status S] [--since T] [--until T]\n"
-    "       [--limit N] [--offset N]   deployments, newest first\n"
-    "  show ID                         one record (unique id prefix ok)\n"
+    "       [--limit N] [--offset N] [-o COLUMNS]  deployments, newest first\n"
+    "  show NAME                       one record\n"
     "  payload ID [-o FILE]            the payload bytes\n"
     "  drop-payload ID                 free a payload, keep the record\n"
     "  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
-    "  audit [--since T] [--project P] [--follow]   the audit trail\n"
+    "  audit [--since T] [--project P] [--follow] [-o COLUMNS]\n"
+    "                                  the audit trail\n"
     "  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload again\n"
     "  pin ID / unpin ID               keep a payload whatever the policy\n"
     "  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
@@ -36,7 +38,11 @@ static const char usage_text[] =
     "  project list                    projects: owner, mode, deployments\n"
     "  project rm PROJECT [--force]    remove a project made by mistake\n"
     "\n"
-    "Times are ISO 8601 (2026-11-26T22:18:44Z) or dates (2026-11-26).\n"
+    "A deployment NAME (ID above) is an id, a unique prefix of one, or\n"
+    "PROJECT@N (its N-th deployment), PROJECT@current, PROJECT@latest.\n"
+    "Times are ISO 8601 (2026-11-26T22:18:44Z), local dates or times\n"
+    "(2026-11-26, '2026-11-26 10:00'), ago (30m, 1h, 2d), today or\n"
+    "yesterday. Sizes take K, M, G, T (powers of 1024): 10M, 1.5G.\n"
     "--json gives machine output. 'deployctl COMMAND --help' for more.\n";
 
 int ctl_error(int code, const char *fmt, ...)
@@ -123,17 +129,29 @@ int ctl_store(struct ctl *c)
 	return 0;
 }
 
-int ctl_parse_time(const char *opt, const char *s, bool end_of_day, int64_t *ms)
+int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
+		   bool end_of_day, int64_t *ms)
 {
-	int64_t t;
+	if (dfs_time_parse_human(s, now_ms, end_of_day, ms) != 0)
+		return ctl_error(
+		    CTL_USAGE,
+		    "%s: '%s' is not a date or time (ISO 8601, a "
+		    "local date or time, 1h, 2d, today, yesterday)",
+		    opt, s);
+	return 0;
+}
 
-	if (dfs_time_parse(s, &t) != 0)
+int ctl_parse_size(const char *opt, const char *s, uint64_t *out)
+{
+	int rc = dfs_units_parse_size(s, out);
+
+	if (rc == -ERANGE)
+		return ctl_error(CTL_USAGE, "%s: '%s' is too large", opt, s);
+	if (rc)
 		return ctl_error(CTL_USAGE,
-				 "%s: '%s' is not a date or ISO 8601 time", opt,
-				 s);
-	if (end_of_day && strlen(s) == 10)
-		t += 86400000 - 1;
-	*ms = t;
+				 "%s: '%s' is not a size (bytes, or with K, M, "
+				 "G, T: 10M, 1.5G)",
+				 opt, s);
 	return 0;
 }
 
@@ -163,12 +181,19 @@ int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 	case 0:
 		return 0;
 	case -EINVAL:
-		return ctl_error(CTL_USAGE, "'%s' is not a deployment id", arg);
+		return ctl_error(
+		    CTL_USAGE,
+		    "'%s' is not a deployment id or name (an id, a "
+		    "unique prefix of one, PROJECT@N, "
+		    "PROJECT@current, PROJECT@latest)",
+		    arg);
 	case -ENOENT:
 		return ctl_error(CTL_FAIL, "no deployment '%s'", arg);
 	case -ENOTUNIQ:
 		return ctl_error(CTL_FAIL,
-				 "'%s' is ambiguous: give more of the id", arg);
+				 "'%s' is ambiguous: give more of the id, or "
+				 "name it PROJECT@VERSION",
+				 arg);
 	default:
 		return ctl_error(CTL_FAIL, "cannot look up '%s': %s", arg,
 				 strerror(-rc));

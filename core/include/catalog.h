@@ -191,19 +191,23 @@ int dfs_catalog_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 		     const char *action, const struct dfs_who *actor);
 
 /*
- * Look a record up: by id, by seq, by (project, version), or the
- * project's newest record of any status (its id). find_prefix: the one
- * id whose first @nibbles hex digits (4 to 32) are those of @lo (the
- * digits after them zero in @lo), one seek in id order.
- * Errors: -ENOENT (none), -ENOTUNIQ (prefix of several ids), -EBADMSG
- * (stored record undecodable), -EINVAL (bad project name or version 0).
+ * Look a record up: by id, by seq, or the project's newest record of any
+ * status (its id). find_version: the id (and seq, @seq may be NULL) of
+ * deployment @version of @project (a project's deployments are numbered
+ * from 1 at create, rollbacks included; numbers are never reused, not
+ * even after the project is removed and made again), one index get.
+ * find_prefix: the one id whose first @nibbles hex digits (4 to 32) are
+ * those of @lo (the digits after them zero in @lo), one seek in id order.
+ * Errors: -ENOENT (none: never made, or its project removed), -ENOTUNIQ
+ * (prefix of several ids), -EBADMSG (stored record undecodable), -EINVAL
+ * (bad project name, version 0, or @nibbles out of range).
  */
 int dfs_catalog_get(struct dfs_catalog *cat, const uint8_t id[16],
 		    struct dfs_record *rec);
 int dfs_catalog_get_seq(struct dfs_catalog *cat, uint64_t seq,
 			struct dfs_record *rec);
-int dfs_catalog_get_version(struct dfs_catalog *cat, const char *project,
-			    uint64_t version, struct dfs_record *rec);
+int dfs_catalog_find_version(struct dfs_catalog *cat, const char *project,
+			     uint64_t version, uint8_t id[16], uint64_t *seq);
 int dfs_catalog_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],
 			    unsigned nibbles, uint8_t id[16]);
 int dfs_catalog_latest(struct dfs_catalog *cat, const char *project,

@@ -36,6 +36,7 @@ struct dfs_lmdb {
 	MDB_dbi projects;    /* name -> project (JSON) */
 	MDB_dbi project_seq; /* pseq (u64 BE) -> name */
 	MDB_dbi blobs;	     /* sha256 -> struct blob_ref */
+	MDB_dbi by_version;  /* project NUL version (u64 BE) -> id, seq */
 	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */
 };
@@ -130,6 +131,22 @@ int dfs_lmdb_audit_append(struct dfs_lmdb *st, MDB_txn *txn,
 			 const struct dfs_record *rec, const char *action,
 			 const struct dfs_who *actor);
 
+/*
+ * Versions (version.c): give @rec the next number of its project's
+ * counter and index it; take a record's entry out of the index.
+ */
+int dfs_lmdb_version_add(struct dfs_lmdb *st, MDB_txn *txn,
+			 struct dfs_record *rec);
+int dfs_lmdb_version_del(struct dfs_lmdb *st, MDB_txn *txn,
+			 const struct dfs_record *rec);
+
+/*
+ * dfs_lmdb_version_upgrade — number the records of a catalog made before
+ * versions, in batches of one write transaction each, resuming after a
+ * crash; the caller then sets the format. Returns 0 or -errno.
+ */
+int dfs_lmdb_version_upgrade(struct dfs_lmdb *st);
+
 /* ---- the ops (catalog_backend.h), by file ---------------------------- */
 
 /* open.c */
@@ -155,8 +172,6 @@ int dfs_lmdb_get(struct dfs_catalog *cat, const uint8_t id[16],
 		 struct dfs_record *rec);
 int dfs_lmdb_get_seq(struct dfs_catalog *cat, uint64_t seq,
 		     struct dfs_record *rec);
-int dfs_lmdb_get_version(struct dfs_catalog *cat, const char *project,
-			 uint64_t version, struct dfs_record *rec);
 int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
 		    uint8_t id[16]);
 int dfs_lmdb_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
@@ -205,6 +220,10 @@ int dfs_lmdb_policy_get(struct dfs_catalog *cat, const char *project,
 			struct dfs_retention *pol, bool *set);
 int dfs_lmdb_policy_set(struct dfs_catalog *cat, const char *project,
 			const struct dfs_retention *pol);
+
+/* version.c */
+int dfs_lmdb_find_version(struct dfs_catalog *cat, const char *project,
+			  uint64_t version, uint8_t id[16], uint64_t *seq);
 
 /* batch.c */
 int dfs_lmdb_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);

@@ -82,24 +82,47 @@ uint64_t dfs_lmdb_u64_val(const void *p)
 	return v;
 }
 
-/* The format in meta: -ENOENT when missing (set it when @write). */
-static int check_format(struct dfs_lmdb *st, MDB_txn *txn, bool write)
+/* Take the store's daemon.lock into *@fd: -EBUSY when a daemon holds it. */
+static int take_lock(const char *dir, int *fd)
 {
-	uint32_t format = DFS_LMDB_FORMAT, have;
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/daemon.lock", dir) >=
+	    sizeof(path))
+		return -ENAMETOOLONG;
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return -errno;
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? -EBUSY : -errno;
+	return 0;
+}
+
+/*
+ * The format in meta into *@have: -ENOENT when missing (set it when
+ * @write). The previous format passes too: the caller upgrades it.
+ */
+static int check_format(struct dfs_lmdb *st, MDB_txn *txn, bool write,
+			uint32_t *have)
+{
+	uint32_t format = DFS_LMDB_FORMAT;
 	MDB_val k = {6, "format"}, v;
 	int rc;
 
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && write) {
+		*have = format;
 		v = (MDB_val){sizeof(format), &format};
 		return dfs_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
 	}
 	if (rc)
 		return dfs_lmdb_err(rc);
-	if (v.mv_size != sizeof(have))
+	if (v.mv_size != sizeof(*have))
 		return -EPROTO;
-	memcpy(&have, v.mv_data, sizeof(have));
-	return have == DFS_LMDB_FORMAT ? 0 : -EPROTO;
+	memcpy(have, v.mv_data, sizeof(*have));
+	return *have == DFS_LMDB_FORMAT || *have == DFS_LMDB_FORMAT - 1
+		   ? 0
+		   : -EPROTO;
 }
 
 /*
@@ -109,7 +132,7 @@ static int check_format(struct dfs_lmdb *st, MDB_txn *txn, bool write)
  * before the other databases are opened, so that a store of another
  * format is refused as such whatever it lacks.
  */
-static int open_dbs_txn(struct dfs_lmdb *st, bool write)
+static int open_dbs_txn(struct dfs_lmdb *st, bool write, uint32_t *have)
 {
 	static const struct {
 		const char *name;
@@ -130,6 +153,7 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write)
 	    {"projects", offsetof(struct dfs_lmdb, projects), 0},
 	    {"project_seq", offsetof(struct dfs_lmdb, project_seq), 0},
 	    {"blobs", offsetof(struct dfs_lmdb, blobs), 0},
+	    {"by_version", offsetof(struct dfs_lmdb, by_version), 0},
 	};
 	unsigned create = write ? MDB_CREATE : 0;
 	MDB_txn *txn;
@@ -140,7 +164,7 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write)
 		return rc;
 	rc = dfs_lmdb_err(mdb_dbi_open(txn, "meta", create, &st->meta));
 	if (!rc)
-		rc = check_format(st, txn, write);
+		rc = check_format(st, txn, write, have);
 	for (size_t i = 0; !rc && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
@@ -154,16 +178,66 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write)
 	return dfs_lmdb_commit(txn);
 }
 
+/* Set the current format, ending an upgrade. */
+static int set_format(struct dfs_lmdb *st)
+{
+	uint32_t format = DFS_LMDB_FORMAT;
+	MDB_val k = {6, "format"}, v = {sizeof(format), &format},
+		ck = {11, "upgrade_seq"};
+	MDB_txn *txn;
+	int rc;
+
+	rc = dfs_lmdb_txn(st, true, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_del(txn, st->meta, &ck, NULL);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return dfs_lmdb_err(rc);
+	}
+	return dfs_lmdb_commit(txn);
+}
+
+/*
+ * Upgrade a store of the previous format, holding the store's
+ * daemon.lock for a moment (dfs_store_open opens the catalog before it
+ * takes that lock for good): -EPROTO while a daemon of the older build
+ * serves it.
+ */
+static int upgrade(struct dfs_lmdb *st)
+{
+	uint32_t have = 0;
+	int lockfd = -1, rc;
+
+	rc = take_lock(st->dir, &lockfd);
+	if (rc == -EBUSY)
+		rc = -EPROTO;
+	if (!rc)
+		rc = open_dbs_txn(st, true, &have);
+	if (!rc && have != DFS_LMDB_FORMAT)
+		rc = dfs_lmdb_version_upgrade(st);
+	if (!rc && have != DFS_LMDB_FORMAT)
+		rc = set_format(st);
+	if (lockfd >= 0)
+		close(lockfd);
+	return rc;
+}
+
 /*
  * A read transaction when all is there: opening costs no fsync. Without
  * @create, an LMDB file that lacks what a store holds is not a store.
  */
 static int open_dbs(struct dfs_lmdb *st, bool create)
 {
-	int rc = open_dbs_txn(st, false);
+	uint32_t have = 0;
+	int rc = open_dbs_txn(st, false, &have);
 
+	if ((rc == 0 || rc == -ENOENT) && have == DFS_LMDB_FORMAT - 1)
+		return upgrade(st);
 	if (rc == -ENOENT)
-		return create ? open_dbs_txn(st, true) : -EBADMSG;
+		return create ? open_dbs_txn(st, true, &have) : -EBADMSG;
 	return rc;
 }
 
@@ -253,7 +327,7 @@ static const struct dfs_catalog_ops lmdb_ops = {
 	.note = dfs_lmdb_note,
 	.get = dfs_lmdb_get,
 	.get_seq = dfs_lmdb_get_seq,
-	.get_version = NULL, /* versions: not in this format yet */
+	.find_version = dfs_lmdb_find_version,
 	.find_prefix = dfs_lmdb_find_prefix,
 	.latest = dfs_lmdb_latest,
 	.blob_refs = dfs_lmdb_blob_refs,

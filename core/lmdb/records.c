@@ -170,6 +170,8 @@ int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	if (!rc)
 		rc = status_index(st, txn, rec, true);
 	if (!rc)
+		rc = dfs_lmdb_version_add(st, txn, rec);
+	if (!rc)
 		rc = dfs_lmdb_record_put(st, txn, rec);
 	if (!rc)
 		rc = dfs_lmdb_audit_append(st, txn, rec, "created", who);
@@ -318,11 +320,14 @@ int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
 		return rc;
 	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
 		return -EINVAL;
-	if (old.pinned != rec->pinned) {
-		/* Only dfs_catalog_set_pinned changes it: keep what is stored.
+	if (old.pinned != rec->pinned || old.version != rec->version) {
+		/*
+		 * Only dfs_catalog_set_pinned changes pinned, and a version
+		 * never changes: keep what is stored.
 		 */
 		merged = *rec;
 		merged.pinned = old.pinned;
+		merged.version = old.version;
 		rec = &merged;
 	}
 	if (old.status != DFS_STATUS_PENDING &&
@@ -392,6 +397,8 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	if (!rc)
 		rc = dfs_lmdb_index_set(txn, st->by_project, r.project, &r,
 					   false);
+	if (!rc)
+		rc = dfs_lmdb_version_del(st, txn, &r);
 	if (rc)
 		return rc;
 	dfs_lmdb_u64_key(r.seq, seqkey);

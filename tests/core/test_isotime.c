@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -188,9 +190,106 @@ static void test_time_timespec_roundtrip(void **state)
 	}
 }
 
+/* ---- times as people give them --------------------------------------- */
+
+#define NOW 1795731524123LL /* 2026-11-26T22:18:44.123Z, a Thursday */
+
+static int64_t human(const char *s, bool end)
+{
+	int64_t ms = 7;
+
+	if (dfs_time_parse_human(s, NOW, end, &ms) != 0)
+		fail_msg("'%s' was refused", s);
+	return ms;
+}
+
+static void set_tz(const char *tz)
+{
+	setenv("TZ", tz, 1);
+	tzset();
+}
+
+static void test_time_parse_human_relative(void **state)
+{
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(human("now", false), NOW);
+	assert_int_equal(human("30s", false), NOW - 30000);
+	assert_int_equal(human("30m", false), NOW - 1800000);
+	assert_int_equal(human("1h", false), NOW - 3600000);
+	assert_int_equal(human("2d", true), NOW - 2 * 86400000LL);
+	assert_int_equal(human("1w", false), NOW - 7 * 86400000LL);
+	assert_int_equal(human("3 hours ago", false), NOW - 3 * 3600000LL);
+	assert_int_equal(human("90min", false), NOW - 90 * 60000LL);
+	assert_int_equal(human("0s", false), NOW);
+}
+
+static void test_time_parse_human_days(void **state)
+{
+	(void)state;
+	set_tz("UTC");
+	assert_int_equal(human("today", false), T_DAY);
+	assert_int_equal(human("today", true), T_DAY + 86400000 - 1);
+	assert_int_equal(human("yesterday", false), T_DAY - 86400000);
+	assert_int_equal(human("yesterday", true), T_DAY - 1);
+	/* Local midnight, in a zone five hours behind UTC. */
+	set_tz("EST5");
+	assert_int_equal(human("today", false), T_DAY + 5 * 3600000LL);
+	assert_int_equal(human("yesterday", false),
+			 T_DAY + 5 * 3600000LL - 86400000);
+	set_tz("UTC");
+}
+
+static void test_time_parse_human_local(void **state)
+{
+	(void)state;
+	set_tz("EST5");
+	assert_int_equal(human("2026-11-26", false), T_DAY + 5 * 3600000LL);
+	assert_int_equal(human("2026-11-26", true),
+			 T_DAY + 5 * 3600000LL + 86400000 - 1);
+	assert_int_equal(human("2026-11-26 10:00", false),
+			 T_DAY + 15 * 3600000LL);
+	assert_int_equal(human("2026-11-26T10:00:30", true),
+			 T_DAY + 15 * 3600000LL + 30000);
+	assert_int_equal(human("2026-11-26 10:00:30.250", false),
+			 T_DAY + 15 * 3600000LL + 30250);
+	/* With a zone, the time is exact whatever TZ says. */
+	assert_int_equal(human("2026-11-26T22:18:44.123Z", false), NOW);
+	assert_int_equal(human("2026-11-26T23:18:44.123+01:00", false), NOW);
+	assert_int_equal(human("2026-11-26T17:18:44.123-05:00", false), NOW);
+	set_tz("UTC");
+	assert_int_equal(human("2026-11-26 22:18:44.123", false), NOW);
+}
+
+static void test_time_parse_human_bad(void **state)
+{
+	static const char *const bad[] = {
+	    "",		  "h",
+	    "1",	  "-1h",
+	    "1x",	  "1 h ago x",
+	    "1hago",	  "1 ago",
+	    "tomorrow",	  "Today",
+	    "1.5h",	  "2026-13-01",
+	    "2026-02-30", "2026-11-26 25:00",
+	    "1h ",	  "99999999999d",
+	};
+	int64_t ms = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (dfs_time_parse_human(bad[i], NOW, false, &ms) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+		assert_int_equal(ms, 7);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_time_parse_human_relative),
+	    cmocka_unit_test(test_time_parse_human_days),
+	    cmocka_unit_test(test_time_parse_human_local),
+	    cmocka_unit_test(test_time_parse_human_bad),
 	    cmocka_unit_test(test_time_format_known),
 	    cmocka_unit_test(test_time_format_returns_out),
 	    cmocka_unit_test(test_time_format_pads_millis),

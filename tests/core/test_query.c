@@ -497,6 +497,72 @@ static void test_query_resolve_too_short(void **state)
 				 -EINVAL);
 }
 
+static void test_query_parse_name_forms(void **state)
+{
+	static const char *const bad[] = {
+	    "@1",
+	    "web@0",
+	    "web@01",
+	    "web@",
+	    "web@-1",
+	    "web@1x",
+	    "a/b@1",
+	    "web@Current",
+	    "web@ 1",
+	    ".web@1",
+	    "web@18446744073709551616",
+	};
+	char project[DFS_PROJECT_MAX + 1];
+	enum dfs_name_kind kind;
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(dfs_query_parse_name("web@42", &kind, project, &v), 0);
+	assert_int_equal(kind, DFS_NAME_VERSION);
+	assert_string_equal(project, "web");
+	assert_int_equal(v, 42);
+	assert_int_equal(
+	    dfs_query_parse_name("my.app-2_x@current", &kind, project, &v), 0);
+	assert_int_equal(kind, DFS_NAME_CURRENT);
+	assert_string_equal(project, "my.app-2_x");
+	assert_int_equal(dfs_query_parse_name("web@latest", &kind, project, &v),
+			 0);
+	assert_int_equal(kind, DFS_NAME_LATEST);
+	assert_int_equal(
+	    dfs_query_parse_name("0190f3c2-41", &kind, project, &v), 0);
+	assert_int_equal(kind, DFS_NAME_PREFIX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dfs_query_parse_name(bad[i], &kind, project, &v) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i]);
+}
+
+/* <project>@<N> and @latest through the version index and the project. */
+static void test_query_resolve_version_names(void **state)
+{
+	struct tu_fix *fix = *state;
+	uint8_t ids[3][16], got[16];
+	char txt[3][37];
+
+	three_ids(fix, ids, txt);
+	for (int i = 0; i < 3; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "web@%d", i + 1);
+		assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), name, got), 0);
+		assert_memory_equal(got, ids[i], 16);
+	}
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "web@latest", got), 0);
+	assert_memory_equal(got, ids[2], 16);
+	/* Nothing succeeded: no current. */
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "web@current", got),
+			 -ENOENT);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "web@4", got), -ENOENT);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "api@1", got), -ENOENT);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "api@latest", got),
+			 -ENOENT);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st), "web@0", got), -EINVAL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
 
 int main(void)
@@ -512,6 +578,8 @@ int main(void)
 	    T(test_query_resolve_unknown),
 	    T(test_query_resolve_not_hex),
 	    T(test_query_resolve_too_short),
+	    T(test_query_parse_name_forms),
+	    T(test_query_resolve_version_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

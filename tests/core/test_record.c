@@ -51,6 +51,12 @@ static void full_record(struct dfs_record *rec)
 			     "first bytes %02x %02x", 0x68, 0x65);
 	rec->has_rollback = true;
 	dfs_uuid7_next(NULL, (uint64_t)T_START - 60000, rec->rollback_of);
+	rec->version = 42;
+	strcpy(rec->who.prov.exe, "/usr/bin/cp");
+	strcpy(rec->who.prov.ssh_client, "192.0.2.7");
+	strcpy(rec->who.prov.revision, "abc123");
+	strcpy(rec->who.prov.ref, "refs/heads/main");
+	strcpy(rec->who.prov.note, "hotfix \"quoted\"");
 }
 
 static void assert_records_equal(const struct dfs_record *a,
@@ -86,6 +92,8 @@ static void assert_records_equal(const struct dfs_record *a,
 	assert_int_equal(a->has_rollback, b->has_rollback);
 	if (a->has_rollback)
 		assert_memory_equal(a->rollback_of, b->rollback_of, 16);
+	assert_int_equal(a->version, b->version);
+	assert_memory_equal(&a->who.prov, &b->who.prov, sizeof(a->who.prov));
 }
 
 /* The string at @key, or a marker that never equals a real value. */
@@ -353,6 +361,8 @@ static void test_record_render_field_order(void **state)
 	    "error",
 	    "rollback_of",
 	    "pinned",
+	    "version",
+	    "provenance",
 	};
 	const size_t n = sizeof(order) / sizeof(order[0]);
 	struct dfs_record rec;
@@ -449,6 +459,90 @@ static void test_record_render_nulls(void **state)
 	json_decref(j);
 }
 
+static void test_record_render_version_provenance(void **state)
+{
+	struct dfs_record rec;
+	json_t *j, *p;
+
+	(void)state;
+	full_record(&rec);
+	j = render_parse(&rec, 0);
+	assert_int_equal(jint(j, "version"), 42);
+	p = json_object_get(j, "provenance");
+	assert_true(json_is_object(p));
+	assert_int_equal(json_object_size(p), 6);
+	assert_string_equal(jstr(p, "exe"), "/usr/bin/cp");
+	assert_string_equal(jstr(p, "ssh_client"), "192.0.2.7");
+	assert_string_equal(jstr(p, "revision"), "abc123");
+	assert_string_equal(jstr(p, "ref"), "refs/heads/main");
+	assert_true(json_is_null(json_object_get(p, "ci_url")));
+	assert_string_equal(jstr(p, "note"), "hotfix \"quoted\"");
+	json_decref(j);
+
+	/* Nothing known: every provenance field is null, version too. */
+	dfs_record_init(&rec);
+	dfs_uuid7_next(NULL, (uint64_t)T_START, rec.id);
+	strcpy(rec.project, "web");
+	j = render_parse(&rec, 0);
+	assert_true(json_is_null(json_object_get(j, "version")));
+	p = json_object_get(j, "provenance");
+	assert_int_equal(json_object_size(p), 6);
+	assert_true(json_is_null(json_object_get(p, "exe")));
+	assert_true(json_is_null(json_object_get(p, "ssh_client")));
+	assert_true(json_is_null(json_object_get(p, "note")));
+	json_decref(j);
+}
+
+/* A record stored before versions and provenance still decodes. */
+static void test_record_decode_without_version_provenance(void **state)
+{
+	struct dfs_record rec, back;
+	json_t *j;
+	char *s, *old;
+	size_t len;
+
+	(void)state;
+	full_record(&rec);
+	assert_int_equal(dfs_record_encode(&rec, &s, &len), 0);
+	j = json_loadb(s, len, JSON_PRESERVE_ORDER, NULL);
+	assert_non_null(j);
+	free(s);
+	json_object_del(j, "version");
+	json_object_del(j, "provenance");
+	old = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	assert_int_equal(dfs_record_decode(old, strlen(old), &back), 0);
+	free(old);
+	assert_int_equal(back.version, 0);
+	assert_string_equal(back.who.prov.exe, "");
+	assert_string_equal(back.who.prov.revision, "");
+	assert_string_equal(back.who.command, rec.who.command);
+}
+
+static void test_record_decode_bad_version(void **state)
+{
+	static const char *const bad[] = {"-1", "\"7\"", "1.5"};
+	struct dfs_record rec, back;
+	char *s, *t, *at;
+	size_t len;
+
+	(void)state;
+	full_record(&rec);
+	assert_int_equal(dfs_record_encode(&rec, &s, &len), 0);
+	at = strstr(s, "\"version\":42");
+	assert_non_null(at);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t = malloc(len + 16);
+		assert_non_null(t);
+		sprintf(t, "%.*s\"version\":%s%s", (int)(at - s), s, bad[i],
+			at + strlen("\"version\":42"));
+		assert_int_equal(dfs_record_decode(t, strlen(t), &back),
+				 -EBADMSG);
+		free(t);
+	}
+	free(s);
+}
+
 static void test_hash_hex_known(void **state)
 {
 	uint8_t h[32];
@@ -515,6 +609,9 @@ int main(void)
 	    cmocka_unit_test(test_record_render_compact_one_line),
 	    cmocka_unit_test(test_record_render_indented),
 	    cmocka_unit_test(test_record_render_nulls),
+	    cmocka_unit_test(test_record_render_version_provenance),
+	    cmocka_unit_test(test_record_decode_without_version_provenance),
+	    cmocka_unit_test(test_record_decode_bad_version),
 	    cmocka_unit_test(test_hash_hex_known),
 	    cmocka_unit_test(test_hash_parse_roundtrip),
 	    cmocka_unit_test(test_hash_parse_bad),

@@ -178,7 +178,7 @@ static void test_store_open_foreign_lmdb(void **state)
 
 /*
  * Overwrite the format version kept in the store's LMDB. The header names
- * no key for it; this follows store_impl.h ("format" in database "meta").
+ * no key for it; this follows core/lmdb/open.c ("format" in database "meta").
  */
 static void set_format(const char *dir, uint32_t format)
 {

@@ -219,6 +219,38 @@ static void test_tree_readlink_current_latest(void **state)
 			 -EINVAL);
 }
 
+/* projects/<p>/v<N>: looked up by version, the <id> link's inode. */
+static void test_tree_lookup_version_link(void **state)
+{
+	static const char *const bad[] = {
+	    "v0",  "v01", "v",	 "v4",
+	    "v1x", "V1",  "v-1", "v99999999999999999999"};
+	struct tu_fix *fix = *state;
+	struct tu_listing l;
+	struct tu_world w;
+	struct stat s;
+	uint64_t web = 0;
+
+	tu_world_make(fix, &w);
+	/* web: A v1, B v2, D v3; api: C v1, E v2. */
+	tu_assert_link(fix, tu_ino(fix, "projects/web/v1"), w.id[TU_A]);
+	tu_assert_link(fix, tu_ino(fix, "projects/web/v2"), w.id[TU_B]);
+	tu_assert_link(fix, tu_ino(fix, "projects/web/v3"), w.id[TU_D]);
+	tu_assert_link(fix, tu_ino(fix, "projects/api/v2"), w.id[TU_E]);
+	assert_int_equal(tu_ino(fix, "projects/web/v2"),
+			 tu_ino(fix, "projects/web/%s", w.id[TU_B]));
+	tu_resolve(fix, "projects/web/v2", &s);
+	assert_true(S_ISLNK(s.st_mode));
+	web = tu_ino(fix, "projects/web");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (dfs_tree_lookup(tu_tree(fix), web, bad[i], &s) != -ENOENT)
+			fail_msg("projects/web/%s was found", bad[i]);
+	/* v<N> is not listed: the listing stays one entry per deployment. */
+	tu_list(fix, web, SIZE_MAX, &l);
+	assert_false(tu_listed(&l, "v1"));
+	assert_true(tu_listed(&l, w.id[TU_A]));
+}
+
 static void test_tree_readdir_status(void **state)
 {
 	static const char *const names[] = {"pending", "success", "failed"};
@@ -341,6 +373,7 @@ int main(void)
 	    T(test_tree_readdir_paging),
 	    T(test_tree_readdir_ino_matches_lookup),
 	    T(test_tree_readlink_current_latest),
+	    T(test_tree_lookup_version_link),
 	    T(test_tree_readdir_status),
 	    T(test_tree_getattr_ino_stable),
 	    T(test_tree_getattr_times_real),
