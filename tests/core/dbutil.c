@@ -169,6 +169,6 @@ void tu_latest(struct tu_fix *fix, const char *project, struct dfs_record *rec)
 long tu_count(struct tu_fix *fix, const char *status)
 {
 	if (!status)
-		return tu_count_records(fix->st, DFS_SCAN_ALL, NULL);
-	return tu_count_records(fix->st, DFS_SCAN_STATUS, status);
+		return tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL);
+	return tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, status);
 }

@@ -121,7 +121,7 @@ static void test_deploy_begin_bad_name(void **state)
 	assert_int_equal(
 	    dfs_deploy_begin(fix->st, ".web.abc123", &who, &attr, &d), -EINVAL);
 	assert_null(d);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
@@ -271,9 +271,9 @@ static void test_deploy_commit_twice_same_result(void **state)
 	assert_int_equal(dfs_deploy_commit(bad, &mtime_ts, NULL), -EBADMSG);
 	dfs_deploy_free(bad);
 
-	n = tu_count_records(fix->st, DFS_SCAN_ALL, NULL);
+	n = tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL);
 	assert_int_equal(n, 2);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "success"),
 			 1);
 }
 
@@ -555,13 +555,13 @@ static void test_deploy_commit_map_full(void **state)
 		dfs_deploy_free(d);
 	}
 	assert_int_equal(rc, -ENOSPC);
-	assert_true(tu_count_records(fix->st, DFS_SCAN_STATUS, "success") > 0);
+	assert_true(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "success") > 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 
 	/* The daemon restarts with room to spare: recovery, then deploys. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
 	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "pending"),
 			 0);
 	tu_tar(buf, sizeof(buf), 0xffff);
 	d = begin(fix, "web");

@@ -51,7 +51,7 @@ static void test_deploy_name_then_commit(void **state)
 	t0 = dfs_time_now_ms();
 	d = begin_unnamed(fix);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	usleep(20000);
 	t1 = dfs_time_now_ms();
 	tu_attr(&attr, 0640);
@@ -91,7 +91,7 @@ static void test_deploy_name_commit_unnamed_refused(void **state)
 	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EINVAL);
 	assert_false(dfs_deploy_settled(d));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	dfs_deploy_free(d);
 }
 
@@ -105,7 +105,7 @@ static void test_deploy_name_free_leaves_nothing(void **state)
 	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
 	assert_true(tu_count_tmp(fix->dir) > 0);
 	dfs_deploy_free(d);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
@@ -118,7 +118,7 @@ static void test_deploy_name_bad_name(void **state)
 	assert_int_equal(dfs_deploy_name(d, ".hidden", NULL), -EINVAL);
 	assert_false(dfs_deploy_named(d));
 	dfs_deploy_free(d);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
@@ -134,7 +134,7 @@ static void test_deploy_name_failed_check(void **state)
 	assert_int_equal(dfs_deploy_record(d)->status, DFS_STATUS_FAILED);
 	assert_string_equal(dfs_deploy_record(d)->error.code, "not_an_archive");
 	dfs_deploy_free(d);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 1);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 

@@ -182,7 +182,7 @@ static void assert_refused(struct tu_fix *fix, int rc, int want,
 			   uint64_t records, const struct dfs_record *current)
 {
 	assert_int_equal(rc, want);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL),
 			 records);
 	if (current)
 		tu_assert_current(fix, current->project, current);

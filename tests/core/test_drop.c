@@ -64,8 +64,8 @@ static void test_catalog_drop_payload_keeps_record(void **state)
 	assert_true(back.has_hash);
 	assert_memory_equal(back.payload_hash, rec.payload_hash, 32);
 	assert_int_equal(back.completed_ms, rec.completed_ms);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "success"),
 			 1);
 }
 

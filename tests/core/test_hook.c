@@ -512,7 +512,7 @@ static void test_hooks_start_background(void **state)
 	assert_true(mono_ms() - t0 < 5000);
 	assert_int_equal(rec.status, DFS_STATUS_PENDING);
 	assert_int_equal(rec.phase, DFS_PHASE_HOOK);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "pending"),
 			 1);
 	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_false(p.has_current);

@@ -119,12 +119,12 @@ static void test_project_remove_failed_only(void **state)
 			 0);
 	assert_int_equal(refs, 0);
 	assert_false(tu_blob_file_exists(fix, a.payload_hash));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "app.tgz"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "app.tgz"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "failed"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "failed"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECTS, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECTS, NULL), 1);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 1);
 	assert_false(ev.has_id);
@@ -177,7 +177,7 @@ static void test_project_remove_success_needs_force(void **state)
 	    -ENOTEMPTY);
 	assert_int_equal(removed, 0);
 	tu_assert_current(fix, "web", &ok);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 2);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "web"), 2);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 0);
 
@@ -189,7 +189,7 @@ static void test_project_remove_success_needs_force(void **state)
 	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), -ENOENT);
 	assert_gone(fix, &ok);
 	assert_false(tu_blob_file_exists(fix, ok.payload_hash));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "success"),
 			 0);
 }
 
@@ -208,7 +208,7 @@ static void test_project_remove_pending_busy(void **state)
 	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
 	    -EBUSY);
 	assert_int_equal(removed, 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 2);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "web"), 2);
 	assert_true(tu_blob_file_exists(fix, done.payload_hash));
 }
 
@@ -223,7 +223,7 @@ static void test_project_remove_not_owner(void **state)
 	assert_int_equal(
 	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
 	    -EPERM);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "web"), 1);
 	who_as(&who, 0); /* root may */
 	assert_int_equal(
 	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
@@ -278,7 +278,7 @@ static void test_project_remove_batches(void **state)
 	assert_int_equal(removed, n);
 	assert_gone(fix, &first);
 	assert_gone(fix, &last);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 1);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 1);
 	assert_int_equal(ev.records, n);
@@ -343,7 +343,7 @@ static void test_project_remove_scan_resumes(void **state)
 	assert_int_equal(dfs_catalog_project_get_seq(dfs_store_catalog(fix->st), pb.pseq, &pg), -ENOENT);
 	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "b", &pg), 0);
 	assert_true(pg.pseq > pb.pseq);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "b"), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "b"), 1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)

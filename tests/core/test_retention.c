@@ -172,8 +172,8 @@ static void test_retention_apply_keep_success(void **state)
 	assert_int_equal(dropped, 3);
 	assert_int_equal(freed, v[0].payload_size + v[1].payload_size +
 				    v[2].payload_size);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "success"),
 			 5);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(tu_holds(fix, &v[i]), i >= 3);
@@ -220,7 +220,7 @@ static void test_retention_apply_pinned(void **state)
 	assert_true(tu_blob_file_exists(fix, v[1].payload_hash));
 	assert_false(tu_holds(fix, &v[0]));
 	assert_false(tu_holds(fix, &v[2]));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 5);
 
 	/* Unpinned, it goes at the next apply. */
 	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), v[1].id, false, &who), 0);
@@ -447,7 +447,7 @@ static void test_retention_after_commit_project(void **state)
 	/* Another project's payloads are not touched. */
 	assert_true(tu_holds(fix, &api));
 	assert_int_equal(tu_count_blobs(fix->dir), 2);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 5);
 }
 
 static void test_retention_after_commit_store(void **state)

@@ -144,7 +144,7 @@ static void test_retention_apply_keep_days(void **state)
 	assert_false(tu_holds(fix, &old[1]));
 	assert_true(tu_holds(fix, &fresh));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 3);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 3);
 }
 
 static void test_retention_plan_max_bytes(void **state)
@@ -328,7 +328,7 @@ static void test_retention_apply_matches_plan(void **state)
 		assert_int_equal(tu_blob_file_exists(fix, v[i].payload_hash),
 				 !planned_free(d, n, v[i].payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 3);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), N);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), N);
 	free(d);
 }
 

@@ -302,9 +302,9 @@ static void test_store_recover_pending(void **state)
 	assert_string_equal(back.error.code, "interrupted");
 	assert_true(back.completed_ms != DFS_TIME_NONE);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "pending"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "failed"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "failed"),
 			 1);
 }
 
@@ -422,14 +422,14 @@ static void test_store_open_map_full(void **state)
 	assert_int_equal(rc, -ENOSPC);
 	assert_true(made > 0);
 	/* Still consistent and readable right away... */
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), made);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), made);
 
 	/* ...and after reopening with the same small map. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, SMALL_MAP), 0);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), first.id, &rec), 0);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), last.id, &rec), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), made);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), made);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_PROJECT, "web"),
 			 made);
 
 	/* A bigger map makes room: later deploys work. */
@@ -437,7 +437,7 @@ static void test_store_open_map_full(void **state)
 	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who, &attr, &rec),
 			 0);
 	assert_true(memcmp(rec.id, last.id, 16) > 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL),
 			 made + 1);
 }
 

@@ -22,6 +22,7 @@ struct tu_fix {
 	char base[PATH_MAX];  /* the test's own temp directory */
 	char dir[PATH_MAX];   /* base/store */
 	struct dfs_store *st; /* open on dir, or NULL */
+	struct dfs_catalog *cat; /* a catalog alone (tu_catalog_setup), or NULL */
 	void *extra;	      /* per-suite object (a dropbox, ...) */
 };
 
@@ -29,7 +30,14 @@ struct tu_fix {
 int tu_dir_setup(void **state);
 /* A temp directory and a store opened with CREATE | EXCLUSIVE. */
 int tu_store_setup(void **state);
-/* Close fix->st if open, remove the temp directory, free the fixture. */
+/*
+ * A temp directory and a catalog alone in fix->cat (no store), of the
+ * backend tu_catalog_open chooses: the fixture of the catalog suite.
+ */
+int tu_catalog_setup(void **state);
+/* (Re)open fix->cat: $DEPLOYFS_TEST_CATALOG names the backend (lmdb). */
+int tu_catalog_open(struct tu_fix *fix);
+/* Close fix->cat and fix->st if open, remove the temp directory, free the fixture. */
 int tu_teardown(void **state);
 
 /* Open fix->dir again (after the test closed it). Returns dfs_store_open's. */
@@ -77,7 +85,7 @@ void tu_who(struct dfs_who *who);
 void tu_attr(struct dfs_project_attr *attr, uint32_t mode);
 
 /* Number of deployments in @scope (see dfs_catalog_scan), or -errno. */
-long tu_count_records(struct dfs_store *st, enum dfs_scan scope,
+long tu_count_records(struct dfs_catalog *cat, enum dfs_scan scope,
 		      const char *key);
 
 #endif
