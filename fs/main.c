@@ -17,10 +17,12 @@
 
 #include "fs.h"
 #include "report.h"
+#include "service.h"
 #include "units.h"
 
 struct options {
 	char *store;
+	const char *mountpoint; /* borrowed from argv, for a stale mount */
 	char *map_size;	    /* bytes, with an optional K, M, G or T suffix */
 	char *max_payload;  /* the same */
 	char *max_unpacked; /* the same */
@@ -48,6 +50,10 @@ static int take_store(void *data, const char *arg, int key,
 		o->store = strdup(arg);
 		return 0;
 	}
+	if (key == FUSE_OPT_KEY_NONOPT && !o->mountpoint)
+		o->mountpoint = arg; /* and libfuse takes it too */
+	if (key == FUSE_OPT_KEY_OPT && dfs_service_mount_only_opt(arg))
+		return 0;
 	return 1;
 }
 
@@ -198,6 +204,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 {
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 				 PTHREAD_COND_INITIALIZER, false};
+	struct dfs_notifier *notifier = NULL;
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
 	pthread_t keeper;
@@ -230,7 +237,9 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
 		goto out_unmount;
+	notifier = dfs_notifier_start(cmd->mountpoint);
 	rc = exit_status(serve(se, cmd));
+	dfs_notifier_stopping(notifier);
 	pthread_mutex_lock(&hk.lock);
 	hk.stop = true;
 	pthread_cond_signal(&hk.wake);
@@ -239,6 +248,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 out_unmount:
 	fuse_session_unmount(se);
 	dfs_fs_free_handles(&fs);
+	dfs_notifier_free(notifier);
 	dfs_tree_free(fs.tree);
 	dfs_dropbox_free(fs.db);
 	dfs_hooks_free(fs.hooks);
@@ -261,8 +271,14 @@ int main(int argc, char *argv[])
 	uint64_t max_unpacked = 0;
 	int rc = 2;
 
-	if (fuse_opt_parse(&args, &o, option_spec, take_store) != 0 ||
-	    fuse_parse_cmdline(&args, &cmd) != 0)
+	if (fuse_opt_parse(&args, &o, option_spec, take_store) != 0)
+		goto out;
+	/* Before libfuse resolves the mount point, which fails on one. */
+	if (o.mountpoint && dfs_service_clear_stale(o.mountpoint) != 0) {
+		rc = 1;
+		goto out;
+	}
+	if (fuse_parse_cmdline(&args, &cmd) != 0)
 		goto out;
 	if (cmd.show_help) {
 		usage(argv[0]);
@@ -272,8 +288,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	if (cmd.show_version) {
-		printf("deployfs version %s\n", "0.1.0");
-		fuse_lowlevel_version();
+		printf("deployfs %s\n", DEPLOYFS_VERSION);
 		rc = 0;
 		goto out;
 	}

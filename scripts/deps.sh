@@ -6,9 +6,13 @@ set -e
 
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
       libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev
-      liblzma-dev libzstd-dev libbz2-dev libsmartcols-dev"
+      liblzma-dev libzstd-dev libbz2-dev libsmartcols-dev libsystemd-dev"
+# python3: hostile archives, a service manager's notify socket; man-db,
+# groff-base: man -l of the installed pages; dpkg-dev: cpack's
+# dpkg-shlibdeps; clang and its runtime: the fuzzers.
 if [ "$1" = "--test" ]; then
-	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang libclang-rt-14-dev"
+	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang
+	      libclang-rt-14-dev man-db groff-base dpkg-dev"
 fi
 
 missing=""

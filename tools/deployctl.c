@@ -17,6 +17,7 @@
 
 static const char usage_text[] =
     "usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
+    "       deployctl --version\n"
     "\n"
     "Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
     "\n"
@@ -241,6 +242,7 @@ int main(int argc, char **argv)
 	    {"store", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ctl c = {getenv("DEPLOYFS_STORE"), NULL, false};
@@ -257,6 +259,9 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			return CTL_OK;
+		case 'V':
+			printf("deployfs %s\n", DEPLOYFS_VERSION);
 			return CTL_OK;
 		default:
 			fputs(usage_text, stderr);
