@@ -40,7 +40,8 @@ int dfs_check_sniff(const void *head, size_t n, uint64_t size,
 		}
 	}
 	memset(err, 0, sizeof(*err));
-	snprintf(err->code, sizeof(err->code), "not_an_archive");
+	snprintf(err->code, sizeof(err->code), "%s",
+		 dfs_errcode_name(DFS_ERR_NOT_AN_ARCHIVE));
 	err->phase = DFS_PHASE_VALIDATE;
 	if (size == 0)
 		snprintf(err->message, sizeof(err->message),

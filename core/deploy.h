@@ -17,20 +17,40 @@
 
 #include "catalog.h"
 #include "record.h"
+#include "report.h"
 #include "store.h"
 
 struct dfs_deploy;
+struct dfs_hooks;
+
+/*
+ * What the front end decides for its deploys, passed to every one of
+ * them explicitly (borrowed: it must outlive them, and the hooks they
+ * started). A NULL conf is all defaults.
+ */
+#define DFS_DEPLOY_PAYLOAD_DEFAULT (64ULL << 30)
+struct dfs_deploy_conf {
+	struct dfs_hooks *hooks; /* NULL: no hooks run */
+	uint64_t max_payload;	 /* 0: DFS_DEPLOY_PAYLOAD_DEFAULT */
+	uint64_t max_unpacked;	 /* 0: the check's default (check.h) */
+	dfs_report_fn report;	 /* a line per settled deployment, or NULL */
+	void *report_arg;
+};
+
+/* The max_payload @conf (may be NULL) means. */
+uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf);
 
 /*
  * dfs_deploy_begin — create the pending record for @project by @who and
- * its temp file. @attr is the project's owner and mode if it is new.
+ * its temp file, under @conf (may be NULL: defaults). @attr is the project's owner and mode if it is new.
  * With @project NULL (a staging file whose project is only known when it
  * is renamed) the upload and its check start, but no record exists until
  * dfs_deploy_name; freed before that, it leaves nothing behind.
  * Errors: -EINVAL (bad name), -ENOSPC, other -errno; nothing is left
  * behind on error. Free with dfs_deploy_free.
  */
-int dfs_deploy_begin(struct dfs_store *st, const char *project,
+int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		     const char *project,
 		     const struct dfs_who *who,
 		     const struct dfs_project_attr *attr,
 		     struct dfs_deploy **out);
@@ -110,7 +130,8 @@ void dfs_deploy_save_progress(struct dfs_deploy *d);
  * -ENODATA (its payload was dropped). After creation: what
  * dfs_deploy_commit returns, with @out failed.
  */
-int dfs_deploy_rollback(struct dfs_store *st, const char *project,
+int dfs_deploy_rollback(struct dfs_store *st,
+			const struct dfs_deploy_conf *conf, const char *project,
 			const uint8_t *target, const struct dfs_who *who,
 			struct dfs_record *out);
 
@@ -121,7 +142,7 @@ int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
 /* True once committed or failed. */
 int dfs_deploy_settled(const struct dfs_deploy *d);
 
-/* Map an errno to the record's error code ("no_space", "io_error", ...). */
-const char *dfs_deploy_errcode(int err);
+/* Map an errno to the record's error code (DFS_ERR_NO_SPACE, ...). */
+enum dfs_errcode dfs_deploy_errcode(int err);
 
 #endif

@@ -136,9 +136,11 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
 	if (!n->project[0])
 		/* A staging file that names no project: named at its rename. */
-		return dfs_deploy_begin(db->st, NULL, &who, NULL, &n->dep);
+		return dfs_deploy_begin(db->st, db->conf, NULL, &who, NULL,
+					&n->dep);
 	n->new_project = dfs_catalog_project_get(dfs_store_catalog(db->st), n->project, &p) == -ENOENT;
-	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
+	rc = dfs_deploy_begin(db->st, db->conf, n->project, &who, &n->attr,
+			      &n->dep);
 	if (rc)
 		return rc;
 	if (n->has_seed)
@@ -529,7 +531,7 @@ static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
 	 * Past max_payload, a write that would start a deployment is refused
 	 * before anything is made; one in progress fails as too_large.
 	 */
-	if ((off + n < off || off + n > dfs_store_max_payload(f->db->st)) &&
+	if ((off + n < off || off + n > dfs_deploy_max_payload(f->db->conf)) &&
 	    (!nd->dep || dfs_deploy_settled(nd->dep)))
 		rc = -EFBIG;
 	else
@@ -647,7 +649,8 @@ void dfs_dropbox_tick(struct dfs_dropbox *db)
 	dfs_dropbox_for_each(db, tick_node, NULL);
 }
 
-int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
+int dfs_dropbox_new(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		    struct dfs_dropbox **out)
 {
 	struct dfs_dropbox *db = calloc(1, sizeof(*db));
 	int rc;
@@ -655,6 +658,7 @@ int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
 	if (!db)
 		return -ENOMEM;
 	db->st = st;
+	db->conf = conf;
 	db->owner = (uint32_t)getuid();
 	pthread_mutex_init(&db->lock, NULL);
 	rc = dfs_dropbox_dir_load(db);

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "deploy.h"
 #include "store.h"
 #include "who.h"
 
@@ -91,7 +92,14 @@ struct dfs_setattr {
 	struct timespec mtime;
 };
 
-int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out);
+/*
+ * dfs_dropbox_new — the drop boxes of @st; every deployment they start
+ * runs under @conf as it is then (may be NULL: defaults; borrowed, it
+ * must outlive the dropbox, and its hooks the deployments that run
+ * them). Errors: -ENOMEM, the catalog's.
+ */
+int dfs_dropbox_new(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		    struct dfs_dropbox **out);
 /* Abandons every staging file still present (records fail "aborted"). */
 void dfs_dropbox_free(struct dfs_dropbox *db);
 

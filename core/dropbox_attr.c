@@ -216,7 +216,7 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 
 	/* Refused before a deployment starts or a payload is copied. */
 	if ((sa->mask & DFS_SET_SIZE) &&
-	    sa->size > dfs_store_max_payload(db->st))
+	    sa->size > dfs_deploy_max_payload(db->conf))
 		return -EFBIG;
 	if (kind == DFS_DB_PROJECT) {
 		rc = project_setattr(db, num, f, sa, caller);
@@ -330,7 +330,7 @@ static int rollback_link(struct dfs_dropbox *db, struct node *n, const char *to,
 	if (strcmp(n->project, to) != 0)
 		return -EINVAL;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
-	rc = dfs_deploy_rollback(db->st, to, n->target, &who, &out);
+	rc = dfs_deploy_rollback(db->st, db->conf, to, n->target, &who, &out);
 	return rc == -EXDEV ? -EINVAL : rc;
 }
 

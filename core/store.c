@@ -45,7 +45,6 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 	if (!st)
 		return -ENOMEM;
 	st->dirfd = st->tmpfd = st->blobsfd = st->lockfd = -1;
-	st->max_payload = DFS_STORE_PAYLOAD_DEFAULT;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		rc = -ENOMEM;
@@ -108,16 +107,6 @@ const char *dfs_store_dir(const struct dfs_store *st)
 	return st->dir;
 }
 
-void dfs_store_set_max_payload(struct dfs_store *st, uint64_t max)
-{
-	st->max_payload = max;
-}
-
-uint64_t dfs_store_max_payload(const struct dfs_store *st)
-{
-	return st->max_payload;
-}
-
 const char *dfs_store_host(const struct dfs_store *st)
 {
 	return dfs_catalog_node(st->cat);
@@ -126,16 +115,6 @@ const char *dfs_store_host(const struct dfs_store *st)
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st)
 {
 	return st->cat;
-}
-
-void dfs_store_set_max_unpacked(struct dfs_store *st, uint64_t max)
-{
-	st->max_unpacked = max;
-}
-
-uint64_t dfs_store_max_unpacked(const struct dfs_store *st)
-{
-	return st->max_unpacked;
 }
 
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv)

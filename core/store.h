@@ -61,26 +61,8 @@ struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st);
 /* The store's directory as given at open; lives as long as @st. */
 const char *dfs_store_dir(const struct dfs_store *st);
 
-/*
- * The largest payload a deploy may write (max_payload): a write or
- * truncate past it fails with -EFBIG before anything is read, copied or
- * allocated (see deploy.h and dropbox.h). DFS_STORE_PAYLOAD_DEFAULT until
- * set; @max must not be 0.
- */
-#define DFS_STORE_PAYLOAD_DEFAULT (64ULL << 30)
-void dfs_store_set_max_payload(struct dfs_store *st, uint64_t max);
-uint64_t dfs_store_max_payload(const struct dfs_store *st);
-
 /* The host name recorded as origin_node; lives as long as @st. */
 const char *dfs_store_host(const struct dfs_store *st);
-
-/*
- * dfs_store_set_max_unpacked — how many bytes an archive deployed into @st
- * may unpack to (0, the default: 100 times its size, at least 1 GiB; see
- * check.h). Set before serving.
- */
-void dfs_store_set_max_unpacked(struct dfs_store *st, uint64_t max);
-uint64_t dfs_store_max_unpacked(const struct dfs_store *st);
 
 /*
  * dfs_store_statfs — space of the filesystem under the store, for df on

@@ -205,6 +205,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 				 PTHREAD_COND_INITIALIZER, false};
 	struct dfs_notifier *notifier = NULL;
+	struct dfs_deploy_conf conf = {NULL, max_payload, max_unpacked,
+				       report_stderr, NULL};
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
 	pthread_t keeper;
@@ -226,13 +228,12 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	fuse_daemonize(cmd->foreground);
 	/* LMDB must be opened by the process that uses it: after the fork. */
 	if (open_store(store, map_size, &fs.st) ||
-	    dfs_hooks_new(fs.st, hooks, &fs.hooks) ||
-	    dfs_dropbox_new(fs.st, &fs.db) ||
+	    dfs_hooks_new(fs.st, hooks, &fs.hooks))
+		goto out_unmount;
+	conf.hooks = fs.hooks;
+	if (dfs_dropbox_new(fs.st, &conf, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
-	dfs_report_attach(fs.st, report_stderr, NULL);
-	dfs_store_set_max_unpacked(fs.st, max_unpacked);
-	dfs_store_set_max_payload(fs.st, max_payload);
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
@@ -267,7 +268,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
 	char store[PATH_MAX];
-	uint64_t map_size = 0, max_payload = DFS_STORE_PAYLOAD_DEFAULT;
+	uint64_t map_size = 0, max_payload = DFS_DEPLOY_PAYLOAD_DEFAULT;
 	uint64_t max_unpacked = 0;
 	int rc = 2;
 

@@ -105,6 +105,7 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	};
 	const struct dfs_hooks_conf local_hooks = {NULL, 600, true};
 	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project;
+	struct dfs_deploy_conf conf = {0};
 	struct dfs_hooks *hooks;
 	struct dfs_record t, out;
 	struct dfs_project p;
@@ -170,9 +171,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	rc = dfs_hooks_new(c->st, &local_hooks, &hooks);
 	if (rc)
 		return ctl_error(CTL_FAIL, "rollback: %s", strerror(-rc));
+	conf.hooks = hooks;
 	dfs_record_init(&out);
-	rc =
-	    dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	rc = dfs_deploy_rollback(c->st, &conf, project, has_id ? id : NULL,
+				 &who, &out);
 	dfs_hooks_free(hooks);
 	if (out.seq == 0 && rc == -ENOENT && !has_id)
 		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",

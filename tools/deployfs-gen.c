@@ -70,7 +70,7 @@ static void fill_template(struct dfs_record *t, unsigned projects,
 	} else {
 		t->status = DFS_STATUS_FAILED;
 		t->bytes_received = 6;
-		dfs_record_set_error(t, "not_an_archive", DFS_PHASE_VALIDATE,
+		dfs_record_set_error(t, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
 				     "synthetic failure");
 	}
 }

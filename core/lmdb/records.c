@@ -297,7 +297,8 @@ static const char *change_action(const struct dfs_record *old,
 	if (old->status != rec->status) {
 		if (rec->status == DFS_STATUS_SUCCESS)
 			return "succeeded";
-		return strcmp(rec->error.code, "interrupted") == 0
+		return strcmp(rec->error.code,
+			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
 			   ? "interrupted"
 			   : "failed";
 	}
@@ -566,12 +567,9 @@ int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 		rc = dfs_lmdb_record_get(st, txn, v.mv_data, &rec);
 		if (rc)
 			goto out_abort;
-		rec.status = DFS_STATUS_FAILED;
-		dfs_record_set_error(&rec, "interrupted", rec.phase,
-				     "the daemon stopped before the "
-				     "deployment completed");
-		rec.phase = DFS_PHASE_DONE;
-		rec.completed_ms = dfs_time_now_ms();
+		dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
+				"the daemon stopped before the deployment "
+				"completed");
 		rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
 		if (rc)
 			goto out_abort;

@@ -21,7 +21,7 @@ int tu_db_setup(void **state)
 	if (tu_store_setup(state))
 		return -1;
 	fix = *state;
-	if (dfs_dropbox_new(fix->st, &db)) {
+	if (dfs_dropbox_new(fix->st, &fix->conf, &db)) {
 		tu_teardown(state);
 		return -1;
 	}

@@ -34,7 +34,7 @@ int tu_deploy_buf(struct tu_fix *fix, const char *project, const void *buf,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);

@@ -77,7 +77,7 @@ static int deploy(struct tu_fix *fix, const char *project, size_t n,
 	tu_attr(&attr, 0644);
 	if (n)
 		assert_int_equal(tu_targz(n, (uint32_t)n, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(
 	    dfs_deploy_write(d, n ? buf : (const void *)text, len, 0), 0);

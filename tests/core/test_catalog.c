@@ -56,7 +56,7 @@ static void settle_failed(struct tu_fix *fix, struct dfs_record *rec)
 	rec->status = DFS_STATUS_FAILED;
 	rec->phase = DFS_PHASE_DONE;
 	rec->completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(rec, "not_an_archive", DFS_PHASE_VALIDATE, "no");
+	dfs_record_set_error(rec, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE, "no");
 	assert_int_equal(dfs_catalog_update(fix->cat, rec, NULL, NULL), 0);
 }
 

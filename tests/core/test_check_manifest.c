@@ -228,7 +228,7 @@ static void deploy_pieces(struct tu_fix *fix, const uint8_t *buf, size_t n,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
 	for (size_t i = 0; i < k; i++) {
 		size_t off = (backwards ? k - 1 - i : i) * piece;
 		size_t len = n - off < piece ? n - off : piece;

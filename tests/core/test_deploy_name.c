@@ -29,7 +29,7 @@ static struct dfs_deploy *begin_unnamed(struct tu_fix *fix)
 	struct dfs_who who;
 
 	tu_who(&who);
-	assert_int_equal(dfs_deploy_begin(fix->st, NULL, &who, NULL, &d), 0);
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, NULL, &who, NULL, &d), 0);
 	assert_non_null(d);
 	assert_false(dfs_deploy_named(d));
 	return d;

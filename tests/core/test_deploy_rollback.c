@@ -80,7 +80,7 @@ static int rollback(struct tu_fix *fix, const char *project,
 	struct dfs_who who;
 
 	tu_who(&who);
-	return dfs_deploy_rollback(fix->st, project, target, &who, out);
+	return dfs_deploy_rollback(fix->st, &fix->conf, project, target, &who, out);
 }
 
 /* The payload of @rec reads back as the tar.gz tu_deploy made of @seed. */
@@ -319,6 +319,7 @@ static void test_deploy_rollback_hook_fails(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 	conf.path = path;
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 
 	assert_int_equal(rollback(fix, "web", NULL, &out), -ECANCELED);

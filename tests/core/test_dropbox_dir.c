@@ -119,7 +119,7 @@ static void test_dropbox_dir_setattr_persists(void **state)
 	dfs_dropbox_free(tu_db(fix));
 	fix->extra = NULL;
 	assert_int_equal(
-	    dfs_dropbox_new(fix->st, (struct dfs_dropbox **)&fix->extra), 0);
+	    dfs_dropbox_new(fix->st, &fix->conf, (struct dfs_dropbox **)&fix->extra), 0);
 	dfs_dropbox_dir_stat(tu_db(fix), &sb);
 	assert_int_equal(sb.mode, S_ISVTX | 0755);
 	assert_int_equal(sb.gid, 4000);

@@ -244,6 +244,7 @@ static void test_dropbox_rename_link_hook_fails(void **state)
 	rel_target(&v[0], target);
 	assert_int_equal(symlink_to(fix, "l", target, &sb), 0);
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	rc = rename_to(fix, "l", "web");
 	dfs_hooks_free(h);
 	/* The rollback's error; the link stays on failure. */

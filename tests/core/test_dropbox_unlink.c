@@ -133,7 +133,7 @@ static void test_dropbox_unlink_survives_restart(void **state)
 	dfs_dropbox_free(tu_db(fix));
 	fix->extra = NULL;
 	assert_int_equal(
-	    dfs_dropbox_new(fix->st, (struct dfs_dropbox **)&fix->extra), 0);
+	    dfs_dropbox_new(fix->st, &fix->conf, (struct dfs_dropbox **)&fix->extra), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), -ENOENT);
 }
 

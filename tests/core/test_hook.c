@@ -68,8 +68,8 @@ static struct dfs_hooks *hooks(struct tu_fix *fix, const char *body,
 		conf.path = path;
 	}
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	assert_non_null(h);
-	assert_ptr_equal(dfs_hooks_of(fix->st), h);
 	fix->extra = h;
 	return h;
 }
@@ -153,7 +153,7 @@ static int deploy(struct tu_fix *fix, const char *project, const uint8_t *buf,
 	int rc;
 
 	tu_who(&who);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);
@@ -233,7 +233,7 @@ static void test_hooks_start_wait_deploy_record(void **state)
 	hooks(fix, "exit 0", 0, true);
 	assert_int_equal(tu_targz(20000, 2, &buf, &n), 0);
 	tu_who(&who);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
 	free(buf);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
@@ -473,6 +473,7 @@ static void test_hooks_start_missing_program(void **state)
 	struct dfs_record rec;
 
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 	assert_int_equal(deploy_targz(fix, "web", 11, &rec), -ECANCELED);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
@@ -566,7 +567,7 @@ static void test_hooks_free_interrupts(void **state)
 	dfs_hooks_free(h);
 	fix->extra = NULL;
 	assert_true(mono_ms() - t0 < 10000);
-	assert_null(dfs_hooks_of(fix->st));
+	fix->conf.hooks = NULL;
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &rec), 0);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
 	assert_string_equal(rec.error.code, "interrupted");

@@ -30,20 +30,21 @@ static struct dfs_deploy *begin(struct tu_fix *fix)
 	struct dfs_deploy *d = NULL;
 	struct dfs_who who;
 
-	dfs_store_set_max_payload(fix->st, MAX);
+	fix->conf.max_payload = MAX;
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
 	return d;
 }
 
-static void test_store_max_payload_default(void **state)
+static void test_deploy_max_payload_default(void **state)
 {
 	struct tu_fix *fix = *state;
 
-	assert_int_equal(dfs_store_max_payload(fix->st), 64ULL << 30);
-	dfs_store_set_max_payload(fix->st, MAX);
-	assert_int_equal(dfs_store_max_payload(fix->st), MAX);
+	assert_int_equal(dfs_deploy_max_payload(NULL), 64ULL << 30);
+	assert_int_equal(dfs_deploy_max_payload(&fix->conf), 64ULL << 30);
+	fix->conf.max_payload = MAX;
+	assert_int_equal(dfs_deploy_max_payload(&fix->conf), MAX);
 }
 
 static void test_deploy_write_past_max_too_large(void **state)
@@ -99,7 +100,7 @@ static void test_dropbox_write_past_max_starts_nothing(void **state)
 	struct dfs_dbfile *f;
 	uint8_t byte = 1;
 
-	dfs_store_set_max_payload(fix->st, MAX);
+	fix->conf.max_payload = MAX;
 	/* dd bs=1 seek=1T count=1 conv=notrunc of a new project. */
 	f = tu_create(fix, "web", O_WRONLY | O_CREAT, 0644);
 	assert_int_equal(dfs_dbfile_write(f, &byte, 1, HUGE, &c), -EFBIG);
@@ -119,7 +120,7 @@ static void test_dropbox_write_past_max_fails_deploy(void **state)
 	struct dfs_dbfile *f;
 	uint8_t buf[8000];
 
-	dfs_store_set_max_payload(fix->st, MAX);
+	fix->conf.max_payload = MAX;
 	tu_tar(buf, sizeof(buf), 43);
 	/* cp of a payload larger than the limit. */
 	f = tu_create(fix, "web", WCREAT, 0644);
@@ -146,7 +147,7 @@ static void test_dropbox_truncate_past_max_refused(void **state)
 
 	tu_tar(buf, sizeof(buf), 44);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
-	dfs_store_set_max_payload(fix->st, MAX);
+	fix->conf.max_payload = MAX;
 	/* truncate -s 1T deploy/web: no deployment, no copy, no temp file. */
 	assert_int_equal(tu_setattr(fix, "web", &sa), -EFBIG);
 	sa.size = MAX + 1;
@@ -183,7 +184,7 @@ static void test_dropbox_truncate_past_max_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_store_max_payload_default),
+	    T(test_deploy_max_payload_default),
 	    T(test_deploy_write_past_max_too_large),
 	    T(test_deploy_truncate_past_max_refused),
 	    T(test_dropbox_write_past_max_starts_nothing),

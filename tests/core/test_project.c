@@ -264,7 +264,7 @@ static void test_project_remove_batches(void **state)
 		snprintf(t.project, sizeof(t.project), "big");
 		tu_who(&t.who);
 		t.status = DFS_STATUS_FAILED;
-		dfs_record_set_error(&t, "not_an_archive", DFS_PHASE_VALIDATE,
+		dfs_record_set_error(&t, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
 				     "synthetic");
 		assert_int_equal(dfs_batch_add(b, &t, DFS_TIME_NONE,
 					       i == 0 ? &first : &last),

@@ -335,6 +335,7 @@ static void test_retention_plan_pending(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 	conf.path = path;
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 	/* Stored and checked, waiting for its hook: pending, holding. */
 	tu_deploy(fix, "web", 3, &p);
@@ -409,7 +410,7 @@ static void test_pin_pending_survives_commit(void **state)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(tu_targz(2000, 1, &buf, &n), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
 	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
 	rec = *dfs_deploy_record(d);
 	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), rec.id, true, &who), 0);

@@ -324,7 +324,7 @@ static void test_store_recover_keeps_committed(void **state)
 	bad.status = DFS_STATUS_FAILED;
 	bad.phase = DFS_PHASE_DONE;
 	bad.completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(&bad, "not_an_archive", DFS_PHASE_VALIDATE, "x");
+	dfs_record_set_error(&bad, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE, "x");
 	assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st), &bad, NULL, NULL), 0);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
@@ -356,7 +356,7 @@ static void crash_mid_deploy(const char *dir)
 	tu_fill(buf, sizeof(buf), 2);
 	if (dfs_store_open(dir, DFS_STORE_EXCLUSIVE, 0, &st))
 		_exit(2);
-	if (dfs_deploy_begin(st, "web", &who, &attr, &d))
+	if (dfs_deploy_begin(st, NULL, "web", &who, &attr, &d))
 		_exit(3);
 	if (dfs_deploy_write(d, buf, sizeof(buf), 0))
 		_exit(4);

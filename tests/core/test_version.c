@@ -41,7 +41,7 @@ static void fail_it(struct dfs_store *st, struct dfs_record *rec)
 	rec->status = DFS_STATUS_FAILED;
 	rec->phase = DFS_PHASE_DONE;
 	rec->completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(rec, "aborted", DFS_PHASE_UPLOAD, "test");
+	dfs_record_set_error(rec, DFS_ERR_ABORTED, DFS_PHASE_UPLOAD, "test");
 	assert_int_equal(dfs_catalog_update(dfs_store_catalog(st), rec, NULL, NULL), 0);
 }
 
@@ -238,7 +238,7 @@ static void test_version_upgrade_numbers_old_store(void **state)
 	dfs_record_init(&r);
 	tu_who(&r.who);
 	r.status = DFS_STATUS_FAILED;
-	dfs_record_set_error(&r, "aborted", DFS_PHASE_UPLOAD, "test");
+	dfs_record_set_error(&r, DFS_ERR_ABORTED, DFS_PHASE_UPLOAD, "test");
 	assert_int_equal(dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (int i = 0; i < N_UPGRADE; i++) {
 		snprintf(r.project, sizeof(r.project), "p%d", i % 7 % 3);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "deploy.h"
 #include "store.h"
 #include "who.h"
 
@@ -24,6 +25,8 @@ struct tu_fix {
 	struct dfs_store *st; /* open on dir, or NULL */
 	struct dfs_catalog *cat; /* a catalog alone (tu_catalog_setup), or NULL */
 	void *extra;	      /* per-suite object (a dropbox, ...) */
+	/* What the test's deploys and dropboxes run under (all zero). */
+	struct dfs_deploy_conf conf;
 };
 
 /* A temp directory only (fix->st stays NULL). */

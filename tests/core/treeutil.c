@@ -35,7 +35,7 @@ int tu_tree_setup(void **state)
 	}
 	fix = *state;
 	fix->extra = tf;
-	if (dfs_dropbox_new(fix->st, &tf->db) ||
+	if (dfs_dropbox_new(fix->st, &fix->conf, &tf->db) ||
 	    dfs_tree_new(fix->st, tf->db, getuid(), getgid(), &tf->t)) {
 		tu_tree_teardown(state);
 		return -1;
@@ -82,7 +82,7 @@ void tu_tree_deploy(struct tu_fix *fix, const char *project, uint32_t seed,
 	tu_attr(&attr, 0644);
 	if (good)
 		assert_int_equal(tu_targz(1000, seed, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
+	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(
 	    dfs_deploy_write(d, good ? buf : (const void *)text, len, 0), 0);
