@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "check.h"
 #include "hook.h"
 #include "isotime.h"
@@ -311,7 +311,7 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 
 	if (d->settled)
 		return settled_error(d);
-	rc = dfs_blob_open(d->st, hash, &fd);
+	rc = dfs_blobs_open(dfs_store_blobs(d->st), hash, &fd);
 	if (rc)
 		return rc;
 	check_restart(d);
@@ -425,7 +425,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	d->check = NULL;
 	if (rc)
 		return rc;
-	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
+	rc = dfs_blobs_put(dfs_store_blobs(d->st), dfs_upload_fd(up), dfs_upload_name(up),
 			  res->hash, &before);
 	if (rc)
 		return rc;
@@ -456,7 +456,7 @@ static void adopt_blob(struct dfs_deploy *d)
 {
 	if (!d->adopt[0])
 		return;
-	dfs_blob_adopt(d->st, d->adopt, d->rec.payload_hash);
+	dfs_blobs_adopt(dfs_store_blobs(d->st), d->adopt, d->rec.payload_hash);
 	d->adopt[0] = '\0';
 }
 
@@ -701,7 +701,7 @@ static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
 	struct dfs_check *c;
 	int fd, rc;
 
-	rc = dfs_blob_open(d->st, t->payload_hash, &fd);
+	rc = dfs_blobs_open(dfs_store_blobs(d->st), t->payload_hash, &fd);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
 	rc = dfs_check_start(fd, d->manifest_fd, d->conf.max_unpacked, &c);

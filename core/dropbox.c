@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "deploy.h"
 #include "dropbox_impl.h"
 #include "isotime.h"

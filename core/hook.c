@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "isotime.h"
 #include "log.h"
 #include "store_impl.h"
@@ -134,7 +134,7 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 			env[i++] = environ[k];
 	dfs_uuid7_format(j->rec.id, id);
 	dfs_hash_hex(j->rec.payload_hash, hex);
-	dfs_blob_relpath(j->rec.payload_hash, rel);
+	dfs_blobs_path(dfs_store_blobs(j->h->st), j->rec.payload_hash, rel);
 	snprintf(vars[0], sizeof(vars[0]), "DEPLOYFS_ID=%s", id);
 	snprintf(vars[1], sizeof(vars[1]), "DEPLOYFS_PROJECT=%s",
 		 j->rec.project);
@@ -281,7 +281,7 @@ static int run_job(struct job *j)
 	pid_t pid = 0;
 
 	dfs_log_printf(j->log_fd, "running hook %s", j->hook);
-	rc = dfs_blob_open(h->st, j->rec.payload_hash, &in);
+	rc = dfs_blobs_open(dfs_store_blobs(h->st), j->rec.payload_hash, &in);
 	if (!rc && pipe2(pipefd, O_CLOEXEC) < 0)
 		rc = -errno;
 	if (!rc) {

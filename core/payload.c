@@ -1,7 +1,7 @@
 /* payload — see payload.h. */
 #include "payload.h"
 
-#include "blob.h"
+#include "blobs.h"
 
 int dfs_payload_drop(struct dfs_store *st, const uint8_t id[16],
 		     enum dfs_drop_why why, const struct dfs_who *actor,
@@ -17,7 +17,7 @@ int dfs_payload_drop(struct dfs_store *st, const uint8_t id[16],
 		return rc;
 	/* Unreferenced now: a crash before this leaves an orphan for gc. */
 	*freed = 0;
-	if (last && dfs_blob_remove(st, rec.payload_hash) == 0)
+	if (last && dfs_blobs_remove(dfs_store_blobs(st), rec.payload_hash) == 0)
 		*freed = rec.payload_size;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* project — see project.h. */
 #include "project.h"
 
-#include "blob.h"
+#include "blobs.h"
 #include "log.h"
 
 bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
@@ -31,7 +31,7 @@ static void remove_files(void *arg, const uint8_t id[16],
 	struct removal *rm = arg;
 
 	dfs_log_remove(rm->st, id);
-	if (unref && dfs_blob_remove(rm->st, unref) == 0)
+	if (unref && dfs_blobs_remove(dfs_store_blobs(rm->st), unref) == 0)
 		rm->freed += size;
 }
 

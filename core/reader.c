@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 
 struct dfs_reader {
@@ -36,7 +36,7 @@ int dfs_reader_open(struct dfs_store *st, const struct dfs_record *rec,
 	r->st = st;
 	r->rec = *rec;
 	pthread_mutex_init(&r->lock, NULL);
-	rc = dfs_blob_open(st, rec->payload_hash, &r->fd);
+	rc = dfs_blobs_open(dfs_store_blobs(st), rec->payload_hash, &r->fd);
 	if (rc) {
 		free(r);
 		return rc == -ENOENT ? -EIO : rc;

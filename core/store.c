@@ -44,7 +44,7 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->dirfd = st->tmpfd = st->blobsfd = st->lockfd = -1;
+	st->dirfd = st->tmpfd = st->lockfd = -1;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		rc = -ENOMEM;
@@ -74,7 +74,8 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 	}
 	rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
 	if (!rc)
-		rc = open_subdir(st->dirfd, "blobs", &st->blobsfd);
+		rc = dfs_blobs_open_local(st->dirfd, st->tmpfd, st->cat,
+					  &st->blobs);
 	if (rc)
 		goto out_free;
 	*out = st;
@@ -89,9 +90,8 @@ void dfs_store_close(struct dfs_store *st)
 {
 	if (!st)
 		return;
+	dfs_blobs_close(st->blobs);
 	dfs_catalog_close(st->cat);
-	if (st->blobsfd >= 0)
-		close(st->blobsfd);
 	if (st->tmpfd >= 0)
 		close(st->tmpfd);
 	if (st->lockfd >= 0)
@@ -115,6 +115,11 @@ const char *dfs_store_host(const struct dfs_store *st)
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st)
 {
 	return st->cat;
+}
+
+struct dfs_blobs *dfs_store_blobs(const struct dfs_store *st)
+{
+	return st->blobs;
 }
 
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv)

@@ -7,7 +7,8 @@
  *   STORE/logs/, manifests/    per deployment (log.h)
  *   STORE/daemon.lock          held (flock) by the one daemon serving it
  *
- * A store owns its catalog (dfs_store_catalog) for as long as it is open.
+ * A store owns its catalog (dfs_store_catalog) and its blob store
+ * (dfs_store_blobs) for as long as it is open.
  * Several processes may open a store at once (the daemon and deployctl);
  * only an exclusive opener (the daemon) runs recovery and owns tmp/.
  */
@@ -26,6 +27,7 @@
 
 struct dfs_store;
 struct dfs_catalog;
+struct dfs_blobs;
 
 enum dfs_store_flags {
 	DFS_STORE_CREATE = 1 << 0,    /* create the directory if missing */
@@ -55,8 +57,9 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		   struct dfs_store **out);
 void dfs_store_close(struct dfs_store *st);
 
-/* The store's catalog; lives as long as @st. */
+/* The store's catalog and blob store; they live as long as @st. */
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st);
+struct dfs_blobs *dfs_store_blobs(const struct dfs_store *st);
 
 /* The store's directory as given at open; lives as long as @st. */
 const char *dfs_store_dir(const struct dfs_store *st);

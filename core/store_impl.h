@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "blobs.h"
 #include "catalog.h"
 #include "store.h"
 
@@ -15,9 +16,9 @@ struct dfs_store {
 	char *dir;
 	int dirfd;
 	int tmpfd;
-	int blobsfd;
 	int lockfd; /* -1 unless exclusive */
 	struct dfs_catalog *cat;
+	struct dfs_blobs *blobs;
 };
 
 #endif

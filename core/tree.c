@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "project.h"
 #include "isotime.h"

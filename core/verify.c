@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "upload.h"
 
@@ -64,7 +64,7 @@ static void check_blob(struct dfs_store *st, const struct dfs_record *r,
 
 	v->kind = -1;
 	v->size = 0;
-	if (dfs_blob_open(st, r->payload_hash, &fd) != 0) {
+	if (dfs_blobs_open(dfs_store_blobs(st), r->payload_hash, &fd) != 0) {
 		v->kind = DFS_PROBLEM_MISSING;
 		return;
 	}
@@ -128,7 +128,7 @@ static int verify_one(struct walk *w, const uint8_t id[16])
 	p.kind = (enum dfs_problem_kind)v->kind;
 	p.expected_size = r.payload_size;
 	p.found_size = v->size;
-	dfs_blob_relpath(r.payload_hash, p.path);
+	dfs_blobs_path(dfs_store_blobs(w->st), r.payload_hash, p.path);
 	return w->fn(w->arg, &p);
 }
 

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "payload.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
@@ -131,7 +131,7 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr,
 				 r.has_hash ? "the payload was dropped"
 					    : "no payload stored (yet)");
-	if (!dfs_blob_exists(c->st, r.payload_hash))
+	if (!dfs_blobs_exists(dfs_store_blobs(c->st), r.payload_hash))
 		return ctl_error(CTL_FAIL,
 				 "%s: the payload's blob is missing from the "
 				 "store (run 'deployctl verify')",

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "blob.h"
+#include "blobs.h"
 #include "isotime.h"
 #include "store.h"
 
@@ -41,7 +41,7 @@ static int make_payload(struct dfs_store *st, unsigned i, uint8_t hash[32],
 	for (size_t j = 2; j < sizeof(buf); j++)
 		buf[j] = (unsigned char)(rand() ^ i);
 	*size = sizeof(buf);
-	return dfs_blob_put_bytes(st, buf, sizeof(buf), hash);
+	return dfs_blobs_put_bytes(dfs_store_blobs(st), buf, sizeof(buf), hash);
 }
 
 static void fill_template(struct dfs_record *t, unsigned projects,

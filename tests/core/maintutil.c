@@ -16,7 +16,7 @@
 
 #include "archutil.h"
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "isotime.h"
@@ -112,7 +112,7 @@ void tu_blob_path(struct tu_fix *fix, const uint8_t hash[32], char *out)
 {
 	char rel[DFS_BLOB_PATH_MAX];
 
-	dfs_blob_relpath(hash, rel);
+	dfs_blobs_path(dfs_store_blobs(fix->st), hash, rel);
 	tu_path(out, "%s/%s", fix->dir, rel);
 }
 

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "archutil.h"
-#include "blob.h"
+#include "blobs.h"
 #include "deploy.h"
 #include "isotime.h"
 #include "testutil.h"
@@ -76,7 +76,7 @@ static void assert_blob_is(struct tu_fix *fix, const uint8_t hash[32],
 	int fd = -1;
 
 	assert_non_null(buf);
-	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), 0);
+	assert_int_equal(dfs_blobs_open(dfs_store_blobs(fix->st), hash, &fd), 0);
 	while ((got = pread(fd, buf + total, n + 1 - total, (off_t)total)) > 0)
 		total += (size_t)got;
 	close(fd);
@@ -166,7 +166,7 @@ static void test_deploy_commit_success(void **state)
 	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec.id, 16);
-	assert_true(dfs_blob_exists(fix->st, hash));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), hash));
 	assert_blob_is(fix, hash, buf, n);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 	free(buf);

@@ -15,7 +15,7 @@
 
 #include "payload.h"
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "isotime.h"
@@ -76,11 +76,11 @@ static void test_catalog_drop_payload_frees_blob(void **state)
 	uint64_t freed, refs = 9;
 
 	tu_deploy(fix, "web", 1, &rec);
-	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, rec.payload_size);
-	assert_false(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 0);
 	assert_int_equal(
 	    dfs_catalog_blob_refs(dfs_store_catalog(fix->st), rec.payload_hash, &refs), 0);
@@ -100,7 +100,7 @@ static void test_catalog_drop_payload_shared_blob(void **state)
 
 	drop(fix, &a, &freed);
 	assert_int_equal(freed, 0);
-	assert_true(dfs_blob_exists(fix->st, a.payload_hash));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), a.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), a.payload_hash, &refs),
 			 0);
@@ -108,7 +108,7 @@ static void test_catalog_drop_payload_shared_blob(void **state)
 
 	drop(fix, &b, &freed);
 	assert_int_equal(freed, b.payload_size);
-	assert_false(dfs_blob_exists(fix->st, b.payload_hash));
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), b.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 0);
 	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st), b.payload_hash, &refs),
 			 0);
@@ -155,7 +155,7 @@ static void test_catalog_drop_payload_failed(void **state)
 	assert_true(rec.payload_blob_present);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, sizeof(text) - 1);
-	assert_false(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_false(back.payload_blob_present);
@@ -211,7 +211,7 @@ static void test_catalog_drop_payload_unknown(void **state)
 	assert_int_equal(dfs_payload_drop(fix->st, id, DFS_DROP_ASKED, &who, &freed),
 			 -ENOENT);
 	assert_int_equal(freed, 77);
-	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 }
 
 static void test_catalog_drop_payload_current_moves_back(void **state)

@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "payload.h"
-#include "blob.h"
+#include "blobs.h"
 #include "gc.h"
 #include "maintutil.h"
 #include "record.h"

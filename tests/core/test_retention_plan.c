@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "isotime.h"
 #include "maintutil.h"
@@ -75,7 +75,7 @@ static void old_records(struct tu_fix *fix, const char *project,
 		assert_int_equal(tu_targz(1000, 100 + (uint32_t)i, &buf, &len),
 				 0);
 		assert_int_equal(
-		    dfs_blob_put_bytes(fix->st, buf, len, t.payload_hash), 0);
+		    dfs_blobs_put_bytes(dfs_store_blobs(fix->st), buf, len, t.payload_hash), 0);
 		free(buf);
 		t.status = DFS_STATUS_SUCCESS;
 		t.has_hash = true;

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "payload.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "verify.h"
@@ -70,9 +70,11 @@ static void assert_problem(const struct dfs_problem *p,
 			   const struct dfs_record *rec,
 			   enum dfs_problem_kind kind, uint64_t found_size)
 {
-	char rel[DFS_BLOB_PATH_MAX];
+	char rel[DFS_BLOB_PATH_MAX], hex[65];
 
-	dfs_blob_relpath(rec->payload_hash, rel);
+	/* A local store: the blob's file under blobs/. */
+	dfs_hash_hex(rec->payload_hash, hex);
+	snprintf(rel, sizeof(rel), "blobs/%.2s/%s", hex, hex);
 	assert_memory_equal(p->id, rec->id, 16);
 	assert_string_equal(p->project, rec->project);
 	assert_int_equal(p->kind, kind);
