@@ -200,7 +200,7 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 	return rc ? fail_errno(d, rc) : 0;
 }
 
-int dfs_deploy_named(const struct dfs_deploy *d)
+bool dfs_deploy_named(const struct dfs_deploy *d)
 {
 	return d->named;
 }
@@ -295,7 +295,7 @@ const struct dfs_record *dfs_deploy_record(const struct dfs_deploy *d)
 	return &d->rec;
 }
 
-int dfs_deploy_settled(const struct dfs_deploy *d)
+bool dfs_deploy_settled(const struct dfs_deploy *d)
 {
 	return d->settled;
 }

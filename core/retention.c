@@ -14,19 +14,6 @@ static bool policy_empty(const struct dfs_retention *p)
 	return !p->keep_success && !p->keep_days && !p->max_bytes;
 }
 
-int dfs_retention_get(struct dfs_store *st, const char *project,
-		      struct dfs_retention *pol, bool *set)
-{
-	return dfs_catalog_policy_get(dfs_store_catalog(st), project, pol,
-				      set);
-}
-
-int dfs_retention_set(struct dfs_store *st, const char *project,
-		      const struct dfs_retention *pol)
-{
-	return dfs_catalog_policy_set(dfs_store_catalog(st), project, pol);
-}
-
 struct plan {
 	struct dfs_drop *v;
 	size_t n, cap;
@@ -247,9 +234,9 @@ void dfs_retention_after_commit(struct dfs_store *st, const char *project)
 	struct dfs_who self;
 	bool set;
 
-	if (dfs_retention_get(st, project, &pol, &set) != 0)
+	if (dfs_catalog_policy_get(dfs_store_catalog(st), project, &pol, &set) != 0)
 		return;
-	if (!set && dfs_retention_get(st, NULL, &pol, &set) != 0)
+	if (!set && dfs_catalog_policy_get(dfs_store_catalog(st), NULL, &pol, &set) != 0)
 		return;
 	if (!set)
 		return;

@@ -107,11 +107,6 @@ const char *dfs_store_dir(const struct dfs_store *st)
 	return st->dir;
 }
 
-const char *dfs_store_host(const struct dfs_store *st)
-{
-	return dfs_catalog_node(st->cat);
-}
-
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st)
 {
 	return st->cat;
@@ -171,7 +166,3 @@ int dfs_store_recover(struct dfs_store *st, unsigned *n)
 }
 
 
-int dfs_store_trim(struct dfs_store *st, uint64_t limit, bool *trimmed)
-{
-	return dfs_catalog_trim(st->cat, limit, trimmed);
-}

@@ -162,7 +162,7 @@ static void *housekeeping(void *arg)
 			when.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&t->wake, &t->lock, &when);
-		dfs_store_trim(t->st, TRIM_LIMIT, &trimmed);
+		dfs_catalog_trim(dfs_store_catalog(t->st), TRIM_LIMIT, &trimmed);
 		if (++ticks % 10 == 0)
 			dfs_dropbox_tick(t->db);
 	}

@@ -103,12 +103,12 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (change) {
-		rc = dfs_retention_set(c->st, project, &pol);
+		rc = dfs_catalog_policy_set(dfs_store_catalog(c->st), project, &pol);
 		if (rc)
 			return ctl_error(CTL_FAIL, "retention: %s",
 					 strerror(-rc));
 	}
-	rc = dfs_retention_get(c->st, project, &pol, &set);
+	rc = dfs_catalog_policy_get(dfs_store_catalog(c->st), project, &pol, &set);
 	if (rc)
 		return ctl_error(CTL_FAIL, "retention: %s", strerror(-rc));
 	print_policy(c, project, &pol, set);

@@ -12,6 +12,7 @@
 #ifndef DFS_DEPLOY_H
 #define DFS_DEPLOY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,7 +68,7 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 		    const struct dfs_project_attr *attr);
 
 /* Whether @d has a record (begun with a project, or named since). */
-int dfs_deploy_named(const struct dfs_deploy *d);
+bool dfs_deploy_named(const struct dfs_deploy *d);
 
 /*
  * dfs_deploy_free — release @d. A deployment still unsettled is failed
@@ -140,7 +141,7 @@ int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
 			       struct dfs_record *t);
 
 /* True once committed or failed. */
-int dfs_deploy_settled(const struct dfs_deploy *d);
+bool dfs_deploy_settled(const struct dfs_deploy *d);
 
 /* Map an errno to the record's error code (DFS_ERR_NO_SPACE, ...). */
 enum dfs_errcode dfs_deploy_errcode(int err);

@@ -22,17 +22,7 @@
 #include "catalog.h"
 #include "store.h"
 
-/*
- * dfs_retention_get — the policy of @project (NULL: the store's). *@set
- * tells whether one is stored; an unset one reads as all zero. Errors:
- * -EINVAL (bad project name), and the catalog's.
- */
-int dfs_retention_get(struct dfs_store *st, const char *project,
-		      struct dfs_retention *pol, bool *set);
-
-/* Store (all zero: remove) the policy of @project (NULL: the store's). */
-int dfs_retention_set(struct dfs_store *st, const char *project,
-		      const struct dfs_retention *pol);
+/* Policies are stored in the catalog: dfs_catalog_policy_get/_set. */
 
 /* One payload a policy drops. */
 struct dfs_drop {

@@ -64,26 +64,12 @@ struct dfs_blobs *dfs_store_blobs(const struct dfs_store *st);
 /* The store's directory as given at open; lives as long as @st. */
 const char *dfs_store_dir(const struct dfs_store *st);
 
-/* The host name recorded as origin_node; lives as long as @st. */
-const char *dfs_store_host(const struct dfs_store *st);
-
 /*
  * dfs_store_statfs — space of the filesystem under the store, for df on
  * the mount. Returns 0 or -errno.
  */
 struct statvfs;
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv);
-
-/*
- * dfs_store_trim — dfs_catalog_trim: LMDB reads through a shared map, and
- * every page of it the process has touched (or that the kernel mapped
- * around a touched one) counts in its RSS although it is page cache. When
- * the process's file-backed resident memory exceeds @limit bytes, the
- * map's page table entries are dropped (madvise MADV_DONTNEED: the pages
- * stay cached; the next access maps them again). Safe while other threads
- * read. Sets *@trimmed. Returns 0 or -errno.
- */
-int dfs_store_trim(struct dfs_store *st, uint64_t limit, bool *trimmed);
 
 /*
  * dfs_store_recover — after a crash: dfs_catalog_recover in the name of

@@ -42,7 +42,7 @@ static void policy(struct tu_fix *fix, const char *project, uint64_t ks,
 {
 	struct dfs_retention pol = {ks, kd, mb};
 
-	assert_int_equal(dfs_retention_set(fix->st, project, &pol), 0);
+	assert_int_equal(dfs_catalog_policy_set(dfs_store_catalog(fix->st), project, &pol), 0);
 }
 
 /* The plan for @project now; *@v is malloc'd. Returns its length. */
@@ -84,14 +84,14 @@ static void test_retention_get_unset(void **state)
 	bool set = true;
 
 	memset(&pol, 0x5a, sizeof(pol));
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), NULL, &pol, &set), 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_success, 0);
 	assert_int_equal(pol.keep_days, 0);
 	assert_int_equal(pol.max_bytes, 0);
 	set = true;
 	memset(&pol, 0x5a, sizeof(pol));
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), "web", &pol, &set), 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_success + pol.keep_days + pol.max_bytes, 0);
 }
@@ -104,22 +104,22 @@ static void test_retention_set_store_and_project(void **state)
 
 	policy(fix, NULL, 3, 0, 0);
 	policy(fix, "web", 1, 2, 3000000000ULL);
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), NULL, &pol, &set), 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 3);
 	assert_int_equal(pol.keep_days, 0);
 	assert_int_equal(pol.max_bytes, 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), "web", &pol, &set), 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 1);
 	assert_int_equal(pol.keep_days, 2);
 	assert_int_equal(pol.max_bytes, 3000000000ULL);
 	/* A project without its own: none stored under its name. */
-	assert_int_equal(dfs_retention_get(fix->st, "api", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), "api", &pol, &set), 0);
 	assert_false(set);
 	/* Policies persist. */
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), "web", &pol, &set), 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_days, 2);
 }
@@ -136,15 +136,15 @@ static void test_retention_set_clear(void **state)
 	policy(fix, NULL, 2, 0, 0);
 	policy(fix, "web", 0, 7, 0);
 	policy(fix, "web", 0, 0, 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), "web", &pol, &set), 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_days, 0);
 	/* The store's stays. */
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), NULL, &pol, &set), 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 2);
 	policy(fix, NULL, 0, 0, 0);
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st), NULL, &pol, &set), 0);
 	assert_false(set);
 }
 

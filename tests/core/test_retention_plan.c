@@ -30,7 +30,7 @@ static void policy(struct tu_fix *fix, const char *project, uint64_t ks,
 {
 	struct dfs_retention pol = {ks, kd, mb};
 
-	assert_int_equal(dfs_retention_set(fix->st, project, &pol), 0);
+	assert_int_equal(dfs_catalog_policy_set(dfs_store_catalog(fix->st), project, &pol), 0);
 }
 
 static size_t plan_at(struct tu_fix *fix, const char *project, int64_t now,

@@ -256,7 +256,7 @@ static void test_store_open_shared_beside_exclusive(void **state)
 static void test_store_host_set(void **state)
 {
 	struct tu_fix *fix = *state;
-	const char *host = dfs_store_host(fix->st);
+	const char *host = dfs_catalog_node(dfs_store_catalog(fix->st));
 
 	assert_non_null(host);
 	assert_true(strlen(host) > 0);
