@@ -48,8 +48,9 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 	case C_FIXED:
 		if (ino == INO_AUDIT)
 			return DFS_NODE_AUDIT;
-		return ino >= 1 && ino < INO_AUDIT ? DFS_NODE_DIR
-						   : DFS_NODE_NONE;
+		return (ino >= 1 && ino < INO_AUDIT) || ino == INO_NEWEST
+			   ? DFS_NODE_DIR
+			   : DFS_NODE_NONE;
 	case C_DEPLOYMENT:
 		switch (ino_kind(ino)) {
 		case D_DIR:
@@ -79,6 +80,9 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		return DFS_NODE_NONE;
 	case C_NODE:
 		return DFS_NODE_DROPBOX;
+	case C_QUERY:
+		return ino_kind(ino) <= DFS_STATUS_COUNT ? DFS_NODE_DIR
+							 : DFS_NODE_NONE;
 	}
 	return DFS_NODE_NONE;
 }
@@ -302,6 +306,8 @@ int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 		if (!rc)
 			dfs_tree_dropbox_stat(&db, s);
 		return rc;
+	case C_QUERY:
+		return dfs_tree_query_getattr(t, ino, s);
 	}
 	return -ENOENT;
 }
@@ -346,6 +352,10 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 			fixed_stat(t, INO_AUDIT, s);
 			return 0;
 		}
+		if (strcmp(name, "newest") == 0) {
+			fixed_stat(t, INO_NEWEST, s);
+			return 0;
+		}
 		return -ENOENT;
 	case DFS_INO_DEPLOY:
 		rc = dfs_dropbox_lookup(t->db, name, &db);
@@ -362,6 +372,8 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 			return -ENOENT;
 		fixed_stat(t, INO_STATUS_DIR + status, s);
 		return 0;
+	case INO_NEWEST:
+		return dfs_tree_query_lookup(t, name, s);
 	default:
 		return lookup_deployment(t, name, D_STATUSLINK, NULL,
 					 (int)(parent - INO_STATUS_DIR), s);
@@ -405,6 +417,16 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		return -ENOTDIR;
 	if (ino_class(parent) == C_FIXED)
 		return lookup_fixed(t, parent, name, s);
+	if (ino_class(parent) == C_QUERY) {
+		char project[DFS_PROJECT_MAX + 1];
+		int status;
+
+		rc = dfs_tree_query_filter(t, parent, project, &status);
+		return rc ? rc
+			  : lookup_deployment(t, name, D_PROJLINK,
+					      project[0] ? project : NULL,
+					      status, s);
+	}
 	if (ino_class(parent) == C_DEPLOYMENT) {
 		rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(parent), &r);
 		if (rc)

@@ -78,8 +78,10 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 			    emit(l, dfs_tree_top_names[i], DFS_INO_DEPLOY + i,
 				 S_IFDIR, 3 + i))
 				return 0;
-		if (off < 7)
-			emit(l, "audit.log", INO_AUDIT, S_IFREG, 7);
+		if (off < 7 && emit(l, "audit.log", INO_AUDIT, S_IFREG, 7))
+			return 0;
+		if (off < 8)
+			emit(l, "newest", INO_NEWEST, S_IFDIR, 8);
 		return 0;
 	case DFS_INO_DEPLOY:
 		if (off < OFF_STAGING) {
@@ -103,6 +105,8 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	case INO_PROJECTS:
 		*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DIR, S_IFDIR};
 		return list(t, l, DFS_SCAN_PROJECTS, NULL, off);
+	case INO_NEWEST:
+		return 0; /* query directories are looked up, not listed */
 	case INO_STATUS:
 		for (unsigned i = 0; i < DFS_STATUS_COUNT; i++)
 			if (off < 3 + i &&
@@ -190,6 +194,8 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return list_fixed(t, &l, ino, off);
 	case C_PROJECT:
 		return list_project(t, &l, ino, off);
+	case C_QUERY:
+		return dfs_tree_query_readdir(t, ino, off, fn, arg);
 	default:
 		return list_deployment(t, &l, ino, off);
 	}

@@ -80,6 +80,11 @@ void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
 void dfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
 		    const char *name);
 
+/* The pinned flag as an extended attribute (ops_pin.c). */
+void dfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,
+		     const char *value, size_t size, int flags);
+void dfs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name);
+
 extern const struct fuse_lowlevel_ops dfs_ops;
 
 #endif

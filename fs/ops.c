@@ -265,4 +265,6 @@ const struct fuse_lowlevel_ops dfs_ops = {
     .readdir = dfs_readdir,
     .statfs = dfs_statfs,
     .create = dfs_op_create,
+    .setxattr = dfs_op_setxattr,
+    .removexattr = dfs_op_removexattr,
 };

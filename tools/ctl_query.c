@@ -119,7 +119,7 @@ void ctl_name_of(struct ctl *c, const uint8_t id[16], char *out, size_t size)
 {
 	struct dfs_record r;
 
-	if (dfs_catalog_get(dfs_store_catalog(c->st), id, &r) == 0) {
+	if (ctl_get(c, id, &r) == 0) {
 		ctl_name(&r, out, size);
 		return;
 	}
@@ -128,15 +128,11 @@ void ctl_name_of(struct ctl *c, const uint8_t id[16], char *out, size_t size)
 
 static bool is_current(struct lister *l, const struct dfs_record *r)
 {
-	struct dfs_project p;
-
 	if (strcmp(l->cur_project, r->project) != 0) {
 		snprintf(l->cur_project, sizeof(l->cur_project), "%s",
 			 r->project);
-		l->has_cur = dfs_catalog_project_get(dfs_store_catalog(l->c->st), r->project, &p) == 0 &&
-			     p.has_current;
-		if (l->has_cur)
-			memcpy(l->cur, p.current, 16);
+		if (ctl_current(l->c, r->project, &l->has_cur, l->cur) != 0)
+			l->has_cur = false;
 	}
 	return l->has_cur && memcmp(l->cur, r->id, 16) == 0;
 }
@@ -346,7 +342,7 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 		rc = ctl_table_new(list_cols, N_LIST_COLS, LIST_DEFAULT, cols,
 				   &l.t);
 	if (!rc)
-		rc = ctl_store(c);
+		rc = ctl_open(c);
 	if (rc) {
 		ctl_table_free(l.t);
 		return rc;
@@ -354,8 +350,7 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 	if (c->json)
 		printf("{\"deployments\": [");
 	/* No total for a table: counting a time range walks it. */
-	rc = dfs_catalog_query(dfs_store_catalog(c->st), &q, print_row, &l,
-			       c->json ? &total : NULL);
+	rc = ctl_query(c, &q, print_row, &l, c->json ? &total : NULL);
 	if (c->json)
 		printf("%s], \"total\": %llu}\n", l.n ? "\n  " : "",
 		       (unsigned long long)total);
@@ -386,7 +381,7 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)
 		return rc;
-	rc = dfs_catalog_get(dfs_store_catalog(c->st), id, &r);
+	rc = ctl_get(c, id, &r);
 	if (!rc)
 		rc = dfs_record_render(&r, &out, &len);
 	if (rc)
@@ -581,7 +576,7 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 		rc = ctl_table_new(audit_cols, N_AUDIT_COLS, AUDIT_DEFAULT,
 				   cols, &a.t);
 	if (!rc)
-		rc = ctl_store(c);
+		rc = ctl_open(c);
 	if (rc) {
 		ctl_table_free(a.t);
 		return rc;
@@ -589,8 +584,7 @@ int cmd_audit(struct ctl *c, int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	do {
-		rc = dfs_catalog_audit_scan(dfs_store_catalog(c->st), a.next,
-					    print_event, &a);
+		rc = ctl_audit_scan(c, a.next, print_event, &a);
 		if (!rc && a.t)
 			rc = ctl_table_flush(a.t) ? -EIO : 0;
 		if (rc)

@@ -10,16 +10,21 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
 #include "query.h"
 #include "units.h"
 
 static const char usage_text[] =
-    "usage: deployctl [--store STORE] [--json] COMMAND [ARGS]\n"
+    "usage: deployctl [--store STORE | --mount MOUNT] [--json] COMMAND [ARGS]\n"
     "       deployctl --version\n"
     "\n"
     "Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
+    "list, show, payload, audit, drop-payload, pin, unpin and rollback\n"
+    "also answer through a mount (--mount, $DEPLOYFS_MOUNT, or the one\n"
+    "deployfs mount there is) when the store cannot be opened or none is\n"
+    "given, with what the user's permissions on the mount allow.\n"
     "\n"
     "commands:\n"
     "  list [--project P] [--status S] [--since T] [--until T]\n"
@@ -64,6 +69,9 @@ int ctl_common(struct ctl *c, int opt, const char *usage)
 	case 'S':
 		c->store_dir = optarg;
 		return 0;
+	case 'M':
+		c->mount_dir = optarg;
+		return 0;
 	case 'J':
 		c->json = true;
 		return 0;
@@ -98,17 +106,8 @@ int ctl_parse_plain(struct ctl *c, int argc, char **argv, const char *usage,
 	return 0;
 }
 
-int ctl_store(struct ctl *c)
+int ctl_store_error(struct ctl *c, int rc)
 {
-	int rc;
-
-	if (c->st)
-		return 0;
-	if (!c->store_dir || !*c->store_dir)
-		return ctl_error(CTL_USAGE,
-				 "no store: use --store STORE or set "
-				 "DEPLOYFS_STORE");
-	rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
 	if (rc == -ENOENT && access(c->store_dir, F_OK) == 0)
 		return ctl_error(CTL_FAIL,
 				 "cannot open '%s': not a deployfs store "
@@ -128,6 +127,57 @@ int ctl_store(struct ctl *c)
 		return ctl_error(CTL_FAIL, "cannot open '%s': %s", c->store_dir,
 				 strerror(-rc));
 	return 0;
+}
+
+int ctl_store(struct ctl *c)
+{
+	if (c->st)
+		return 0;
+	if (c->mnt || (c->mount_dir && *c->mount_dir))
+		return ctl_error(CTL_USAGE,
+				 "this command needs the store itself: use "
+				 "--store STORE, not --mount");
+	if (!c->store_dir || !*c->store_dir)
+		return ctl_error(CTL_USAGE,
+				 "no store: use --store STORE or set "
+				 "DEPLOYFS_STORE");
+	return ctl_store_error(c, dfs_store_open(c->store_dir, 0, 0, &c->st));
+}
+
+int ctl_get(struct ctl *c, const uint8_t id[16], struct dfs_record *r)
+{
+	return c->mnt ? ctl_mount_get(c, id, r) : dfs_catalog_get(dfs_store_catalog(c->st), id, r);
+}
+
+int ctl_query(struct ctl *c, const struct dfs_query *q,
+	      int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
+	      uint64_t *total)
+{
+	if (c->mnt)
+		return ctl_mount_query(c, q, fn, arg, total);
+	return dfs_catalog_query(dfs_store_catalog(c->st), q, fn, arg, total);
+}
+
+int ctl_current(struct ctl *c, const char *project, bool *has, uint8_t id[16])
+{
+	struct dfs_project p;
+	int rc;
+
+	if (c->mnt)
+		return ctl_mount_current(c, project, has, id);
+	rc = dfs_catalog_project_get(dfs_store_catalog(c->st), project, &p);
+	*has = rc == 0 && p.has_current;
+	if (*has)
+		memcpy(id, p.current, 16);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int ctl_audit_scan(struct ctl *c, uint64_t from,
+		   int (*fn)(void *arg, const struct dfs_event *e), void *arg)
+{
+	if (c->mnt)
+		return ctl_mount_audit_scan(c, from, fn, arg);
+	return dfs_catalog_audit_scan(dfs_store_catalog(c->st), from, fn, arg);
 }
 
 int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
@@ -173,11 +223,12 @@ int ctl_parse_count(const char *opt, const char *s, uint64_t *out)
 
 int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 {
-	int rc = ctl_store(c);
+	int rc = ctl_open(c);
 
 	if (rc)
 		return rc;
-	rc = dfs_query_resolve(dfs_store_catalog(c->st), arg, id);
+	rc = c->mnt ? ctl_mount_resolve(c, arg, id)
+		    : dfs_query_resolve(dfs_store_catalog(c->st), arg, id);
 	switch (rc) {
 	case 0:
 		return 0;
@@ -240,12 +291,14 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"store", required_argument, NULL, 's'},
+	    {"mount", required_argument, NULL, 'm'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct ctl c = {getenv("DEPLOYFS_STORE"), NULL, false};
+	struct ctl c = {.store_dir = getenv("DEPLOYFS_STORE"),
+			.mount_env = getenv("DEPLOYFS_MOUNT")};
 	int opt, rc;
 
 	/* Global options stop at the command name. */
@@ -253,6 +306,9 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			c.store_dir = optarg;
+			break;
+		case 'm':
+			c.mount_dir = optarg;
 			break;
 		case 'j':
 			c.json = true;
@@ -280,6 +336,7 @@ int main(int argc, char **argv)
 		optind = 0; /* a full reset: GNU getopt then permutes again */
 		rc = commands[i].fn(&c, argc, argv);
 		dfs_store_close(c.st);
+		free(c.mnt);
 		return rc == CTL_SHOWED_HELP ? CTL_OK : rc;
 	}
 	return ctl_error(CTL_USAGE, "unknown command '%s' (try --help)",

@@ -5,6 +5,7 @@
  *   /  deploy/  deployments/<id>/{record.json,payload}
  *      projects/<p>/{<id>,latest,current,v<N>}
  *      status/{pending,success,failed}/
+ *      newest/{<p>,<p>:<status>,:<status>,:all}/   (see below)
  *
  * Inode numbers are stable: fixed for the top directories, and derived
  * from a deployment's seq or a project's pseq (both never reused) for the
@@ -162,6 +163,32 @@ int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
  * (only files and links to deployments live there), -EROFS elsewhere.
  */
 int dfs_tree_mknod(struct dfs_tree *t, uint64_t parent);
+
+/*
+ * newest/ — query directories, looked up by name and never listed:
+ * newest/<p> (project p), newest/<p>:<status>, newest/:<status> and
+ * newest/:all list the matching deployments newest first, as links like
+ * projects/<p>/<id>; a directory's st_size is the number it lists. The
+ * offset after an entry is DFS_TREE_OFF_CURSOR + its seq (resuming lists
+ * what is below it); an offset DFS_TREE_OFF_TIME + T (seekdir) starts at
+ * the newest deployment started at or before T (Unix ms). A listing whose
+ * resume point was removed meanwhile (project rm) ends there.
+ */
+#define DFS_TREE_OFF_CURSOR 16
+#define DFS_TREE_OFF_TIME   (1ULL << 61)
+
+/*
+ * The pinned flag of a deployment, as the extended attribute
+ * DFS_TREE_XATTR_PINNED of deployments/<id>/: present when pinned, set
+ * to pin and removed to unpin, which needs write permission on the
+ * project (checked against @caller). Errors: -ENODATA (@ino is not a
+ * deployment's directory), -ENOTSUP (setting it elsewhere), -EACCES,
+ * -ENOENT.
+ */
+#define DFS_TREE_XATTR_PINNED "user.pinned"
+int dfs_tree_pinned(struct dfs_tree *t, uint64_t ino, bool *on);
+int dfs_tree_set_pinned(struct dfs_tree *t, uint64_t ino, bool on,
+			const struct dfs_caller *caller);
 
 /* A drop box inode's entry in the dropbox, and back. */
 bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num);
