@@ -66,7 +66,7 @@ int dfs_blobs_put_bytes(struct dfs_blobs *b, const void *buf, size_t n,
 	rc = dfs_upload_new(b->tmpfd, name, &up);
 	if (rc)
 		return rc;
-	rc = dfs_upload_write(up, buf, n, 0);
+	rc = dfs_upload_write(up, DFS_SRC_MEM(buf, n), 0);
 	if (!rc)
 		rc = dfs_upload_finish(up, h);
 	if (!rc)

@@ -320,17 +320,16 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 	return rc ? fail_errno(d, rc) : 0;
 }
 
-/* Write from memory (@buf) or from a pipe (@src). */
-static int deploy_put(struct dfs_deploy *d, const void *buf, int src, size_t n,
-		      uint64_t off)
+int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
+		     uint64_t off)
 {
+	size_t n = src->n;
 	int64_t now;
 	int rc;
 
 	if (d->settled)
 		return settled_error(d);
-	rc = buf ? dfs_upload_write(d->up, buf, n, off)
-		 : dfs_upload_write_fd(d->up, src, n, off);
+	rc = dfs_upload_write(d->up, src, off);
 	if (rc)
 		return fail_errno(d, rc);
 	if (d->check && dfs_upload_sequential(d->up))
@@ -343,17 +342,6 @@ static int deploy_put(struct dfs_deploy *d, const void *buf, int src, size_t n,
 	if (d->rec.bytes_received == n || now - d->saved_ms >= PROGRESS_MS)
 		dfs_deploy_save_progress(d);
 	return 0;
-}
-
-int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
-		     uint64_t off)
-{
-	return deploy_put(d, buf, -1, n, off);
-}
-
-int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off)
-{
-	return deploy_put(d, NULL, src, n, off);
 }
 
 void dfs_deploy_save_progress(struct dfs_deploy *d)

@@ -517,11 +517,11 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 	return dfs_reader_read(f->reader, buf, n, off, got);
 }
 
-/* Write from memory (@buf) or from a pipe (@src). */
-static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
-		      uint64_t off, const struct dfs_caller *caller)
+int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
+		     uint64_t off, const struct dfs_caller *caller)
 {
 	struct node *nd = f->node;
+	size_t n = src->n;
 	int rc;
 
 	if (!writable(f->flags) || !nd)
@@ -537,24 +537,11 @@ static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
 	else
 		rc = dfs_dropbox_draft_start(f->db, nd, caller);
 	if (!rc)
-		rc = buf ? dfs_deploy_write(nd->dep, buf, n, off)
-			 : dfs_deploy_write_fd(nd->dep, src, n, off);
+		rc = dfs_deploy_write(nd->dep, src, off);
 	if (!rc)
 		nd->mtime = nd->ctime = now_ts();
 	pthread_mutex_unlock(&nd->lock);
 	return rc;
-}
-
-int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
-		     uint64_t off, const struct dfs_caller *caller)
-{
-	return dbfile_put(f, buf, -1, n, off, caller);
-}
-
-int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
-			const struct dfs_caller *caller)
-{
-	return dbfile_put(f, NULL, src, n, off, caller);
 }
 
 /* After a commit, reads through the handle see what was committed. */

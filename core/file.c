@@ -60,14 +60,12 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 	return -EBADF;
 }
 
-int dfs_file_write(struct dfs_file *f, const void *buf, int fd, size_t n,
+int dfs_file_write(struct dfs_file *f, const struct dfs_src *src,
 		   uint64_t off, const struct dfs_caller *c)
 {
 	if (f->kind != DFS_FILE_DROPBOX)
 		return -EBADF;
-	if (buf)
-		return dfs_dbfile_write(f->db, buf, n, off, c);
-	return dfs_dbfile_write_fd(f->db, fd, n, off, c);
+	return dfs_dbfile_write(f->db, src, off, c);
 }
 
 int dfs_file_flush(struct dfs_file *f)

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "record.h"
 #include "report.h"
+#include "src.h"
 #include "store.h"
 
 struct dfs_deploy;
@@ -91,10 +92,8 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
  * made. A truncate past max_payload returns -EFBIG and changes nothing.
  * Errors after settlement: the settled result, or -EBADF.
  */
-int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
+int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
 		     uint64_t off);
-/* dfs_deploy_write with the bytes in the pipe @src (see upload.h). */
-int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off);
 int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size);
 int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
 		    size_t *got);

@@ -140,12 +140,9 @@ int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
 int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 		    size_t *got);
 /* The first write starts the deployment in @caller's name. */
-int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
+int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
 		     uint64_t off, const struct dfs_caller *caller);
 /* Commit (project handles) or report a failed write (staging files). */
-/* The same with the bytes in the pipe @src (see upload.h). */
-int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
-			const struct dfs_caller *caller);
 int dfs_dbfile_flush(struct dfs_dbfile *f);
 /* Release: never commits; an uncommitted project handle is abandoned. */
 void dfs_dbfile_close(struct dfs_dbfile *f);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "src.h"
 #include "who.h"
 
 struct dfs_file;
@@ -38,13 +39,12 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 		  size_t *got);
 
 /*
- * dfs_file_write — @n bytes at @off from memory (@buf) or, when @buf is
- * NULL, from the pipe or file @fd (spliced, not copied through this
- * process), by @c: only drop boxes take writes (see dropbox.h for what a
- * write starts). Errors: -EBADF (not a drop box, or opened read-only),
- * -EFBIG (past max_payload), -ENOSPC, -EIO, -errno.
+ * dfs_file_write — @src's bytes at @off (see src.h), by @c: only drop
+ * boxes take writes (see dropbox.h for what a write starts). Errors:
+ * -EBADF (not a drop box, or opened read-only), -EFBIG (past
+ * max_payload), -ENOSPC, -EIO, -errno.
  */
-int dfs_file_write(struct dfs_file *f, const void *buf, int fd, size_t n,
+int dfs_file_write(struct dfs_file *f, const struct dfs_src *src,
 		   uint64_t off, const struct dfs_caller *c);
 
 /*

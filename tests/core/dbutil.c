@@ -115,7 +115,7 @@ void tu_write_all(struct dfs_dbfile *f, const uint8_t *buf, size_t n)
 
 	for (off = 0; off < n; off += chunk) {
 		chunk = n - off < 32768 ? n - off : 32768;
-		assert_int_equal(dfs_dbfile_write(f, buf + off, chunk, off, &c),
+		assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM(buf + off, chunk), off, &c),
 				 0);
 	}
 }

@@ -36,7 +36,7 @@ int tu_deploy_buf(struct tu_fix *fix, const char *project, const void *buf,
 	tu_attr(&attr, 0644);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);

@@ -80,7 +80,7 @@ static int deploy(struct tu_fix *fix, const char *project, size_t n,
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(
-	    dfs_deploy_write(d, n ? buf : (const void *)text, len, 0), 0);
+	    dfs_deploy_write(d, DFS_SRC_MEM(n ? buf : (const void *)text, len), 0), 0);
 	rc = dfs_deploy_commit(d, NULL, NULL);
 	*rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);

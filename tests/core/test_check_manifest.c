@@ -233,7 +233,7 @@ static void deploy_pieces(struct tu_fix *fix, const uint8_t *buf, size_t n,
 		size_t off = (backwards ? k - 1 - i : i) * piece;
 		size_t len = n - off < piece ? n - off : piece;
 
-		assert_int_equal(dfs_deploy_write(d, buf + off, len, off), 0);
+		assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf + off, len), off), 0);
 	}
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), 0);
 	*rec = *dfs_deploy_record(d);

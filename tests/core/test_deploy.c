@@ -49,7 +49,7 @@ static void write_all(struct dfs_deploy *d, const uint8_t *buf, size_t n)
 
 	while (off < n) {
 		chunk = n - off < 40000 ? n - off : 40000;
-		assert_int_equal(dfs_deploy_write(d, buf + off, chunk, off), 0);
+		assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf + off, chunk), off), 0);
 		off += chunk;
 	}
 	assert_int_equal(dfs_deploy_size(d), n);
@@ -222,7 +222,7 @@ static void test_deploy_commit_not_archive(void **state)
 	struct dfs_project p;
 
 	d = begin(fix, "web");
-	assert_int_equal(dfs_deploy_write(d, text, strlen(text), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(text, strlen(text)), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), -EBADMSG);
 	assert_true(dfs_deploy_settled(d));
 	rec = *dfs_deploy_record(d);
@@ -266,7 +266,7 @@ static void test_deploy_commit_twice_same_result(void **state)
 	dfs_deploy_free(d);
 
 	bad = begin(fix, "web");
-	assert_int_equal(dfs_deploy_write(bad, "nope", 4, 0), 0);
+	assert_int_equal(dfs_deploy_write(bad, DFS_SRC_MEM("nope", 4), 0), 0);
 	assert_int_equal(dfs_deploy_commit(bad, &mtime_ts, NULL), -EBADMSG);
 	assert_int_equal(dfs_deploy_commit(bad, &mtime_ts, NULL), -EBADMSG);
 	dfs_deploy_free(bad);
@@ -284,9 +284,9 @@ static void test_deploy_write_after_failure(void **state)
 	int rc;
 
 	d = begin(fix, "web");
-	assert_int_equal(dfs_deploy_write(d, "nope", 4, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("nope", 4), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), -EBADMSG);
-	rc = dfs_deploy_write(d, "more", 4, 4);
+	rc = dfs_deploy_write(d, DFS_SRC_MEM("more", 4), 4);
 	assert_true(rc == -EBADMSG || rc == -EBADF);
 	dfs_deploy_free(d);
 }
@@ -342,7 +342,7 @@ static void test_deploy_commit_current_skips_failed(void **state)
 	tu_tar(buf, sizeof(buf), 7);
 	deploy_ok(fix, "web", buf, sizeof(buf), &good);
 	d = begin(fix, "web");
-	assert_int_equal(dfs_deploy_write(d, "broken", 6, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("broken", 6), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), -EBADMSG);
 	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
 	assert_memory_equal(id, dfs_deploy_record(d)->id, 16);
@@ -378,7 +378,7 @@ static void test_deploy_commit_attr(void **state)
 	uint8_t buf[2048];
 
 	d = begin(fix, "web");
-	assert_int_equal(dfs_deploy_write(d, "nope", 4, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("nope", 4), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, &attr), -EBADMSG);
 	dfs_deploy_free(d);
 	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p), 0);
@@ -413,7 +413,7 @@ static void test_deploy_seed_then_write(void **state)
 	assert_int_equal(dfs_deploy_read(d, head, 8, 0, &got), 0);
 	assert_int_equal(got, 8);
 	assert_memory_equal(head, buf, 8);
-	assert_int_equal(dfs_deploy_write(d, "ABCD", 4, TU_TAR_DATA + 100), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("ABCD", 4), TU_TAR_DATA + 100), 0);
 	assert_int_equal(dfs_deploy_commit(d, &mtime_ts, NULL), 0);
 	rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
@@ -511,7 +511,7 @@ static void test_deploy_write_efbig_fails(void **state)
 	oldsig = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	for (off = 0; off < (2u << 20) && !rc; off += sizeof(buf))
-		rc = dfs_deploy_write(d, buf, sizeof(buf), off);
+		rc = dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), off);
 	setrlimit(RLIMIT_FSIZE, &old);
 	signal(SIGXFSZ, oldsig);
 
@@ -549,7 +549,7 @@ static void test_deploy_commit_map_full(void **state)
 			break;
 		}
 		tu_tar(buf, sizeof(buf), i);
-		rc = dfs_deploy_write(d, buf, sizeof(buf), 0);
+		rc = dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0);
 		if (!rc)
 			rc = dfs_deploy_commit(d, &mtime_ts, NULL);
 		dfs_deploy_free(d);

@@ -50,7 +50,7 @@ static void test_deploy_name_then_commit(void **state)
 	tu_sha256(buf, n, hash);
 	t0 = dfs_time_now_ms();
 	d = begin_unnamed(fix);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	usleep(20000);
 	t1 = dfs_time_now_ms();
@@ -88,7 +88,7 @@ static void test_deploy_name_commit_unnamed_refused(void **state)
 	uint8_t buf[2048];
 
 	tu_tar(buf, sizeof(buf), 4);
-	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EINVAL);
 	assert_false(dfs_deploy_settled(d));
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
@@ -102,7 +102,7 @@ static void test_deploy_name_free_leaves_nothing(void **state)
 	uint8_t buf[4096];
 
 	tu_tar(buf, sizeof(buf), 5);
-	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0), 0);
 	assert_true(tu_count_tmp(fix->dir) > 0);
 	dfs_deploy_free(d);
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
@@ -114,7 +114,7 @@ static void test_deploy_name_bad_name(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_deploy *d = begin_unnamed(fix);
 
-	assert_int_equal(dfs_deploy_write(d, "x", 1, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	assert_int_equal(dfs_deploy_name(d, ".hidden", NULL), -EINVAL);
 	assert_false(dfs_deploy_named(d));
 	dfs_deploy_free(d);
@@ -128,7 +128,7 @@ static void test_deploy_name_failed_check(void **state)
 	struct dfs_deploy *d = begin_unnamed(fix);
 	const char *text = "no archive here\n";
 
-	assert_int_equal(dfs_deploy_write(d, text, strlen(text), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(text, strlen(text)), 0), 0);
 	assert_int_equal(dfs_deploy_name(d, "web", NULL), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EBADMSG);
 	assert_int_equal(dfs_deploy_record(d)->status, DFS_STATUS_FAILED);

@@ -147,7 +147,7 @@ static void test_catalog_drop_payload_failed(void **state)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, text, sizeof(text) - 1, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(text, sizeof(text) - 1), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EBADMSG);
 	rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
@@ -177,7 +177,7 @@ static void test_catalog_drop_payload_pending_busy(void **state)
 	tu_attr(&attr, 0644);
 	assert_int_equal(tu_targz(2000, 3, &buf, &len), 0);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, len, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, len), 0), 0);
 	rec = *dfs_deploy_record(d);
 	assert_int_equal(dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	assert_int_equal(

@@ -294,7 +294,7 @@ static void test_dropbox_open_notrunc_offset_write(void **state)
 	tu_tar(buf, sizeof(buf), 17);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	f = tu_open(fix, "web", O_WRONLY);
-	assert_int_equal(dfs_dbfile_write(f, "ABCD", 4, TU_TAR_DATA + 100, &c),
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM("ABCD", 4), TU_TAR_DATA + 100, &c),
 			 0);
 	assert_int_equal(dfs_dbfile_flush(f), 0);
 	dfs_dbfile_close(f);

@@ -35,7 +35,7 @@ static int cp_as(struct tu_fix *fix, const char *name,
 	if (rc)
 		return rc;
 	for (off = 0; off < sizeof(buf) && !rc; off += 1024)
-		rc = dfs_dbfile_write(f, buf + off, 1024, off, c);
+		rc = dfs_dbfile_write(f, DFS_SRC_MEM(buf + off, 1024), off, c);
 	if (!rc)
 		rc = dfs_dbfile_flush(f);
 	dfs_dbfile_close(f);

@@ -155,7 +155,7 @@ static int deploy(struct tu_fix *fix, const char *project, const uint8_t *buf,
 	tu_who(&who);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);
@@ -234,7 +234,7 @@ static void test_hooks_start_wait_deploy_record(void **state)
 	assert_int_equal(tu_targz(20000, 2, &buf, &n), 0);
 	tu_who(&who);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	free(buf);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);

@@ -57,8 +57,8 @@ static void test_deploy_write_past_max_too_large(void **state)
 
 	tu_tar(buf, sizeof(buf), 41);
 	d = begin(fix);
-	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, 4000, sizeof(buf)), -EFBIG);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, 4000), sizeof(buf)), -EFBIG);
 	r = dfs_deploy_record(d);
 	assert_true(dfs_deploy_settled(d));
 	assert_int_equal(r->status, DFS_STATUS_FAILED);
@@ -66,7 +66,7 @@ static void test_deploy_write_past_max_too_large(void **state)
 	assert_non_null(strstr(r->error.message, "max_payload"));
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 	/* The writer's later calls and its close see the same error. */
-	assert_int_equal(dfs_deploy_write(d, buf, 10, 0), -EFBIG);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, 10), 0), -EFBIG);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EFBIG);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), r->id, &back), 0);
 	assert_string_equal(back.error.code, "too_large");
@@ -82,7 +82,7 @@ static void test_deploy_truncate_past_max_refused(void **state)
 
 	tu_tar(buf, sizeof(buf), 42);
 	d = begin(fix);
-	assert_int_equal(dfs_deploy_write(d, buf, sizeof(buf), 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0), 0);
 	assert_int_equal(dfs_deploy_truncate(d, MAX + 1), -EFBIG);
 	assert_int_equal(dfs_deploy_truncate(d, HUGE), -EFBIG);
 	/* Refused, not failed: the deployment goes on unchanged. */
@@ -103,8 +103,8 @@ static void test_dropbox_write_past_max_starts_nothing(void **state)
 	fix->conf.max_payload = MAX;
 	/* dd bs=1 seek=1T count=1 conv=notrunc of a new project. */
 	f = tu_create(fix, "web", O_WRONLY | O_CREAT, 0644);
-	assert_int_equal(dfs_dbfile_write(f, &byte, 1, HUGE, &c), -EFBIG);
-	assert_int_equal(dfs_dbfile_write(f, &byte, 1, UINT64_MAX, &c), -EFBIG);
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM(&byte, 1), HUGE, &c), -EFBIG);
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM(&byte, 1), UINT64_MAX, &c), -EFBIG);
 	assert_int_equal(tu_count(fix, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 	assert_int_equal(dfs_dbfile_flush(f), 0); /* nothing to commit */
@@ -124,8 +124,8 @@ static void test_dropbox_write_past_max_fails_deploy(void **state)
 	tu_tar(buf, sizeof(buf), 43);
 	/* cp of a payload larger than the limit. */
 	f = tu_create(fix, "web", WCREAT, 0644);
-	assert_int_equal(dfs_dbfile_write(f, buf, sizeof(buf), 0, &c), 0);
-	assert_int_equal(dfs_dbfile_write(f, buf, sizeof(buf), sizeof(buf), &c),
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM(buf, sizeof(buf)), 0, &c), 0);
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM(buf, sizeof(buf)), sizeof(buf), &c),
 			 -EFBIG);
 	assert_int_equal(dfs_dbfile_flush(f), -EFBIG);
 	dfs_dbfile_close(f);

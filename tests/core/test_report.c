@@ -101,7 +101,7 @@ static void test_report_settled_deploys(void **state)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "api", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, "x", 1, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_int_equal(s.n, 2);
 	dfs_deploy_free(d);

@@ -411,7 +411,7 @@ static void test_pin_pending_survives_commit(void **state)
 	tu_attr(&attr, 0644);
 	assert_int_equal(tu_targz(2000, 1, &buf, &n), 0);
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rec = *dfs_deploy_record(d);
 	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), rec.id, true, &who), 0);
 	tu_get(fix, rec.id, &rec);

@@ -358,7 +358,7 @@ static void crash_mid_deploy(const char *dir)
 		_exit(2);
 	if (dfs_deploy_begin(st, NULL, "web", &who, &attr, &d))
 		_exit(3);
-	if (dfs_deploy_write(d, buf, sizeof(buf), 0))
+	if (dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0))
 		_exit(4);
 	_exit(0); /* no commit, no free, no close: a crash */
 }

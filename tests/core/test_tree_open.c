@@ -68,7 +68,7 @@ static void test_tree_open_record_snapshot(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, w.id[TU_A]));
 	assert_int_equal(dfs_file_flush(f), 0);
-	assert_int_equal(dfs_file_write(f, "x", -1, 1, 0, &c), -EBADF);
+	assert_int_equal(dfs_file_write(f, DFS_SRC_MEM("x", 1), 0, &c), -EBADF);
 	dfs_file_close(f);
 }
 
@@ -163,7 +163,7 @@ static void test_tree_create_write_flush(void **state)
 			 0);
 	assert_true(S_ISREG(st.st_mode));
 	assert_true(dfs_file_direct_io(f));
-	assert_int_equal(dfs_file_write(f, tgz, -1, len, 0, &c), 0);
+	assert_int_equal(dfs_file_write(f, DFS_SRC_MEM(tgz, len), 0, &c), 0);
 	assert_int_equal(dfs_file_flush(f), 0);
 	dfs_file_close(f);
 	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web",

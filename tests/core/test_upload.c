@@ -58,7 +58,7 @@ static void assert_hash(struct dfs_upload *up, const void *want, size_t n)
 static void write_ok(struct dfs_upload *up, const void *buf, size_t n,
 		     uint64_t off)
 {
-	assert_int_equal(dfs_upload_write(up, buf, n, off), 0);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(buf, n), off), 0);
 }
 
 static void test_upload_new_creates_file(void **state)
@@ -442,11 +442,11 @@ static void test_upload_max_write(void **state)
 	dfs_upload_set_max(up, sizeof(data));
 	write_ok(up, data, sizeof(data), 0); /* up to the limit exactly */
 	file_size(up, &size, &blocks);
-	assert_int_equal(dfs_upload_write(up, data, 1, sizeof(data)), -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 2, sizeof(data) - 1),
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(data, 1), sizeof(data)), -EFBIG);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(data, 2), sizeof(data) - 1),
 			 -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 1, 1ULL << 40), -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 4, UINT64_MAX - 1), -EFBIG);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(data, 1), 1ULL << 40), -EFBIG);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(data, 4), UINT64_MAX - 1), -EFBIG);
 	/* Nothing was written or allocated, and the upload goes on. */
 	file_size(up, &size, &blocks2);
 	assert_int_equal(size, sizeof(data));
@@ -468,7 +468,7 @@ static void test_upload_max_write_fd(void **state)
 	assert_int_equal(write(p[1], data, sizeof(data)), sizeof(data));
 	up = new_upload(fix, "up.1");
 	dfs_upload_set_max(up, 50);
-	assert_int_equal(dfs_upload_write_fd(up, p[0], sizeof(data), 0),
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_FD(p[0], sizeof(data)), 0),
 			 -EFBIG);
 	assert_int_equal(dfs_upload_size(up), 0);
 	/* The pipe was not read. */

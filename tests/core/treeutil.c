@@ -85,7 +85,7 @@ void tu_tree_deploy(struct tu_fix *fix, const char *project, uint32_t seed,
 	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
 			 0);
 	assert_int_equal(
-	    dfs_deploy_write(d, good ? buf : (const void *)text, len, 0), 0);
+	    dfs_deploy_write(d, DFS_SRC_MEM(good ? buf : (const void *)text, len), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), good ? 0 : -EBADMSG);
 	*rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
