@@ -1,6 +1,7 @@
 /* deploy — see deploy.h. */
 #include "deploy.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -278,7 +279,7 @@ static int fail_errno(struct dfs_deploy *d, int err)
 	return settle_failed(d, err, dfs_deploy_errcode(err), msg);
 }
 
-void dfs_deploy_free(struct dfs_deploy *d)
+void dfs_deploy_abort(struct dfs_deploy *d)
 {
 	if (!d)
 		return;
@@ -286,6 +287,14 @@ void dfs_deploy_free(struct dfs_deploy *d)
 		settle_failed(d, -ECANCELED, DFS_ERR_ABORTED,
 			      "the writer went away without completing the "
 			      "deployment");
+	dfs_deploy_free(d);
+}
+
+void dfs_deploy_free(struct dfs_deploy *d)
+{
+	if (!d)
+		return;
+	assert(d->settled); /* else dfs_deploy_abort: it settles first */
 	close_files(d);
 	free(d);
 }

@@ -69,7 +69,7 @@ void dfs_dropbox_node_put(struct dfs_dropbox *db, struct node *n)
 	pthread_mutex_unlock(&db->lock);
 	if (!last)
 		return;
-	dfs_deploy_free(n->dep);
+	dfs_deploy_abort(n->dep);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }

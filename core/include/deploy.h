@@ -49,7 +49,8 @@ uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf);
  * is renamed) the upload and its check start, but no record exists until
  * dfs_deploy_name; freed before that, it leaves nothing behind.
  * Errors: -EINVAL (bad name), -ENOSPC, other -errno; nothing is left
- * behind on error. Free with dfs_deploy_free.
+ * behind on error. Free with dfs_deploy_free once settled, else
+ * dfs_deploy_abort.
  */
 int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
 		     const char *project,
@@ -72,10 +73,14 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 bool dfs_deploy_named(const struct dfs_deploy *d);
 
 /*
- * dfs_deploy_free — release @d. A deployment still unsettled is failed
- * with code "aborted" (its writer went away without committing); one
- * that was never named just goes, with its temp files.
+ * dfs_deploy_abort — settle @d if it is not settled yet, as failed with
+ * code "aborted" (its writer went away without committing; one that was
+ * never named just goes, with its temp files), then free it.
+ * dfs_deploy_free — free a settled deployment (committed, failed, or
+ * handed to its hook); freeing one that is not settled is a mistake of
+ * the caller, who means dfs_deploy_abort.
  */
+void dfs_deploy_abort(struct dfs_deploy *d);
 void dfs_deploy_free(struct dfs_deploy *d);
 
 /* The record as last stored; borrowed, valid until the next call on @d. */

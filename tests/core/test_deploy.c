@@ -473,7 +473,7 @@ static void test_deploy_read_back(void **state)
 	dfs_deploy_free(d);
 }
 
-static void test_deploy_free_unsettled_aborted(void **state)
+static void test_deploy_abort_unsettled(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record back;
@@ -485,7 +485,7 @@ static void test_deploy_free_unsettled_aborted(void **state)
 	write_all(d, buf, sizeof(buf));
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_true(tu_count_tmp(fix->dir) >= 1);
-	dfs_deploy_free(d);
+	dfs_deploy_abort(d);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "aborted");
@@ -609,7 +609,7 @@ int main(void)
 	    T(test_deploy_seed_unknown),
 	    T(test_deploy_truncate),
 	    T(test_deploy_read_back),
-	    T(test_deploy_free_unsettled_aborted),
+	    T(test_deploy_abort_unsettled),
 	    T(test_deploy_write_efbig_fails),
 	    cmocka_unit_test_setup_teardown(test_deploy_commit_map_full,
 					    tu_dir_setup, tu_teardown),

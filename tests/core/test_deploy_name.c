@@ -95,7 +95,7 @@ static void test_deploy_name_commit_unnamed_refused(void **state)
 	dfs_deploy_free(d);
 }
 
-static void test_deploy_name_free_leaves_nothing(void **state)
+static void test_deploy_name_abort_leaves_nothing(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_deploy *d = begin_unnamed(fix);
@@ -104,7 +104,7 @@ static void test_deploy_name_free_leaves_nothing(void **state)
 	tu_tar(buf, sizeof(buf), 5);
 	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0), 0);
 	assert_true(tu_count_tmp(fix->dir) > 0);
-	dfs_deploy_free(d);
+	dfs_deploy_abort(d);
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -117,7 +117,7 @@ static void test_deploy_name_bad_name(void **state)
 	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	assert_int_equal(dfs_deploy_name(d, ".hidden", NULL), -EINVAL);
 	assert_false(dfs_deploy_named(d));
-	dfs_deploy_free(d);
+	dfs_deploy_abort(d);
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_ALL, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -145,7 +145,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_deploy_name_then_commit),
 	    T(test_deploy_name_commit_unnamed_refused),
-	    T(test_deploy_name_free_leaves_nothing),
+	    T(test_deploy_name_abort_leaves_nothing),
 	    T(test_deploy_name_bad_name),
 	    T(test_deploy_name_failed_check),
 	};

@@ -104,7 +104,7 @@ static void test_report_settled_deploys(void **state)
 	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_int_equal(s.n, 2);
-	dfs_deploy_free(d);
+	dfs_deploy_abort(d);
 	assert_int_equal(s.n, 3);
 	snprintf(rest, sizeof(rest), "failed: aborted: ");
 	s.last[strlen("api ") + 36 + strlen(": failed: aborted: ")] = '\0';
