@@ -151,18 +151,9 @@ static int clear_tmp(struct dfs_store *st)
 	return rc;
 }
 
-int dfs_store_recover(struct dfs_store *st, unsigned *n)
+int dfs_store_clear_tmp(struct dfs_store *st)
 {
-	struct dfs_who self;
-	int rc;
-
-	if (st->lockfd < 0)
-		return -EPERM;
-	dfs_who_self(&self);
-	rc = dfs_catalog_recover(st->cat, &self, n);
-	if (rc)
-		return rc;
-	return clear_tmp(st);
+	return st->lockfd < 0 ? -EPERM : clear_tmp(st);
 }
 
 

@@ -86,6 +86,7 @@ static int parse_size(const char *s, uint64_t *out)
 /* Open the store (exclusively) and recover what a crash left behind. */
 static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 {
+	struct dfs_who self;
 	unsigned n = 0;
 	int rc;
 
@@ -110,7 +111,11 @@ static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 			strerror(-rc));
 		return rc;
 	}
-	rc = dfs_store_recover(*st, &n);
+	/* Recovery: the catalog's pending records, then the store's tmp/. */
+	dfs_who_self(&self);
+	rc = dfs_catalog_recover(dfs_store_catalog(*st), &self, &n);
+	if (!rc)
+		rc = dfs_store_clear_tmp(*st);
 	if (rc) {
 		fprintf(stderr, "deployfs: cannot recover store '%s': %s\n",
 			dir, strerror(-rc));

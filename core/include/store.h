@@ -72,12 +72,11 @@ struct statvfs;
 int dfs_store_statfs(struct dfs_store *st, struct statvfs *sv);
 
 /*
- * dfs_store_recover — after a crash: dfs_catalog_recover in the name of
- * this process (pending records fail "interrupted"), then every file in
- * tmp/ is removed. Errors: -EPERM (not the exclusive opener). Only for an
- * exclusive opener, before serving. Committed records are not touched.
- * Sets *@n to the number of records failed. Returns 0 or -errno.
+ * dfs_store_clear_tmp — after a crash: remove every file in tmp/ (uploads
+ * that never finished). Only for the exclusive opener, before serving,
+ * after dfs_catalog_recover has failed the pending records. Errors:
+ * -EPERM (not the exclusive opener), -errno.
  */
-int dfs_store_recover(struct dfs_store *st, unsigned *n);
+int dfs_store_clear_tmp(struct dfs_store *st);
 
 #endif

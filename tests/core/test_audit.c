@@ -171,7 +171,7 @@ static void test_audit_scan_interrupted(void **state)
 			 0);
 	/* The daemon dies with the record pending, then restarts. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
 	scan(fix, 0, &es);
 	assert_int_equal(es.n, 2);

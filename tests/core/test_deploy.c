@@ -560,7 +560,7 @@ static void test_deploy_commit_map_full(void **state)
 
 	/* The daemon restarts with room to spare: recovery, then deploys. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS, "pending"),
 			 0);
 	tu_tar(buf, sizeof(buf), 0xffff);

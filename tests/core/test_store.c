@@ -279,8 +279,23 @@ static void test_store_recover_nothing(void **state)
 	struct tu_fix *fix = *state;
 	unsigned n = 99;
 
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 0);
+}
+
+static void test_store_clear_tmp_not_exclusive(void **state)
+{
+	struct tu_fix *fix = *state;
+	char path[PATH_MAX];
+
+	tu_path(path, "%s/tmp/orphan.upload", fix->dir);
+	assert_int_equal(tu_write_file(path, "half", 4), 0);
+	assert_int_equal(tu_reopen(fix, 0, 0), 0);
+	assert_int_equal(dfs_store_clear_tmp(fix->st), -EPERM);
+	assert_int_equal(tu_count_tmp(fix->dir), 1);
+	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
+	assert_int_equal(dfs_store_clear_tmp(fix->st), 0);
+	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
 static void test_store_recover_pending(void **state)
@@ -295,7 +310,7 @@ static void test_store_recover_pending(void **state)
 	assert_int_equal(tu_write_file(path, "\x1f\x8b half a payload", 18), 0);
 	/* The daemon dies: no commit, the store is simply closed. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
@@ -328,7 +343,7 @@ static void test_store_recover_keeps_committed(void **state)
 	assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st), &bad, NULL, NULL), 0);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), ok.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
@@ -338,7 +353,7 @@ static void test_store_recover_keeps_committed(void **state)
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), pend.id, &back), 0);
 	assert_string_equal(back.error.code, "interrupted");
 	/* A second recovery finds nothing left to do. */
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -387,7 +402,7 @@ static void test_store_recover_crashed_writer(void **state)
 	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
@@ -463,6 +478,7 @@ int main(void)
 	    T(test_store_host_set),
 	    T(test_store_statfs_space),
 	    T(test_store_recover_nothing),
+	    T(test_store_clear_tmp_not_exclusive),
 	    T(test_store_recover_pending),
 	    T(test_store_recover_keeps_committed),
 	    T(test_store_recover_crashed_writer),

@@ -136,6 +136,16 @@ int tu_teardown(void **state)
 	return 0;
 }
 
+int tu_recover(struct dfs_store *st, unsigned *n)
+{
+	struct dfs_who self;
+	int rc;
+
+	dfs_who_self(&self);
+	rc = dfs_catalog_recover(dfs_store_catalog(st), &self, n);
+	return rc ? rc : dfs_store_clear_tmp(st);
+}
+
 int tu_reopen(struct tu_fix *fix, unsigned flags, uint64_t map_size)
 {
 	if (fix->st) {

@@ -43,6 +43,12 @@ int tu_catalog_open(struct tu_fix *fix);
 /* Close fix->cat and fix->st if open, remove the temp directory, free the fixture. */
 int tu_teardown(void **state);
 
+/*
+ * What the daemon does at start: dfs_catalog_recover in this process's
+ * name, then dfs_store_clear_tmp. Returns the first error.
+ */
+int tu_recover(struct dfs_store *st, unsigned *n);
+
 /* Open fix->dir again (after the test closed it). Returns dfs_store_open's. */
 int tu_reopen(struct tu_fix *fix, unsigned flags, uint64_t map_size);
 
