@@ -63,6 +63,29 @@ for opt in map_size= hook= hook_timeout= hook_wait nosuid,nodev \
 	grep -qF -- "$opt" "$T/deployfs.txt" || fail "deployfs(8) lacks $opt"
 done
 
+# has_word FILE WORD — WORD appears in FILE not as part of a longer option
+# or name (--mount is not --mountpoint, -o not -old).
+has_word() {
+	grep -qE -- "(^|[^A-Za-z0-9_-])$(sed 's/[.]/\\./g' <<<"$2")([^A-Za-z0-9_-]|\$)" "$1"
+}
+# Every -o option of deployfs --help (deployfs's own and libfuse's) is in
+# deployfs(8).
+"$R/sbin/deployfs" --help >"$T/deployfs.help" 2>&1 || true
+fuse_opts=$(grep -oE -- '-o [a-z_]+' "$T/deployfs.help" | cut -c4- | sort -u)
+[ "$(printf '%s\n' "$fuse_opts" | wc -l)" -ge 10 ] ||
+	fail "cannot read the -o options of deployfs --help: $fuse_opts"
+for o in $fuse_opts; do
+	has_word "$T/deployfs.txt" "$o" || fail "deployfs(8) lacks -o $o"
+done
+# So is every error code core/record.h names, and every field of the
+# record's provenance.
+for w in not_an_archive truncated_archive corrupt_archive unsafe_path \
+	unsafe_entry too_large no_space io_error no_memory write_error \
+	hook_failed hook_timeout interrupted aborted version provenance exe \
+	ssh_client revision ref ci_url note user.pinned newest/ 1777; do
+	has_word "$T/deployfs.txt" "$w" || fail "deployfs(8) lacks '$w'"
+done
+
 # Every command of deployctl --help has an entry in deployctl(1) and
 # completes: the page and the completion follow the program.
 commands=$("$R/bin/deployctl" --help | awk '
@@ -79,6 +102,31 @@ for c in $commands; do
 	grep -qE "^       $c( |\$)" "$T/deployctl.txt" ||
 		fail "deployctl(1) has no entry for '$c'"
 done
+# Every option of deployctl --help and of each command's --help, and every
+# column a command's --help lists, is in deployctl(1).
+options_of() { # HELP-FILE — the options it names (--long, -x), one a line
+	grep -oE -- '(^|[ [|(/])(--[a-z][a-z-]*|-[a-z])([^a-z-]|$)' "$1" |
+		grep -oE -- '--?[a-z][a-z-]*' | sort -u
+}
+columns_of() { # HELP-FILE — the names of its "columns:" list
+	awk '/^columns:/ { on = 1; next } on && /^  [A-Z]/ { print $1 }' "$1"
+}
+"$R/bin/deployctl" --help >"$T/help.main"
+for o in $(options_of "$T/help.main"); do
+	has_word "$T/deployctl.txt" "$o" || fail "deployctl(1) lacks $o"
+done
+for c in $commands; do
+	"$R/bin/deployctl" "$c" --help >"$T/help.$c" ||
+		fail "deployctl $c --help exits $?"
+	for o in $(options_of "$T/help.$c"); do
+		has_word "$T/deployctl.txt" "$o" ||
+			fail "deployctl(1) lacks $o (of $c --help)"
+	done
+	for col in $(columns_of "$T/help.$c"); do
+		has_word "$T/deployctl.txt" "$col" ||
+			fail "deployctl(1) lacks the $c column $col"
+	done
+done
 
 # --- bash completion, with nothing but bash ------------------------------
 complete_words() { # WORD... — what completing the last WORD offers
@@ -93,6 +141,37 @@ got=$(complete_words deployctl "")
 for c in $commands; do
 	grep -qx -- "$c" <<<"$got" || fail "completion lacks command '$c': $got"
 done
+# Each command completes the options its --help names, and -o the
+# columns it lists.
+got=$(complete_words deployctl -)
+for c in $commands; do
+	got+=$'\n'$(complete_words deployctl "$c" -)
+done
+for o in $(options_of "$T/help.main"); do
+	grep -qx -- "$o" <<<"$got" || fail "completion never offers $o"
+done
+for c in $commands; do
+	got=$(complete_words deployctl "$c" -)
+	for o in $(options_of "$T/help.$c"); do
+		case $o in
+		-o | --output) [ "$c" = payload ] || [ "$c" = list ] ||
+			[ "$c" = audit ] || continue ;;
+		esac
+		grep -qx -- "$o" <<<"$got" ||
+			fail "completion of '$c -' lacks $o: $(tr '\n' ' ' <<<"$got")"
+	done
+	[ -z "$(columns_of "$T/help.$c")" ] && continue
+	got=$(complete_words deployctl "$c" -o "")
+	for col in $(columns_of "$T/help.$c"); do
+		grep -qx -- "$col" <<<"$got" ||
+			fail "completion of '$c -o' lacks $col: $(tr '\n' ' ' <<<"$got")"
+	done
+done
+[ "$(complete_words deployctl list -o NAME,ST | tr '\n' ' ')" = \
+	"NAME,STARTED NAME,STATUS " ] ||
+	fail "completion of -o NAME,ST: $(complete_words deployctl list -o NAME,ST)"
+[ "$(complete_words deployctl audit -o +u | tr '\n' ' ')" = "+UID +USER " ] ||
+	fail "completion of audit -o +u: $(complete_words deployctl audit -o +u)"
 [ "$(complete_words deployctl --v)" = --version ] ||
 	fail "completion of --v: $(complete_words deployctl --v)"
 [ "$(complete_words deployctl list --st | tr '\n' ' ')" = "--status --store " ] ||
@@ -107,6 +186,10 @@ got=$(DEPLOYFS_MOUNT=$T/fake complete_words deployctl rollback "" | tr '\n' ' ')
 [ "$got" = "api web " ] || fail "completion of rollback's project: '$got'"
 got=$(complete_words deployctl push --mount "$T/fake" w)
 [ "$got" = web ] || fail "completion of push's project with --mount: '$got'"
+got=$(complete_words deployctl show --mount "$T/fake" w | tr '\n' ' ')
+[ "$got" = "web@current web@latest " ] || fail "completion of show's name: '$got'"
+got=$(complete_words deployctl project rm --mount "$T/fake" a)
+[ "$got" = api ] || fail "completion of project rm's project: '$got'"
 
 # --- the unit names the installed daemon ---------------------------------
 unit=$R/lib/systemd/system/deployfs@.service
