@@ -49,6 +49,7 @@ int dfs_blobs_put(struct dfs_blobs *b, int fd, const char *tmpname,
  * dfs_blobs_adopt — settle the temp file @tmpname that dfs_blobs_put left
  * because blob @hash was stored already: remove it, or make it the blob
  * if the blob was removed meanwhile (never racing dfs_blobs_remove).
+ * Errors: -ENOSPC, -EIO, -errno.
  */
 int dfs_blobs_adopt(struct dfs_blobs *b, const char *tmpname,
 		    const uint8_t hash[32]);
@@ -91,7 +92,7 @@ void dfs_blobs_path(struct dfs_blobs *b, const uint8_t hash[32],
  * dfs_blobs_orphans — count (and unless @dry_run remove) the blobs no
  * record refers to that were stored before @before (seconds since the
  * epoch; a younger one may be a deploy's about to be held). Adds to *@n
- * and *@bytes.
+ * and *@bytes. Errors: -errno (the catalog's, the filesystem's).
  */
 int dfs_blobs_orphans(struct dfs_blobs *b, int64_t before, bool dry_run,
 		      unsigned *n, uint64_t *bytes);

@@ -94,7 +94,7 @@ const char *dfs_catalog_node(const struct dfs_catalog *cat);
  * (phase kept in the error, phase done, completed now), one
  * "interrupted" audit event each in @actor's name. Committed records are
  * not touched. Called once by the daemon before it serves. *@n: the
- * records failed.
+ * records failed. Errors: the common ones.
  */
 int dfs_catalog_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 			unsigned *n);
@@ -186,6 +186,7 @@ int dfs_catalog_set_pinned(struct dfs_catalog *cat, const uint8_t id[16],
 /*
  * dfs_catalog_note — one audit event about @rec that changes nothing
  * (@action, e.g. "payload_corrupt", at most 31 bytes), in @actor's name.
+ * Errors: -EINVAL (@action too long).
  */
 int dfs_catalog_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 		     const char *action, const struct dfs_who *actor);
@@ -213,7 +214,8 @@ int dfs_catalog_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],
 int dfs_catalog_latest(struct dfs_catalog *cat, const char *project,
 		       uint8_t id[16]);
 
-/* Reference count of blob @hash: the records holding it (0: unknown). */
+/* Reference count of blob @hash: the records holding it (0: unknown).
+ * Errors: the common ones. */
 int dfs_catalog_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
 			  uint64_t *refs);
 
@@ -368,12 +370,14 @@ int dfs_catalog_query(struct dfs_catalog *cat, const struct dfs_query *q,
 
 /* ---- the audit trail (events: audit.h) ------------------------------- */
 
-/* The size of audit.log in bytes: where the next event will start. */
+/* The size of audit.log in bytes: where the next event will start.
+ * Errors: the common ones. */
 int dfs_catalog_audit_size(struct dfs_catalog *cat, uint64_t *size);
 
 /*
  * dfs_catalog_audit_read — up to @n bytes of audit.log from byte @off
  * into @buf (any offset, mid-line included); *@got is 0 at the end.
+ * Errors: the common ones.
  */
 int dfs_catalog_audit_read(struct dfs_catalog *cat, uint64_t off, void *buf,
 			   size_t n, size_t *got);
@@ -428,6 +432,7 @@ int dfs_catalog_setting_set(struct dfs_catalog *cat, const char *key,
  */
 struct dfs_batch;
 
+/* Begin a batch. Errors: -EBUSY (a backend that allows one at a time). */
 int dfs_catalog_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);
 
 /*

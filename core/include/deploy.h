@@ -86,7 +86,10 @@ void dfs_deploy_free(struct dfs_deploy *d);
 /* The record as last stored; borrowed, valid until the next call on @d. */
 const struct dfs_record *dfs_deploy_record(const struct dfs_deploy *d);
 
-/* Start from the payload of blob @hash (opens without O_TRUNC). */
+/*
+ * Start from the payload of blob @hash (opens without O_TRUNC). Errors:
+ * -ENOENT (no such blob), the settled result, -ENOSPC, -EIO, -errno.
+ */
 int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
 
 /*

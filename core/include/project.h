@@ -27,6 +27,7 @@ bool dfs_project_may(const struct dfs_project *p, const struct dfs_caller *c,
  * their logs and manifests, and the blob files no record holds any more
  * (as dropping a payload does). *@removed is the records removed, *@freed
  * the bytes of blob files removed (0 for blobs other projects share).
+ * Errors: those of dfs_catalog_project_remove.
  */
 int dfs_project_remove(struct dfs_store *st, const char *name, bool force,
 		       const struct dfs_who *actor, uint64_t *removed,

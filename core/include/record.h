@@ -157,7 +157,7 @@ int dfs_record_decode(const void *buf, size_t len, struct dfs_record *rec);
  */
 int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
 
-/* The same fields as one compact line of JSON, without a newline. */
+/* The same as one compact line of JSON, no newline. Errors: -ENOMEM. */
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
 			      size_t *len);
 

@@ -37,7 +37,8 @@ struct dfs_drop {
  * dfs_retention_plan — what the policies would drop now, over @project
  * (NULL: every project), oldest first per project, with the bytes each
  * drop frees (a blob shared with records that stay frees nothing).
- * *@drops is malloc'd (the caller frees it); *@n its length.
+ * *@drops is malloc'd (the caller frees it); *@n its length. Errors:
+ * -EINVAL (bad project name), -ENOMEM, the catalog's.
  */
 int dfs_retention_plan(struct dfs_store *st, const char *project,
 		       int64_t now_ms, struct dfs_drop **drops, size_t *n);
@@ -45,6 +46,8 @@ int dfs_retention_plan(struct dfs_store *st, const char *project,
 /*
  * dfs_retention_apply — drop what the plan says, in @actor's name (audit
  * events "payload_dropped"). *@freed (may be NULL): the bytes freed.
+ * A payload that changed meanwhile (pinned, current, gone) is left.
+ * Errors: as dfs_retention_plan, and the catalog's.
  */
 int dfs_retention_apply(struct dfs_store *st, const char *project,
 			const struct dfs_who *actor, uint64_t *freed,

@@ -43,7 +43,8 @@ struct dfs_tree;
 
 /*
  * dfs_tree_new — a tree over @st and @db, with the top directories owned
- * by @uid/@gid (the mounting user). Free with dfs_tree_free.
+ * by @uid/@gid (the mounting user). Free with dfs_tree_free. Errors:
+ * -ENOMEM.
  */
 int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 		 gid_t gid, struct dfs_tree **out);
@@ -83,7 +84,10 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller);
 
-/* record.json's bytes (malloc'd, the caller frees them). */
+/*
+ * record.json's bytes (malloc'd, the caller frees them). Errors: -EINVAL
+ * (not a record.json inode), -ENOENT, -ENOMEM, the catalog's.
+ */
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len);
 
 /*
