@@ -432,7 +432,7 @@ int dfs_catalog_setting_set(struct dfs_catalog *cat, const char *key,
  */
 struct dfs_batch;
 
-/* Begin a batch. Errors: -EBUSY (a backend that allows one at a time). */
+/* Begin a batch: waits for other writers. Errors: the common ones. */
 int dfs_catalog_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);
 
 /*
