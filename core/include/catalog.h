@@ -46,7 +46,9 @@
  *
  * Ownership: structs filled by these functions are caller-owned copies
  * (nothing borrowed from a transaction escapes it), except where a
- * callback gets a pointer "borrowed for the callback". Every function
+ * callback gets a pointer "borrowed for the callback". A callback may
+ * call the catalog's read operations (on the same thread, from another
+ * snapshot), never its writes. Every function
  * returns 0 or -errno. Errors common to all, not repeated below:
  * -ENOSPC (the catalog is full: LMDB map full, database out of space),
  * -EIO (the backend failed or is unreachable), -ENOMEM.
