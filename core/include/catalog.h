@@ -73,12 +73,24 @@ enum dfs_catalog_flags {
 };
 
 /*
+ * The LMDB catalog's format, checked at open. 2: by_held, the index
+ * retention walks; 3: versions (by_version). A catalog of format 2 is
+ * upgraded when opened: its records are numbered in batches that resume
+ * if cut short, then the format is set, holding the store's daemon.lock
+ * for the while (-EPROTO when a daemon of the older build serves it).
+ */
+#define DFS_CATALOG_LMDB_FORMAT	     3
+#define DFS_CATALOG_LMDB_MAP_DEFAULT (64ULL << 30)
+
+/*
  * dfs_catalog_open_lmdb — the LMDB catalog in directory @dir
- * (data.mdb, lock.mdb). @map_size is the map size in bytes (0: 64 GiB);
- * @node is recorded as origin_node by dfs_catalog_create. Without
- * DFS_CATALOG_CREATE nothing is created. Errors: -ENOENT (no data.mdb
- * without CREATE), -EBADMSG (not a deployfs catalog, or damaged),
- * -EPROTO (format version differs). *@out is the caller's, closed with
+ * (data.mdb, lock.mdb). @map_size is the map size in bytes (0:
+ * DFS_CATALOG_LMDB_MAP_DEFAULT; a full map makes writes fail with
+ * -ENOSPC); @node is recorded as origin_node by dfs_catalog_create.
+ * Without DFS_CATALOG_CREATE nothing is created. Errors: -ENOENT (no
+ * data.mdb without CREATE), -EBADMSG (not a deployfs catalog, or
+ * damaged), -EPROTO (format version differs, or an upgrade is needed
+ * while a daemon serves it). *@out is the caller's, closed with
  * dfs_catalog_close.
  */
 int dfs_catalog_open_lmdb(const char *dir, unsigned flags, uint64_t map_size,

@@ -18,15 +18,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*
- * The LMDB catalog's format, checked at open. 2: by_held, the index
- * retention walks; 3: versions (by_version). A store of format 2 is
- * upgraded when opened (see dfs_store_open).
- */
-#define DFS_STORE_FORMAT 3
+#include "catalog.h"
+
+/* The format of a store: its LMDB catalog's (see catalog.h). */
+#define DFS_STORE_FORMAT DFS_CATALOG_LMDB_FORMAT
 
 struct dfs_store;
-struct dfs_catalog;
 struct dfs_blobs;
 
 enum dfs_store_flags {
@@ -34,7 +31,7 @@ enum dfs_store_flags {
 	DFS_STORE_EXCLUSIVE = 1 << 1, /* take daemon.lock (fails -EBUSY) */
 };
 
-#define DFS_STORE_MAP_DEFAULT (64ULL << 30)
+#define DFS_STORE_MAP_DEFAULT DFS_CATALOG_LMDB_MAP_DEFAULT
 
 /*
  * dfs_store_open — open (or create) the store at @dir. @map_size is the

@@ -16,10 +16,9 @@
 #include <stdbool.h>
 
 #include "catalog_backend.h"
-#include "store.h"
 
-#define DFS_LMDB_FORMAT DFS_STORE_FORMAT
-#define DFS_LMDB_MAP_DEFAULT (64ULL << 30)
+#define DFS_LMDB_FORMAT	     DFS_CATALOG_LMDB_FORMAT
+#define DFS_LMDB_MAP_DEFAULT DFS_CATALOG_LMDB_MAP_DEFAULT
 
 struct dfs_lmdb {
 	struct dfs_catalog base;
