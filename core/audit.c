@@ -43,12 +43,12 @@ static json_t *make_project_event(void *arg, uint64_t seq, const char *when)
 	struct project_event *e = arg;
 
 	return json_pack(
-	    "{s:I, s:s, s:n, s:s, s:s, s:n, s:I, s:I, s:s, s:I, s:s}", "seq",
-	    (json_int_t)seq, "time", when, "deployment_id", "project",
-	    e->project, "action", e->action, "status", "records",
-	    (json_int_t)e->records, "uid", (json_int_t)e->actor->uid, "user",
-	    e->actor->user, "pid", (json_int_t)e->actor->pid, "command",
-	    e->actor->command);
+		"{s:I, s:s, s:n, s:s, s:s, s:n, s:I, s:I, s:s, s:I, s:s}",
+		"seq", (json_int_t)seq, "time", when, "deployment_id",
+		"project", e->project, "action", e->action, "status", "records",
+		(json_int_t)e->records, "uid", (json_int_t)e->actor->uid,
+		"user", e->actor->user, "pid", (json_int_t)e->actor->pid,
+		"command", e->actor->command);
 }
 
 /* Dump @o as one line ending in a newline (malloc'd into *@line). */
@@ -71,8 +71,8 @@ static int dump_line(json_t *o, char **line, size_t *len)
 }
 
 int dfs_audit_line(uint64_t seq, int64_t time_ms, const struct dfs_record *rec,
-		   const char *action, const struct dfs_who *actor,
-		   char **line, size_t *len)
+		   const char *action, const struct dfs_who *actor, char **line,
+		   size_t *len)
 {
 	struct record_event e = {rec, action, actor};
 	char when[DFS_ISOTIME_LEN];
@@ -139,4 +139,3 @@ out:
 	json_decref(o);
 	return rc;
 }
-

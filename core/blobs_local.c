@@ -94,8 +94,8 @@ static int fsync_dirat(int dirfd, const char *name)
  */
 static int blob_lock(struct local *st)
 {
-	int fd =
-	    openat(st->dirfd, "blobs.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = openat(st->dirfd, "blobs.lock", O_RDWR | O_CREAT | O_CLOEXEC,
+			0600);
 
 	if (fd < 0)
 		return -errno;
@@ -310,7 +310,8 @@ int dfs_blobs_open_local(int dirfd, int tmpfd, struct dfs_catalog *cat,
 	st->cat = cat;
 	if (mkdirat(dirfd, "blobs", 0700) < 0 && errno != EEXIST)
 		goto out_errno;
-	st->blobsfd = openat(dirfd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	st->blobsfd =
+		openat(dirfd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->blobsfd < 0)
 		goto out_errno;
 	*out = &st->base;

@@ -50,8 +50,7 @@ int dfs_catalog_update(struct dfs_catalog *cat, const struct dfs_record *rec,
 }
 
 int dfs_catalog_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
-			     enum dfs_drop_why why,
-			     const struct dfs_who *actor,
+			     enum dfs_drop_why why, const struct dfs_who *actor,
 			     struct dfs_record *rec, bool *last_ref)
 {
 	return cat->ops->drop_payload(cat, id, why, actor, rec, last_ref);
@@ -152,8 +151,7 @@ int dfs_catalog_project_hide(struct dfs_catalog *cat, const char *name)
 
 int dfs_catalog_project_remove(struct dfs_catalog *cat, const char *name,
 			       bool force, const struct dfs_who *actor,
-			       dfs_removed_fn fn, void *arg,
-			       uint64_t *removed)
+			       dfs_removed_fn fn, void *arg, uint64_t *removed)
 {
 	*removed = 0;
 	if (!dfs_name_is_project(name))
@@ -163,8 +161,7 @@ int dfs_catalog_project_remove(struct dfs_catalog *cat, const char *name,
 }
 
 int dfs_catalog_scan(struct dfs_catalog *cat, enum dfs_scan scope,
-		     const char *key, uint64_t after, dfs_scan_fn fn,
-		     void *arg)
+		     const char *key, uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	enum dfs_status status;
 

@@ -238,7 +238,8 @@ bool dfs_check_entry_policy(struct archive_entry *e,
 
 	path = path ? path : "";
 	if (unsafe_path(path) || unsafe_path(archive_entry_hardlink(e))) {
-		set(err, DFS_ERR_UNSAFE_PATH, "unsafe path in the archive", path, "");
+		set(err, DFS_ERR_UNSAFE_PATH, "unsafe path in the archive",
+		    path, "");
 		return false;
 	}
 	if (type) {

@@ -193,8 +193,8 @@ static ssize_t outer_block(struct dfs_check *c, const void **out)
 			if (k < 0) {
 				c->outer_err = -EIO;
 				c->outer_msg = c->io_error
-						   ? strerror(c->io_error)
-						   : "check cancelled";
+						       ? strerror(c->io_error)
+						       : "check cancelled";
 				return -1;
 			}
 			c->eof = k == 0;
@@ -332,7 +332,8 @@ static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 			  "the payload is compressed, but not a tar archive");
 		return;
 	}
-	set_error(c, c->eof ? DFS_ERR_TRUNCATED_ARCHIVE : DFS_ERR_CORRUPT_ARCHIVE,
+	set_error(c,
+		  c->eof ? DFS_ERR_TRUNCATED_ARCHIVE : DFS_ERR_CORRUPT_ARCHIVE,
 		  msg);
 }
 
@@ -436,8 +437,8 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 		if (!entry_allowed(c, e))
 			return;
 		depth = archive_entry_filetype(e) == AE_IFREG
-			    ? package_depth(archive_entry_pathname(e))
-			    : -1;
+				? package_depth(archive_entry_pathname(e))
+				: -1;
 		keep = depth >= 0 && (c->pkg_depth < 0 || depth < c->pkg_depth);
 		if (read_entry(c, in, keep) != ARCHIVE_OK) {
 			archive_failed(c, archive_error_string(in), true);

@@ -107,9 +107,9 @@ static void open_side_files(struct dfs_deploy *d)
 static void open_manifest_tmp(struct dfs_deploy *d, const char *tmpname)
 {
 	snprintf(d->mtmp, sizeof(d->mtmp), "%s.manifest", tmpname);
-	d->manifest_fd =
-	    openat(d->st->tmpfd, d->mtmp,
-		   O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	d->manifest_fd = openat(
+		d->st->tmpfd, d->mtmp,
+		O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (d->manifest_fd < 0)
 		d->mtmp[0] = '\0';
 }
@@ -144,7 +144,8 @@ int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
 		goto out_free;
 	dfs_upload_set_max(d->up, d->conf.max_payload);
 	if (project) {
-		rc = dfs_catalog_create(dfs_store_catalog(st), project, who, attr, &d->rec);
+		rc = dfs_catalog_create(dfs_store_catalog(st), project, who,
+					attr, &d->rec);
 		if (rc)
 			goto out_upload;
 		d->named = true;
@@ -180,7 +181,8 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 		return -EINVAL;
 	if (d->settled)
 		return d->result ? d->result : -EBADF;
-	rc = dfs_catalog_create(dfs_store_catalog(d->st), project, &d->rec.who, attr, &rec);
+	rc = dfs_catalog_create(dfs_store_catalog(d->st), project, &d->rec.who,
+				attr, &rec);
 	if (rc)
 		return rc;
 	rec.started_ms = d->begin_ms;
@@ -255,7 +257,8 @@ static int settle_failed(struct dfs_deploy *d, int err, enum dfs_errcode code,
 	 * deployment never named has no record to store.
 	 */
 	if (d->named)
-		dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
+		dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL,
+				   NULL);
 	remove_manifest_tmp(d);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", dfs_errcode_name(code),
 		       message);
@@ -358,7 +361,8 @@ void dfs_deploy_save_progress(struct dfs_deploy *d)
 	if (d->settled || !d->named || d->rec.bytes_received == d->saved_bytes)
 		return;
 	/* Best effort: the commit stores the final count anyway. */
-	if (dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL) == 0)
+	if (dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL) ==
+	    0)
 		d->saved_bytes = d->rec.bytes_received;
 	d->saved_ms = dfs_time_now_ms();
 }
@@ -422,8 +426,8 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	d->check = NULL;
 	if (rc)
 		return rc;
-	rc = dfs_blobs_put(dfs_store_blobs(d->st), dfs_upload_fd(up), dfs_upload_name(up),
-			  res->hash, &before);
+	rc = dfs_blobs_put(dfs_store_blobs(d->st), dfs_upload_fd(up),
+			   dfs_upload_name(up), res->hash, &before);
 	if (rc)
 		return rc;
 	if (before) /* stored already: settled once the record holds it */
@@ -509,8 +513,8 @@ static int hook_status(struct dfs_record *r, const struct dfs_hook_outcome *o)
 			return 0;
 		}
 		dfs_record_fail(r, DFS_ERR_HOOK_FAILED,
-				"the hook exited with status %d: %s",
-				o->status, o->tail);
+				"the hook exited with status %d: %s", o->status,
+				o->tail);
 		return -ECANCELED;
 	case DFS_HOOK_SIGNALED:
 		dfs_record_fail(r, DFS_ERR_HOOK_FAILED,
@@ -602,17 +606,17 @@ static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
 		/* "File too large" says more to cp's user than a bad message. */
 		return settle(d,
 			      dfs_errcode_parse(res->error.code, &code) == 0 &&
-				      code == DFS_ERR_TOO_LARGE
-				  ? -EFBIG
-				  : -EBADMSG,
+					      code == DFS_ERR_TOO_LARGE
+				      ? -EFBIG
+				      : -EBADMSG,
 			      NULL);
 	}
 	dfs_log_printf(
-	    d->log_fd,
-	    "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
-	    res->format, (unsigned long long)res->entries,
-	    (unsigned long long)res->unpacked_size,
-	    res->package[0] ? ", package " : "", res->package);
+		d->log_fd,
+		"check passed: %s, %llu entries, %llu bytes unpacked%s%s",
+		res->format, (unsigned long long)res->entries,
+		(unsigned long long)res->unpacked_size,
+		res->package[0] ? ", package " : "", res->package);
 	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
 		return run_hook(d, hook, attr);
 	dfs_record_succeed(&d->rec);
@@ -682,7 +686,8 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	q.project = project;
 	q.has_status = true;
 	q.status = DFS_STATUS_SUCCESS;
-	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b, NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b,
+			       NULL);
 	if (rc < 0)
 		return rc;
 	if (!b.has)
@@ -741,7 +746,8 @@ int dfs_deploy_rollback(struct dfs_store *st,
 	d = deploy_new(st, conf);
 	if (!d)
 		return -ENOMEM;
-	rc = dfs_catalog_create(dfs_store_catalog(st), project, who, NULL, &d->rec);
+	rc = dfs_catalog_create(dfs_store_catalog(st), project, who, NULL,
+				&d->rec);
 	if (rc) {
 		free(d);
 		return rc;

@@ -138,7 +138,8 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 		/* A staging file that names no project: named at its rename. */
 		return dfs_deploy_begin(db->st, db->conf, NULL, &who, NULL,
 					&n->dep);
-	n->new_project = dfs_catalog_project_get(dfs_store_catalog(db->st), n->project, &p) == -ENOENT;
+	n->new_project = dfs_catalog_project_get(dfs_store_catalog(db->st),
+						 n->project, &p) == -ENOENT;
 	rc = dfs_deploy_begin(db->st, db->conf, n->project, &who, &n->attr,
 			      &n->dep);
 	if (rc)
@@ -237,7 +238,8 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
+						 &p);
 		return rc ? rc : project_stat(db, p.name, false, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
@@ -254,7 +256,8 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 		    const struct dfs_caller *c, unsigned want)
 {
 	struct dfs_project p;
-	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), project, &p);
+	int rc =
+		dfs_catalog_project_get(dfs_store_catalog(db->st), project, &p);
 
 	if (rc == -ENOENT)
 		return dfs_dropbox_dir_may_write(db, c) ? 0 : -EACCES;
@@ -376,7 +379,7 @@ static int staging_may(struct dfs_dropbox *db, struct node *n, int flags,
 		       const struct dfs_caller *c)
 {
 	struct dfs_project p = {
-	    .uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode};
+		.uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode};
 	unsigned want = 0;
 
 	if (n->project[0])
@@ -406,8 +409,8 @@ static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
 		rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
 		/* rsync's: refused early by a project we may not write. */
 		if (!rc && named)
-			rc =
-			    dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
+			rc = dfs_dropbox_may(db, project, caller,
+					     DFS_MAY_WRITE);
 	}
 	return rc ? rc
 		  : open_staging(db, name, project, flags, true, attr, out);
@@ -460,7 +463,8 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
+						 &p);
 		if (rc)
 			return rc;
 		if (!dfs_project_may(&p, caller,
@@ -474,8 +478,8 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	if (!n)
 		return -ENOENT;
 	rc = n->staging
-		 ? staging_may(db, n, flags, caller)
-		 : dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+		     ? staging_may(db, n, flags, caller)
+		     : dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
 	if (rc) {
 		dfs_dropbox_node_put(db, n);
 		return rc;

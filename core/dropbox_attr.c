@@ -141,7 +141,7 @@ static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
 	struct dfs_project_attr cur = {p->uid, p->gid, p->mode};
 
 	return dfs_dropbox_may_change(
-	    &cur, dfs_project_may(p, c, DFS_MAY_WRITE), sa, c);
+		&cur, dfs_project_may(p, c, DFS_MAY_WRITE), sa, c);
 }
 
 static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
@@ -160,10 +160,11 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 		return rc;
 	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID)) {
 		attr = (struct dfs_project_attr){
-		    sa->mask & DFS_SET_UID ? sa->uid : p.uid,
-		    sa->mask & DFS_SET_GID ? sa->gid : p.gid,
-		    sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
-		rc = dfs_catalog_project_set_attr(dfs_store_catalog(db->st), p.name, &attr);
+			sa->mask & DFS_SET_UID ? sa->uid : p.uid,
+			sa->mask & DFS_SET_GID ? sa->gid : p.gid,
+			sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
+		rc = dfs_catalog_project_set_attr(dfs_store_catalog(db->st),
+						  p.name, &attr);
 		if (rc)
 			return rc;
 	}
@@ -391,7 +392,9 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 	n = dfs_dropbox_node_find(db, from, 0);
 	if (!n) {
 		if (dfs_name_is_project(from) &&
-		    dfs_catalog_project_get(dfs_store_catalog(db->st), from, &p) == 0 && !p.hidden)
+		    dfs_catalog_project_get(dfs_store_catalog(db->st), from,
+					    &p) == 0 &&
+		    !p.hidden)
 			return -EPERM;
 		return -ENOENT;
 	}
@@ -448,8 +451,8 @@ int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 	n = dfs_dropbox_node_find(db, name, 0);
 	if (!n)
 		return dfs_name_is_project(name)
-			   ? hide_project(db, name, caller)
-			   : -ENOENT;
+			       ? hide_project(db, name, caller)
+			       : -ENOENT;
 	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
 	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
 		rc = -EPERM;

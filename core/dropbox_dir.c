@@ -44,7 +44,7 @@ int dfs_dropbox_dir_load(struct dfs_dropbox *db)
 	if (o && json_unpack(o, "{s:I, s:I, s:I, s:I}", "uid", &uid, "gid",
 			     &gid, "mode", &mode, "ctime", &ctime) == 0) {
 		db->dir = (struct dfs_project_attr){
-		    (uint32_t)uid, (uint32_t)gid, (uint32_t)mode & 07777};
+			(uint32_t)uid, (uint32_t)gid, (uint32_t)mode & 07777};
 		db->dir_ctime = dfs_time_to_timespec(ctime);
 		rc = 0;
 	}

@@ -24,8 +24,8 @@ bool dfs_file_direct_io(const struct dfs_file *f)
 	return f->direct_io;
 }
 
-static int read_snapshot(struct dfs_file *f, void *buf, size_t n,
-			 uint64_t off, size_t *got)
+static int read_snapshot(struct dfs_file *f, void *buf, size_t n, uint64_t off,
+			 size_t *got)
 {
 	size_t left = off < f->len ? f->len - (size_t)off : 0;
 
@@ -60,8 +60,8 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 	return -EBADF;
 }
 
-int dfs_file_write(struct dfs_file *f, const struct dfs_src *src,
-		   uint64_t off, const struct dfs_caller *c)
+int dfs_file_write(struct dfs_file *f, const struct dfs_src *src, uint64_t off,
+		   const struct dfs_caller *c)
 {
 	if (f->kind != DFS_FILE_DROPBOX)
 		return -EBADF;

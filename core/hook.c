@@ -107,8 +107,8 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
 static bool ours(const char *var)
 {
 	static const char *const names[] = {
-	    "DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
-	    "DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
+		"DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
+		"DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
@@ -171,8 +171,8 @@ static int spawn(struct job *j, int in, int out, pid_t *pid)
 	posix_spawnattr_init(&at);
 	/* Its own process group, so a timeout kills all it started. */
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-					  POSIX_SPAWN_SETSIGMASK |
-					  POSIX_SPAWN_SETSIGDEF);
+					      POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dflt);
@@ -215,8 +215,9 @@ static int64_t mono_ms(void)
  */
 static bool pump(struct job *j, int fd, pid_t pid, int *status)
 {
-	int64_t deadline =
-	    j->h->timeout_s ? mono_ms() + (int64_t)j->h->timeout_s * 1000 : 0;
+	int64_t deadline = j->h->timeout_s
+				   ? mono_ms() + (int64_t)j->h->timeout_s * 1000
+				   : 0;
 	int64_t grace = 0; /* set once it exited */
 	bool timed_out = false, eof = false;
 	char buf[4096];
@@ -353,8 +354,8 @@ static int not_run(struct dfs_hooks *h, struct dfs_record *rec,
 		   const char *hook, int log_fd, dfs_hook_done_fn done,
 		   void *arg, int err)
 {
-	struct dfs_hook_outcome o = {DFS_HOOK_NOT_RUN, err, hook,
-				     h->timeout_s, ""};
+	struct dfs_hook_outcome o = {DFS_HOOK_NOT_RUN, err, hook, h->timeout_s,
+				     ""};
 	int rc = done(arg, rec, log_fd, &o);
 
 	if (log_fd >= 0)

@@ -17,7 +17,8 @@ int dfs_payload_drop(struct dfs_store *st, const uint8_t id[16],
 		return rc;
 	/* Unreferenced now: a crash before this leaves an orphan for gc. */
 	*freed = 0;
-	if (last && dfs_blobs_remove(dfs_store_blobs(st), rec.payload_hash) == 0)
+	if (last &&
+	    dfs_blobs_remove(dfs_store_blobs(st), rec.payload_hash) == 0)
 		*freed = rec.payload_size;
 	return 0;
 }

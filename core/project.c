@@ -25,8 +25,8 @@ struct removal {
 	uint64_t freed;
 };
 
-static void remove_files(void *arg, const uint8_t id[16],
-			 const uint8_t *unref, uint64_t size)
+static void remove_files(void *arg, const uint8_t id[16], const uint8_t *unref,
+			 uint64_t size)
 {
 	struct removal *rm = arg;
 

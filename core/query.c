@@ -86,8 +86,7 @@ static int resolve_link(struct dfs_catalog *cat, const char *project,
 	return 0;
 }
 
-int dfs_query_resolve(struct dfs_catalog *cat, const char *name,
-		      uint8_t id[16])
+int dfs_query_resolve(struct dfs_catalog *cat, const char *name, uint8_t id[16])
 {
 	char project[DFS_PROJECT_MAX + 1];
 	enum dfs_name_kind kind;

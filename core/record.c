@@ -58,21 +58,21 @@ void dfs_record_init(struct dfs_record *rec)
 }
 
 static const char *const errcode_names[DFS_ERR_COUNT] = {
-    [DFS_ERR_NONE] = "",
-    [DFS_ERR_NOT_AN_ARCHIVE] = "not_an_archive",
-    [DFS_ERR_TRUNCATED_ARCHIVE] = "truncated_archive",
-    [DFS_ERR_CORRUPT_ARCHIVE] = "corrupt_archive",
-    [DFS_ERR_UNSAFE_PATH] = "unsafe_path",
-    [DFS_ERR_UNSAFE_ENTRY] = "unsafe_entry",
-    [DFS_ERR_TOO_LARGE] = "too_large",
-    [DFS_ERR_NO_SPACE] = "no_space",
-    [DFS_ERR_IO_ERROR] = "io_error",
-    [DFS_ERR_NO_MEMORY] = "no_memory",
-    [DFS_ERR_WRITE_ERROR] = "write_error",
-    [DFS_ERR_HOOK_FAILED] = "hook_failed",
-    [DFS_ERR_HOOK_TIMEOUT] = "hook_timeout",
-    [DFS_ERR_INTERRUPTED] = "interrupted",
-    [DFS_ERR_ABORTED] = "aborted",
+	[DFS_ERR_NONE] = "",
+	[DFS_ERR_NOT_AN_ARCHIVE] = "not_an_archive",
+	[DFS_ERR_TRUNCATED_ARCHIVE] = "truncated_archive",
+	[DFS_ERR_CORRUPT_ARCHIVE] = "corrupt_archive",
+	[DFS_ERR_UNSAFE_PATH] = "unsafe_path",
+	[DFS_ERR_UNSAFE_ENTRY] = "unsafe_entry",
+	[DFS_ERR_TOO_LARGE] = "too_large",
+	[DFS_ERR_NO_SPACE] = "no_space",
+	[DFS_ERR_IO_ERROR] = "io_error",
+	[DFS_ERR_NO_MEMORY] = "no_memory",
+	[DFS_ERR_WRITE_ERROR] = "write_error",
+	[DFS_ERR_HOOK_FAILED] = "hook_failed",
+	[DFS_ERR_HOOK_TIMEOUT] = "hook_timeout",
+	[DFS_ERR_INTERRUPTED] = "interrupted",
+	[DFS_ERR_ABORTED] = "aborted",
 };
 
 const char *dfs_errcode_name(enum dfs_errcode code)
@@ -246,8 +246,8 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 		dfs_hash_hex(rec->payload_hash, hex);
 		json_object_set_new(o, "payload_hash", json_string(hex));
 		json_object_set_new(
-		    o, "payload_size",
-		    json_integer((json_int_t)rec->payload_size));
+			o, "payload_size",
+			json_integer((json_int_t)rec->payload_size));
 	} else {
 		json_object_set_new(o, "payload_hash", json_null());
 		json_object_set_new(o, "payload_size", json_null());
@@ -256,12 +256,12 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 			    json_str_or_null(rec->payload_format));
 	json_object_set_new(o, "entries",
 			    rec->checked
-				? json_integer((json_int_t)rec->entries)
-				: json_null());
-	json_object_set_new(o, "unpacked_size",
-			    rec->checked
-				? json_integer((json_int_t)rec->unpacked_size)
-				: json_null());
+				    ? json_integer((json_int_t)rec->entries)
+				    : json_null());
+	json_object_set_new(
+		o, "unpacked_size",
+		rec->checked ? json_integer((json_int_t)rec->unpacked_size)
+			     : json_null());
 	json_object_set_new(o, "package_identifier",
 			    json_str_or_null(rec->package_identifier));
 	json_object_set_new(o, "payload_blob_present",
@@ -280,8 +280,8 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	json_object_set_new(o, "pinned", json_boolean(rec->pinned));
 	json_object_set_new(o, "version",
 			    rec->version
-				? json_integer((json_int_t)rec->version)
-				: json_null());
+				    ? json_integer((json_int_t)rec->version)
+				    : json_null());
 	json_object_set_new(o, "provenance", provenance_json(&rec->who.prov));
 	if (internal) {
 		json_object_set_new(o, "seq",
@@ -478,7 +478,7 @@ static bool decode(json_t *o, struct dfs_record *r)
 	r->entries = (uint64_t)got;
 	r->unpacked_size = (uint64_t)size;
 	r->payload_blob_present =
-	    json_is_true(json_object_get(o, "payload_blob_present"));
+		json_is_true(json_object_get(o, "payload_blob_present"));
 	r->pinned = json_is_true(json_object_get(o, "pinned"));
 	if (!decode_error(o, &r->error))
 		return false;

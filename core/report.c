@@ -16,14 +16,14 @@ static void append_escaped(char *buf, size_t size, size_t *len, const char *s)
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '\n')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\n");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\n");
 		else if (ch == '\t')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\t");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\t");
 		else if (ch == '\\')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\\\");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\\\");
 		else if (ch < 0x20 || ch == 0x7f)
 			*len += (size_t)snprintf(buf + *len, size - *len,
 						 "\\%03o", ch);

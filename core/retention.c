@@ -47,8 +47,8 @@ static bool keeps(const struct dfs_retention *pol, const struct dfs_project *p,
 		  uint64_t *successes, uint64_t *kept)
 {
 	bool holds = r->has_hash && r->payload_blob_present;
-	bool keep =
-	    (p->has_current && memcmp(p->current, r->id, 16) == 0) || r->pinned;
+	bool keep = (p->has_current && memcmp(p->current, r->id, 16) == 0) ||
+		    r->pinned;
 
 	if (r->status == DFS_STATUS_SUCCESS && pol->keep_success &&
 	    ++*successes <= pol->keep_success)
@@ -234,9 +234,11 @@ void dfs_retention_after_commit(struct dfs_store *st, const char *project)
 	struct dfs_who self;
 	bool set;
 
-	if (dfs_catalog_policy_get(dfs_store_catalog(st), project, &pol, &set) != 0)
+	if (dfs_catalog_policy_get(dfs_store_catalog(st), project, &pol,
+				   &set) != 0)
 		return;
-	if (!set && dfs_catalog_policy_get(dfs_store_catalog(st), NULL, &pol, &set) != 0)
+	if (!set && dfs_catalog_policy_get(dfs_store_catalog(st), NULL, &pol,
+					   &set) != 0)
 		return;
 	if (!set)
 		return;

@@ -155,5 +155,3 @@ int dfs_store_clear_tmp(struct dfs_store *st)
 {
 	return st->lockfd < 0 ? -EPERM : clear_tmp(st);
 }
-
-

@@ -161,7 +161,7 @@ int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
 		     const struct dfs_caller *c, struct stat *st)
 {
 	struct dfs_dbfile *through =
-	    f && f->kind == DFS_FILE_DROPBOX ? f->db : NULL;
+		f && f->kind == DFS_FILE_DROPBOX ? f->db : NULL;
 	struct dfs_dbstat ds;
 	enum dfs_dbkind kind;
 	uint64_t num;
@@ -170,8 +170,7 @@ int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
 	if (ino == DFS_INO_DEPLOY)
 		rc = dfs_dropbox_dir_setattr(t->db, sa, c, &ds);
 	else if (dfs_tree_dropbox_ref(ino, &kind, &num))
-		rc = dfs_dropbox_setattr(t->db, kind, num, through, sa, c,
-					 &ds);
+		rc = dfs_dropbox_setattr(t->db, kind, num, through, sa, c, &ds);
 	else
 		rc = -EROFS;
 	return rc ? rc : dfs_tree_getattr(t, ino, st);

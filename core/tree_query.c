@@ -24,7 +24,8 @@ int dfs_tree_query_filter(struct dfs_tree *t, uint64_t ino,
 	*status = (int)ino_kind(ino) - 1;
 	if (ino_num(ino) == 0)
 		return 0;
-	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st), ino_num(ino), &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &p);
 	if (rc)
 		return rc;
 	memcpy(project, p.name, sizeof(p.name));
@@ -46,7 +47,7 @@ static int query_of(struct dfs_tree *t, uint64_t ino, uint64_t off,
 	q->project = project[0] ? project : NULL;
 	q->has_status = status >= 0;
 	q->status =
-	    q->has_status ? (enum dfs_status)status : DFS_STATUS_PENDING;
+		q->has_status ? (enum dfs_status)status : DFS_STATUS_PENDING;
 	*has_before = false;
 	if (off >= DFS_TREE_OFF_TIME) {
 		q->until_ms = (int64_t)(off - DFS_TREE_OFF_TIME);
@@ -55,7 +56,8 @@ static int query_of(struct dfs_tree *t, uint64_t ino, uint64_t off,
 	if (off < OFF_CURSOR)
 		return 0;
 	/* After the entry of seq off - OFF_CURSOR: its ms, then below it. */
-	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), off - OFF_CURSOR, &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), off - OFF_CURSOR,
+				 &r);
 	if (rc)
 		return rc;
 	q->until_ms = r.started_ms;
@@ -85,7 +87,8 @@ int dfs_tree_query_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 		return rc;
 	/* Counting stops at the first record: O(1) without a time range. */
 	q.limit = 1;
-	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, count_stop, NULL, &total);
+	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, count_stop, NULL,
+			       &total);
 	if (rc < 0)
 		return rc;
 	memset(s, 0, sizeof(*s));
@@ -129,7 +132,8 @@ int dfs_tree_query_lookup(struct dfs_tree *t, const char *name, struct stat *s)
 	if (n > 0) {
 		if (!dfs_name_is_project(project))
 			return -ENOENT;
-		rc = dfs_catalog_project_get(dfs_store_catalog(t->st), project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st), project,
+					     &p);
 		if (rc)
 			return rc;
 		pseq = p.pseq;
@@ -175,7 +179,8 @@ int dfs_tree_query_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return rc;
 	if (q.until_ms != DFS_TIME_NONE && q.until_ms < 0)
 		return 0;
-	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, emit_newest, &l, NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, emit_newest, &l,
+			       NULL);
 	return rc > 0 ? 0 : rc;
 }
 
@@ -211,7 +216,8 @@ int dfs_tree_set_pinned(struct dfs_tree *t, uint64_t ino, bool on,
 	if (rc == -ENODATA)
 		return -ENOTSUP;
 	if (!rc)
-		rc = dfs_catalog_project_get(dfs_store_catalog(t->st), r.project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r.project, &p);
 	if (rc)
 		return rc;
 	if (!dfs_project_may(&p, caller, DFS_MAY_WRITE))

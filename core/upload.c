@@ -37,8 +37,8 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	up->fd =
-	    openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	up->fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
 	if (up->fd < 0) {
 		rc = -errno;
 		goto out_free;
@@ -82,7 +82,7 @@ int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 		return -errno;
 	for (left = (uint64_t)sb.st_size; left > 0;) {
 		ssize_t n =
-		    copy_file_range(srcfd, &in, up->fd, &outoff, left, 0);
+			copy_file_range(srcfd, &in, up->fd, &outoff, left, 0);
 		if (n < 0)
 			return -errno;
 		if (n == 0)

@@ -149,7 +149,8 @@ int dfs_verify(struct dfs_store *st, const char *project, const uint8_t *id,
 	if (!w->cache.v)
 		rc = -ENOMEM;
 	if (!rc && project)
-		rc = dfs_catalog_project_get(dfs_store_catalog(st), project, &pr);
+		rc = dfs_catalog_project_get(dfs_store_catalog(st), project,
+					     &pr);
 	if (!rc && id) {
 		struct dfs_record r;
 

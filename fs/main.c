@@ -32,13 +32,13 @@ struct options {
 };
 
 static const struct fuse_opt option_spec[] = {
-    {"map_size=%s", offsetof(struct options, map_size), 0},
-    {"max_unpacked=%s", offsetof(struct options, max_unpacked), 0},
-    {"max_payload=%s", offsetof(struct options, max_payload), 0},
-    {"hook=%s", offsetof(struct options, hook), 0},
-    {"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
-    {"hook_wait", offsetof(struct options, hook_wait), 1},
-    FUSE_OPT_END,
+	{"map_size=%s", offsetof(struct options, map_size), 0},
+	{"max_unpacked=%s", offsetof(struct options, max_unpacked), 0},
+	{"max_payload=%s", offsetof(struct options, max_payload), 0},
+	{"hook=%s", offsetof(struct options, hook), 0},
+	{"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
+	{"hook_wait", offsetof(struct options, hook_wait), 1},
+	FUSE_OPT_END,
 };
 
 static int take_store(void *data, const char *arg, int key,
@@ -59,22 +59,24 @@ static int take_store(void *data, const char *arg, int key,
 
 static void usage(const char *prog)
 {
-	printf(
-	    "usage: %s [options] STORE MOUNTPOINT\n\n"
-	    "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
-	    "store directory STORE (created if missing).\n\n"
-	    "deployfs options:\n"
-	    "    -o map_size=SIZE       LMDB map size (default 64G)\n"
-	    "    -o max_unpacked=SIZE   refuse archives that unpack to more\n"
-	    "                           (default 100 x the payload, >= 1G)\n"
-	    "    -o max_payload=SIZE    largest payload a deploy may write\n"
-	    "                           (default 64G)\n"
-	    "    -o hook=PATH           run PATH after each deploy is stored\n"
-	    "                           and checked (STORE/hooks/PROJECT\n"
-	    "                           overrides it per project)\n"
-	    "    -o hook_timeout=SECS   kill a hook after SECS (default 600)\n"
-	    "    -o hook_wait           close() waits for the hook\n\n",
-	    prog);
+	printf("usage: %s [options] STORE MOUNTPOINT\n\n"
+	       "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
+	       "store directory STORE (created if missing).\n\n"
+	       "deployfs options:\n"
+	       "    -o map_size=SIZE       LMDB map size (default 64G)\n"
+	       "    -o max_unpacked=SIZE   refuse archives that unpack to "
+	       "more\n"
+	       "                           (default 100 x the payload, >= 1G)\n"
+	       "    -o max_payload=SIZE    largest payload a deploy may write\n"
+	       "                           (default 64G)\n"
+	       "    -o hook=PATH           run PATH after each deploy is "
+	       "stored\n"
+	       "                           and checked (STORE/hooks/PROJECT\n"
+	       "                           overrides it per project)\n"
+	       "    -o hook_timeout=SECS   kill a hook after SECS (default "
+	       "600)\n"
+	       "    -o hook_wait           close() waits for the hook\n\n",
+	       prog);
 }
 
 /* A size as every size option takes it: 10M, 1.5G (see units.h). */
@@ -167,7 +169,8 @@ static void *housekeeping(void *arg)
 			when.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&t->wake, &t->lock, &when);
-		dfs_catalog_trim(dfs_store_catalog(t->st), TRIM_LIMIT, &trimmed);
+		dfs_catalog_trim(dfs_store_catalog(t->st), TRIM_LIMIT,
+				 &trimmed);
 		if (++ticks % 10 == 0)
 			dfs_dropbox_tick(t->db);
 	}

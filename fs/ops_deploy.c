@@ -87,7 +87,8 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	dfs_fs_caller(req, &c);
 	if (bufv->count - bufv->idx == 1 && (b->flags & FUSE_BUF_IS_FD) &&
 	    !(b->flags & FUSE_BUF_FD_SEEK) && bufv->off == 0) {
-		rc = dfs_file_write(f, DFS_SRC_FD(b->fd, size), (uint64_t)off, &c);
+		rc = dfs_file_write(f, DFS_SRC_FD(b->fd, size), (uint64_t)off,
+				    &c);
 	} else {
 		mem.buf[0].mem = malloc(size);
 		if (!mem.buf[0].mem) {
@@ -96,10 +97,10 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		}
 		got = fuse_buf_copy(&mem, bufv, 0);
 		rc = got < 0 ? (int)got
-			     : dfs_file_write(f,
-					      DFS_SRC_MEM(mem.buf[0].mem,
-							  (size_t)got),
-					      (uint64_t)off, &c);
+			     : dfs_file_write(
+				       f,
+				       DFS_SRC_MEM(mem.buf[0].mem, (size_t)got),
+				       (uint64_t)off, &c);
 		free(mem.buf[0].mem);
 	}
 	if (rc)
@@ -180,5 +181,5 @@ void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	dfs_fs_caller_groups(req, &c);
 	fuse_reply_err(
-	    req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
+		req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
 }

@@ -15,16 +15,16 @@
 #include "uuid7.h"
 
 static const char project_usage[] =
-    "usage: deployctl project list [--json]\n"
-    "       deployctl project rm PROJECT [--force] [--json]\n"
-    "\n"
-    "list: every project with its owner, group, mode and deployments\n"
-    "(total, success, failed, pending).\n"
-    "rm: remove PROJECT, its records and its payloads (those no other\n"
-    "project shares), as made by mistake (cp app.tgz deploy/ makes a\n"
-    "project 'app.tgz'). Only its owner or root may; refused while one of\n"
-    "its deployments is pending, and while one succeeded unless --force.\n"
-    "One project_removed audit event counts the records removed.\n";
+	"usage: deployctl project list [--json]\n"
+	"       deployctl project rm PROJECT [--force] [--json]\n"
+	"\n"
+	"list: every project with its owner, group, mode and deployments\n"
+	"(total, success, failed, pending).\n"
+	"rm: remove PROJECT, its records and its payloads (those no other\n"
+	"project shares), as made by mistake (cp app.tgz deploy/ makes a\n"
+	"project 'app.tgz'). Only its owner or root may; refused while one of\n"
+	"its deployments is pending, and while one succeeded unless --force.\n"
+	"One project_removed audit event counts the records removed.\n";
 
 static void owner_names(const struct dfs_project *p, char *user, size_t un,
 			char *group, size_t gn)
@@ -94,7 +94,8 @@ static int list_one(void *arg, const struct dfs_entry *e)
 
 	rc = dfs_catalog_project_get(dfs_store_catalog(l->c->st), e->name, &p);
 	if (!rc)
-		rc = dfs_catalog_project_count(dfs_store_catalog(l->c->st), e->name, &k);
+		rc = dfs_catalog_project_count(dfs_store_catalog(l->c->st),
+					       e->name, &k);
 	if (rc == -ENOENT)
 		return 0; /* removed meanwhile */
 	if (!rc)
@@ -118,7 +119,8 @@ static int project_list(struct ctl *c)
 		printf("%-24s  %-10s  %-10s  %4s  %7s  %7s  %6s  %7s\n",
 		       "PROJECT", "OWNER", "GROUP", "MODE", "TOTAL", "SUCCESS",
 		       "FAILED", "PENDING");
-	rc = dfs_catalog_scan(dfs_store_catalog(c->st), DFS_SCAN_PROJECTS, NULL, 0, list_one, &l);
+	rc = dfs_catalog_scan(dfs_store_catalog(c->st), DFS_SCAN_PROJECTS, NULL,
+			      0, list_one, &l);
 	if (c->json)
 		printf("%s]}\n", l.n ? "\n  " : "");
 	if (rc < 0)
@@ -193,9 +195,9 @@ static int project_rm(struct ctl *c, const char *name, bool force)
 int cmd_project(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"force", no_argument, NULL, 'f'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	bool force = false;
 	const char *sub;

@@ -54,8 +54,8 @@ struct dfs_event {
  * Errors: -ENOMEM.
  */
 int dfs_audit_line(uint64_t seq, int64_t time_ms, const struct dfs_record *rec,
-		   const char *action, const struct dfs_who *actor,
-		   char **line, size_t *len);
+		   const char *action, const struct dfs_who *actor, char **line,
+		   size_t *len);
 int dfs_audit_project_line(uint64_t seq, int64_t time_ms, const char *project,
 			   const char *action, uint64_t records,
 			   const struct dfs_who *actor, char **line,

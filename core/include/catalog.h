@@ -185,8 +185,7 @@ enum dfs_drop_why {
  * -EBUSY (pending; or, for a policy, pinned or current).
  */
 int dfs_catalog_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
-			     enum dfs_drop_why why,
-			     const struct dfs_who *actor,
+			     enum dfs_drop_why why, const struct dfs_who *actor,
 			     struct dfs_record *rec, bool *last_ref);
 
 /*
@@ -314,8 +313,7 @@ typedef void (*dfs_removed_fn)(void *arg, const uint8_t id[16],
  */
 int dfs_catalog_project_remove(struct dfs_catalog *cat, const char *name,
 			       bool force, const struct dfs_who *actor,
-			       dfs_removed_fn fn, void *arg,
-			       uint64_t *removed);
+			       dfs_removed_fn fn, void *arg, uint64_t *removed);
 
 /* ---- listings --------------------------------------------------------- */
 

@@ -53,8 +53,7 @@ uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf);
  * dfs_deploy_abort.
  */
 int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
-		     const char *project,
-		     const struct dfs_who *who,
+		     const char *project, const struct dfs_who *who,
 		     const struct dfs_project_attr *attr,
 		     struct dfs_deploy **out);
 

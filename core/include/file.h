@@ -44,8 +44,8 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
  * -EBADF (not a drop box, or opened read-only), -EFBIG (past
  * max_payload), -ENOSPC, -EIO, -errno.
  */
-int dfs_file_write(struct dfs_file *f, const struct dfs_src *src,
-		   uint64_t off, const struct dfs_caller *c);
+int dfs_file_write(struct dfs_file *f, const struct dfs_src *src, uint64_t off,
+		   const struct dfs_caller *c);
 
 /*
  * dfs_file_flush — commit what was written (a drop box's close: the

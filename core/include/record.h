@@ -123,7 +123,7 @@ bool dfs_record_holds_payload(const struct dfs_record *rec);
 /* Set the error fields (message formatted like printf). */
 void dfs_record_set_error(struct dfs_record *rec, enum dfs_errcode code,
 			  enum dfs_phase phase, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * The transitions out of pending, the only ones there are (see the
@@ -134,7 +134,8 @@ void dfs_record_set_error(struct dfs_record *rec, enum dfs_errcode code,
  */
 void dfs_record_succeed(struct dfs_record *rec);
 void dfs_record_fail(struct dfs_record *rec, enum dfs_errcode code,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void dfs_record_fail_with(struct dfs_record *rec,
 			  const struct dfs_record_error *err);
 

@@ -60,15 +60,15 @@ static int append_event(struct dfs_lmdb *st, MDB_txn *txn,
 }
 
 int dfs_lmdb_audit_append(struct dfs_lmdb *st, MDB_txn *txn,
-			 const struct dfs_record *rec, const char *action,
-			 const struct dfs_who *actor)
+			  const struct dfs_record *rec, const char *action,
+			  const struct dfs_who *actor)
 {
 	return append_event(st, txn, rec, NULL, action, 0, actor);
 }
 
 int dfs_lmdb_audit_append_project(struct dfs_lmdb *st, MDB_txn *txn,
-				 const char *project, const char *action,
-				 uint64_t records, const struct dfs_who *actor)
+				  const char *project, const char *action,
+				  uint64_t records, const struct dfs_who *actor)
 {
 	return append_event(st, txn, NULL, project, action, records, actor);
 }

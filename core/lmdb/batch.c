@@ -43,7 +43,7 @@ int dfs_lmdb_batch_add(struct dfs_batch *batch, const struct dfs_record *tmpl,
 		return -EINVAL;
 	dfs_record_init(&rec);
 	rc = dfs_lmdb_create_txn(b->st, b->txn, tmpl->project, &tmpl->who,
-				    &attr, at_ms, &rec);
+				 &attr, at_ms, &rec);
 	if (rc || tmpl->status == DFS_STATUS_PENDING)
 		goto out;
 	/* Settle it as the template says, keeping what create assigned. */

@@ -65,32 +65,32 @@ MDB_val dfs_lmdb_sval(const char *s);
 
 /* Read, then bump, the counter @name in meta (counters start at 1). */
 int dfs_lmdb_counter(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			uint64_t *out);
+		     uint64_t *out);
 
 /* Add (@add) or remove the entry (@key, @rec's id and seq) of @dbi. */
 int dfs_lmdb_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
-			  const struct dfs_record *rec, bool add);
+		       const struct dfs_record *rec, bool add);
 
 /* The by_pstatus key of @rec: "<project>/<status>". */
 void dfs_lmdb_pstatus_key(const char *project, enum dfs_status status,
-			     char out[DFS_PROJECT_MAX + 16]);
+			  char out[DFS_PROJECT_MAX + 16]);
 
 int dfs_lmdb_record_get(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
-		       struct dfs_record *rec);
+			struct dfs_record *rec);
 int dfs_lmdb_record_put(struct dfs_lmdb *st, MDB_txn *txn,
-		       const struct dfs_record *rec);
+			const struct dfs_record *rec);
 
 /* A new pending record (see dfs_catalog_create), started at @at_ms. */
-int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const char *project, const struct dfs_who *who,
-			   const struct dfs_project_attr *attr, int64_t at_ms,
-			   struct dfs_record *rec);
+int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
+			const struct dfs_who *who,
+			const struct dfs_project_attr *attr, int64_t at_ms,
+			struct dfs_record *rec);
 
 /* Store @rec over its stored version; the audit event is @actor's. */
 int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const struct dfs_record *rec,
-			   const struct dfs_project_attr *attr,
-			   const struct dfs_who *actor);
+			const struct dfs_record *rec,
+			const struct dfs_project_attr *attr,
+			const struct dfs_who *actor);
 
 /*
  * dfs_lmdb_delete_txn — take record @id out of every index and the
@@ -99,36 +99,36 @@ int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
  * is true when its blob has no reference left, so that the caller
  * removes the file once this commits. Errors: -ENOENT, -errno.
  */
-int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const uint8_t id[16], struct dfs_record *old,
-			   bool *last_ref);
+int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
+			struct dfs_record *old, bool *last_ref);
 
 /* Append one audit event about a project as a whole (no deployment). */
 int dfs_lmdb_audit_append_project(struct dfs_lmdb *st, MDB_txn *txn,
-				 const char *project, const char *action,
-				 uint64_t records, const struct dfs_who *actor);
+				  const char *project, const char *action,
+				  uint64_t records,
+				  const struct dfs_who *actor);
 
 /* Forget the retention policy of @project, if it has one. */
 int dfs_lmdb_policy_forget(struct dfs_lmdb *st, MDB_txn *txn,
-			     const char *project);
+			   const char *project);
 
 int dfs_lmdb_project_load(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			struct dfs_project *p);
+			  struct dfs_project *p);
 int dfs_lmdb_project_put(struct dfs_lmdb *st, MDB_txn *txn,
-			const struct dfs_project *p);
+			 const struct dfs_project *p);
 int dfs_lmdb_project_ensure(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			   const struct dfs_project_attr *attr,
-			   struct dfs_project *p);
+			    const struct dfs_project_attr *attr,
+			    struct dfs_project *p);
 
 /* dfs_catalog_scan inside the caller's transaction. */
-int dfs_lmdb_scan_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			 enum dfs_scan scope, const char *key, uint64_t after,
-			 dfs_scan_fn fn, void *arg);
+int dfs_lmdb_scan_txn(struct dfs_lmdb *st, MDB_txn *txn, enum dfs_scan scope,
+		      const char *key, uint64_t after, dfs_scan_fn fn,
+		      void *arg);
 
 /* Append one audit event (see audit.h) for @rec. */
 int dfs_lmdb_audit_append(struct dfs_lmdb *st, MDB_txn *txn,
-			 const struct dfs_record *rec, const char *action,
-			 const struct dfs_who *actor);
+			  const struct dfs_record *rec, const char *action,
+			  const struct dfs_who *actor);
 
 /*
  * Versions (version.c): give @rec the next number of its project's
@@ -151,8 +151,7 @@ int dfs_lmdb_version_upgrade(struct dfs_lmdb *st);
 /* open.c */
 void dfs_lmdb_close(struct dfs_catalog *cat);
 int dfs_lmdb_trim(struct dfs_catalog *cat, uint64_t limit, bool *trimmed);
-int dfs_lmdb_setting_get(struct dfs_catalog *cat, const char *key,
-			 char **val);
+int dfs_lmdb_setting_get(struct dfs_catalog *cat, const char *key, char **val);
 int dfs_lmdb_setting_set(struct dfs_catalog *cat, const char *key,
 			 const char *val);
 
@@ -161,7 +160,8 @@ int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 		     unsigned *n);
 int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
 		    const struct dfs_who *who,
-		    const struct dfs_project_attr *attr, struct dfs_record *rec);
+		    const struct dfs_project_attr *attr,
+		    struct dfs_record *rec);
 int dfs_lmdb_update(struct dfs_catalog *cat, const struct dfs_record *rec,
 		    const struct dfs_project_attr *attr,
 		    const struct dfs_who *actor);
@@ -198,11 +198,11 @@ int dfs_lmdb_project_remove(struct dfs_catalog *cat, const char *name,
 			    dfs_removed_fn fn, void *arg, uint64_t *removed);
 
 /* scan.c, query.c */
-int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope,
-		  const char *key, uint64_t after, dfs_scan_fn fn, void *arg);
+int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope, const char *key,
+		  uint64_t after, dfs_scan_fn fn, void *arg);
 int dfs_lmdb_query(struct dfs_catalog *cat, const struct dfs_query *q,
-		   int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
-		   uint64_t *total);
+		   int (*fn)(void *arg, const struct dfs_record *rec),
+		   void *arg, uint64_t *total);
 int dfs_lmdb_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],
 			 unsigned nibbles, uint8_t id[16]);
 

@@ -58,7 +58,7 @@ int dfs_lmdb_err(int rc)
 int dfs_lmdb_txn(struct dfs_lmdb *st, bool write, MDB_txn **txn)
 {
 	return dfs_lmdb_err(
-	    mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn));
+		mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, txn));
 }
 
 int dfs_lmdb_commit(MDB_txn *txn)
@@ -121,8 +121,8 @@ static int check_format(struct dfs_lmdb *st, MDB_txn *txn, bool write,
 		return -EPROTO;
 	memcpy(have, v.mv_data, sizeof(*have));
 	return *have == DFS_LMDB_FORMAT || *have == DFS_LMDB_FORMAT - 1
-		   ? 0
-		   : -EPROTO;
+		       ? 0
+		       : -EPROTO;
 }
 
 /*
@@ -139,21 +139,21 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write, uint32_t *have)
 		size_t off;
 		unsigned flags;
 	} dbs[] = {
-	    {"records", offsetof(struct dfs_lmdb, records), 0},
-	    {"by_seq", offsetof(struct dfs_lmdb, by_seq), 0},
-	    {"by_project", offsetof(struct dfs_lmdb, by_project),
-	     MDB_DUPSORT | MDB_DUPFIXED},
-	    {"by_status", offsetof(struct dfs_lmdb, by_status),
-	     MDB_DUPSORT | MDB_DUPFIXED},
-	    {"by_pstatus", offsetof(struct dfs_lmdb, by_pstatus),
-	     MDB_DUPSORT | MDB_DUPFIXED},
-	    {"by_held", offsetof(struct dfs_lmdb, by_held),
-	     MDB_DUPSORT | MDB_DUPFIXED},
-	    {"audit", offsetof(struct dfs_lmdb, audit), 0},
-	    {"projects", offsetof(struct dfs_lmdb, projects), 0},
-	    {"project_seq", offsetof(struct dfs_lmdb, project_seq), 0},
-	    {"blobs", offsetof(struct dfs_lmdb, blobs), 0},
-	    {"by_version", offsetof(struct dfs_lmdb, by_version), 0},
+		{"records", offsetof(struct dfs_lmdb, records), 0},
+		{"by_seq", offsetof(struct dfs_lmdb, by_seq), 0},
+		{"by_project", offsetof(struct dfs_lmdb, by_project),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"by_status", offsetof(struct dfs_lmdb, by_status),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"by_pstatus", offsetof(struct dfs_lmdb, by_pstatus),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"by_held", offsetof(struct dfs_lmdb, by_held),
+		 MDB_DUPSORT | MDB_DUPFIXED},
+		{"audit", offsetof(struct dfs_lmdb, audit), 0},
+		{"projects", offsetof(struct dfs_lmdb, projects), 0},
+		{"project_seq", offsetof(struct dfs_lmdb, project_seq), 0},
+		{"blobs", offsetof(struct dfs_lmdb, blobs), 0},
+		{"by_version", offsetof(struct dfs_lmdb, by_version), 0},
 	};
 	unsigned create = write ? MDB_CREATE : 0;
 	MDB_txn *txn;
@@ -168,8 +168,8 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write, uint32_t *have)
 	for (size_t i = 0; !rc && i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		MDB_dbi *dbi = (MDB_dbi *)((char *)st + dbs[i].off);
 
-		rc = dfs_lmdb_err(
-		    mdb_dbi_open(txn, dbs[i].name, dbs[i].flags | create, dbi));
+		rc = dfs_lmdb_err(mdb_dbi_open(txn, dbs[i].name,
+					       dbs[i].flags | create, dbi));
 	}
 	if (rc) {
 		mdb_txn_abort(txn);
@@ -280,11 +280,10 @@ static int open_env(struct dfs_lmdb *st, uint64_t map_size, bool create)
 	mdb_env_set_maxdbs(st->env, 16);
 	mdb_env_set_maxreaders(st->env, 512);
 	rc = dfs_lmdb_err(mdb_env_set_mapsize(
-	    st->env, map_size ? map_size : DFS_LMDB_MAP_DEFAULT));
+		st->env, map_size ? map_size : DFS_LMDB_MAP_DEFAULT));
 	if (rc)
 		return rc;
-	rc =
-	    dfs_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
+	rc = dfs_lmdb_err(mdb_env_open(st->env, st->dir, MDB_NOTLS, 0600));
 	if (rc)
 		return rc;
 	find_map(st);

@@ -88,7 +88,7 @@ int dfs_lmdb_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 	rc = dfs_lmdb_record_put(st, txn, &r);
 	if (!rc)
 		rc = dfs_lmdb_audit_append(st, txn, &r,
-					  on ? "pinned" : "unpinned", actor);
+					   on ? "pinned" : "unpinned", actor);
 	if (rc)
 		goto out_abort;
 	return dfs_lmdb_commit(txn);

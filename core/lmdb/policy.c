@@ -44,8 +44,8 @@ static int get_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
 	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
 	rc = o && json_unpack(o, "{s:I, s:I, s:I}", "keep_success", &ks,
 			      "keep_days", &kd, "max_bytes", &mb) == 0
-		 ? 0
-		 : -EBADMSG;
+		     ? 0
+		     : -EBADMSG;
 	json_decref(o);
 	if (rc)
 		return rc;
@@ -57,7 +57,7 @@ static int get_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
 }
 
 int dfs_lmdb_policy_forget(struct dfs_lmdb *st, MDB_txn *txn,
-			     const char *project)
+			   const char *project)
 {
 	char key[DFS_PROJECT_MAX + 16];
 	MDB_val k;

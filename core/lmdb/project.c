@@ -46,7 +46,7 @@ out:
 }
 
 int dfs_lmdb_project_put(struct dfs_lmdb *st, MDB_txn *txn,
-			const struct dfs_project *p)
+			 const struct dfs_project *p)
 {
 	char cur[37];
 	MDB_val k = dfs_lmdb_sval(p->name), v;
@@ -75,7 +75,7 @@ int dfs_lmdb_project_put(struct dfs_lmdb *st, MDB_txn *txn,
 }
 
 int dfs_lmdb_project_load(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			struct dfs_project *p)
+			  struct dfs_project *p)
 {
 	MDB_val k = dfs_lmdb_sval(name), v;
 	int rc = mdb_get(txn, st->projects, &k, &v);
@@ -88,8 +88,8 @@ int dfs_lmdb_project_load(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
  * hidden project shows in deploy/ again.
  */
 int dfs_lmdb_project_ensure(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			   const struct dfs_project_attr *attr,
-			   struct dfs_project *p)
+			    const struct dfs_project_attr *attr,
+			    struct dfs_project *p)
 {
 	struct dfs_project np = {0};
 	uint8_t key[8];
@@ -121,7 +121,7 @@ int dfs_lmdb_project_ensure(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
 }
 
 int dfs_lmdb_project_get(struct dfs_catalog *cat, const char *name,
-		    struct dfs_project *p)
+			 struct dfs_project *p)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
@@ -138,7 +138,7 @@ int dfs_lmdb_project_get(struct dfs_catalog *cat, const char *name,
 }
 
 int dfs_lmdb_project_get_seq(struct dfs_catalog *cat, uint64_t pseq,
-			struct dfs_project *p)
+			     struct dfs_project *p)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	char name[DFS_PROJECT_MAX + 1];
@@ -167,7 +167,7 @@ int dfs_lmdb_project_get_seq(struct dfs_catalog *cat, uint64_t pseq,
 }
 
 int dfs_lmdb_project_set_attr(struct dfs_catalog *cat, const char *name,
-			 const struct dfs_project_attr *attr)
+			      const struct dfs_project_attr *attr)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	struct dfs_project p;
@@ -270,7 +270,7 @@ static int count_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
 }
 
 int dfs_lmdb_project_count(struct dfs_catalog *cat, const char *name,
-		      struct dfs_project_counts *out)
+			   struct dfs_project_counts *out)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	struct dfs_project_counts c = {0};
@@ -374,8 +374,8 @@ static int remove_project_txn(struct dfs_lmdb *st, MDB_txn *txn,
 		rc = dfs_lmdb_policy_forget(st, txn, rm->name);
 	if (!rc)
 		rc = dfs_lmdb_audit_append_project(
-		    st, txn, rm->name, "project_removed", rm->removed + rm->n,
-		    rm->actor);
+			st, txn, rm->name, "project_removed",
+			rm->removed + rm->n, rm->actor);
 	return rc;
 }
 

@@ -23,8 +23,8 @@ static int walk_first(struct walk *w, MDB_val *k, MDB_val *v)
 	if (w->dup) {
 		*v = (MDB_val){DFS_LMDB_IDX_LEN, w->hi};
 		rc = w->has_hi
-			 ? mdb_cursor_get(w->cur, k, v, MDB_GET_BOTH_RANGE)
-			 : MDB_NOTFOUND;
+			     ? mdb_cursor_get(w->cur, k, v, MDB_GET_BOTH_RANGE)
+			     : MDB_NOTFOUND;
 		if (rc == 0)
 			return mdb_cursor_get(w->cur, k, v, MDB_PREV_DUP);
 		if (rc != MDB_NOTFOUND)
@@ -126,8 +126,8 @@ static int count(struct dfs_lmdb *st, MDB_txn *txn, struct walk *w,
 }
 
 int dfs_lmdb_query(struct dfs_catalog *cat, const struct dfs_query *q,
-		   int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
-		   uint64_t *total)
+		   int (*fn)(void *arg, const struct dfs_record *rec),
+		   void *arg, uint64_t *total)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	char keybuf[DFS_PROJECT_MAX + 16];

@@ -30,7 +30,7 @@ static void idx_val(const uint8_t id[16], uint64_t seq, uint8_t out[IDX_LEN])
 
 /* Read, then bump, a counter in meta. Counters start at 1. */
 int dfs_lmdb_counter(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
-			uint64_t *out)
+		     uint64_t *out)
 {
 	MDB_val k = dfs_lmdb_sval(name), v;
 	uint64_t n = 1;
@@ -52,7 +52,7 @@ int dfs_lmdb_counter(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
 }
 
 void dfs_lmdb_pstatus_key(const char *project, enum dfs_status status,
-			     char out[DFS_PROJECT_MAX + 16])
+			  char out[DFS_PROJECT_MAX + 16])
 {
 	snprintf(out, DFS_PROJECT_MAX + 16, "%s/%s", project,
 		 dfs_status_name(status));
@@ -66,7 +66,7 @@ static int status_index(struct dfs_lmdb *st, MDB_txn *txn,
 	int rc;
 
 	rc = dfs_lmdb_index_set(txn, st->by_status,
-				   dfs_status_name(rec->status), rec, add);
+				dfs_status_name(rec->status), rec, add);
 	if (rc)
 		return rc;
 	dfs_lmdb_pstatus_key(rec->project, rec->status, key);
@@ -76,7 +76,7 @@ static int status_index(struct dfs_lmdb *st, MDB_txn *txn,
 /* ---- records ----------------------------------------------------------- */
 
 int dfs_lmdb_record_get(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
-		       struct dfs_record *rec)
+			struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)id}, v;
 	int rc = mdb_get(txn, st->records, &k, &v);
@@ -86,7 +86,7 @@ int dfs_lmdb_record_get(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 }
 
 int dfs_lmdb_record_put(struct dfs_lmdb *st, MDB_txn *txn,
-		       const struct dfs_record *rec)
+			const struct dfs_record *rec)
 {
 	MDB_val k = {16, (void *)rec->id}, v;
 	size_t len;
@@ -104,7 +104,7 @@ int dfs_lmdb_record_put(struct dfs_lmdb *st, MDB_txn *txn,
 
 /* Add (@add) or remove the index entry (@key, rec) in @dbi. */
 int dfs_lmdb_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
-			  const struct dfs_record *rec, bool add)
+		       const struct dfs_record *rec, bool add)
 {
 	uint8_t val[IDX_LEN];
 	MDB_val k = dfs_lmdb_sval(key), v = {IDX_LEN, val};
@@ -120,7 +120,7 @@ static int new_id(struct dfs_lmdb *st, MDB_txn *txn, int64_t at_ms,
 		  uint8_t id[16])
 {
 	uint64_t now =
-	    (uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms() : at_ms);
+		(uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms() : at_ms);
 	MDB_cursor *cur;
 	MDB_val k, v;
 	int rc;
@@ -139,10 +139,10 @@ static int new_id(struct dfs_lmdb *st, MDB_txn *txn, int64_t at_ms,
 	return 0;
 }
 
-int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const char *project, const struct dfs_who *who,
-			   const struct dfs_project_attr *attr, int64_t at_ms,
-			   struct dfs_record *rec)
+int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
+			const struct dfs_who *who,
+			const struct dfs_project_attr *attr, int64_t at_ms,
+			struct dfs_record *rec)
 {
 	struct dfs_project p;
 	uint8_t seqkey[8];
@@ -166,7 +166,7 @@ int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	rc = dfs_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
 	if (!rc)
 		rc = dfs_lmdb_index_set(txn, st->by_project, project, rec,
-					   true);
+					true);
 	if (!rc)
 		rc = status_index(st, txn, rec, true);
 	if (!rc)
@@ -179,9 +179,8 @@ int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn,
 }
 
 int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
-		       const struct dfs_who *who,
-		       const struct dfs_project_attr *attr,
-		       struct dfs_record *rec)
+		    const struct dfs_who *who,
+		    const struct dfs_project_attr *attr, struct dfs_record *rec)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	struct dfs_record r;
@@ -195,7 +194,7 @@ int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_create_txn(st, txn, project, who, attr, DFS_TIME_NONE,
-				    &r);
+				 &r);
 	if (rc) {
 		mdb_txn_abort(txn);
 		return rc;
@@ -299,8 +298,8 @@ static const char *change_action(const struct dfs_record *old,
 			return "succeeded";
 		return strcmp(rec->error.code,
 			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
-			   ? "interrupted"
-			   : "failed";
+			       ? "interrupted"
+			       : "failed";
 	}
 	if (old->payload_blob_present && !rec->payload_blob_present)
 		return "payload_dropped";
@@ -308,9 +307,9 @@ static const char *change_action(const struct dfs_record *old,
 }
 
 int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const struct dfs_record *rec,
-			   const struct dfs_project_attr *attr,
-			   const struct dfs_who *actor)
+			const struct dfs_record *rec,
+			const struct dfs_project_attr *attr,
+			const struct dfs_who *actor)
 {
 	struct dfs_record old, merged;
 	const char *action;
@@ -344,32 +343,33 @@ int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	if (dfs_record_holds_payload(&old) && !dfs_record_holds_payload(rec)) {
 		rc = blob_ref(st, txn, &old, -1);
 		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held,
-						   rec->project, rec, false);
-	} else if (!dfs_record_holds_payload(&old) && dfs_record_holds_payload(rec)) {
+			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
+						rec, false);
+	} else if (!dfs_record_holds_payload(&old) &&
+		   dfs_record_holds_payload(rec)) {
 		rc = blob_ref(st, txn, rec, +1);
 		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held,
-						   rec->project, rec, true);
+			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
+						rec, true);
 	}
 	if (!rc)
 		rc = dfs_lmdb_record_put(st, txn, rec);
 	if (!rc && old.status == DFS_STATUS_PENDING &&
 	    rec->status == DFS_STATUS_SUCCESS && dfs_record_holds_payload(rec))
 		rc = settle_project(st, txn, rec, attr);
-	else if (!rc && rec->status == DFS_STATUS_SUCCESS && dfs_record_holds_payload(&old) &&
+	else if (!rc && rec->status == DFS_STATUS_SUCCESS &&
+		 dfs_record_holds_payload(&old) &&
 		 !dfs_record_holds_payload(rec))
 		rc = recompute_current(st, txn, rec->project);
 	action = change_action(&old, rec);
 	if (!rc && action)
 		rc = dfs_lmdb_audit_append(st, txn, rec, action,
-					  actor ? actor : &rec->who);
+					   actor ? actor : &rec->who);
 	return rc;
 }
 
-int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			   const uint8_t id[16], struct dfs_record *old,
-			   bool *last_ref)
+int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
+			struct dfs_record *old, bool *last_ref)
 {
 	uint8_t seqkey[8];
 	MDB_val k = {8, seqkey}, v;
@@ -383,8 +383,8 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	if (dfs_record_holds_payload(&r)) {
 		rc = blob_ref(st, txn, &r, -1);
 		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held, r.project,
-						   &r, false);
+			rc = dfs_lmdb_index_set(txn, st->by_held, r.project, &r,
+						false);
 		if (rc)
 			return rc;
 		k = (MDB_val){32, r.payload_hash};
@@ -397,7 +397,7 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	rc = status_index(st, txn, &r, false);
 	if (!rc)
 		rc = dfs_lmdb_index_set(txn, st->by_project, r.project, &r,
-					   false);
+					false);
 	if (!rc)
 		rc = dfs_lmdb_version_del(st, txn, &r);
 	if (rc)
@@ -417,8 +417,8 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn,
 }
 
 int dfs_lmdb_update(struct dfs_catalog *cat, const struct dfs_record *rec,
-			  const struct dfs_project_attr *attr,
-			  const struct dfs_who *actor)
+		    const struct dfs_project_attr *attr,
+		    const struct dfs_who *actor)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
@@ -436,7 +436,7 @@ int dfs_lmdb_update(struct dfs_catalog *cat, const struct dfs_record *rec,
 }
 
 int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
-		     const char *action, const struct dfs_who *actor)
+		  const char *action, const struct dfs_who *actor)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
@@ -454,7 +454,7 @@ int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 }
 
 int dfs_lmdb_get(struct dfs_catalog *cat, const uint8_t id[16],
-		    struct dfs_record *rec)
+		 struct dfs_record *rec)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
@@ -486,7 +486,7 @@ static int id_by_seq(struct dfs_lmdb *st, MDB_txn *txn, uint64_t seq,
 }
 
 int dfs_lmdb_get_seq(struct dfs_catalog *cat, uint64_t seq,
-			struct dfs_record *rec)
+		     struct dfs_record *rec)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	uint8_t id[16];
@@ -504,7 +504,7 @@ int dfs_lmdb_get_seq(struct dfs_catalog *cat, uint64_t seq,
 }
 
 int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
-		       uint8_t id[16])
+		    uint8_t id[16])
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_val k = dfs_lmdb_sval(project), v;
@@ -529,7 +529,7 @@ int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
 }
 
 int dfs_lmdb_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
-			  uint64_t *refs)
+		       uint64_t *refs)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_val k = {32, (void *)hash}, v;

@@ -208,8 +208,8 @@ static int scan_projects(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
 }
 
-int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope,
-		  const char *key, uint64_t after, dfs_scan_fn fn, void *arg)
+int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope, const char *key,
+		  uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
@@ -223,9 +223,9 @@ int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope,
 	return rc;
 }
 
-int dfs_lmdb_scan_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			 enum dfs_scan scope, const char *key, uint64_t after,
-			 dfs_scan_fn fn, void *arg)
+int dfs_lmdb_scan_txn(struct dfs_lmdb *st, MDB_txn *txn, enum dfs_scan scope,
+		      const char *key, uint64_t after, dfs_scan_fn fn,
+		      void *arg)
 {
 	enum dfs_status status;
 	MDB_cursor *cur;

@@ -39,11 +39,11 @@ static int index_put(struct dfs_lmdb *st, MDB_txn *txn,
 	memcpy(val, rec->id, 16);
 	dfs_lmdb_u64_key(rec->seq, val + 16);
 	return dfs_lmdb_err(
-	    mdb_put(txn, st->by_version, &k, &v, MDB_NOOVERWRITE));
+		mdb_put(txn, st->by_version, &k, &v, MDB_NOOVERWRITE));
 }
 
 int dfs_lmdb_version_add(struct dfs_lmdb *st, MDB_txn *txn,
-			struct dfs_record *rec)
+			 struct dfs_record *rec)
 {
 	char name[DFS_PROJECT_MAX + 16];
 	int rc;
@@ -54,7 +54,7 @@ int dfs_lmdb_version_add(struct dfs_lmdb *st, MDB_txn *txn,
 }
 
 int dfs_lmdb_version_del(struct dfs_lmdb *st, MDB_txn *txn,
-			const struct dfs_record *rec)
+			 const struct dfs_record *rec)
 {
 	uint8_t kbuf[KEY_MAX];
 	MDB_val k;

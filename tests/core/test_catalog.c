@@ -28,8 +28,8 @@ static void create(struct tu_fix *fix, const char *project,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(fix->cat, project, &who, &attr, rec),
-			 0);
+	assert_int_equal(
+		dfs_catalog_create(fix->cat, project, &who, &attr, rec), 0);
 }
 
 /* Settle @rec as a success holding the blob of @seed's hash. */
@@ -56,7 +56,8 @@ static void settle_failed(struct tu_fix *fix, struct dfs_record *rec)
 	rec->status = DFS_STATUS_FAILED;
 	rec->phase = DFS_PHASE_DONE;
 	rec->completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(rec, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE, "no");
+	dfs_record_set_error(rec, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
+			     "no");
 	assert_int_equal(dfs_catalog_update(fix->cat, rec, NULL, NULL), 0);
 }
 
@@ -126,9 +127,10 @@ static void test_catalog_create_bad_name(void **state)
 	tu_attr(&attr, 0644);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(
-		    dfs_catalog_create(fix->cat, bad[i], &who, &attr, &rec),
-		    -EINVAL);
-		assert_int_equal(dfs_catalog_project_get(fix->cat, bad[i], &p), -ENOENT);
+			dfs_catalog_create(fix->cat, bad[i], &who, &attr, &rec),
+			-EINVAL);
+		assert_int_equal(dfs_catalog_project_get(fix->cat, bad[i], &p),
+				 -ENOENT);
 	}
 	assert_int_equal(tu_count_records(fix->cat, DFS_SCAN_ALL, NULL), 0);
 }
@@ -226,7 +228,7 @@ static void test_catalog_update_success_sets_current(void **state)
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec.id, 16);
 	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->cat, rec.payload_hash, &refs), 0);
+		dfs_catalog_blob_refs(fix->cat, rec.payload_hash, &refs), 0);
 	assert_int_equal(refs, 1);
 	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
@@ -261,7 +263,8 @@ static void test_catalog_update_back_to_pending(void **state)
 	settle_success(fix, &rec, 1);
 	rec.status = DFS_STATUS_PENDING;
 	rec.completed_ms = DFS_TIME_NONE;
-	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL), -EINVAL);
+	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL),
+			 -EINVAL);
 	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 }
@@ -277,7 +280,8 @@ static void test_catalog_update_unknown(void **state)
 	memcpy(rec.id, id, 16);
 	rec.status = DFS_STATUS_FAILED;
 	rec.completed_ms = dfs_time_now_ms();
-	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL), -ENOENT);
+	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL),
+			 -ENOENT);
 }
 
 static void test_catalog_update_moves_status_index(void **state)
@@ -391,8 +395,10 @@ static void test_project_get_unknown(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_project p;
 
-	assert_int_equal(dfs_catalog_project_get(fix->cat, "nope", &p), -ENOENT);
-	assert_int_equal(dfs_catalog_project_get_seq(fix->cat, 12345, &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "nope", &p),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_project_get_seq(fix->cat, 12345, &p),
+			 -ENOENT);
 }
 
 static void test_project_set_attr_changes(void **state)
@@ -404,7 +410,8 @@ static void test_project_set_attr_changes(void **state)
 
 	create(fix, "web", &rec);
 	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &before), 0);
-	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "web", &attr), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "web", &attr),
+			 0);
 	assert_int_equal(tu_catalog_open(fix), 0);
 	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_int_equal(p.uid, 0);
@@ -419,7 +426,8 @@ static void test_project_set_attr_unknown(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_project_attr attr = {.uid = 0, .gid = 0, .mode = 0600};
 
-	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "nope", &attr), -ENOENT);
+	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "nope", &attr),
+			 -ENOENT);
 }
 
 static void test_catalog_recover_interrupted(void **state)
@@ -434,8 +442,7 @@ static void test_catalog_recover_interrupted(void **state)
 	create(fix, "api", &c);
 	settle_success(fix, &b, 1);
 	dfs_who_self(&self);
-	assert_int_equal(
-	    dfs_catalog_recover(fix->cat, &self, &n), 0);
+	assert_int_equal(dfs_catalog_recover(fix->cat, &self, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(dfs_catalog_get(fix->cat, a.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
@@ -457,9 +464,9 @@ static void test_catalog_scan_all_order(void **state)
 
 	for (i = 0; i < 5; i++)
 		create(fix, i % 2 ? "web" : "api", &recs[i]);
-	assert_int_equal(
-	    dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    0);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 0);
 	assert_int_equal(c.n, 5);
 	for (i = 0; i < 5; i++) {
 		assert_memory_equal(c.ids[i], recs[i].id, 16);
@@ -583,16 +590,16 @@ static void test_catalog_scan_stop(void **state)
 
 	for (i = 0; i < 4; i++)
 		create(fix, "web", &rec);
-	assert_int_equal(
-	    dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    7);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 7);
 	assert_int_equal(c.n, 2);
 	memset(&c, 0, sizeof(c));
 	c.stop_at = 3;
 	c.stop_rc = -EIO;
-	assert_int_equal(
-	    dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    -EIO);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 -EIO);
 	assert_int_equal(c.n, 3);
 }
 
@@ -601,34 +608,34 @@ static void test_catalog_scan_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_catalog_create_pending),
-	    T(test_catalog_create_bad_name),
-	    T(test_catalog_create_ids_increase),
-	    T(test_catalog_create_makes_project),
-	    T(test_catalog_create_keeps_project_attr),
-	    T(test_catalog_get_roundtrip),
-	    T(test_catalog_get_unknown),
-	    T(test_catalog_update_success_sets_current),
-	    T(test_catalog_update_failed_no_current),
-	    T(test_catalog_update_back_to_pending),
-	    T(test_catalog_update_unknown),
-	    T(test_catalog_update_moves_status_index),
-	    T(test_catalog_update_current_only_newer),
-	    T(test_catalog_update_attr),
-	    T(test_catalog_blob_refs_count),
-	    T(test_catalog_latest_any_status),
-	    T(test_catalog_latest_unknown),
-	    T(test_project_get_unknown),
-	    T(test_project_set_attr_changes),
-	    T(test_project_set_attr_unknown),
-	    T(test_catalog_recover_interrupted),
-	    T(test_catalog_scan_all_order),
-	    T(test_catalog_scan_project),
-	    T(test_catalog_scan_status_bad_key),
-	    T(test_catalog_scan_projects_sorted),
-	    T(test_catalog_scan_after),
-	    T(test_catalog_scan_after_unknown),
-	    T(test_catalog_scan_stop),
+		T(test_catalog_create_pending),
+		T(test_catalog_create_bad_name),
+		T(test_catalog_create_ids_increase),
+		T(test_catalog_create_makes_project),
+		T(test_catalog_create_keeps_project_attr),
+		T(test_catalog_get_roundtrip),
+		T(test_catalog_get_unknown),
+		T(test_catalog_update_success_sets_current),
+		T(test_catalog_update_failed_no_current),
+		T(test_catalog_update_back_to_pending),
+		T(test_catalog_update_unknown),
+		T(test_catalog_update_moves_status_index),
+		T(test_catalog_update_current_only_newer),
+		T(test_catalog_update_attr),
+		T(test_catalog_blob_refs_count),
+		T(test_catalog_latest_any_status),
+		T(test_catalog_latest_unknown),
+		T(test_project_get_unknown),
+		T(test_project_set_attr_changes),
+		T(test_project_set_attr_unknown),
+		T(test_catalog_recover_interrupted),
+		T(test_catalog_scan_all_order),
+		T(test_catalog_scan_project),
+		T(test_catalog_scan_status_bad_key),
+		T(test_catalog_scan_projects_sorted),
+		T(test_catalog_scan_after),
+		T(test_catalog_scan_after_unknown),
+		T(test_catalog_scan_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,7 +213,8 @@ static void test_record_set_error_long_message(void **state)
 	memset(big, 'm', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dfs_record_init(&rec);
-	dfs_record_set_error(&rec, DFS_ERR_IO_ERROR, DFS_PHASE_VALIDATE, "%s", big);
+	dfs_record_set_error(&rec, DFS_ERR_IO_ERROR, DFS_PHASE_VALIDATE, "%s",
+			     big);
 	assert_int_equal(strlen(rec.error.message), DFS_ERRMSG_MAX - 1);
 }
 
@@ -258,7 +259,7 @@ static void test_record_encode_decode_pending(void **state)
 static void test_record_decode_garbage(void **state)
 {
 	static const char *const bad[] = {
-	    "", "garbage", "[1,2,3]", "null", "\"myapp\"", "{\"deploy",
+		"", "garbage", "[1,2,3]", "null", "\"myapp\"", "{\"deploy",
 	};
 	struct dfs_record rec, keep;
 	size_t i;
@@ -268,7 +269,8 @@ static void test_record_decode_garbage(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memcpy(&rec, &keep, sizeof(rec));
 		assert_int_equal(
-		    dfs_record_decode(bad[i], strlen(bad[i]), &rec), -EBADMSG);
+			dfs_record_decode(bad[i], strlen(bad[i]), &rec),
+			-EBADMSG);
 		assert_memory_equal(&rec, &keep, sizeof(rec));
 	}
 }
@@ -337,32 +339,32 @@ static void test_record_render_valid_json(void **state)
 static void test_record_render_field_order(void **state)
 {
 	static const char *const order[] = {
-	    "deployment_id",
-	    "project",
-	    "status",
-	    "phase",
-	    "started_at",
-	    "completed_at",
-	    "user",
-	    "uid",
-	    "gid",
-	    "pid",
-	    "command",
-	    "origin_node",
-	    "bytes_received",
-	    "payload_hash",
-	    "payload_size",
-	    "payload_format",
-	    "entries",
-	    "unpacked_size",
-	    "package_identifier",
-	    "payload_blob_present",
-	    "source_mtime",
-	    "error",
-	    "rollback_of",
-	    "pinned",
-	    "version",
-	    "provenance",
+		"deployment_id",
+		"project",
+		"status",
+		"phase",
+		"started_at",
+		"completed_at",
+		"user",
+		"uid",
+		"gid",
+		"pid",
+		"command",
+		"origin_node",
+		"bytes_received",
+		"payload_hash",
+		"payload_size",
+		"payload_format",
+		"entries",
+		"unpacked_size",
+		"package_identifier",
+		"payload_blob_present",
+		"source_mtime",
+		"error",
+		"rollback_of",
+		"pinned",
+		"version",
+		"provenance",
 	};
 	const size_t n = sizeof(order) / sizeof(order[0]);
 	struct dfs_record rec;
@@ -661,31 +663,31 @@ static void test_record_succeed_fail(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_errcode_names_roundtrip),
-	    cmocka_unit_test(test_errcode_names_documented),
-	    cmocka_unit_test(test_record_succeed_fail),
-	    cmocka_unit_test(test_status_name_all),
-	    cmocka_unit_test(test_status_parse_valid),
-	    cmocka_unit_test(test_status_parse_unknown),
-	    cmocka_unit_test(test_phase_name_all),
-	    cmocka_unit_test(test_record_init_defaults),
-	    cmocka_unit_test(test_record_set_error_fields),
-	    cmocka_unit_test(test_record_set_error_long_message),
-	    cmocka_unit_test(test_record_encode_decode_roundtrip),
-	    cmocka_unit_test(test_record_encode_decode_pending),
-	    cmocka_unit_test(test_record_decode_garbage),
-	    cmocka_unit_test(test_record_decode_truncated),
-	    cmocka_unit_test(test_record_render_valid_json),
-	    cmocka_unit_test(test_record_render_field_order),
-	    cmocka_unit_test(test_record_render_compact_one_line),
-	    cmocka_unit_test(test_record_render_indented),
-	    cmocka_unit_test(test_record_render_nulls),
-	    cmocka_unit_test(test_record_render_version_provenance),
-	    cmocka_unit_test(test_record_decode_without_version_provenance),
-	    cmocka_unit_test(test_record_decode_bad_version),
-	    cmocka_unit_test(test_hash_hex_known),
-	    cmocka_unit_test(test_hash_parse_roundtrip),
-	    cmocka_unit_test(test_hash_parse_bad),
+		cmocka_unit_test(test_errcode_names_roundtrip),
+		cmocka_unit_test(test_errcode_names_documented),
+		cmocka_unit_test(test_record_succeed_fail),
+		cmocka_unit_test(test_status_name_all),
+		cmocka_unit_test(test_status_parse_valid),
+		cmocka_unit_test(test_status_parse_unknown),
+		cmocka_unit_test(test_phase_name_all),
+		cmocka_unit_test(test_record_init_defaults),
+		cmocka_unit_test(test_record_set_error_fields),
+		cmocka_unit_test(test_record_set_error_long_message),
+		cmocka_unit_test(test_record_encode_decode_roundtrip),
+		cmocka_unit_test(test_record_encode_decode_pending),
+		cmocka_unit_test(test_record_decode_garbage),
+		cmocka_unit_test(test_record_decode_truncated),
+		cmocka_unit_test(test_record_render_valid_json),
+		cmocka_unit_test(test_record_render_field_order),
+		cmocka_unit_test(test_record_render_compact_one_line),
+		cmocka_unit_test(test_record_render_indented),
+		cmocka_unit_test(test_record_render_nulls),
+		cmocka_unit_test(test_record_render_version_provenance),
+		cmocka_unit_test(test_record_decode_without_version_provenance),
+		cmocka_unit_test(test_record_decode_bad_version),
+		cmocka_unit_test(test_hash_hex_known),
+		cmocka_unit_test(test_hash_parse_roundtrip),
+		cmocka_unit_test(test_hash_parse_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

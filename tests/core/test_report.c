@@ -100,7 +100,9 @@ static void test_report_settled_deploys(void **state)
 	/* Pending says nothing; the writer going away settles it: aborted. */
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, &fix->conf, "api", &who, &attr, &d), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "api", &who, &attr, &d),
+		0);
 	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_int_equal(s.n, 2);
@@ -122,8 +124,8 @@ static void test_report_settled_deploys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_report_line_escapes),
-	    T(test_report_settled_deploys),
+		cmocka_unit_test(test_report_line_escapes),
+		T(test_report_settled_deploys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,7 +90,7 @@ static void test_tree_open_audit_grows(void **state)
 	assert_int_equal(got, 0);
 	tu_tree_deploy(fix, "web", 1, true, &r);
 	assert_int_equal(
-	    dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_true(size > 0);
 	assert_int_equal(dfs_file_read(f, buf, 1, 0, &got), 0);
 	assert_int_equal(got, 1);
@@ -110,11 +110,11 @@ static void test_tree_open_payload_reads(void **state)
 	tu_world_make(fix, &w);
 	buf = malloc(w.rec[TU_A].payload_size + 1);
 	assert_non_null(buf);
-	assert_int_equal(dfs_tree_open(tu_tree(fix),
-				       tu_ino(fix, "deployments/%s/payload",
-					      w.id[TU_A]),
-				       O_RDONLY, &c, &f),
-			 0);
+	assert_int_equal(
+		dfs_tree_open(tu_tree(fix),
+			      tu_ino(fix, "deployments/%s/payload", w.id[TU_A]),
+			      O_RDONLY, &c, &f),
+		0);
 	assert_false(dfs_file_direct_io(f));
 	n = read_all(f, buf, w.rec[TU_A].payload_size + 1);
 	assert_int_equal(n, w.rec[TU_A].payload_size);
@@ -166,9 +166,8 @@ static void test_tree_create_write_flush(void **state)
 	assert_int_equal(dfs_file_write(f, DFS_SRC_MEM(tgz, len), 0, &c), 0);
 	assert_int_equal(dfs_file_flush(f), 0);
 	dfs_file_close(f);
-	assert_int_equal(dfs_catalog_latest(dfs_store_catalog(fix->st), "web",
-					    r.id),
-			 0);
+	assert_int_equal(
+		dfs_catalog_latest(dfs_store_catalog(fix->st), "web", r.id), 0);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), r.id, &r),
 			 0);
 	assert_int_equal(r.status, DFS_STATUS_SUCCESS);
@@ -182,9 +181,9 @@ static void test_tree_rename_symlink_mknod_routes(void **state)
 	uint64_t deps = tu_ino(fix, "deployments");
 	struct stat st;
 
-	assert_int_equal(dfs_tree_rename(tu_tree(fix), deps, "a", deps, "b", 0,
-					 &c),
-			 -EROFS);
+	assert_int_equal(
+		dfs_tree_rename(tu_tree(fix), deps, "a", deps, "b", 0, &c),
+		-EROFS);
 	assert_int_equal(dfs_tree_rename(tu_tree(fix), DFS_INO_DEPLOY, "a",
 					 deps, "b", 0, &c),
 			 -EXDEV);
@@ -221,13 +220,13 @@ static void test_tree_setattr_routes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_open_record_snapshot),
-	    T(test_tree_open_audit_grows),
-	    T(test_tree_open_payload_reads),
-	    T(test_tree_open_refused),
-	    T(test_tree_create_write_flush),
-	    T(test_tree_rename_symlink_mknod_routes),
-	    T(test_tree_setattr_routes),
+		T(test_tree_open_record_snapshot),
+		T(test_tree_open_audit_grows),
+		T(test_tree_open_payload_reads),
+		T(test_tree_open_refused),
+		T(test_tree_create_write_flush),
+		T(test_tree_rename_symlink_mknod_routes),
+		T(test_tree_setattr_routes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

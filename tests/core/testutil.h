@@ -23,8 +23,9 @@ struct tu_fix {
 	char base[PATH_MAX];  /* the test's own temp directory */
 	char dir[PATH_MAX];   /* base/store */
 	struct dfs_store *st; /* open on dir, or NULL */
-	struct dfs_catalog *cat; /* a catalog alone (tu_catalog_setup), or NULL */
-	void *extra;	      /* per-suite object (a dropbox, ...) */
+	struct dfs_catalog
+		*cat; /* a catalog alone (tu_catalog_setup), or NULL */
+	void *extra;  /* per-suite object (a dropbox, ...) */
 	/* What the test's deploys and dropboxes run under (all zero). */
 	struct dfs_deploy_conf conf;
 };
@@ -54,7 +55,7 @@ int tu_reopen(struct tu_fix *fix, unsigned flags, uint64_t map_size);
 
 /* Format a path into @out (PATH_MAX bytes); exits the test on overflow. */
 void tu_path(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* Remove @path and everything below it. Returns 0 or -errno. */
 int tu_rmtree(const char *path);
