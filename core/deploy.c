@@ -1,7 +1,6 @@
 /* deploy — see deploy.h. */
 #include "deploy.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -297,7 +296,14 @@ void dfs_deploy_free(struct dfs_deploy *d)
 {
 	if (!d)
 		return;
-	assert(d->settled); /* else dfs_deploy_abort: it settles first */
+	if (!d->settled) {
+		/* Its record stays as stored: pending, for recovery to fail. */
+		if (d->adopt[0])
+			unlinkat(d->st->tmpfd, d->adopt, 0);
+		if (d->up)
+			dfs_upload_free(d->up, true);
+		remove_manifest_tmp(d);
+	}
 	close_files(d);
 	free(d);
 }

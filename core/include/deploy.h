@@ -75,9 +75,10 @@ bool dfs_deploy_named(const struct dfs_deploy *d);
  * dfs_deploy_abort — settle @d if it is not settled yet, as failed with
  * code "aborted" (its writer went away without committing; one that was
  * never named just goes, with its temp files), then free it.
- * dfs_deploy_free — free a settled deployment (committed, failed, or
- * handed to its hook); freeing one that is not settled is a mistake of
- * the caller, who means dfs_deploy_abort.
+ * dfs_deploy_free — only free @d, with its temp files: one not settled
+ * yet keeps its record as last stored (pending, so that recovery fails
+ * it "interrupted" at the next start, as after a crash). A writer that
+ * went away means dfs_deploy_abort.
  */
 void dfs_deploy_abort(struct dfs_deploy *d);
 void dfs_deploy_free(struct dfs_deploy *d);
