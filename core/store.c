@@ -33,18 +33,25 @@ static int take_lock(struct dfs_store *st)
 	return 0;
 }
 
-int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
-		   struct dfs_store **out)
+/*
+ * Open @dir's directory, then its catalog (@cat, taken over; NULL: the
+ * LMDB one in @dir), the lock, tmp/ and the blob store.
+ */
+static int store_open(const char *dir, unsigned flags, uint64_t map_size,
+		      struct dfs_catalog *cat, struct dfs_store **out)
 {
 	unsigned cflags = flags & DFS_STORE_CREATE ? DFS_CATALOG_CREATE : 0;
 	char host[DFS_HOST_MAX] = "";
 	struct dfs_store *st;
-	int rc;
+	int rc = 0;
 
 	st = calloc(1, sizeof(*st));
-	if (!st)
+	if (!st) {
+		dfs_catalog_close(cat);
 		return -ENOMEM;
+	}
 	st->dirfd = st->tmpfd = st->lockfd = -1;
+	st->cat = cat;
 	st->dir = strdup(dir);
 	if (!st->dir) {
 		rc = -ENOMEM;
@@ -62,9 +69,13 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 	}
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		strcpy(host, "localhost");
-	/* The catalog first: a damaged store is refused before anything
-	 * is made in it (without CREATE, a directory holding none too). */
-	rc = dfs_catalog_open_lmdb(dir, cflags, map_size, host, &st->cat);
+	/*
+	 * The catalog first: a damaged store is refused before anything is
+	 * made in it (without CREATE, a directory holding none too).
+	 */
+	if (!st->cat)
+		rc = dfs_catalog_open_lmdb(dir, cflags, map_size, host,
+					   &st->cat);
 	if (rc)
 		goto out_free;
 	if (flags & DFS_STORE_EXCLUSIVE) {
@@ -84,6 +95,18 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 out_free:
 	dfs_store_close(st);
 	return rc;
+}
+
+int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
+		   struct dfs_store **out)
+{
+	return store_open(dir, flags, map_size, NULL, out);
+}
+
+int dfs_store_open_catalog(const char *dir, unsigned flags,
+			   struct dfs_catalog *cat, struct dfs_store **out)
+{
+	return store_open(dir, flags, 0, cat, out);
 }
 
 void dfs_store_close(struct dfs_store *st)

@@ -54,6 +54,16 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		   struct dfs_store **out);
 void dfs_store_close(struct dfs_store *st);
 
+/*
+ * dfs_store_open_catalog — the same over a catalog the caller opened (a
+ * backend other than the store's own LMDB one): the store takes @cat
+ * over, on error too (it is closed then), and uses @dir for tmp/, the
+ * blob store and daemon.lock. Errors: as dfs_store_open's, but for the
+ * LMDB ones.
+ */
+int dfs_store_open_catalog(const char *dir, unsigned flags,
+			   struct dfs_catalog *cat, struct dfs_store **out);
+
 /* The store's catalog and blob store; they live as long as @st. */
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st);
 struct dfs_blobs *dfs_store_blobs(const struct dfs_store *st);

@@ -288,6 +288,36 @@ static void test_store_recover_nothing(void **state)
 	assert_int_equal(n, 0);
 }
 
+/* A store over a catalog the caller opened uses that one, and owns it. */
+static void test_store_open_catalog(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_catalog *cat;
+	struct dfs_store *st, *other;
+	struct dfs_record rec, back;
+	char catdir[PATH_MAX];
+
+	tu_path(catdir, "%s/elsewhere", fix->base);
+	assert_int_equal(mkdir(catdir, 0700), 0);
+	assert_int_equal(dfs_catalog_open_lmdb(catdir, DFS_CATALOG_CREATE, 0,
+					       "n1", &cat),
+			 0);
+	assert_int_equal(dfs_store_open_catalog(fix->dir, 0, cat, &st), 0);
+	assert_ptr_equal(dfs_store_catalog(st), cat);
+	create_pending(st, "web", &rec);
+	assert_string_equal(rec.origin_node, "n1");
+	/* Not in the store directory's own catalog: in the one given. */
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back),
+		-ENOENT);
+	/* Refused (fix->st holds the lock): the catalog given is closed. */
+	assert_int_equal(dfs_catalog_open_lmdb(catdir, 0, 0, "n2", &cat), 0);
+	assert_int_equal(dfs_store_open_catalog(fix->dir, DFS_STORE_EXCLUSIVE,
+						cat, &other),
+			 -EBUSY);
+	dfs_store_close(st);
+}
+
 static void test_store_clear_tmp_not_exclusive(void **state)
 {
 	struct tu_fix *fix = *state;
@@ -507,6 +537,7 @@ int main(void)
 		T(test_store_host_set),
 		T(test_store_statfs_space),
 		T(test_store_recover_nothing),
+		T(test_store_open_catalog),
 		T(test_store_clear_tmp_not_exclusive),
 		T(test_store_recover_pending),
 		T(test_store_recover_keeps_committed),
