@@ -18,6 +18,7 @@
 #include "catalog.h"
 #include "catalog_impl.h"
 #include "store_impl.h"
+#include "verified.h"
 
 int dfs_store_lmdb_err(int rc)
 {
@@ -356,6 +357,8 @@ int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
 	if (!rc)
 		rc = open_subdir(st->dirfd, "blobs", &st->blobsfd);
+	if (!rc)
+		rc = dfs_verified_new(&st->verified);
 	if (rc)
 		goto out_free;
 	if (gethostname(st->host, sizeof(st->host) - 1) < 0)
@@ -382,8 +385,14 @@ void dfs_store_close(struct dfs_store *st)
 		close(st->lockfd);
 	if (st->dirfd >= 0)
 		close(st->dirfd);
+	dfs_verified_free(st->verified);
 	free(st->dir);
 	free(st);
+}
+
+struct dfs_verified *dfs_store_verified(struct dfs_store *st)
+{
+	return st->verified;
 }
 
 const char *dfs_store_dir(const struct dfs_store *st)

@@ -76,6 +76,9 @@ const char *dfs_store_host(const struct dfs_store *st);
 void dfs_store_set_max_unpacked(struct dfs_store *st, uint64_t max);
 uint64_t dfs_store_max_unpacked(const struct dfs_store *st);
 
+/* The blobs this process proved (verified.h); lives as long as @st. */
+struct dfs_verified *dfs_store_verified(struct dfs_store *st);
+
 /*
  * dfs_store_statfs — space of the filesystem under the store, for df on
  * the mount. Returns 0 or -errno.

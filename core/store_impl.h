@@ -35,9 +35,10 @@ struct dfs_store {
 	/* Where settled deployments are reported (report.h), or NULL. */
 	void (*report_fn)(void *arg, const char *line);
 	void *report_arg;
-	uint64_t max_unpacked;	 /* for the check; 0: its default */
+	uint64_t max_unpacked; /* for the check; 0: its default */
 	void *map;	/* LMDB's map of data.mdb, found in /proc/self/maps */
 	size_t map_len; /* 0 when it could not be found */
+	struct dfs_verified *verified; /* blobs proven in this process */
 };
 
 /* The one translation of LMDB return codes to -errno. */

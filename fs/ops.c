@@ -39,6 +39,11 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* Write data as a pipe, spliced into the upload's file. */
 	if (conn->capable & FUSE_CAP_SPLICE_READ)
 		conn->want |= FUSE_CAP_SPLICE_READ;
+	/* Payloads are read by splicing from their blob file. */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
+		conn->want |= FUSE_CAP_SPLICE_MOVE;
 }
 
 static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -205,6 +210,38 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		dfs_fh_free(fs, fh); /* the caller was interrupted */
 }
 
+/*
+ * A payload's bytes go from its blob file to the kernel by splice, with
+ * no copy through the daemon. Replies 1 when it replied, 0 when the
+ * bytes are to be copied instead (a drop box with a deploy in progress).
+ */
+static int read_spliced(fuse_req_t req, struct dfs_fh *fh, size_t size,
+			off_t off)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	size_t len = 0;
+	int rc, fd = -1;
+
+	if (fh->type == DFS_NODE_PAYLOAD)
+		rc =
+		    dfs_reader_span(fh->reader, size, (uint64_t)off, &fd, &len);
+	else
+		rc = dfs_dbfile_span(fh->db, size, (uint64_t)off, &fd, &len);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return 1;
+	}
+	if (fd < 0)
+		return 0;
+	bv.buf[0].size = len;
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = fd; /* the request's own: the handle may be released */
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	close(fd);
+	return 1;
+}
+
 static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
@@ -212,6 +249,10 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	size_t got = 0;
 	char *buf;
 	int rc = 0;
+
+	if ((fh->type == DFS_NODE_PAYLOAD || fh->type == DFS_NODE_DROPBOX) &&
+	    read_spliced(req, fh, size, off))
+		return;
 
 	/*
 	 * The reply is sent from a buffer of this request's own: once the
