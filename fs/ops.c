@@ -1,6 +1,7 @@
 /* ops — FUSE operations on the tree; writes are in ops_deploy.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -212,11 +213,11 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 /*
  * A payload's bytes go from its blob file to the kernel by splice, with
- * no copy through the daemon. Replies 1 when it replied, 0 when the
- * bytes are to be copied instead (a drop box with a deploy in progress).
+ * no copy through the daemon. Whether it replied: not when the bytes
+ * are to be copied instead (a drop box with a deploy in progress).
  */
-static int read_spliced(fuse_req_t req, struct dfs_fh *fh, size_t size,
-			off_t off)
+static bool read_spliced(fuse_req_t req, struct dfs_fh *fh, size_t size,
+			 off_t off)
 {
 	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
 	size_t len = 0;
@@ -229,17 +230,17 @@ static int read_spliced(fuse_req_t req, struct dfs_fh *fh, size_t size,
 		rc = dfs_dbfile_span(fh->db, size, (uint64_t)off, &fd, &len);
 	if (rc) {
 		fuse_reply_err(req, -rc);
-		return 1;
+		return true;
 	}
 	if (fd < 0)
-		return 0;
+		return false;
 	bv.buf[0].size = len;
 	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
 	bv.buf[0].fd = fd; /* the request's own: the handle may be released */
 	bv.buf[0].pos = off;
 	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
 	close(fd);
-	return 1;
+	return true;
 }
 
 static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
