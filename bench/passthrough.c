@@ -150,12 +150,12 @@ static void pt_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 }
 
 static const struct fuse_lowlevel_ops pt_ops = {
-    .init = pt_init,
-    .lookup = pt_lookup,
-    .getattr = pt_getattr,
-    .open = pt_open,
-    .read = pt_read,
-    .readdir = pt_readdir,
+	.init = pt_init,
+	.lookup = pt_lookup,
+	.getattr = pt_getattr,
+	.open = pt_open,
+	.read = pt_read,
+	.readdir = pt_readdir,
 };
 
 static int take_file(void *data, const char *arg, int key,

@@ -10,13 +10,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "verified.h"
 
 #define HASH_CHUNK (256u << 10)
 
-enum proof { UNPROVEN, PROVEN, CORRUPT };
+enum proof {
+	UNPROVEN,
+	PROVEN,
+	CORRUPT
+};
 
 struct dfs_reader {
 	struct dfs_store *st;
@@ -51,7 +55,7 @@ int dfs_reader_open(struct dfs_store *st, const struct dfs_record *rec,
 		return -ENOMEM;
 	r->st = st;
 	r->rec = *rec;
-	rc = dfs_blob_open(st, rec->payload_hash, &r->fd);
+	rc = dfs_blobs_open(dfs_store_blobs(st), rec->payload_hash, &r->fd);
 	if (rc) {
 		free(r);
 		return rc == -ENOENT ? -EIO : rc;
@@ -60,7 +64,8 @@ int dfs_reader_open(struct dfs_store *st, const struct dfs_record *rec,
 	pthread_cond_init(&r->moved, NULL);
 	if (fstat(r->fd, &sb) == 0 &&
 	    (uint64_t)sb.st_size == rec->payload_size &&
-	    dfs_verified_holds(dfs_store_verified(st), rec->payload_hash, &sb))
+	    dfs_verified_holds(dfs_blobs_verified(dfs_store_blobs(st)),
+			       rec->payload_hash, &sb))
 		r->proof = PROVEN;
 	*out = r;
 	return 0;
@@ -78,11 +83,11 @@ static void judge(struct dfs_reader *r)
 	    fstat(r->fd, &sb) == 0 &&
 	    (uint64_t)sb.st_size == r->rec.payload_size) {
 		r->proof = PROVEN;
-		dfs_verified_mark(dfs_store_verified(r->st),
+		dfs_verified_mark(dfs_blobs_verified(dfs_store_blobs(r->st)),
 				  r->rec.payload_hash, &sb);
 	} else {
 		r->proof = CORRUPT;
-		dfs_verified_forget(dfs_store_verified(r->st),
+		dfs_verified_forget(dfs_blobs_verified(dfs_store_blobs(r->st)),
 				    r->rec.payload_hash);
 	}
 }
@@ -182,7 +187,8 @@ static int admit(struct dfs_reader *r, size_t n, uint64_t off, size_t *len)
 
 		r->noted = true;
 		dfs_who_self(&who);
-		dfs_catalog_note(r->st, &r->rec, "payload_corrupt", &who);
+		dfs_catalog_note(dfs_store_catalog(r->st), &r->rec,
+				 "payload_corrupt", &who);
 	}
 	return -EIO;
 }

@@ -59,7 +59,8 @@ static int list(struct dfs_tree *t, struct lister *l, enum dfs_scan scope,
 		const char *key, uint64_t off)
 {
 	uint64_t after = off >= OFF_CURSOR ? off - OFF_CURSOR : 0;
-	int rc = dfs_catalog_scan(t->st, scope, key, after, emit_entry, l);
+	int rc = dfs_catalog_scan(dfs_store_catalog(t->st), scope, key, after,
+				  emit_entry, l);
 
 	return rc > 0 || rc == -ENOENT ? 0 : rc;
 }
@@ -78,17 +79,19 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 			    emit(l, dfs_tree_top_names[i], DFS_INO_DEPLOY + i,
 				 S_IFDIR, 3 + i))
 				return 0;
-		if (off < 7)
-			emit(l, "audit.log", INO_AUDIT, S_IFREG, 7);
+		if (off < 7 && emit(l, "audit.log", INO_AUDIT, S_IFREG, 7))
+			return 0;
+		if (off < 8)
+			emit(l, "newest", INO_NEWEST, S_IFDIR, 8);
 		return 0;
 	case DFS_INO_DEPLOY:
 		if (off < OFF_STAGING) {
 			*l = (struct lister){l->fn, l->arg, C_PROJECT,
 					     P_DROPBOX, S_IFREG};
 			rc = dfs_catalog_scan(
-			    t->st, DFS_SCAN_PROJECTS, NULL,
-			    off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
-			    emit_dropbox, l);
+				dfs_store_catalog(t->st), DFS_SCAN_PROJECTS,
+				NULL, off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
+				emit_dropbox, l);
 			if (rc)
 				return rc > 0 || rc == -ENOENT ? 0 : rc;
 			off = OFF_STAGING;
@@ -103,6 +106,8 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	case INO_PROJECTS:
 		*l = (struct lister){l->fn, l->arg, C_PROJECT, P_DIR, S_IFDIR};
 		return list(t, l, DFS_SCAN_PROJECTS, NULL, off);
+	case INO_NEWEST:
+		return 0; /* query directories are looked up, not listed */
 	case INO_STATUS:
 		for (unsigned i = 0; i < DFS_STATUS_COUNT; i++)
 			if (off < 3 + i &&
@@ -125,10 +130,12 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	uint8_t id[16];
 	int rc;
 
-	rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &p);
 	if (rc)
 		return rc;
-	if (off < 3 && dfs_catalog_latest(t->st, p.name, id) == 0 &&
+	if (off < 3 &&
+	    dfs_catalog_latest(dfs_store_catalog(t->st), p.name, id) == 0 &&
 	    emit(l, "latest", mkino(C_PROJECT, p.pseq, P_LATEST), S_IFLNK, 3))
 		return 0;
 	if (off < 4 && p.has_current &&
@@ -155,7 +162,7 @@ static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	struct dfs_record r;
 	int rc;
 
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
 	if (rc)
 		return rc;
 	if (off < 3 && emit(l, "record.json",
@@ -190,6 +197,8 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return list_fixed(t, &l, ino, off);
 	case C_PROJECT:
 		return list_project(t, &l, ino, off);
+	case C_QUERY:
+		return dfs_tree_query_readdir(t, ino, off, fn, arg);
 	default:
 		return list_deployment(t, &l, ino, off);
 	}

@@ -13,10 +13,22 @@
 
 #include "tree.h"
 
-enum { INO_DEPLOYMENTS = 3, INO_PROJECTS, INO_STATUS, INO_STATUS_DIR };
-#define INO_AUDIT (INO_STATUS_DIR + DFS_STATUS_COUNT)
+enum {
+	INO_DEPLOYMENTS = 3,
+	INO_PROJECTS,
+	INO_STATUS,
+	INO_STATUS_DIR
+};
+#define INO_AUDIT  (INO_STATUS_DIR + DFS_STATUS_COUNT)
+#define INO_NEWEST (INO_AUDIT + 1)
 
-enum ino_class { C_FIXED = 0, C_DEPLOYMENT = 1, C_PROJECT = 2, C_NODE = 3 };
+enum ino_class {
+	C_FIXED = 0,
+	C_DEPLOYMENT = 1,
+	C_PROJECT = 2,
+	C_NODE = 3,
+	C_QUERY = 4, /* newest/<filter>: project pseq (0: all), 1 + status */
+};
 enum {
 	D_DIR,
 	D_RECORD,
@@ -26,10 +38,15 @@ enum {
 	D_LOG,
 	D_MANIFEST
 };
-enum { P_DROPBOX, P_DIR, P_LATEST, P_CURRENT };
+enum {
+	P_DROPBOX,
+	P_DIR,
+	P_LATEST,
+	P_CURRENT
+};
 
 /* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
-#define OFF_CURSOR  16
+#define OFF_CURSOR  DFS_TREE_OFF_CURSOR
 #define OFF_STAGING (1ULL << 62)
 #define BLKSIZE	    (1 << 20)
 
@@ -62,5 +79,17 @@ static inline unsigned ino_kind(uint64_t ino)
 }
 
 extern const char *const dfs_tree_top_names[4];
+
+/*
+ * tree_query.c: newest/ and its query directories. The filter of query
+ * directory @ino: @project (NUL-terminated, "" for every project) and
+ * @status (-1: any). Errors: -ENOENT (the project is gone).
+ */
+int dfs_tree_query_filter(struct dfs_tree *t, uint64_t ino,
+			  char project[DFS_PROJECT_MAX + 1], int *status);
+int dfs_tree_query_lookup(struct dfs_tree *t, const char *name, struct stat *s);
+int dfs_tree_query_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s);
+int dfs_tree_query_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
+			   dfs_tree_fill_fn fn, void *arg);
 
 #endif

@@ -57,9 +57,12 @@ static bool same_time(const struct timespec *a, const struct timespec *b)
 bool dfs_verified_holds(struct dfs_verified *v, const uint8_t hash[32],
 			const struct stat *sb)
 {
-	struct mark *m = slot_of(v, hash);
+	struct mark *m;
 	bool holds;
 
+	if (!v)
+		return false;
+	m = slot_of(v, hash);
 	pthread_mutex_lock(&v->lock);
 	holds = m->used && memcmp(m->hash, hash, 32) == 0 &&
 		m->dev == sb->st_dev && m->ino == sb->st_ino &&
@@ -85,10 +88,11 @@ static bool settled(const struct timespec *t)
 void dfs_verified_mark(struct dfs_verified *v, const uint8_t hash[32],
 		       const struct stat *sb)
 {
-	struct mark *m = slot_of(v, hash);
+	struct mark *m;
 
-	if (!settled(&sb->st_ctim) || !settled(&sb->st_mtim))
+	if (!v || !settled(&sb->st_ctim) || !settled(&sb->st_mtim))
 		return;
+	m = slot_of(v, hash);
 	pthread_mutex_lock(&v->lock);
 	memcpy(m->hash, hash, 32);
 	m->used = true;
@@ -102,8 +106,11 @@ void dfs_verified_mark(struct dfs_verified *v, const uint8_t hash[32],
 
 void dfs_verified_forget(struct dfs_verified *v, const uint8_t hash[32])
 {
-	struct mark *m = slot_of(v, hash);
+	struct mark *m;
 
+	if (!v)
+		return;
+	m = slot_of(v, hash);
 	pthread_mutex_lock(&v->lock);
 	if (m->used && memcmp(m->hash, hash, 32) == 0)
 		m->used = false;

@@ -13,8 +13,9 @@
  * seen by a mark: `deployctl verify` hashes every blob.
  *
  * Marks live in memory only (a restart forgets them) in a table of fixed
- * size, DFS_VERIFIED_SLOTS: a newer mark may push out an older one.
- * Thread-safe.
+ * size, DFS_VERIFIED_SLOTS: a newer mark may push out an older one. The
+ * blob store whose files they are keeps the table (dfs_blobs_verified);
+ * a NULL table holds no marks and takes none. Thread-safe.
  */
 #ifndef DFS_VERIFIED_H
 #define DFS_VERIFIED_H

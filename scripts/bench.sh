@@ -14,7 +14,8 @@
 # 3. A 1 GiB tar+gzip deploy with the full check vs cp to local disk
 #    followed by tar tzf.
 # 4. History at scale: deployctl list --project P --limit 20 on N records
-#    vs on 1,000 records; ls deployments | wc -l and ls projects/P | wc -l
+#    vs on 1,000 records, and through the mount (newest/P) vs --store at
+#    N; ls deployments | wc -l and ls projects/P | wc -l
 #    counts, and the daemon's RSS meanwhile.
 # 5. Read-back of a 1 GiB payload (deployments/<id>/payload, deploy/<p>,
 #    projects/<p>/current/payload), warm and cold cache, vs the same blob
@@ -166,11 +167,11 @@ fi
 
 if want 4; then
 echo "== 4. history at scale ($N deployments) =="
-list_ms() { # STORE
+list_ms() { # --store STORE | --mount MOUNT
 	local best=999999 t0 t1 v
 	for _ in 1 2 3 4 5; do
 		t0=$(now)
-		"$B/tools/deployctl" --store "$1" list --project proj-003 --limit 20 >/dev/null
+		"$B/tools/deployctl" "$1" "$2" list --project proj-003 --limit 20 >/dev/null
 		t1=$(now); v=$(ms "$t0" "$t1")
 		best=$(awk -v a="$v" -v b="$best" 'BEGIN{print (a<b)?a:b}')
 	done
@@ -179,9 +180,11 @@ list_ms() { # STORE
 "$B/tools/deployfs-gen" --store "$W/small" -n 1000
 t0=$(now); "$B/tools/deployfs-gen" --store "$W/large" -n "$N"; t1=$(now)
 echo "generated $N deployments in $(ms "$t0" "$t1") ms"
-small=$(list_ms "$W/small"); large=$(list_ms "$W/large")
+small=$(list_ms --store "$W/small"); large=$(list_ms --store "$W/large")
 echo "list --project P --limit 20: ${large} ms at $N, ${small} ms at 1000; ratio $(ratio "$large" "$small") (target: under 50 ms)"
 mount_store "$W/large"
+viamount=$(list_ms --mount "$W/mnt")
+echo "list --project P --limit 20 through the mount: ${viamount} ms at $N; ratio to --store $(ratio "$viamount" "$large") (target: under 50 ms)"
 t0=$(now); total=$(ls "$W/mnt/deployments" | wc -l); t1=$(now)
 echo "ls deployments | wc -l = $total (expected $N) in $(ms "$t0" "$t1") ms; daemon RSS $(( $(rss_kb) / 1024 )) MiB"
 expect=$("$B/tools/deployctl" --store "$W/large" list --project proj-003 --limit 1 --json | jq .total)

@@ -9,21 +9,35 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit.h"
+#include "query.h"
 #include "record.h"
 #include "store.h"
 
-enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+enum {
+	CTL_OK = 0,
+	CTL_FAIL = 1,
+	CTL_USAGE = 2
+};
 
+/*
+ * Where the answers come from: the store (st) or, for a user who cannot
+ * open it, a mount (mnt: see ctl_open).
+ */
 struct ctl {
 	const char *store_dir; /* --store, else $DEPLOYFS_STORE */
 	struct dfs_store *st;  /* opened on first use */
 	bool json;
+	const char *mount_dir; /* --mount: answer through this mount */
+	const char *mount_env; /* $DEPLOYFS_MOUNT */
+	char *mnt;	       /* the mount answering (malloc'd), or NULL */
 };
 
-/* Long options every command takes: --store, --json, --help. */
+/* Long options every command takes: --store, --mount, --json, --help. */
 #define CTL_COMMON_OPTS                                                        \
 	{"store", required_argument, NULL, 'S'},                               \
-	    {"json", no_argument, NULL, 'J'},                                  \
+		{"mount", required_argument, NULL, 'M'},                       \
+		{"json", no_argument, NULL, 'J'},                              \
 	{                                                                      \
 		"help", no_argument, NULL, 'H'                                 \
 	}
@@ -52,10 +66,51 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 
 /* Open the store if needed; prints the error. Returns 0 or an exit code. */
 int ctl_store(struct ctl *c);
+/* Report dfs_store_open's @rc (0: nothing); returns 0 or an exit code. */
+int ctl_store_error(struct ctl *c, int rc);
+
+/*
+ * ctl_open — choose where queries are answered: a mount given with
+ * --mount; else the store (--store, $DEPLOYFS_STORE) unless it cannot be
+ * opened for want of permission; else, or then, $DEPLOYFS_MOUNT or the
+ * one deployfs mount in /proc/self/mountinfo (several: asks for
+ * --mount). Prints the error. Returns 0 or an exit code.
+ */
+int ctl_open(struct ctl *c);
+
+/*
+ * The same calls on either source (after ctl_open), with the errors of
+ * their core counterparts: dfs_catalog_get, dfs_query_run (ids only from
+ * the mount's listings), the project's current, dfs_audit_scan.
+ */
+int ctl_get(struct ctl *c, const uint8_t id[16], struct dfs_record *r);
+int ctl_query(struct ctl *c, const struct dfs_query *q,
+	      int (*fn)(void *arg, const struct dfs_record *rec), void *arg,
+	      uint64_t *total);
+int ctl_current(struct ctl *c, const char *project, bool *has, uint8_t id[16]);
+int ctl_audit_scan(struct ctl *c, uint64_t from,
+		   int (*fn)(void *arg, const struct dfs_event *e), void *arg);
+
+/* ctl_mount.c: the mount's side of the calls above. */
+int ctl_mount_get(struct ctl *c, const uint8_t id[16], struct dfs_record *r);
+int ctl_mount_query(struct ctl *c, const struct dfs_query *q,
+		    int (*fn)(void *arg, const struct dfs_record *rec),
+		    void *arg, uint64_t *total);
+int ctl_mount_current(struct ctl *c, const char *project, bool *has,
+		      uint8_t id[16]);
+int ctl_mount_resolve(struct ctl *c, const char *name, uint8_t id[16]);
+int ctl_mount_audit_scan(struct ctl *c, uint64_t from,
+			 int (*fn)(void *arg, const struct dfs_event *e),
+			 void *arg);
+/* deployments/<id>/payload opened for reading (the daemon verifies it). */
+int ctl_mount_payload(struct ctl *c, const uint8_t id[16], int *fd);
+/* rm deployments/<id>/payload; the user.pinned attribute (tree.h). */
+int ctl_mount_drop(struct ctl *c, const uint8_t id[16]);
+int ctl_mount_pin(struct ctl *c, const uint8_t id[16], bool on);
 
 /* Print "deployctl: <message>" to stderr; returns @code. */
 int ctl_error(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * --since/--until values, as dfs_time_parse_human takes them relative to

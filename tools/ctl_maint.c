@@ -1,6 +1,7 @@
 /* ctl_maint — deployctl rollback, pin, unpin, retention, gc and verify. */
 #include <errno.h>
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,14 +18,14 @@
 #include "verify.h"
 
 static const char rollback_usage[] =
-    "usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
-    "\n"
-    "Deploy again the payload of ID (default: the newest success before\n"
-    "current that still has its payload) as a new deployment with\n"
-    "rollback_of set; no byte is copied. Through the mount (--mount or\n"
-    "$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
-    "`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
-    "on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
+	"usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
+	"\n"
+	"Deploy again the payload of ID (default: the newest success before\n"
+	"current that still has its payload) as a new deployment with\n"
+	"rollback_of set; no byte is copied. Through the mount (--mount or\n"
+	"$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
+	"`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
+	"on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
 
 /* Explain why @t cannot be a rollback target of @project, or 0. */
 static int refuse_target(const char *project, const struct dfs_record *t)
@@ -79,8 +80,7 @@ static int wait_settled(struct ctl *c, const uint8_t id[16],
 	struct timespec tick = {0, 200 * 1000 * 1000};
 	int rc;
 
-	while ((rc = dfs_catalog_get(c->st, id, r)) == 0 &&
-	       r->status == DFS_STATUS_PENDING)
+	while ((rc = ctl_get(c, id, r)) == 0 && r->status == DFS_STATUS_PENDING)
 		nanosleep(&tick, NULL);
 	return rc;
 }
@@ -96,29 +96,99 @@ static int print_result(struct ctl *c, const struct dfs_record *r)
 	return r->status == DFS_STATUS_FAILED ? CTL_FAIL : CTL_OK;
 }
 
+/* The default target, as dfs_deploy_rollback_target finds it. */
+struct before_current {
+	uint8_t current[16];
+	bool has;
+	struct dfs_record found;
+};
+
+static int find_before(void *arg, const struct dfs_record *r)
+{
+	struct before_current *b = arg;
+
+	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
+		return 0;
+	b->found = *r;
+	b->has = true;
+	return 1;
+}
+
+static int rollback_target(struct ctl *c, const char *project,
+			   struct dfs_record *t)
+{
+	struct before_current b = {.has = false};
+	struct dfs_query q;
+	bool has;
+	int rc;
+
+	rc = ctl_current(c, project, &has, b.current);
+	if (rc || !has)
+		return rc ? rc : -ENOENT;
+	dfs_query_init(&q);
+	q.project = project;
+	q.has_status = true;
+	q.status = DFS_STATUS_SUCCESS;
+	rc = ctl_query(c, &q, find_before, &b, NULL);
+	if (rc < 0)
+		return rc;
+	if (!b.has)
+		return -ENOENT;
+	*t = b.found;
+	return 0;
+}
+
+/* The newest deployment of @project, through the source in use. */
+static int latest_of(struct ctl *c, const char *project, uint8_t id[16])
+{
+	char name[DFS_PROJECT_MAX + 8];
+
+	if (!c->mnt)
+		return dfs_catalog_latest(dfs_store_catalog(c->st), project,
+					  id);
+	snprintf(name, sizeof(name), "%s@latest", project);
+	return ctl_mount_resolve(c, name, id);
+}
+
+/* Whether @project exists, through the source in use. */
+static bool project_exists(struct ctl *c, const char *project)
+{
+	char path[4096];
+	struct dfs_project p;
+	struct stat sb;
+
+	if (!c->mnt)
+		return dfs_catalog_project_get(dfs_store_catalog(c->st),
+					       project, &p) == 0;
+	snprintf(path, sizeof(path), "%s/projects/%s", c->mnt, project);
+	return stat(path, &sb) == 0;
+}
+
 int cmd_rollback(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"mount", required_argument, NULL, 'm'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"mount", required_argument, NULL, 'm'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const struct dfs_hooks_conf local_hooks = {NULL, 600, true};
-	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project;
+	const char *mnt = c->mount_env, *project;
+	struct dfs_deploy_conf conf = {0};
 	struct dfs_hooks *hooks;
 	struct dfs_record t, out;
-	struct dfs_project p;
 	struct dfs_who who;
 	uint8_t id[16];
 	bool has_id;
 	int opt, rc;
 
+	if (c->mount_dir)
+		mnt = c->mount_dir;
 	while ((opt = getopt_long(argc, argv, ":m:", opts, NULL)) != -1) {
 		rc = ctl_common(c, opt, rollback_usage);
 		if (rc > 0)
 			return rc;
 		if (opt == 'm')
-			mnt = optarg;
+			mnt = c->mount_dir = optarg;
 	}
 	if (argc - optind < 1 || argc - optind > 2) {
 		fputs(rollback_usage, stderr);
@@ -129,15 +199,17 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	if (!dfs_name_is_project(project))
 		return ctl_error(CTL_USAGE, "'%s' is not a project name",
 				 project);
-	rc = ctl_store(c);
+	rc = ctl_open(c);
 	if (!rc && has_id)
 		rc = ctl_resolve(c, argv[optind + 1], id);
 	if (rc)
 		return rc;
-	if (dfs_project_get(c->st, project, &p) != 0)
+	if (c->mnt)
+		mnt = c->mnt;
+	if (!project_exists(c, project))
 		return ctl_error(CTL_FAIL, "no project '%s'", project);
 	if (has_id) {
-		rc = dfs_catalog_get(c->st, id, &t);
+		rc = ctl_get(c, id, &t);
 		if (rc)
 			return ctl_error(CTL_FAIL, "%s", strerror(-rc));
 		rc = refuse_target(project, &t);
@@ -148,7 +220,7 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	if (mnt && *mnt) {
 		if (!has_id) {
 			/* Resolve the default here, so the link names it. */
-			rc = dfs_deploy_rollback_target(c->st, project, &t);
+			rc = rollback_target(c, project, &t);
 			if (rc)
 				return ctl_error(CTL_FAIL,
 						 "%s has nothing to roll "
@@ -157,11 +229,16 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 			memcpy(id, t.id, 16);
 		}
 		rc = rollback_mount(mnt, project, id);
+		if (rc == -EACCES || rc == -EPERM)
+			return ctl_error(CTL_FAIL,
+					 "rollback through '%s': %s: it needs "
+					 "write permission on project '%s'",
+					 mnt, strerror(-rc), project);
 		if (rc && rc != -EBADMSG && rc != -ECANCELED &&
 		    rc != -ETIMEDOUT)
 			return ctl_error(CTL_FAIL, "rollback through '%s': %s",
 					 mnt, strerror(-rc));
-		if (dfs_catalog_latest(c->st, project, out.id) != 0 ||
+		if (latest_of(c, project, out.id) != 0 ||
 		    wait_settled(c, out.id, &out) != 0)
 			return ctl_error(CTL_FAIL, "no record of the rollback");
 		return print_result(c, &out);
@@ -170,9 +247,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	rc = dfs_hooks_new(c->st, &local_hooks, &hooks);
 	if (rc)
 		return ctl_error(CTL_FAIL, "rollback: %s", strerror(-rc));
+	conf.hooks = hooks;
 	dfs_record_init(&out);
-	rc =
-	    dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	rc = dfs_deploy_rollback(c->st, &conf, project, has_id ? id : NULL,
+				 &who, &out);
 	dfs_hooks_free(hooks);
 	if (out.seq == 0 && rc == -ENOENT && !has_id)
 		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",
@@ -182,10 +260,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	return print_result(c, &out);
 }
 
-static const char pin_usage[] =
-    "usage: deployctl pin ID | deployctl unpin ID\n"
-    "\n"
-    "A pinned deployment keeps its payload whatever the retention policy.\n";
+static const char pin_usage[] = "usage: deployctl pin ID | deployctl unpin ID\n"
+				"\n"
+				"A pinned deployment keeps its payload "
+				"whatever the retention policy.\n";
 
 static int pin(struct ctl *c, int argc, char **argv, bool on)
 {
@@ -199,11 +277,18 @@ static int pin(struct ctl *c, int argc, char **argv, bool on)
 		rc = ctl_resolve(c, argv[optind], id);
 	if (rc)
 		return rc;
+	dfs_uuid7_format(id, idstr);
 	dfs_who_self(&who);
-	rc = dfs_pin(c->st, id, on, &who);
+	rc = c->mnt ? ctl_mount_pin(c, id, on)
+		    : dfs_catalog_set_pinned(dfs_store_catalog(c->st), id, on,
+					     &who);
+	if (rc == -EACCES || rc == -EPERM)
+		return ctl_error(CTL_FAIL,
+				 "%s: permission denied: %s needs write "
+				 "permission on its project",
+				 idstr, on ? "pinning" : "unpinning");
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s", strerror(-rc));
-	dfs_uuid7_format(id, idstr);
 	printf("%s %s\n", idstr, on ? "pinned" : "unpinned");
 	return CTL_OK;
 }

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "payload.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
@@ -60,12 +61,12 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 }
 
 static const char payload_usage[] =
-    "usage: deployctl payload ID [-o FILE]\n"
-    "\n"
-    "Write a deployment's payload to standard output or FILE. The bytes\n"
-    "are hashed on the way: when they no longer match the record's\n"
-    "payload_hash, deployctl says so, records a payload_corrupt audit\n"
-    "event, removes FILE and exits 1.\n";
+	"usage: deployctl payload ID [-o FILE]\n"
+	"\n"
+	"Write a deployment's payload to standard output or FILE. The bytes\n"
+	"are hashed on the way: when they no longer match the record's\n"
+	"payload_hash, deployctl says so, records a payload_corrupt audit\n"
+	"event, removes FILE and exits 1.\n";
 
 /* Stream @r's payload to @out through the verifying reader. 0 or -errno. */
 static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
@@ -98,13 +99,13 @@ static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
 int cmd_payload(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"output", required_argument, NULL, 'o'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const char *outpath = NULL;
 	struct dfs_record r;
-	int opt, rc, out = STDOUT_FILENO;
+	int opt, rc, out = STDOUT_FILENO, in = -1;
 	uint8_t id[16];
 	char idstr[37];
 
@@ -123,14 +124,25 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	dfs_uuid7_format(id, idstr);
-	rc = dfs_catalog_get(c->st, id, &r);
+	rc = ctl_get(c, id, &r);
 	if (rc)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
 	if (!r.has_hash || !r.payload_blob_present)
 		return ctl_error(CTL_FAIL, "%s: %s", idstr,
 				 r.has_hash ? "the payload was dropped"
 					    : "no payload stored (yet)");
-	if (!dfs_blob_exists(c->st, r.payload_hash))
+	if (c->mnt) {
+		rc = ctl_mount_payload(c, id, &in);
+		if (rc == -EACCES)
+			return ctl_error(CTL_FAIL,
+					 "%s: permission denied: reading a "
+					 "payload needs read permission on "
+					 "project '%s'",
+					 idstr, r.project);
+		if (rc)
+			return ctl_error(CTL_FAIL, "%s: %s", idstr,
+					 strerror(-rc));
+	} else if (!dfs_blobs_exists(dfs_store_blobs(c->st), r.payload_hash))
 		return ctl_error(CTL_FAIL,
 				 "%s: the payload's blob is missing from the "
 				 "store (run 'deployctl verify')",
@@ -138,11 +150,19 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 	if (outpath) {
 		out = open(outpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			   0644);
-		if (out < 0)
-			return ctl_error(CTL_FAIL, "cannot open '%s': %s",
-					 outpath, strerror(errno));
+		if (out < 0) {
+			rc = ctl_error(CTL_FAIL, "cannot open '%s': %s",
+				       outpath, strerror(errno));
+			if (in >= 0)
+				close(in);
+			return rc;
+		}
 	}
-	rc = copy_verified(c, &r, out);
+	/* Through a mount, the daemon's reader verifies (EIO: corrupt). */
+	rc = in >= 0 ? ctl_copy(in, out, NULL, NULL)
+		     : copy_verified(c, &r, out);
+	if (in >= 0)
+		close(in);
 	if (outpath && close(out) < 0 && !rc)
 		rc = -errno;
 	if (rc && outpath)
@@ -159,11 +179,55 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 }
 
 static const char drop_usage[] =
-    "usage: deployctl drop-payload ID\n"
-    "\n"
-    "Free a deployment's payload and keep its record. Refused while the\n"
-    "deployment is pending. Prints the bytes freed (0 when the payload was\n"
-    "dropped already or another deployment shares the same bytes).\n";
+	"usage: deployctl drop-payload ID\n"
+	"\n"
+	"Free a deployment's payload and keep its record. Refused while the\n"
+	"deployment is pending. Prints the bytes freed (0 when the payload "
+	"was\n"
+	"dropped already or another deployment shares the same bytes);\n"
+	"through a mount, the payload's size (\"payload_size\" with --json):\n"
+	"what that freed on disk is the daemon's to know.\n";
+
+/*
+ * Through a mount: rm deployments/<id>/payload. How many bytes that freed
+ * on disk is the daemon's to know: the answer gives the payload's size.
+ */
+static int drop_mount(struct ctl *c, const uint8_t id[16], const char *idstr)
+{
+	struct dfs_record r;
+	int rc;
+
+	rc = ctl_get(c, id, &r);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
+	rc = ctl_mount_drop(c, id);
+	if (rc == -ENOENT && !r.payload_blob_present)
+		rc = 0; /* dropped already, as on the store */
+	if (rc == -EBUSY)
+		return ctl_error(CTL_FAIL,
+				 "%s is pending: its payload cannot "
+				 "be dropped yet",
+				 idstr);
+	if (rc == -EACCES)
+		return ctl_error(CTL_FAIL,
+				 "%s: permission denied: dropping a payload "
+				 "needs write permission on project '%s'",
+				 idstr, r.project);
+	if (rc)
+		return ctl_error(CTL_FAIL, "%s: %s", idstr, strerror(-rc));
+	if (c->json)
+		printf("{\"deployment_id\": \"%s\", \"payload_size\": %llu}\n",
+		       idstr,
+		       (unsigned long long)(r.payload_blob_present
+						    ? r.payload_size
+						    : 0));
+	else
+		printf("dropped the payload of %s (%llu bytes)\n", idstr,
+		       (unsigned long long)(r.payload_blob_present
+						    ? r.payload_size
+						    : 0));
+	return CTL_OK;
+}
 
 int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 {
@@ -179,8 +243,10 @@ int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	dfs_uuid7_format(id, idstr);
+	if (c->mnt)
+		return drop_mount(c, id, idstr);
 	dfs_who_self(&who);
-	rc = dfs_catalog_drop_payload(c->st, id, &who, &freed);
+	rc = dfs_payload_drop(c->st, id, DFS_DROP_ASKED, &who, &freed);
 	if (rc == -EBUSY)
 		return ctl_error(CTL_FAIL,
 				 "%s is pending: its payload cannot "

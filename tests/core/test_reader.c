@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "reader.h"
@@ -217,7 +218,8 @@ static void test_reader_open_dropped(void **state)
 	tu_who(&who);
 	deploy(fix, 6, &rec, &buf, &n);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec.id, &who, &freed), 0);
+		dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed),
+		0);
 	tu_get(fix, rec.id, &rec);
 	assert_int_equal(dfs_reader_open(fix->st, &rec, &r), -ENOENT);
 	assert_null(r);
@@ -414,18 +416,18 @@ static void test_reader_close_midway(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_reader_read_intact),
-	    T(test_reader_read_corrupt),
-	    T(test_reader_read_corrupt_at_once),
-	    T(test_reader_read_jump_unverified),
-	    T(test_reader_read_truncated),
-	    T(test_reader_open_dropped),
-	    T(test_reader_open_missing_blob),
-	    T(test_reader_span_intact),
-	    T(test_reader_span_corrupt),
-	    T(test_reader_read_reread_corrupt),
-	    T(test_reader_proven_once),
-	    T(test_reader_close_midway),
+		T(test_reader_read_intact),
+		T(test_reader_read_corrupt),
+		T(test_reader_read_corrupt_at_once),
+		T(test_reader_read_jump_unverified),
+		T(test_reader_read_truncated),
+		T(test_reader_open_dropped),
+		T(test_reader_open_missing_blob),
+		T(test_reader_span_intact),
+		T(test_reader_span_corrupt),
+		T(test_reader_read_reread_corrupt),
+		T(test_reader_proven_once),
+		T(test_reader_close_midway),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,8 @@
 # ssh_client from SSH_CONNECTION; what is absent is null. rsync's
 # receiver writes the bytes of a staging file: its environment counts.
 #
-# ssh_client is tested with SSH_CONNECTION set by hand, as sshd sets it
-# for `rsync -e ssh` (no sshd is started here).
+# ssh_client is tested here with SSH_CONNECTION set by hand, as sshd sets it
+# for `rsync -e ssh`; ssh_provenance.sh starts a real sshd.
 set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 CTL=$(realpath "$2")
