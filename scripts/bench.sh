@@ -8,6 +8,8 @@
 #
 #   N: deployments in the history store (1000000)
 #   -s: the sections to run, e.g. -s 5,6 (all by default)
+#   DEPLOYFS_BENCH_READ_SIZE, DEPLOYFS_BENCH_RSYNC_SIZE: the payloads of
+#   sections 5 and 6 (1G, 100M), smaller for a quick run (head -c sizes)
 #
 # 1. cp throughput into the mount vs cp to local disk (1 GiB).
 # 2. Daemon RSS while a 2 GiB upload streams.
@@ -34,6 +36,8 @@ if [ "${1:-}" = "-s" ]; then
 	shift 2
 fi
 N=${1:-1000000}
+READ_SIZE=${DEPLOYFS_BENCH_READ_SIZE:-1G}
+RSYNC_SIZE=${DEPLOYFS_BENCH_RSYNC_SIZE:-100M}
 want() { [[ ",$SECTIONS," == *",$1,"* ]]; }
 scripts/deps.sh --test
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DDEPLOYFS_TESTS=OFF \
@@ -194,8 +198,8 @@ unmount_store
 fi
 
 if want 5; then
-echo "== 5. read-back of a 1 GiB payload, warm and cold (best of 5) =="
-head -c 1G /dev/urandom > "$W/big.bin"
+echo "== 5. read-back of a $READ_SIZE payload, warm and cold (best of 5) =="
+head -c "$READ_SIZE" /dev/urandom > "$W/big.bin"
 tar -C "$W" -cf "$W/read.tar" big.bin; rm "$W/big.bin"
 mount_store "$W/s5"
 cp "$W/read.tar" "$W/mnt/deploy/rd"
@@ -236,15 +240,16 @@ rm -rf "$W/s5"
 fi
 
 if want 6; then
-echo "== 6. rsync of a 100 MB plain tar, 7 bytes changed, vs cp of the whole file (best of 3) =="
+echo "== 6. rsync of a $RSYNC_SIZE plain tar, 7 bytes changed, vs cp of the whole file (best of 3) =="
 mkdir "$W/src"
-head -c 100M /dev/urandom > "$W/src/data.bin"
+head -c "$RSYNC_SIZE" /dev/urandom > "$W/src/data.bin"
 tar -C "$W/src" -cf "$W/app.tar" data.bin; rm -rf "$W/src"
+middle=$(($(stat -c %s "$W/app.tar") / 2))
 # change FILE ROUND — 7 new bytes inside the archive's data, and an mtime
 # of its own (rsync's quick check compares whole seconds)
 change() {
 	printf '%07d' "$((RANDOM * 100 + $2))" |
-		dd of="$1" bs=1 seek=50000000 conv=notrunc status=none
+		dd of="$1" bs=1 seek="$middle" conv=notrunc status=none
 	touch -m -d "@$((1700000000 + RANDOM * 100 + $2))" "$1"
 }
 mount_store "$W/s6"
