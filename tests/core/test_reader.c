@@ -15,11 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "payload.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "reader.h"
@@ -411,6 +413,41 @@ static void test_reader_close_midway(void **state)
 	free(buf);
 }
 
+/* A blob removed (its payload dropped) loses its mark with its file. */
+static void test_reader_proven_dropped(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_verified *v = dfs_blobs_verified(dfs_store_blobs(fix->st));
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	struct dfs_who who;
+	uint8_t *buf, *out;
+	char path[4096];
+	uint64_t at = 0, freed = 0;
+	struct stat sb;
+	size_t n;
+
+	deploy(fix, 13, &rec, &buf, &n);
+	out = calloc(1, n + 2 * CHUNK);
+	assert_non_null(out);
+	usleep(2 * DFS_VERIFIED_SETTLE_MS * 1000);
+	r = open_reader(fix, &rec);
+	assert_int_equal(read_all(r, out, n + 2 * CHUNK, &at), 0);
+	assert_true(dfs_reader_proven(r));
+	dfs_reader_close(r);
+	tu_blob_path(fix, rec.payload_hash, path);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(dfs_verified_holds(v, rec.payload_hash, &sb));
+	dfs_who_self(&who);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed),
+		0);
+	assert_false(tu_blob_file_exists(fix, rec.payload_hash));
+	assert_false(dfs_verified_holds(v, rec.payload_hash, &sb));
+	free(out);
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
 
 int main(void)
@@ -428,6 +465,7 @@ int main(void)
 		T(test_reader_read_reread_corrupt),
 		T(test_reader_proven_once),
 		T(test_reader_close_midway),
+		T(test_reader_proven_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
