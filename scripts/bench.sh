@@ -66,7 +66,9 @@ cleanup() {
 	fi
 	# The throwaway PostgreSQL clusters of sections 8 and 9.
 	for d in "$W"/pg*; do
-		[ -d "$d" ] && tests/pg/cluster.sh stop "$d" >/dev/null 2>&1
+		if [ -d "$d" ]; then
+			tests/pg/cluster.sh stop "$d" >/dev/null 2>&1 || true
+		fi
 	done
 	rm -rf "$W"
 }
