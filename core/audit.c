@@ -1,4 +1,4 @@
-/* audit — see audit.h. */
+/* audit — the events' format (see audit.h): lines made and read here. */
 #include "audit.h"
 
 #include <errno.h>
@@ -7,65 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog_impl.h"
 #include "isotime.h"
 #include "uuid7.h"
-
-static int audit_end(struct dfs_store *st, MDB_txn *txn, uint64_t *end)
-{
-	MDB_val k = dfs_catalog_sval("audit_end"), v;
-	int rc = mdb_get(txn, st->meta, &k, &v);
-
-	if (rc == MDB_NOTFOUND) {
-		*end = 0;
-		return 0;
-	}
-	if (rc)
-		return dfs_store_lmdb_err(rc);
-	*end = v.mv_size == 8 ? dfs_store_u64_val(v.mv_data) : 0;
-	return 0;
-}
-
-/* Append the event @o (its "seq" and "time" first) as one line. */
-static int append_event(struct dfs_store *st, MDB_txn *txn,
-			json_t *(*make)(void *arg, uint64_t seq,
-					const char *when),
-			void *arg)
-{
-	char when[DFS_ISOTIME_LEN];
-	uint8_t key[8], endbuf[8];
-	uint64_t seq, end = 0;
-	MDB_val k = {8, key}, v;
-	json_t *o;
-	char *line;
-	size_t len;
-	int rc;
-
-	rc = dfs_catalog_counter(st, txn, "audit_seq", &seq);
-	if (!rc)
-		rc = audit_end(st, txn, &end);
-	if (rc)
-		return rc;
-	o = make(arg, seq, dfs_time_format(dfs_time_now_ms(), when));
-	if (!o)
-		return -ENOMEM;
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!line)
-		return -ENOMEM;
-	len = strlen(line);
-	line[len] = '\n'; /* json_dumps leaves room: the NUL is replaced */
-	dfs_store_u64_key(end, key);
-	v = (MDB_val){len + 1, line};
-	rc = dfs_store_lmdb_err(mdb_put(txn, st->audit, &k, &v, MDB_APPEND));
-	free(line);
-	if (rc)
-		return rc;
-	dfs_store_u64_key(end + len + 1, endbuf);
-	k = dfs_catalog_sval("audit_end");
-	v = (MDB_val){8, endbuf};
-	return dfs_store_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
-}
 
 struct record_event {
 	const struct dfs_record *rec;
@@ -88,15 +31,6 @@ static json_t *make_record_event(void *arg, uint64_t seq, const char *when)
 			 e->actor->command);
 }
 
-int dfs_audit_append_txn(struct dfs_store *st, MDB_txn *txn,
-			 const struct dfs_record *rec, const char *action,
-			 const struct dfs_who *actor)
-{
-	struct record_event e = {rec, action, actor};
-
-	return append_event(st, txn, make_record_event, &e);
-}
-
 struct project_event {
 	const char *project;
 	const char *action;
@@ -109,94 +43,54 @@ static json_t *make_project_event(void *arg, uint64_t seq, const char *when)
 	struct project_event *e = arg;
 
 	return json_pack(
-	    "{s:I, s:s, s:n, s:s, s:s, s:n, s:I, s:I, s:s, s:I, s:s}", "seq",
-	    (json_int_t)seq, "time", when, "deployment_id", "project",
-	    e->project, "action", e->action, "status", "records",
-	    (json_int_t)e->records, "uid", (json_int_t)e->actor->uid, "user",
-	    e->actor->user, "pid", (json_int_t)e->actor->pid, "command",
-	    e->actor->command);
+		"{s:I, s:s, s:n, s:s, s:s, s:n, s:I, s:I, s:s, s:I, s:s}",
+		"seq", (json_int_t)seq, "time", when, "deployment_id",
+		"project", e->project, "action", e->action, "status", "records",
+		(json_int_t)e->records, "uid", (json_int_t)e->actor->uid,
+		"user", e->actor->user, "pid", (json_int_t)e->actor->pid,
+		"command", e->actor->command);
 }
 
-int dfs_audit_append_project_txn(struct dfs_store *st, MDB_txn *txn,
-				 const char *project, const char *action,
-				 uint64_t records, const struct dfs_who *actor)
+/* Dump @o as one line ending in a newline (malloc'd into *@line). */
+static int dump_line(json_t *o, char **line, size_t *len)
+{
+	char *s;
+	size_t n;
+
+	if (!o)
+		return -ENOMEM;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	n = strlen(s);
+	s[n] = '\n'; /* json_dumps leaves room: the NUL is replaced */
+	*line = s;
+	*len = n + 1;
+	return 0;
+}
+
+int dfs_audit_line(uint64_t seq, int64_t time_ms, const struct dfs_record *rec,
+		   const char *action, const struct dfs_who *actor, char **line,
+		   size_t *len)
+{
+	struct record_event e = {rec, action, actor};
+	char when[DFS_ISOTIME_LEN];
+
+	dfs_time_format(time_ms, when);
+	return dump_line(make_record_event(&e, seq, when), line, len);
+}
+
+int dfs_audit_project_line(uint64_t seq, int64_t time_ms, const char *project,
+			   const char *action, uint64_t records,
+			   const struct dfs_who *actor, char **line,
+			   size_t *len)
 {
 	struct project_event e = {project, action, records, actor};
+	char when[DFS_ISOTIME_LEN];
 
-	return append_event(st, txn, make_project_event, &e);
-}
-
-int dfs_audit_size(struct dfs_store *st, uint64_t *size)
-{
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = audit_end(st, txn, size);
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-/* Position @cur on the line holding byte @off. */
-static int seek_line(MDB_cursor *cur, uint64_t off, MDB_val *k, MDB_val *v)
-{
-	uint8_t key[8];
-	int rc;
-
-	dfs_store_u64_key(off, key);
-	*k = (MDB_val){8, key};
-	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
-	if (rc == 0 && dfs_store_u64_val(k->mv_data) == off)
-		return 0;
-	if (rc == 0)
-		return mdb_cursor_get(cur, k, v, MDB_PREV);
-	if (rc == MDB_NOTFOUND)
-		return mdb_cursor_get(cur, k, v, MDB_LAST);
-	return rc;
-}
-
-int dfs_audit_read(struct dfs_store *st, uint64_t off, void *buf, size_t n,
-		   size_t *got)
-{
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	MDB_val k, v;
-	size_t done = 0;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = mdb_cursor_open(txn, st->audit, &cur);
-	if (rc)
-		goto out_abort;
-	rc = seek_line(cur, off, &k, &v);
-	while (rc == 0 && done < n) {
-		uint64_t start = dfs_store_u64_val(k.mv_data);
-		uint64_t skip = off + done > start ? off + done - start : 0;
-
-		if (skip < v.mv_size) {
-			size_t take = v.mv_size - skip;
-
-			if (take > n - done)
-				take = n - done;
-			memcpy((char *)buf + done, (char *)v.mv_data + skip,
-			       take);
-			done += take;
-		}
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-out_abort:
-	mdb_txn_abort(txn);
-	if (rc)
-		return dfs_store_lmdb_err(rc);
-	*got = done;
-	return 0;
+	dfs_time_format(time_ms, when);
+	return dump_line(make_project_event(&e, seq, when), line, len);
 }
 
 int dfs_audit_decode(uint64_t off, const void *line, size_t len,
@@ -244,44 +138,4 @@ int dfs_audit_decode(uint64_t off, const void *line, size_t len,
 out:
 	json_decref(o);
 	return rc;
-}
-
-static int decode_event(const MDB_val *k, const MDB_val *v, struct dfs_event *e)
-{
-	return dfs_audit_decode(dfs_store_u64_val(k->mv_data), v->mv_data,
-				v->mv_size, e);
-}
-
-int dfs_audit_scan(struct dfs_store *st, uint64_t from,
-		   int (*fn)(void *arg, const struct dfs_event *e), void *arg)
-{
-	struct dfs_event e;
-	MDB_cursor *cur;
-	uint8_t key[8];
-	MDB_val k = {8, key}, v;
-	MDB_txn *txn;
-	int rc, mrc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	mrc = mdb_cursor_open(txn, st->audit, &cur);
-	if (mrc) {
-		mdb_txn_abort(txn);
-		return dfs_store_lmdb_err(mrc);
-	}
-	dfs_store_u64_key(from, key);
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		rc = decode_event(&k, &v, &e);
-		if (!rc)
-			rc = fn(arg, &e);
-		if (rc)
-			break;
-	}
-	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (rc)
-		return rc;
-	return mrc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(mrc);
 }

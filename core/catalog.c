@@ -1,598 +1,260 @@
-/* catalog — see catalog.h. */
-#include "catalog.h"
+/*
+ * catalog — see catalog.h: the checks every backend would make alike,
+ * then a call through the backend's table (catalog_backend.h).
+ */
+#include "catalog_backend.h"
 
 #include <errno.h>
-#include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
-#include "catalog_impl.h"
 #include "isotime.h"
-#include "uuid7.h"
 
-#define IDX_LEN DFS_IDX_LEN
-
-struct blob_ref {
-	uint64_t refs;
-	uint64_t size;
-};
-
-MDB_val dfs_catalog_sval(const char *s)
+void dfs_catalog_close(struct dfs_catalog *cat)
 {
-	return (MDB_val){strlen(s), (void *)s};
+	if (cat)
+		cat->ops->close(cat);
 }
 
-static void idx_val(const uint8_t id[16], uint64_t seq, uint8_t out[IDX_LEN])
+const char *dfs_catalog_node(const struct dfs_catalog *cat)
 {
-	memcpy(out, id, 16);
-	dfs_store_u64_key(seq, out + 16);
+	return cat->node;
 }
 
-/* Read, then bump, a counter in meta. Counters start at 1. */
-int dfs_catalog_counter(struct dfs_store *st, MDB_txn *txn, const char *name,
-			uint64_t *out)
+int dfs_catalog_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
+			unsigned *n)
 {
-	MDB_val k = dfs_catalog_sval(name), v;
-	uint64_t n = 1;
-	uint8_t buf[8];
-	int rc;
-
-	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == 0 && v.mv_size == 8)
-		n = dfs_store_u64_val(v.mv_data);
-	else if (rc != MDB_NOTFOUND && rc != 0)
-		return dfs_store_lmdb_err(rc);
-	dfs_store_u64_key(n + 1, buf);
-	v = (MDB_val){8, buf};
-	rc = mdb_put(txn, st->meta, &k, &v, 0);
-	if (rc)
-		return dfs_store_lmdb_err(rc);
-	*out = n;
-	return 0;
+	return cat->ops->recover(cat, actor, n);
 }
 
-void dfs_catalog_pstatus_key(const char *project, enum dfs_status status,
-			     char out[DFS_PROJECT_MAX + 16])
+int dfs_catalog_trim(struct dfs_catalog *cat, uint64_t limit, bool *trimmed)
 {
-	snprintf(out, DFS_PROJECT_MAX + 16, "%s/%s", project,
-		 dfs_status_name(status));
+	*trimmed = false;
+	return cat->ops->trim ? cat->ops->trim(cat, limit, trimmed) : 0;
 }
 
-/* Move @rec between the status indexes (@add false: take it out). */
-static int status_index(struct dfs_store *st, MDB_txn *txn,
-			const struct dfs_record *rec, bool add)
-{
-	char key[DFS_PROJECT_MAX + 16];
-	int rc;
-
-	rc = dfs_catalog_index_set(txn, st->by_status,
-				   dfs_status_name(rec->status), rec, add);
-	if (rc)
-		return rc;
-	dfs_catalog_pstatus_key(rec->project, rec->status, key);
-	return dfs_catalog_index_set(txn, st->by_pstatus, key, rec, add);
-}
-
-/* ---- records ----------------------------------------------------------- */
-
-int dfs_record_get_txn(struct dfs_store *st, MDB_txn *txn, const uint8_t id[16],
-		       struct dfs_record *rec)
-{
-	MDB_val k = {16, (void *)id}, v;
-	int rc = mdb_get(txn, st->records, &k, &v);
-
-	return rc ? dfs_store_lmdb_err(rc)
-		  : dfs_record_decode(v.mv_data, v.mv_size, rec);
-}
-
-int dfs_record_put_txn(struct dfs_store *st, MDB_txn *txn,
-		       const struct dfs_record *rec)
-{
-	MDB_val k = {16, (void *)rec->id}, v;
-	size_t len;
-	char *s;
-	int rc;
-
-	rc = dfs_record_encode(rec, &s, &len);
-	if (rc)
-		return rc;
-	v = (MDB_val){len, s};
-	rc = dfs_store_lmdb_err(mdb_put(txn, st->records, &k, &v, 0));
-	free(s);
-	return rc;
-}
-
-/* Add (@add) or remove the index entry (@key, rec) in @dbi. */
-int dfs_catalog_index_set(MDB_txn *txn, MDB_dbi dbi, const char *key,
-			  const struct dfs_record *rec, bool add)
-{
-	uint8_t val[IDX_LEN];
-	MDB_val k = dfs_catalog_sval(key), v = {IDX_LEN, val};
-
-	idx_val(rec->id, rec->seq, val);
-	if (add)
-		return dfs_store_lmdb_err(mdb_put(txn, dbi, &k, &v, 0));
-	return dfs_store_lmdb_err(mdb_del(txn, dbi, &k, &v));
-}
-
-/* Make the newest stored id the predecessor of the next one. */
-static int new_id(struct dfs_store *st, MDB_txn *txn, int64_t at_ms,
-		  uint8_t id[16])
-{
-	uint64_t now =
-	    (uint64_t)(at_ms == DFS_TIME_NONE ? dfs_time_now_ms() : at_ms);
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-
-	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->records, &cur));
-	if (rc)
-		return rc;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	mdb_cursor_close(cur);
-	if (rc == 0 && k.mv_size == 16)
-		dfs_uuid7_next(k.mv_data, now, id);
-	else if (rc == MDB_NOTFOUND || rc == 0)
-		dfs_uuid7_next(NULL, now, id);
-	else
-		return dfs_store_lmdb_err(rc);
-	return 0;
-}
-
-int dfs_catalog_create_txn(struct dfs_store *st, MDB_txn *txn,
-			   const char *project, const struct dfs_who *who,
-			   const struct dfs_project_attr *attr, int64_t at_ms,
-			   struct dfs_record *rec)
-{
-	struct dfs_project p;
-	uint8_t seqkey[8];
-	MDB_val k = {8, seqkey}, v;
-	int rc;
-
-	rc = dfs_project_ensure_txn(st, txn, project, attr, &p);
-	if (!rc)
-		rc = new_id(st, txn, at_ms, rec->id);
-	if (!rc)
-		rc = dfs_catalog_counter(st, txn, "next_seq", &rec->seq);
-	if (rc)
-		return rc;
-	snprintf(rec->project, sizeof(rec->project), "%s", project);
-	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
-	rec->who = *who;
-	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
-		 dfs_store_host(st));
-	dfs_store_u64_key(rec->seq, seqkey);
-	v = (MDB_val){16, rec->id};
-	rc = dfs_store_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
-	if (!rc)
-		rc = dfs_catalog_index_set(txn, st->by_project, project, rec,
-					   true);
-	if (!rc)
-		rc = status_index(st, txn, rec, true);
-	if (!rc)
-		rc = dfs_version_add_txn(st, txn, rec);
-	if (!rc)
-		rc = dfs_record_put_txn(st, txn, rec);
-	if (!rc)
-		rc = dfs_audit_append_txn(st, txn, rec, "created", who);
-	return rc;
-}
-
-int dfs_catalog_create(struct dfs_store *st, const char *project,
+int dfs_catalog_create(struct dfs_catalog *cat, const char *project,
 		       const struct dfs_who *who,
 		       const struct dfs_project_attr *attr,
 		       struct dfs_record *rec)
 {
-	struct dfs_record r;
-	MDB_txn *txn;
-	int rc;
-
 	if (!dfs_name_is_project(project))
 		return -EINVAL;
-	dfs_record_init(&r);
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		return rc;
-	rc = dfs_catalog_create_txn(st, txn, project, who, attr, DFS_TIME_NONE,
-				    &r);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = dfs_store_commit(txn);
-	if (!rc)
-		*rec = r;
-	return rc;
+	return cat->ops->create(cat, project, who, attr, rec);
 }
 
-static bool holds_blob(const struct dfs_record *r)
+int dfs_catalog_update(struct dfs_catalog *cat, const struct dfs_record *rec,
+		       const struct dfs_project_attr *attr,
+		       const struct dfs_who *actor)
 {
-	return r->has_hash && r->payload_blob_present;
+	return cat->ops->update(cat, rec, attr, actor);
 }
 
-/* Add @delta (+1 or -1) to the reference count of @rec's blob. */
-static int blob_ref(struct dfs_store *st, MDB_txn *txn,
-		    const struct dfs_record *rec, int delta)
+int dfs_catalog_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
+			     enum dfs_drop_why why, const struct dfs_who *actor,
+			     struct dfs_record *rec, bool *last_ref)
 {
-	MDB_val k = {32, (void *)rec->payload_hash}, v;
-	struct blob_ref ref = {0, rec->payload_size};
-	int rc;
-
-	rc = mdb_get(txn, st->blobs, &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(ref))
-		memcpy(&ref, v.mv_data, sizeof(ref));
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return dfs_store_lmdb_err(rc);
-	if (delta < 0 && ref.refs == 0)
-		return -EIO;
-	ref.refs = delta > 0 ? ref.refs + 1 : ref.refs - 1;
-	if (ref.refs == 0)
-		return dfs_store_lmdb_err(mdb_del(txn, st->blobs, &k, NULL));
-	v = (MDB_val){sizeof(ref), &ref};
-	return dfs_store_lmdb_err(mdb_put(txn, st->blobs, &k, &v, 0));
+	return cat->ops->drop_payload(cat, id, why, actor, rec, last_ref);
 }
 
-static int settle_project(struct dfs_store *st, MDB_txn *txn,
-			  const struct dfs_record *rec,
-			  const struct dfs_project_attr *attr)
+int dfs_catalog_set_pinned(struct dfs_catalog *cat, const uint8_t id[16],
+			   bool on, const struct dfs_who *actor)
 {
-	struct dfs_project p;
-	int rc;
-
-	rc = dfs_project_get_txn(st, txn, rec->project, &p);
-	if (rc)
-		return rc;
-	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
-		memcpy(p.current, rec->id, 16);
-		p.has_current = true;
-	}
-	if (attr) {
-		p.uid = attr->uid;
-		p.gid = attr->gid;
-		p.mode = attr->mode & 07777;
-		p.ctime_ms = dfs_time_now_ms();
-	}
-	return dfs_project_put_txn(st, txn, &p);
+	return cat->ops->set_pinned(cat, id, on, actor);
 }
 
-/* Point the project's current at its newest success holding a payload. */
-static int recompute_current(struct dfs_store *st, MDB_txn *txn,
-			     const char *project)
-{
-	char key[DFS_PROJECT_MAX + 16];
-	MDB_val k, v;
-	struct dfs_project p;
-	struct dfs_record r;
-	MDB_cursor *cur;
-	int rc, mrc;
-
-	rc = dfs_project_get_txn(st, txn, project, &p);
-	if (rc)
-		return rc;
-	dfs_catalog_pstatus_key(project, DFS_STATUS_SUCCESS, key);
-	k = dfs_catalog_sval(key);
-	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->by_pstatus, &cur));
-	if (rc)
-		return rc;
-	p.has_current = false;
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-	if (mrc == 0)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
-		rc = dfs_record_get_txn(st, txn, v.mv_data, &r);
-		if (rc)
-			break;
-		if (holds_blob(&r)) {
-			memcpy(p.current, r.id, 16);
-			p.has_current = true;
-			break;
-		}
-	}
-	mdb_cursor_close(cur);
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = dfs_store_lmdb_err(mrc);
-	return rc ? rc : dfs_project_put_txn(st, txn, &p);
-}
-
-/* The audit action of a change, or NULL when it is not an event. */
-static const char *change_action(const struct dfs_record *old,
-				 const struct dfs_record *rec)
-{
-	if (old->status != rec->status) {
-		if (rec->status == DFS_STATUS_SUCCESS)
-			return "succeeded";
-		return strcmp(rec->error.code, "interrupted") == 0
-			   ? "interrupted"
-			   : "failed";
-	}
-	if (old->payload_blob_present && !rec->payload_blob_present)
-		return "payload_dropped";
-	return NULL;
-}
-
-int dfs_catalog_update_txn(struct dfs_store *st, MDB_txn *txn,
-			   const struct dfs_record *rec,
-			   const struct dfs_project_attr *attr,
-			   const struct dfs_who *actor)
-{
-	struct dfs_record old, merged;
-	const char *action;
-	int rc;
-
-	rc = dfs_record_get_txn(st, txn, rec->id, &old);
-	if (rc)
-		return rc;
-	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
-		return -EINVAL;
-	if (old.pinned != rec->pinned || old.version != rec->version) {
-		/*
-		 * Only dfs_catalog_set_pinned changes pinned, and a version
-		 * never changes: keep what is stored.
-		 */
-		merged = *rec;
-		merged.pinned = old.pinned;
-		merged.version = old.version;
-		rec = &merged;
-	}
-	if (old.status != DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_PENDING)
-		return -EINVAL;
-	if (old.status != rec->status) {
-		rc = status_index(st, txn, &old, false);
-		if (!rc)
-			rc = status_index(st, txn, rec, true);
-		if (rc)
-			return rc;
-	}
-	if (holds_blob(&old) && !holds_blob(rec)) {
-		rc = blob_ref(st, txn, &old, -1);
-		if (!rc)
-			rc = dfs_catalog_index_set(txn, st->by_held,
-						   rec->project, rec, false);
-	} else if (!holds_blob(&old) && holds_blob(rec)) {
-		rc = blob_ref(st, txn, rec, +1);
-		if (!rc)
-			rc = dfs_catalog_index_set(txn, st->by_held,
-						   rec->project, rec, true);
-	}
-	if (!rc)
-		rc = dfs_record_put_txn(st, txn, rec);
-	if (!rc && old.status == DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_SUCCESS && holds_blob(rec))
-		rc = settle_project(st, txn, rec, attr);
-	else if (!rc && rec->status == DFS_STATUS_SUCCESS && holds_blob(&old) &&
-		 !holds_blob(rec))
-		rc = recompute_current(st, txn, rec->project);
-	action = change_action(&old, rec);
-	if (!rc && action)
-		rc = dfs_audit_append_txn(st, txn, rec, action,
-					  actor ? actor : &rec->who);
-	return rc;
-}
-
-int dfs_catalog_delete_txn(struct dfs_store *st, MDB_txn *txn,
-			   const uint8_t id[16], struct dfs_record *old,
-			   bool *last_ref)
-{
-	uint8_t seqkey[8];
-	MDB_val k = {8, seqkey}, v;
-	struct dfs_record r;
-	uint64_t refs = 1;
-	int rc;
-
-	rc = dfs_record_get_txn(st, txn, id, &r);
-	if (rc)
-		return rc;
-	if (holds_blob(&r)) {
-		rc = blob_ref(st, txn, &r, -1);
-		if (!rc)
-			rc = dfs_catalog_index_set(txn, st->by_held, r.project,
-						   &r, false);
-		if (rc)
-			return rc;
-		k = (MDB_val){32, r.payload_hash};
-		rc = mdb_get(txn, st->blobs, &k, &v);
-		if (rc == MDB_NOTFOUND)
-			refs = 0;
-		else if (rc)
-			return dfs_store_lmdb_err(rc);
-	}
-	rc = status_index(st, txn, &r, false);
-	if (!rc)
-		rc = dfs_catalog_index_set(txn, st->by_project, r.project, &r,
-					   false);
-	if (!rc)
-		rc = dfs_version_del_txn(st, txn, &r);
-	if (rc)
-		return rc;
-	dfs_store_u64_key(r.seq, seqkey);
-	k = (MDB_val){8, seqkey};
-	rc = dfs_store_lmdb_err(mdb_del(txn, st->by_seq, &k, NULL));
-	if (!rc) {
-		k = (MDB_val){16, r.id};
-		rc = dfs_store_lmdb_err(mdb_del(txn, st->records, &k, NULL));
-	}
-	if (rc)
-		return rc;
-	*old = r;
-	*last_ref = holds_blob(&r) && refs == 0;
-	return 0;
-}
-
-int dfs_catalog_update_by(struct dfs_store *st, const struct dfs_record *rec,
-			  const struct dfs_project_attr *attr,
-			  const struct dfs_who *actor)
-{
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		return rc;
-	rc = dfs_catalog_update_txn(st, txn, rec, attr, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_store_commit(txn);
-}
-
-int dfs_catalog_update(struct dfs_store *st, const struct dfs_record *rec,
-		       const struct dfs_project_attr *attr)
-{
-	return dfs_catalog_update_by(st, rec, attr, NULL);
-}
-
-int dfs_catalog_note(struct dfs_store *st, const struct dfs_record *rec,
+int dfs_catalog_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 		     const char *action, const struct dfs_who *actor)
 {
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		return rc;
-	rc = dfs_audit_append_txn(st, txn, rec, action, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_store_commit(txn);
+	if (strlen(action) >= sizeof(((struct dfs_event *)0)->action))
+		return -EINVAL;
+	return cat->ops->note(cat, rec, action, actor);
 }
 
-int dfs_catalog_get(struct dfs_store *st, const uint8_t id[16],
+int dfs_catalog_get(struct dfs_catalog *cat, const uint8_t id[16],
 		    struct dfs_record *rec)
 {
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = dfs_record_get_txn(st, txn, id, rec);
-	mdb_txn_abort(txn);
-	return rc;
+	return cat->ops->get(cat, id, rec);
 }
 
-static int id_by_seq(struct dfs_store *st, MDB_txn *txn, uint64_t seq,
-		     uint8_t id[16])
-{
-	uint8_t key[8];
-	MDB_val k = {8, key}, v;
-	int rc;
-
-	dfs_store_u64_key(seq, key);
-	rc = mdb_get(txn, st->by_seq, &k, &v);
-	if (rc)
-		return dfs_store_lmdb_err(rc);
-	if (v.mv_size != 16)
-		return -EBADMSG;
-	memcpy(id, v.mv_data, 16);
-	return 0;
-}
-
-int dfs_catalog_get_seq(struct dfs_store *st, uint64_t seq,
+int dfs_catalog_get_seq(struct dfs_catalog *cat, uint64_t seq,
 			struct dfs_record *rec)
 {
-	uint8_t id[16];
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = id_by_seq(st, txn, seq, id);
-	if (!rc)
-		rc = dfs_record_get_txn(st, txn, id, rec);
-	mdb_txn_abort(txn);
-	return rc;
+	return cat->ops->get_seq(cat, seq, rec);
 }
 
-int dfs_catalog_latest(struct dfs_store *st, const char *project,
+int dfs_catalog_find_version(struct dfs_catalog *cat, const char *project,
+			     uint64_t version, uint8_t id[16], uint64_t *seq)
+{
+	if (!dfs_name_is_project(project) || version == 0)
+		return -EINVAL;
+	return cat->ops->find_version(cat, project, version, id, seq);
+}
+
+int dfs_catalog_find_prefix(struct dfs_catalog *cat, const uint8_t lo[16],
+			    unsigned nibbles, uint8_t id[16])
+{
+	if (nibbles < 4 || nibbles > 32)
+		return -EINVAL;
+	return cat->ops->find_prefix(cat, lo, nibbles, id);
+}
+
+int dfs_catalog_latest(struct dfs_catalog *cat, const char *project,
 		       uint8_t id[16])
 {
-	MDB_val k = dfs_catalog_sval(project), v;
-	MDB_cursor *cur;
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = mdb_cursor_open(txn, st->by_project, &cur);
-	if (!rc) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-		if (!rc)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-		if (!rc)
-			memcpy(id, v.mv_data, 16);
-		mdb_cursor_close(cur);
-	}
-	mdb_txn_abort(txn);
-	return dfs_store_lmdb_err(rc);
+	if (!dfs_name_is_project(project))
+		return -ENOENT;
+	return cat->ops->latest(cat, project, id);
 }
 
-int dfs_catalog_blob_refs(struct dfs_store *st, const uint8_t hash[32],
+int dfs_catalog_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
 			  uint64_t *refs)
 {
-	MDB_val k = {32, (void *)hash}, v;
-	struct blob_ref ref = {0, 0};
-	MDB_txn *txn;
-	int rc;
-
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = mdb_get(txn, st->blobs, &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(ref))
-		memcpy(&ref, v.mv_data, sizeof(ref));
-	mdb_txn_abort(txn);
-	if (rc && rc != MDB_NOTFOUND)
-		return dfs_store_lmdb_err(rc);
-	*refs = ref.refs;
-	return 0;
+	return cat->ops->blob_refs(cat, hash, refs);
 }
 
-int dfs_catalog_fail_pending(struct dfs_store *st, unsigned *n)
+int dfs_catalog_project_get(struct dfs_catalog *cat, const char *name,
+			    struct dfs_project *p)
 {
-	MDB_val k = dfs_catalog_sval("pending"), v;
-	struct dfs_record rec;
-	struct dfs_who self;
-	unsigned count = 0;
-	MDB_txn *txn;
-	int rc;
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	return cat->ops->project_get(cat, name, p);
+}
 
-	dfs_who_self(&self);
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		return rc;
-	while ((rc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
-		rc = dfs_record_get_txn(st, txn, v.mv_data, &rec);
-		if (rc)
-			goto out_abort;
-		rec.status = DFS_STATUS_FAILED;
-		dfs_record_set_error(&rec, "interrupted", rec.phase,
-				     "the daemon stopped before the "
-				     "deployment completed");
-		rec.phase = DFS_PHASE_DONE;
-		rec.completed_ms = dfs_time_now_ms();
-		rc = dfs_catalog_update_txn(st, txn, &rec, NULL, &self);
-		if (rc)
-			goto out_abort;
-		count++;
-	}
-	if (rc != MDB_NOTFOUND) {
-		rc = dfs_store_lmdb_err(rc);
-		goto out_abort;
-	}
-	rc = dfs_store_commit(txn);
-	if (!rc)
-		*n = count;
-	return rc;
+int dfs_catalog_project_get_seq(struct dfs_catalog *cat, uint64_t pseq,
+				struct dfs_project *p)
+{
+	return cat->ops->project_get_seq(cat, pseq, p);
+}
 
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+int dfs_catalog_project_count(struct dfs_catalog *cat, const char *name,
+			      struct dfs_project_counts *out)
+{
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	return cat->ops->project_count(cat, name, out);
+}
+
+int dfs_catalog_project_set_attr(struct dfs_catalog *cat, const char *name,
+				 const struct dfs_project_attr *attr)
+{
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	return cat->ops->project_set_attr(cat, name, attr);
+}
+
+int dfs_catalog_project_hide(struct dfs_catalog *cat, const char *name)
+{
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	return cat->ops->project_hide(cat, name);
+}
+
+int dfs_catalog_project_remove(struct dfs_catalog *cat, const char *name,
+			       bool force, const struct dfs_who *actor,
+			       dfs_removed_fn fn, void *arg, uint64_t *removed)
+{
+	*removed = 0;
+	if (!dfs_name_is_project(name))
+		return -ENOENT;
+	return cat->ops->project_remove(cat, name, force, actor, fn, arg,
+					removed);
+}
+
+int dfs_catalog_scan(struct dfs_catalog *cat, enum dfs_scan scope,
+		     const char *key, uint64_t after, dfs_scan_fn fn, void *arg)
+{
+	enum dfs_status status;
+
+	if (scope == DFS_SCAN_STATUS && dfs_status_parse(key, &status) != 0)
+		return -EINVAL;
+	if ((scope == DFS_SCAN_PROJECT || scope == DFS_SCAN_HELD) &&
+	    !dfs_name_is_project(key))
+		return 0; /* no such project: nothing to walk */
+	return cat->ops->scan(cat, scope, key, after, fn, arg);
+}
+
+void dfs_query_init(struct dfs_query *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->since_ms = DFS_TIME_NONE;
+	q->until_ms = DFS_TIME_NONE;
+}
+
+int dfs_catalog_query(struct dfs_catalog *cat, const struct dfs_query *q,
+		      int (*fn)(void *arg, const struct dfs_record *rec),
+		      void *arg, uint64_t *total)
+{
+	if (q->project && !dfs_name_is_project(q->project))
+		return -EINVAL;
+	return cat->ops->query(cat, q, fn, arg, total);
+}
+
+int dfs_catalog_audit_size(struct dfs_catalog *cat, uint64_t *size)
+{
+	return cat->ops->audit_size(cat, size);
+}
+
+int dfs_catalog_audit_read(struct dfs_catalog *cat, uint64_t off, void *buf,
+			   size_t n, size_t *got)
+{
+	return cat->ops->audit_read(cat, off, buf, n, got);
+}
+
+int dfs_catalog_audit_scan(struct dfs_catalog *cat, uint64_t from,
+			   int (*fn)(void *arg, const struct dfs_event *e),
+			   void *arg)
+{
+	return cat->ops->audit_scan(cat, from, fn, arg);
+}
+
+int dfs_catalog_policy_get(struct dfs_catalog *cat, const char *project,
+			   struct dfs_retention *pol, bool *set)
+{
+	if (project && !dfs_name_is_project(project))
+		return -EINVAL;
+	return cat->ops->policy_get(cat, project, pol, set);
+}
+
+int dfs_catalog_policy_set(struct dfs_catalog *cat, const char *project,
+			   const struct dfs_retention *pol)
+{
+	if (project && !dfs_name_is_project(project))
+		return -EINVAL;
+	return cat->ops->policy_set(cat, project, pol);
+}
+
+int dfs_catalog_setting_get(struct dfs_catalog *cat, const char *key,
+			    char **val)
+{
+	return cat->ops->setting_get(cat, key, val);
+}
+
+int dfs_catalog_setting_set(struct dfs_catalog *cat, const char *key,
+			    const char *val)
+{
+	return cat->ops->setting_set(cat, key, val);
+}
+
+int dfs_catalog_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out)
+{
+	return cat->ops->batch_begin(cat, out);
+}
+
+int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
+		  int64_t at_ms, struct dfs_record *out)
+{
+	if (!dfs_name_is_project(tmpl->project))
+		return -EINVAL;
+	return b->cat->ops->batch_add(b, tmpl, at_ms, out);
+}
+
+int dfs_batch_commit(struct dfs_batch *b)
+{
+	return b->cat->ops->batch_commit(b);
+}
+
+void dfs_batch_abort(struct dfs_batch *b)
+{
+	if (b)
+		b->cat->ops->batch_abort(b);
 }

@@ -16,13 +16,13 @@ struct magic {
 };
 
 static const struct magic magics[] = {
-    {"tar+gzip", 0, 2, "\x1f\x8b"},
-    {"tar+zstd", 0, 4, "\x28\xb5\x2f\xfd"},
-    {"tar+xz", 0, 6,
-     "\xfd"
-     "7zXZ\x00"},
-    {"tar+bzip2", 0, 3, "BZh"},
-    {"tar", 257, 5, "ustar"}, /* POSIX "ustar\0" and GNU "ustar  " */
+	{"tar+gzip", 0, 2, "\x1f\x8b"},
+	{"tar+zstd", 0, 4, "\x28\xb5\x2f\xfd"},
+	{"tar+xz", 0, 6,
+	 "\xfd"
+	 "7zXZ\x00"},
+	{"tar+bzip2", 0, 3, "BZh"},
+	{"tar", 257, 5, "ustar"}, /* POSIX "ustar\0" and GNU "ustar  " */
 };
 
 int dfs_check_sniff(const void *head, size_t n, uint64_t size,
@@ -40,7 +40,8 @@ int dfs_check_sniff(const void *head, size_t n, uint64_t size,
 		}
 	}
 	memset(err, 0, sizeof(*err));
-	snprintf(err->code, sizeof(err->code), "not_an_archive");
+	snprintf(err->code, sizeof(err->code), "%s",
+		 dfs_errcode_name(DFS_ERR_NOT_AN_ARCHIVE));
 	err->phase = DFS_PHASE_VALIDATE;
 	if (size == 0)
 		snprintf(err->message, sizeof(err->message),

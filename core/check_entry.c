@@ -200,13 +200,13 @@ static bool link_escapes(const char *path, const char *target)
 	       !walk(target, strlen(target), &depth);
 }
 
-static void set(struct dfs_record_error *err, const char *code,
+static void set(struct dfs_record_error *err, enum dfs_errcode code,
 		const char *what, const char *name, const char *more)
 {
 	char esc[DFS_ERRMSG_MAX / 2];
 
 	memset(err, 0, sizeof(*err));
-	snprintf(err->code, sizeof(err->code), "%s", code);
+	snprintf(err->code, sizeof(err->code), "%s", dfs_errcode_name(code));
 	snprintf(err->message, sizeof(err->message), "%s: %s%s", what,
 		 dfs_check_entry_escape(name, esc, sizeof(esc)), more);
 	err->phase = DFS_PHASE_VALIDATE;
@@ -238,18 +238,19 @@ bool dfs_check_entry_policy(struct archive_entry *e,
 
 	path = path ? path : "";
 	if (unsafe_path(path) || unsafe_path(archive_entry_hardlink(e))) {
-		set(err, "unsafe_path", "unsafe path in the archive", path, "");
+		set(err, DFS_ERR_UNSAFE_PATH, "unsafe path in the archive",
+		    path, "");
 		return false;
 	}
 	if (type) {
 		snprintf(more, sizeof(more), "%s in the archive", type);
-		set(err, "unsafe_entry", more, path, "");
+		set(err, DFS_ERR_UNSAFE_ENTRY, more, path, "");
 		return false;
 	}
 	if (archive_entry_perm(e) & (S_ISUID | S_ISGID)) {
 		snprintf(more, sizeof(more), " (mode %04o)",
 			 (unsigned)archive_entry_perm(e));
-		set(err, "unsafe_entry",
+		set(err, DFS_ERR_UNSAFE_ENTRY,
 		    "setuid or setgid entry in the archive", path, more);
 		return false;
 	}
@@ -257,7 +258,7 @@ bool dfs_check_entry_policy(struct archive_entry *e,
 	    link_escapes(path, link)) {
 		snprintf(more, sizeof(more), " -> %s",
 			 dfs_check_entry_escape(link, esc, sizeof(esc)));
-		set(err, "unsafe_path",
+		set(err, DFS_ERR_UNSAFE_PATH,
 		    "symbolic link out of the archive's root", path, more);
 		return false;
 	}

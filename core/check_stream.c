@@ -141,16 +141,24 @@ static bool over_limit(struct dfs_check *c, uint64_t amount)
 	return over;
 }
 
-static void set_error(struct dfs_check *c, const char *code, const char *msg)
+static void set_error(struct dfs_check *c, enum dfs_errcode code,
+		      const char *msg)
 {
 	struct dfs_record_error *e = &c->res.error;
 
 	if (e->code[0])
 		return; /* the first problem is the one reported */
-	snprintf(e->code, sizeof(e->code), "%s", code);
+	snprintf(e->code, sizeof(e->code), "%s", dfs_errcode_name(code));
 	snprintf(e->message, sizeof(e->message), "%s",
 		 msg && *msg ? msg : "the archive cannot be read");
 	e->phase = DFS_PHASE_VALIDATE;
+}
+
+/* The same with an error made elsewhere (the sniff, the entry policy). */
+static void keep_error(struct dfs_check *c, const struct dfs_record_error *err)
+{
+	if (!c->res.error.code[0])
+		c->res.error = *err;
 }
 
 /* Fail too_large: @amount crossed the limit. */
@@ -169,7 +177,7 @@ static void too_large(struct dfs_check *c, const char *what, uint64_t amount)
 		 (unsigned long long)lim, what, (unsigned long long)amount,
 		 c->max_unpacked ? "max_unpacked"
 				 : "100 times the payload, at least 1 GiB");
-	set_error(c, "too_large", msg);
+	set_error(c, DFS_ERR_TOO_LARGE, msg);
 }
 
 /* The next block of the decompressed stream; 0 at its end, -1 failed. */
@@ -185,8 +193,8 @@ static ssize_t outer_block(struct dfs_check *c, const void **out)
 			if (k < 0) {
 				c->outer_err = -EIO;
 				c->outer_msg = c->io_error
-						   ? strerror(c->io_error)
-						   : "check cancelled";
+						       ? strerror(c->io_error)
+						       : "check cancelled";
 				return -1;
 			}
 			c->eof = k == 0;
@@ -272,15 +280,15 @@ static bool tar_header(const unsigned char *h, size_t n)
 	return sum == want || (unsigned long)ssum == want;
 }
 
-static const char *outer_code(int err)
+static enum dfs_errcode outer_code(int err)
 {
 	switch (err) {
 	case -EFBIG:
-		return "too_large";
+		return DFS_ERR_TOO_LARGE;
 	case -ENODATA:
-		return "truncated_archive";
+		return DFS_ERR_TRUNCATED_ARCHIVE;
 	default:
-		return "corrupt_archive";
+		return DFS_ERR_CORRUPT_ARCHIVE;
 	}
 }
 
@@ -302,7 +310,7 @@ static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 		return;
 	}
 	if (dfs_check_sniff(c->head, c->head_len, c->pos, fmt, &err)) {
-		set_error(c, err.code, err.message);
+		keep_error(c, &err);
 		return;
 	}
 	/*
@@ -320,11 +328,13 @@ static void archive_failed(struct dfs_check *c, const char *msg, bool any_entry)
 			set_error(c, outer_code(c->outer_err), c->outer_msg);
 			return;
 		}
-		set_error(c, "not_an_archive",
+		set_error(c, DFS_ERR_NOT_AN_ARCHIVE,
 			  "the payload is compressed, but not a tar archive");
 		return;
 	}
-	set_error(c, c->eof ? "truncated_archive" : "corrupt_archive", msg);
+	set_error(c,
+		  c->eof ? DFS_ERR_TRUNCATED_ARCHIVE : DFS_ERR_CORRUPT_ARCHIVE,
+		  msg);
 }
 
 /* Depth of a package.json entry (0 top, 1 under one folder), or -1. */
@@ -403,7 +413,7 @@ static bool entry_allowed(struct dfs_check *c, struct archive_entry *e)
 	struct dfs_record_error err;
 
 	if (!dfs_check_entry_policy(e, &err))
-		set_error(c, err.code, err.message);
+		keep_error(c, &err);
 	if (archive_entry_filetype(e) == AE_IFREG &&
 	    !archive_entry_hardlink(e) && archive_entry_size(e) > 0) {
 		c->declared += (uint64_t)archive_entry_size(e);
@@ -427,8 +437,8 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 		if (!entry_allowed(c, e))
 			return;
 		depth = archive_entry_filetype(e) == AE_IFREG
-			    ? package_depth(archive_entry_pathname(e))
-			    : -1;
+				? package_depth(archive_entry_pathname(e))
+				: -1;
 		keep = depth >= 0 && (c->pkg_depth < 0 || depth < c->pkg_depth);
 		if (read_entry(c, in, keep) != ARCHIVE_OK) {
 			archive_failed(c, archive_error_string(in), true);
@@ -480,7 +490,7 @@ static void trailing(struct dfs_check *c, uint64_t consumed)
 	while (zero && (n = outer_block(c, &data)) > 0)
 		zero = all_zero(data, (size_t)n);
 	if (!zero) {
-		set_error(c, "corrupt_archive", msg);
+		set_error(c, DFS_ERR_CORRUPT_ARCHIVE, msg);
 		return;
 	}
 	if (n < 0) {
@@ -518,8 +528,9 @@ static bool read_on(const struct dfs_check *c)
 {
 	const char *code = c->res.error.code;
 
-	return !code[0] || strcmp(code, "unsafe_path") == 0 ||
-	       strcmp(code, "unsafe_entry") == 0;
+	return !code[0] ||
+	       strcmp(code, dfs_errcode_name(DFS_ERR_UNSAFE_PATH)) == 0 ||
+	       strcmp(code, dfs_errcode_name(DFS_ERR_UNSAFE_ENTRY)) == 0;
 }
 
 static void check_archive(struct dfs_check *c)

@@ -23,7 +23,13 @@
 #define OUT_LEN	  (1 << 20)
 #define MAGIC_MAX 6
 
-enum kind { NONE, GZIP, XZ, ZSTD, BZIP2 };
+enum kind {
+	NONE,
+	GZIP,
+	XZ,
+	ZSTD,
+	BZIP2
+};
 
 struct magic {
 	enum kind kind;
@@ -34,12 +40,12 @@ struct magic {
 
 /* The first bytes of one stream of each kind (as check.c sniffs them). */
 static const struct magic magics[] = {
-    {GZIP, "gzip", 2, "\x1f\x8b"},
-    {XZ, "xz", 6,
-     "\xfd"
-     "7zXZ\x00"},
-    {ZSTD, "zstd", 4, "\x28\xb5\x2f\xfd"},
-    {BZIP2, "bzip2", 3, "BZh"},
+	{GZIP, "gzip", 2, "\x1f\x8b"},
+	{XZ, "xz", 6,
+	 "\xfd"
+	 "7zXZ\x00"},
+	{ZSTD, "zstd", 4, "\x28\xb5\x2f\xfd"},
+	{BZIP2, "bzip2", 3, "BZh"},
 };
 
 struct dfs_decode {
@@ -62,7 +68,7 @@ struct dfs_decode {
 };
 
 static int fail(struct dfs_decode *d, int err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int fail(struct dfs_decode *d, int err, const char *fmt, ...)
 {
@@ -138,7 +144,7 @@ static int open_stream(struct dfs_decode *d)
 			wlog = 31;
 		ZSTD_DCtx_reset(d->zs, ZSTD_reset_session_only);
 		if (ZSTD_isError(ZSTD_DCtx_setParameter(
-			d->zs, ZSTD_d_windowLogMax, (int)wlog)))
+			    d->zs, ZSTD_d_windowLogMax, (int)wlog)))
 			return -ENOMEM;
 		break;
 	case BZIP2:
@@ -455,10 +461,10 @@ int dfs_decode_run(struct dfs_decode *d, const uint8_t **in, size_t *in_len,
 		if (ended)
 			continue;
 		if (n == 0)
-			return in_end
-				   ? fail(d, -ENODATA,
-					  "unexpected end of %s data", d->name)
-				   : 0;
+			return in_end ? fail(d, -ENODATA,
+					     "unexpected end of %s data",
+					     d->name)
+				      : 0;
 		if (used == 0)
 			return fail(d, -EBADMSG, "%s data: no progress",
 				    d->name);

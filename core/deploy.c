@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "check.h"
 #include "hook.h"
 #include "isotime.h"
@@ -27,6 +27,7 @@
 
 struct dfs_deploy {
 	struct dfs_store *st;
+	struct dfs_deploy_conf conf; /* a copy: hooks and sink borrowed */
 	struct dfs_record rec;
 	struct dfs_upload *up; /* NULL once settled */
 	/* Trailing the writes while they are in order. */
@@ -43,27 +44,49 @@ struct dfs_deploy {
 	uint64_t saved_bytes; /* bytes_received as last stored */
 };
 
-const char *dfs_deploy_errcode(int err)
+enum dfs_errcode dfs_deploy_errcode(int err)
 {
 	switch (err < 0 ? -err : err) {
 	case ENOSPC:
 	case EDQUOT:
-		return "no_space";
+		return DFS_ERR_NO_SPACE;
 	case EIO:
-		return "io_error";
+		return DFS_ERR_IO_ERROR;
 	case EFBIG:
-		return "too_large";
+		return DFS_ERR_TOO_LARGE;
 	case ENOMEM:
-		return "no_memory";
+		return DFS_ERR_NO_MEMORY;
 	case EBADMSG:
-		return "not_an_archive";
+		return DFS_ERR_NOT_AN_ARCHIVE;
 	case ECANCELED:
-		return "hook_failed";
+		return DFS_ERR_HOOK_FAILED;
 	case ETIMEDOUT:
-		return "hook_timeout";
+		return DFS_ERR_HOOK_TIMEOUT;
 	default:
-		return "write_error";
+		return DFS_ERR_WRITE_ERROR;
 	}
+}
+
+uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf)
+{
+	return conf && conf->max_payload ? conf->max_payload
+					 : DFS_DEPLOY_PAYLOAD_DEFAULT;
+}
+
+/* A deployment under @conf (may be NULL), owning nothing yet. */
+static struct dfs_deploy *deploy_new(struct dfs_store *st,
+				     const struct dfs_deploy_conf *conf)
+{
+	struct dfs_deploy *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->st = st;
+	if (conf)
+		d->conf = *conf;
+	d->conf.max_payload = dfs_deploy_max_payload(conf);
+	d->log_fd = d->manifest_fd = -1;
+	return d;
 }
 
 static int fail_errno(struct dfs_deploy *d, int err);
@@ -83,9 +106,9 @@ static void open_side_files(struct dfs_deploy *d)
 static void open_manifest_tmp(struct dfs_deploy *d, const char *tmpname)
 {
 	snprintf(d->mtmp, sizeof(d->mtmp), "%s.manifest", tmpname);
-	d->manifest_fd =
-	    openat(d->st->tmpfd, d->mtmp,
-		   O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	d->manifest_fd = openat(
+		d->st->tmpfd, d->mtmp,
+		O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (d->manifest_fd < 0)
 		d->mtmp[0] = '\0';
 }
@@ -98,8 +121,8 @@ static void remove_manifest_tmp(struct dfs_deploy *d)
 	d->mtmp[0] = '\0';
 }
 
-int dfs_deploy_begin(struct dfs_store *st, const char *project,
-		     const struct dfs_who *who,
+int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		     const char *project, const struct dfs_who *who,
 		     const struct dfs_project_attr *attr,
 		     struct dfs_deploy **out)
 {
@@ -108,11 +131,9 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	char tmpname[40];
 	int rc;
 
-	d = calloc(1, sizeof(*d));
+	d = deploy_new(st, conf);
 	if (!d)
 		return -ENOMEM;
-	d->st = st;
-	d->log_fd = d->manifest_fd = -1;
 	d->begin_ms = dfs_time_now_ms();
 	/* A fresh random name: unique among concurrent uploads. */
 	dfs_uuid7_next(NULL, (uint64_t)d->begin_ms, tmpid);
@@ -120,9 +141,10 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	rc = dfs_upload_new(st->tmpfd, tmpname, &d->up);
 	if (rc)
 		goto out_free;
-	dfs_upload_set_max(d->up, st->max_payload);
+	dfs_upload_set_max(d->up, d->conf.max_payload);
 	if (project) {
-		rc = dfs_catalog_create(st, project, who, attr, &d->rec);
+		rc = dfs_catalog_create(dfs_store_catalog(st), project, who,
+					attr, &d->rec);
 		if (rc)
 			goto out_upload;
 		d->named = true;
@@ -135,7 +157,7 @@ int dfs_deploy_begin(struct dfs_store *st, const char *project,
 	}
 	d->saved_ms = dfs_time_now_ms();
 	if (dfs_check_start(dfs_upload_fd(d->up), d->manifest_fd,
-			    st->max_unpacked, &d->check))
+			    d->conf.max_unpacked, &d->check))
 		d->check = NULL; /* checked at commit instead */
 	*out = d;
 	return 0;
@@ -158,7 +180,8 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 		return -EINVAL;
 	if (d->settled)
 		return d->result ? d->result : -EBADF;
-	rc = dfs_catalog_create(d->st, project, &d->rec.who, attr, &rec);
+	rc = dfs_catalog_create(dfs_store_catalog(d->st), project, &d->rec.who,
+				attr, &rec);
 	if (rc)
 		return rc;
 	rec.started_ms = d->begin_ms;
@@ -175,11 +198,11 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 	open_side_files(d);
 	/* Shown at once with its first byte's time and what it received. */
 	d->saved_bytes = d->rec.bytes_received;
-	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	return rc ? fail_errno(d, rc) : 0;
 }
 
-int dfs_deploy_named(const struct dfs_deploy *d)
+bool dfs_deploy_named(const struct dfs_deploy *d)
 {
 	return d->named;
 }
@@ -212,7 +235,7 @@ static void close_files(struct dfs_deploy *d)
  * Settle as failed with @code: free the temp file first (its space may be
  * what the record needs), then store the record. Returns @err.
  */
-static int settle_failed(struct dfs_deploy *d, int err, const char *code,
+static int settle_failed(struct dfs_deploy *d, int err, enum dfs_errcode code,
 			 const char *message)
 {
 	if (d->adopt[0]) {
@@ -226,20 +249,19 @@ static int settle_failed(struct dfs_deploy *d, int err, const char *code,
 		dfs_upload_free(d->up, true);
 		d->up = NULL;
 	}
-	d->rec.status = DFS_STATUS_FAILED;
-	dfs_record_set_error(&d->rec, code, d->rec.phase, "%s", message);
-	d->rec.phase = DFS_PHASE_DONE;
-	d->rec.completed_ms = dfs_time_now_ms();
+	dfs_record_fail(&d->rec, code, "%s", message);
 	/*
 	 * If even this cannot be stored (map full, disk gone) the record stays
 	 * pending and recovery fails it as interrupted at the next start. A
 	 * deployment never named has no record to store.
 	 */
 	if (d->named)
-		dfs_catalog_update(d->st, &d->rec, NULL);
+		dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL,
+				   NULL);
 	remove_manifest_tmp(d);
-	dfs_log_printf(d->log_fd, "failed: %s: %s", code, message);
-	dfs_report_settled(d->st, &d->rec);
+	dfs_log_printf(d->log_fd, "failed: %s: %s", dfs_errcode_name(code),
+		       message);
+	dfs_report_settled(d->conf.report, d->conf.report_arg, &d->rec);
 	close_files(d);
 	d->settled = true;
 	d->result = err;
@@ -255,18 +277,33 @@ static int fail_errno(struct dfs_deploy *d, int err)
 				     strerror(-err));
 	snprintf(msg, sizeof(msg),
 		 "the payload would be larger than max_payload (%llu bytes)",
-		 (unsigned long long)d->st->max_payload);
+		 (unsigned long long)d->conf.max_payload);
 	return settle_failed(d, err, dfs_deploy_errcode(err), msg);
+}
+
+void dfs_deploy_abort(struct dfs_deploy *d)
+{
+	if (!d)
+		return;
+	if (!d->settled)
+		settle_failed(d, -ECANCELED, DFS_ERR_ABORTED,
+			      "the writer went away without completing the "
+			      "deployment");
+	dfs_deploy_free(d);
 }
 
 void dfs_deploy_free(struct dfs_deploy *d)
 {
 	if (!d)
 		return;
-	if (!d->settled)
-		settle_failed(d, -ECANCELED, "aborted",
-			      "the writer went away without completing the "
-			      "deployment");
+	if (!d->settled) {
+		/* Its record stays as stored: pending, for recovery to fail. */
+		if (d->adopt[0])
+			unlinkat(d->st->tmpfd, d->adopt, 0);
+		if (d->up)
+			dfs_upload_free(d->up, true);
+		remove_manifest_tmp(d);
+	}
 	close_files(d);
 	free(d);
 }
@@ -276,7 +313,7 @@ const struct dfs_record *dfs_deploy_record(const struct dfs_deploy *d)
 	return &d->rec;
 }
 
-int dfs_deploy_settled(const struct dfs_deploy *d)
+bool dfs_deploy_settled(const struct dfs_deploy *d)
 {
 	return d->settled;
 }
@@ -292,7 +329,7 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 
 	if (d->settled)
 		return settled_error(d);
-	rc = dfs_blob_open(d->st, hash, &fd);
+	rc = dfs_blobs_open(dfs_store_blobs(d->st), hash, &fd);
 	if (rc)
 		return rc;
 	check_restart(d);
@@ -301,17 +338,16 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 	return rc ? fail_errno(d, rc) : 0;
 }
 
-/* Write from memory (@buf) or from a pipe (@src). */
-static int deploy_put(struct dfs_deploy *d, const void *buf, int src, size_t n,
-		      uint64_t off)
+int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
+		     uint64_t off)
 {
+	size_t n = src->n;
 	int64_t now;
 	int rc;
 
 	if (d->settled)
 		return settled_error(d);
-	rc = buf ? dfs_upload_write(d->up, buf, n, off)
-		 : dfs_upload_write_fd(d->up, src, n, off);
+	rc = dfs_upload_write(d->up, src, off);
 	if (rc)
 		return fail_errno(d, rc);
 	if (d->check && dfs_upload_sequential(d->up))
@@ -326,23 +362,13 @@ static int deploy_put(struct dfs_deploy *d, const void *buf, int src, size_t n,
 	return 0;
 }
 
-int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
-		     uint64_t off)
-{
-	return deploy_put(d, buf, -1, n, off);
-}
-
-int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off)
-{
-	return deploy_put(d, NULL, src, n, off);
-}
-
 void dfs_deploy_save_progress(struct dfs_deploy *d)
 {
 	if (d->settled || !d->named || d->rec.bytes_received == d->saved_bytes)
 		return;
 	/* Best effort: the commit stores the final count anyway. */
-	if (dfs_catalog_update(d->st, &d->rec, NULL) == 0)
+	if (dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL) ==
+	    0)
 		d->saved_bytes = d->rec.bytes_received;
 	d->saved_ms = dfs_time_now_ms();
 }
@@ -353,7 +379,7 @@ int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size)
 
 	if (d->settled)
 		return settled_error(d);
-	if (size > d->st->max_payload)
+	if (size > d->conf.max_payload)
 		return -EFBIG; /* refused: the deployment goes on as it was */
 	if (size != dfs_upload_size(d->up))
 		check_restart(d);
@@ -398,7 +424,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 
 	if (!d->check) {
 		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd,
-				     d->st->max_unpacked, &d->check);
+				     d->conf.max_unpacked, &d->check);
 		if (rc)
 			return rc;
 	}
@@ -406,8 +432,8 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	d->check = NULL;
 	if (rc)
 		return rc;
-	rc = dfs_blob_put(d->st, dfs_upload_fd(up), dfs_upload_name(up),
-			  res->hash, &before);
+	rc = dfs_blobs_put(dfs_store_blobs(d->st), dfs_upload_fd(up),
+			   dfs_upload_name(up), res->hash, &before);
 	if (rc)
 		return rc;
 	if (before) /* stored already: settled once the record holds it */
@@ -437,15 +463,28 @@ static void adopt_blob(struct dfs_deploy *d)
 {
 	if (!d->adopt[0])
 		return;
-	dfs_blob_adopt(d->st, d->adopt, d->rec.payload_hash);
+	dfs_blobs_adopt(dfs_store_blobs(d->st), d->adopt, d->rec.payload_hash);
 	d->adopt[0] = '\0';
+}
+
+/*
+ * Every settlement ends here once its record is stored (a commit, a
+ * rollback, a hook's end, a failure): report it, and apply its project's
+ * retention policy (a failed deploy's payload is subject to it too).
+ */
+static void settled(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		    const struct dfs_record *rec)
+{
+	dfs_report_settled(conf->report, conf->report_arg, rec);
+	dfs_retention_after_commit(st, rec->project);
 }
 
 /* Store the settled record (success, or failed with @err). */
 static int settle(struct dfs_deploy *d, int err,
 		  const struct dfs_project_attr *attr)
 {
-	int rc = dfs_catalog_update(d->st, &d->rec, err ? NULL : attr);
+	int rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec,
+				    err ? NULL : attr, NULL);
 
 	if (rc) {
 		/* The blob is an orphan now; gc reclaims it. */
@@ -457,21 +496,89 @@ static int settle(struct dfs_deploy *d, int err,
 	close_files(d);
 	d->settled = true;
 	d->result = err;
-	dfs_report_settled(d->st, &d->rec);
-	/* A failed deploy's payload is subject to the policy too. */
-	dfs_retention_after_commit(d->st, d->rec.project);
+	settled(d->st, &d->conf, &d->rec);
 	return err;
 }
 
+/* What a hooked deployment needs to be settled when its hook ends. */
+struct hook_settle {
+	struct dfs_store *st;
+	struct dfs_deploy_conf conf;
+	bool has_attr;
+	struct dfs_project_attr attr;
+};
+
+/* The hook's outcome as a status: 0, -ECANCELED or -ETIMEDOUT. */
+static int hook_status(struct dfs_record *r, const struct dfs_hook_outcome *o)
+{
+	r->phase = DFS_PHASE_HOOK;
+	switch (o->end) {
+	case DFS_HOOK_EXITED:
+		if (o->status == 0) {
+			dfs_record_succeed(r);
+			return 0;
+		}
+		dfs_record_fail(r, DFS_ERR_HOOK_FAILED,
+				"the hook exited with status %d: %s", o->status,
+				o->tail);
+		return -ECANCELED;
+	case DFS_HOOK_SIGNALED:
+		dfs_record_fail(r, DFS_ERR_HOOK_FAILED,
+				"the hook was killed by signal %d: %s",
+				o->status, o->tail);
+		return -ECANCELED;
+	case DFS_HOOK_TIMED_OUT:
+		dfs_record_fail(r, DFS_ERR_HOOK_TIMEOUT,
+				"the hook ran past %u s and was killed: %s",
+				o->timeout_s, o->tail);
+		return -ETIMEDOUT;
+	case DFS_HOOK_STOPPED:
+		dfs_record_fail(r, DFS_ERR_INTERRUPTED,
+				"the daemon stopped while the hook ran");
+		return -ECANCELED;
+	default:
+		dfs_record_fail(r, DFS_ERR_HOOK_FAILED,
+				"cannot run the hook %s: %s", o->hook,
+				strerror(-o->status));
+		return -ECANCELED;
+	}
+}
+
+/* The hook ended (on its thread, or in dfs_hooks_start): settle. */
+static int hook_done(void *arg, struct dfs_record *r, int log_fd,
+		     const struct dfs_hook_outcome *o)
+{
+	struct hook_settle *s = arg;
+	int rc = hook_status(r, o);
+
+	if (r->status == DFS_STATUS_SUCCESS)
+		dfs_log_printf(log_fd, "hook succeeded: deployment success");
+	else
+		dfs_log_printf(log_fd, "%s: %s", r->error.code,
+			       r->error.message);
+	/* Not stored (catalog full): recovery fails it at the next start. */
+	if (dfs_catalog_update(dfs_store_catalog(s->st), r,
+			       s->has_attr ? &s->attr : NULL, NULL) == 0)
+		settled(s->st, &s->conf, r);
+	else
+		dfs_report_settled(s->conf.report, s->conf.report_arg, r);
+	free(s);
+	return rc;
+}
+
 /* Hand over to the hook: the record waits pending, in phase hook. */
-static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
+static int run_hook(struct dfs_deploy *d, const char *hook,
 		    const struct dfs_project_attr *attr)
 {
+	struct hook_settle *s = calloc(1, sizeof(*s));
 	int rc, log_fd = d->log_fd;
 
+	if (!s)
+		return fail_errno(d, -ENOMEM);
 	d->rec.phase = DFS_PHASE_HOOK;
-	rc = dfs_catalog_update(d->st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	if (rc) {
+		free(s);
 		d->rec.payload_blob_present = false;
 		d->rec.has_hash = false;
 		return fail_errno(d, rc);
@@ -480,54 +587,45 @@ static int run_hook(struct dfs_deploy *d, struct dfs_hooks *h, const char *hook,
 	d->log_fd = -1; /* the hook owns it now */
 	close_files(d);
 	d->settled = true;
-	rc = dfs_hooks_start(h, &d->rec, hook, log_fd, attr);
-	if (rc == -ENOMEM || rc == -EAGAIN) {
-		/* It could not even start: fail it here. */
-		d->rec.status = DFS_STATUS_FAILED;
-		d->rec.phase = DFS_PHASE_DONE;
-		d->rec.completed_ms = dfs_time_now_ms();
-		dfs_record_set_error(&d->rec, "hook_failed", DFS_PHASE_HOOK,
-				     "cannot start the hook: %s",
-				     strerror(-rc));
-		dfs_catalog_update(d->st, &d->rec, NULL);
-		dfs_report_settled(d->st, &d->rec);
-		rc = -ECANCELED;
-	}
-	d->result = rc;
-	return rc;
+	s->st = d->st;
+	s->conf = d->conf;
+	s->has_attr = attr != NULL;
+	if (attr)
+		s->attr = *attr;
+	d->result = dfs_hooks_start(d->conf.hooks, &d->rec, hook, log_fd,
+				    hook_done, s);
+	return d->result;
 }
 
 /* After the check: settle failed, hand over to the hook, or succeed. */
 static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
 		    const struct dfs_project_attr *attr)
 {
-	struct dfs_hooks *h = dfs_hooks_of(d->st);
+	struct dfs_hooks *h = d->conf.hooks;
+	enum dfs_errcode code;
 	char hook[PATH_MAX];
 
 	if (res->error.code[0]) {
 		dfs_log_printf(d->log_fd, "check failed: %s: %s",
 			       res->error.code, res->error.message);
-		d->rec.status = DFS_STATUS_FAILED;
-		d->rec.error = res->error;
-		d->rec.phase = DFS_PHASE_DONE;
-		d->rec.completed_ms = dfs_time_now_ms();
-		/* "File too large" says more to cp's user than a bad message.
-		 */
-		return settle(
-		    d, strcmp(res->error.code, "too_large") ? -EBADMSG : -EFBIG,
-		    NULL);
+		dfs_record_fail_with(&d->rec, &res->error);
+		/* "File too large" says more to cp's user than a bad message. */
+		return settle(d,
+			      dfs_errcode_parse(res->error.code, &code) == 0 &&
+					      code == DFS_ERR_TOO_LARGE
+				      ? -EFBIG
+				      : -EBADMSG,
+			      NULL);
 	}
 	dfs_log_printf(
-	    d->log_fd,
-	    "check passed: %s, %llu entries, %llu bytes unpacked%s%s",
-	    res->format, (unsigned long long)res->entries,
-	    (unsigned long long)res->unpacked_size,
-	    res->package[0] ? ", package " : "", res->package);
+		d->log_fd,
+		"check passed: %s, %llu entries, %llu bytes unpacked%s%s",
+		res->format, (unsigned long long)res->entries,
+		(unsigned long long)res->unpacked_size,
+		res->package[0] ? ", package " : "", res->package);
 	if (h && dfs_hooks_find(h, d->rec.project, hook, sizeof(hook)))
-		return run_hook(d, h, hook, attr);
-	d->rec.status = DFS_STATUS_SUCCESS;
-	d->rec.phase = DFS_PHASE_DONE;
-	d->rec.completed_ms = dfs_time_now_ms();
+		return run_hook(d, hook, attr);
+	dfs_record_succeed(&d->rec);
 	dfs_log_printf(d->log_fd, "deployment success");
 	return settle(d, 0, attr);
 }
@@ -577,7 +675,7 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	int rc;
 
 	if (want) {
-		rc = dfs_catalog_get(st, want, t);
+		rc = dfs_catalog_get(dfs_store_catalog(st), want, t);
 		if (rc)
 			return rc;
 		if (strcmp(t->project, project) != 0)
@@ -586,7 +684,7 @@ static int rollback_target(struct dfs_store *st, const char *project,
 			return -EINVAL;
 		return t->payload_blob_present ? 0 : -ENODATA;
 	}
-	rc = dfs_project_get(st, project, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(st), project, &p);
 	if (rc || !p.has_current)
 		return rc ? rc : -ENOENT;
 	memcpy(b.current, p.current, 16);
@@ -594,7 +692,8 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	q.project = project;
 	q.has_status = true;
 	q.status = DFS_STATUS_SUCCESS;
-	rc = dfs_query_run(st, &q, find_before, &b, NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b,
+			       NULL);
 	if (rc < 0)
 		return rc;
 	if (!b.has)
@@ -610,18 +709,18 @@ static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
 	struct dfs_check *c;
 	int fd, rc;
 
-	rc = dfs_blob_open(d->st, t->payload_hash, &fd);
+	rc = dfs_blobs_open(dfs_store_blobs(d->st), t->payload_hash, &fd);
 	if (rc)
 		return rc == -ENOENT ? -EIO : rc;
-	rc = dfs_check_start(fd, d->manifest_fd, d->st->max_unpacked, &c);
+	rc = dfs_check_start(fd, d->manifest_fd, d->conf.max_unpacked, &c);
 	if (!rc)
 		rc = dfs_check_finish(c, t->payload_size, res);
 	close(fd);
 	if (rc)
 		return rc;
 	if (memcmp(res->hash, t->payload_hash, 32) != 0) {
-		snprintf(res->error.code, sizeof(res->error.code),
-			 "corrupt_archive");
+		snprintf(res->error.code, sizeof(res->error.code), "%s",
+			 dfs_errcode_name(DFS_ERR_CORRUPT_ARCHIVE));
 		snprintf(res->error.message, sizeof(res->error.message),
 			 "the stored payload no longer matches its hash");
 		res->error.phase = DFS_PHASE_VALIDATE;
@@ -636,7 +735,8 @@ int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
 	return rollback_target(st, project, NULL, t);
 }
 
-int dfs_deploy_rollback(struct dfs_store *st, const char *project,
+int dfs_deploy_rollback(struct dfs_store *st,
+			const struct dfs_deploy_conf *conf, const char *project,
 			const uint8_t *target, const struct dfs_who *who,
 			struct dfs_record *out)
 {
@@ -649,12 +749,11 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	rc = rollback_target(st, project, target, &t);
 	if (rc)
 		return rc;
-	d = calloc(1, sizeof(*d));
+	d = deploy_new(st, conf);
 	if (!d)
 		return -ENOMEM;
-	d->st = st;
-	d->log_fd = d->manifest_fd = -1;
-	rc = dfs_catalog_create(st, project, who, NULL, &d->rec);
+	rc = dfs_catalog_create(dfs_store_catalog(st), project, who, NULL,
+				&d->rec);
 	if (rc) {
 		free(d);
 		return rc;
@@ -675,7 +774,7 @@ int dfs_deploy_rollback(struct dfs_store *st, const char *project,
 	dfs_uuid7_format(t.id, idstr);
 	dfs_log_printf(d->log_fd, "rollback of %s to %s by %s (%s)", project,
 		       idstr, who->user, who->command);
-	rc = dfs_catalog_update(st, &d->rec, NULL);
+	rc = dfs_catalog_update(dfs_store_catalog(st), &d->rec, NULL, NULL);
 	if (!rc)
 		rc = check_blob(d, &t, &res);
 	if (rc) {

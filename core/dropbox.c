@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "deploy.h"
 #include "dropbox_impl.h"
 #include "isotime.h"
@@ -69,7 +69,7 @@ void dfs_dropbox_node_put(struct dfs_dropbox *db, struct node *n)
 	pthread_mutex_unlock(&db->lock);
 	if (!last)
 		return;
-	dfs_deploy_free(n->dep);
+	dfs_deploy_abort(n->dep);
 	pthread_mutex_destroy(&n->lock);
 	free(n);
 }
@@ -136,9 +136,12 @@ int dfs_dropbox_draft_start(struct dfs_dropbox *db, struct node *n,
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
 	if (!n->project[0])
 		/* A staging file that names no project: named at its rename. */
-		return dfs_deploy_begin(db->st, NULL, &who, NULL, &n->dep);
-	n->new_project = dfs_project_get(db->st, n->project, &p) == -ENOENT;
-	rc = dfs_deploy_begin(db->st, n->project, &who, &n->attr, &n->dep);
+		return dfs_deploy_begin(db->st, db->conf, NULL, &who, NULL,
+					&n->dep);
+	n->new_project = dfs_catalog_project_get(dfs_store_catalog(db->st),
+						 n->project, &p) == -ENOENT;
+	rc = dfs_deploy_begin(db->st, db->conf, n->project, &who, &n->attr,
+			      &n->dep);
 	if (rc)
 		return rc;
 	if (n->has_seed)
@@ -167,12 +170,12 @@ int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 			struct dfs_project *p, struct dfs_record *cur,
 			bool *has_cur)
 {
-	int rc = dfs_project_get(db->st, name, p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, p);
 
 	*has_cur = false;
 	if (rc || !p->has_current)
 		return rc;
-	rc = dfs_catalog_get(db->st, p->current, cur);
+	rc = dfs_catalog_get(dfs_store_catalog(db->st), p->current, cur);
 	*has_cur = rc == 0;
 	return rc;
 }
@@ -235,7 +238,8 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_project_get_seq(db->st, num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
+						 &p);
 		return rc ? rc : project_stat(db, p.name, false, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
@@ -252,7 +256,8 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 		    const struct dfs_caller *c, unsigned want)
 {
 	struct dfs_project p;
-	int rc = dfs_project_get(db->st, project, &p);
+	int rc =
+		dfs_catalog_project_get(dfs_store_catalog(db->st), project, &p);
 
 	if (rc == -ENOENT)
 		return dfs_dropbox_dir_may_write(db, c) ? 0 : -EACCES;
@@ -374,7 +379,7 @@ static int staging_may(struct dfs_dropbox *db, struct node *n, int flags,
 		       const struct dfs_caller *c)
 {
 	struct dfs_project p = {
-	    .uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode};
+		.uid = n->attr.uid, .gid = n->attr.gid, .mode = n->attr.mode};
 	unsigned want = 0;
 
 	if (n->project[0])
@@ -404,8 +409,8 @@ static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
 		rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
 		/* rsync's: refused early by a project we may not write. */
 		if (!rc && named)
-			rc =
-			    dfs_dropbox_may(db, project, caller, DFS_MAY_WRITE);
+			rc = dfs_dropbox_may(db, project, caller,
+					     DFS_MAY_WRITE);
 	}
 	return rc ? rc
 		  : open_staging(db, name, project, flags, true, attr, out);
@@ -423,7 +428,7 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 		return create_staging(db, name, flags, &attr, caller, out);
 	if (!dfs_name_is_project(name))
 		return -EINVAL;
-	rc = dfs_project_get(db->st, name, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, &p);
 	if (rc == 0 && !p.hidden) {
 		if (!dfs_project_may(&p, caller,
 				     writable(flags) ? DFS_MAY_WRITE
@@ -458,7 +463,8 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	int rc;
 
 	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_project_get_seq(db->st, num, &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
+						 &p);
 		if (rc)
 			return rc;
 		if (!dfs_project_may(&p, caller,
@@ -472,8 +478,8 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	if (!n)
 		return -ENOENT;
 	rc = n->staging
-		 ? staging_may(db, n, flags, caller)
-		 : dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
+		     ? staging_may(db, n, flags, caller)
+		     : dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
 	if (rc) {
 		dfs_dropbox_node_put(db, n);
 		return rc;
@@ -515,11 +521,11 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 	return dfs_reader_read(f->reader, buf, n, off, got);
 }
 
-/* Write from memory (@buf) or from a pipe (@src). */
-static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
-		      uint64_t off, const struct dfs_caller *caller)
+int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
+		     uint64_t off, const struct dfs_caller *caller)
 {
 	struct node *nd = f->node;
+	size_t n = src->n;
 	int rc;
 
 	if (!writable(f->flags) || !nd)
@@ -529,30 +535,17 @@ static int dbfile_put(struct dfs_dbfile *f, const void *buf, int src, size_t n,
 	 * Past max_payload, a write that would start a deployment is refused
 	 * before anything is made; one in progress fails as too_large.
 	 */
-	if ((off + n < off || off + n > dfs_store_max_payload(f->db->st)) &&
+	if ((off + n < off || off + n > dfs_deploy_max_payload(f->db->conf)) &&
 	    (!nd->dep || dfs_deploy_settled(nd->dep)))
 		rc = -EFBIG;
 	else
 		rc = dfs_dropbox_draft_start(f->db, nd, caller);
 	if (!rc)
-		rc = buf ? dfs_deploy_write(nd->dep, buf, n, off)
-			 : dfs_deploy_write_fd(nd->dep, src, n, off);
+		rc = dfs_deploy_write(nd->dep, src, off);
 	if (!rc)
 		nd->mtime = nd->ctime = now_ts();
 	pthread_mutex_unlock(&nd->lock);
 	return rc;
-}
-
-int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
-		     uint64_t off, const struct dfs_caller *caller)
-{
-	return dbfile_put(f, buf, -1, n, off, caller);
-}
-
-int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
-			const struct dfs_caller *caller)
-{
-	return dbfile_put(f, NULL, src, n, off, caller);
 }
 
 /* After a commit, reads through the handle see what was committed. */
@@ -647,7 +640,8 @@ void dfs_dropbox_tick(struct dfs_dropbox *db)
 	dfs_dropbox_for_each(db, tick_node, NULL);
 }
 
-int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
+int dfs_dropbox_new(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		    struct dfs_dropbox **out)
 {
 	struct dfs_dropbox *db = calloc(1, sizeof(*db));
 	int rc;
@@ -655,6 +649,7 @@ int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out)
 	if (!db)
 		return -ENOMEM;
 	db->st = st;
+	db->conf = conf;
 	db->owner = (uint32_t)getuid();
 	pthread_mutex_init(&db->lock, NULL);
 	rc = dfs_dropbox_dir_load(db);

@@ -109,7 +109,7 @@ static int set_current_mtime(struct dfs_dropbox *db, const char *project,
 		return rc;
 	cur.source_mtime_ms = dfs_time_from_timespec(mtime);
 	cur.source_mtime_ns = (int32_t)(mtime->tv_nsec % 1000000);
-	return dfs_catalog_update(db->st, &cur, NULL);
+	return dfs_catalog_update(dfs_store_catalog(db->st), &cur, NULL, NULL);
 }
 
 int dfs_dropbox_may_change(const struct dfs_project_attr *cur, bool may_write,
@@ -141,7 +141,7 @@ static int may_change(const struct dfs_project *p, const struct dfs_setattr *sa,
 	struct dfs_project_attr cur = {p->uid, p->gid, p->mode};
 
 	return dfs_dropbox_may_change(
-	    &cur, dfs_project_may(p, c, DFS_MAY_WRITE), sa, c);
+		&cur, dfs_project_may(p, c, DFS_MAY_WRITE), sa, c);
 }
 
 static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
@@ -153,17 +153,18 @@ static int project_setattr(struct dfs_dropbox *db, uint64_t pseq,
 	struct dfs_project p;
 	int rc;
 
-	rc = dfs_project_get_seq(db->st, pseq, &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), pseq, &p);
 	if (!rc)
 		rc = may_change(&p, sa, caller);
 	if (rc)
 		return rc;
 	if (sa->mask & (DFS_SET_MODE | DFS_SET_UID | DFS_SET_GID)) {
 		attr = (struct dfs_project_attr){
-		    sa->mask & DFS_SET_UID ? sa->uid : p.uid,
-		    sa->mask & DFS_SET_GID ? sa->gid : p.gid,
-		    sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
-		rc = dfs_project_set_attr(db->st, p.name, &attr);
+			sa->mask & DFS_SET_UID ? sa->uid : p.uid,
+			sa->mask & DFS_SET_GID ? sa->gid : p.gid,
+			sa->mask & DFS_SET_MODE ? sa->mode : p.mode};
+		rc = dfs_catalog_project_set_attr(dfs_store_catalog(db->st),
+						  p.name, &attr);
 		if (rc)
 			return rc;
 	}
@@ -216,7 +217,7 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 
 	/* Refused before a deployment starts or a payload is copied. */
 	if ((sa->mask & DFS_SET_SIZE) &&
-	    sa->size > dfs_store_max_payload(db->st))
+	    sa->size > dfs_deploy_max_payload(db->conf))
 		return -EFBIG;
 	if (kind == DFS_DB_PROJECT) {
 		rc = project_setattr(db, num, f, sa, caller);
@@ -276,7 +277,7 @@ int dfs_dropbox_symlink(struct dfs_dropbox *db, const char *name,
 		return -EINVAL;
 	rc = link_target(target, id);
 	if (!rc)
-		rc = dfs_catalog_get(db->st, id, &r);
+		rc = dfs_catalog_get(dfs_store_catalog(db->st), id, &r);
 	if (!rc)
 		rc = dfs_dropbox_may(db, r.project, caller, DFS_MAY_WRITE);
 	if (rc)
@@ -330,7 +331,7 @@ static int rollback_link(struct dfs_dropbox *db, struct node *n, const char *to,
 	if (strcmp(n->project, to) != 0)
 		return -EINVAL;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
-	rc = dfs_deploy_rollback(db->st, to, n->target, &who, &out);
+	rc = dfs_deploy_rollback(db->st, db->conf, to, n->target, &who, &out);
 	return rc == -EXDEV ? -EINVAL : rc;
 }
 
@@ -343,7 +344,7 @@ static int may_replace(struct dfs_dropbox *db, const char *to,
 		       const struct dfs_caller *c, bool *new_project)
 {
 	struct dfs_project p;
-	int rc = dfs_project_get(db->st, to, &p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), to, &p);
 
 	*new_project = rc == -ENOENT;
 	if (rc == -ENOENT)
@@ -391,7 +392,9 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 	n = dfs_dropbox_node_find(db, from, 0);
 	if (!n) {
 		if (dfs_name_is_project(from) &&
-		    dfs_project_get(db->st, from, &p) == 0 && !p.hidden)
+		    dfs_catalog_project_get(dfs_store_catalog(db->st), from,
+					    &p) == 0 &&
+		    !p.hidden)
 			return -EPERM;
 		return -ENOENT;
 	}
@@ -424,7 +427,7 @@ static int hide_project(struct dfs_dropbox *db, const char *name,
 			const struct dfs_caller *c)
 {
 	struct dfs_project p;
-	int rc = dfs_project_get(db->st, name, &p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, &p);
 
 	if (rc)
 		return rc;
@@ -436,7 +439,7 @@ static int hide_project(struct dfs_dropbox *db, const char *name,
 		return -EPERM;
 	if (!dfs_project_may(&p, c, DFS_MAY_WRITE))
 		return -EACCES;
-	return dfs_project_hide(db->st, name);
+	return dfs_catalog_project_hide(dfs_store_catalog(db->st), name);
 }
 
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
@@ -448,8 +451,8 @@ int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 	n = dfs_dropbox_node_find(db, name, 0);
 	if (!n)
 		return dfs_name_is_project(name)
-			   ? hide_project(db, name, caller)
-			   : -ENOENT;
+			       ? hide_project(db, name, caller)
+			       : -ENOENT;
 	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
 	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
 		rc = -EPERM;

@@ -1,6 +1,6 @@
 /*
  * dropbox_dir — deploy/ itself (see dropbox.h): its owner, group and mode,
- * kept in the store's meta table under "deploy_dir", and the checks that
+ * kept in the catalog as the setting "deploy_dir", and the checks that
  * follow from them as the kernel would make them on a directory.
  */
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include "dropbox_impl.h"
 #include "isotime.h"
-#include "store_impl.h"
+#include "project.h"
 
 #define DIR_KEY "deploy_dir"
 
@@ -27,30 +27,24 @@ static bool attr_may(const struct dfs_project_attr *a,
 
 int dfs_dropbox_dir_load(struct dfs_dropbox *db)
 {
-	MDB_val k = {sizeof(DIR_KEY) - 1, DIR_KEY}, v;
 	json_int_t uid, gid, mode, ctime;
-	MDB_txn *txn;
 	json_t *o;
+	char *v;
 	int rc;
 
 	db->dir = (struct dfs_project_attr){db->owner, (uint32_t)getgid(),
 					    S_ISVTX | 0777};
 	clock_gettime(CLOCK_REALTIME, &db->dir_ctime);
-	rc = dfs_store_txn(db->st, false, &txn);
+	rc = dfs_catalog_setting_get(dfs_store_catalog(db->st), DIR_KEY, &v);
 	if (rc)
-		return rc;
-	rc = mdb_get(txn, db->st->meta, &k, &v);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(rc);
-	}
-	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-	mdb_txn_abort(txn);
+		return rc == -ENOENT ? 0 : rc;
+	o = json_loads(v, 0, NULL);
+	free(v);
 	rc = -EBADMSG;
 	if (o && json_unpack(o, "{s:I, s:I, s:I, s:I}", "uid", &uid, "gid",
 			     &gid, "mode", &mode, "ctime", &ctime) == 0) {
 		db->dir = (struct dfs_project_attr){
-		    (uint32_t)uid, (uint32_t)gid, (uint32_t)mode & 07777};
+			(uint32_t)uid, (uint32_t)gid, (uint32_t)mode & 07777};
 		db->dir_ctime = dfs_time_to_timespec(ctime);
 		rc = 0;
 	}
@@ -61,8 +55,6 @@ int dfs_dropbox_dir_load(struct dfs_dropbox *db)
 static int dir_store(struct dfs_dropbox *db, const struct dfs_project_attr *a,
 		     int64_t ctime_ms)
 {
-	MDB_val k = {sizeof(DIR_KEY) - 1, DIR_KEY}, v;
-	MDB_txn *txn;
 	json_t *o;
 	char *s;
 	int rc;
@@ -74,15 +66,7 @@ static int dir_store(struct dfs_dropbox *db, const struct dfs_project_attr *a,
 	json_decref(o);
 	if (!s)
 		return -ENOMEM;
-	v = (MDB_val){strlen(s), s};
-	rc = dfs_store_txn(db->st, true, &txn);
-	if (!rc) {
-		rc = dfs_store_lmdb_err(mdb_put(txn, db->st->meta, &k, &v, 0));
-		if (rc)
-			mdb_txn_abort(txn);
-		else
-			rc = dfs_store_commit(txn);
-	}
+	rc = dfs_catalog_setting_set(dfs_store_catalog(db->st), DIR_KEY, s);
 	free(s);
 	return rc;
 }

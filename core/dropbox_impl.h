@@ -16,6 +16,7 @@
 
 #include "deploy.h"
 #include "dropbox.h"
+#include "project.h"
 #include "reader.h"
 
 struct node {
@@ -43,6 +44,8 @@ struct node {
 
 struct dfs_dropbox {
 	struct dfs_store *st;
+	/* For every deployment it starts (borrowed; NULL: defaults). */
+	const struct dfs_deploy_conf *conf;
 	pthread_mutex_t lock; /* nodes, refs, next_num */
 	struct node *nodes;
 	uint64_t next_num;

@@ -10,9 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blob.h"
-#include "catalog.h"
-#include "record.h"
+#include "blobs.h"
 #include "store_impl.h"
 
 /* Whether a daemon serves the store: its lock cannot be taken. */
@@ -58,39 +56,9 @@ static int each_file(int parent, const char *name,
 }
 
 struct ctx {
-	struct dfs_store *st;
 	bool dry_run;
-	time_t before; /* orphan blobs must be older (ctime) than this */
 	struct dfs_orphans *out;
 };
-
-static int blob_file(void *arg, int dfd, const char *f, const struct stat *sb)
-{
-	struct ctx *c = arg;
-	uint8_t hash[32];
-	uint64_t refs;
-	int rc;
-
-	if (!S_ISREG(sb->st_mode) || dfs_hash_parse(f, hash) != 0)
-		return 0;
-	rc = dfs_catalog_blob_refs(c->st, hash, &refs);
-	if (rc || refs > 0 || sb->st_ctime >= c->before)
-		return rc;
-	/* Under the blob lock, checking the references again. */
-	rc = c->dry_run ? 0 : dfs_blob_remove(c->st, hash);
-	if (rc == -EBUSY || rc == -ENOENT)
-		return 0;
-	if (rc)
-		return rc;
-	c->out->blobs++;
-	c->out->blob_bytes += (uint64_t)sb->st_size;
-	return 0;
-}
-
-static int fan_dir(void *arg, int dfd, const char *f, const struct stat *sb)
-{
-	return S_ISDIR(sb->st_mode) ? each_file(dfd, f, blob_file, arg) : 0;
-}
 
 static int temp_file(void *arg, int dfd, const char *f, const struct stat *sb)
 {
@@ -107,14 +75,16 @@ static int temp_file(void *arg, int dfd, const char *f, const struct stat *sb)
 
 int dfs_gc_orphans(struct dfs_store *st, bool dry_run, struct dfs_orphans *out)
 {
-	struct ctx c = {st, dry_run, 0, out};
+	struct ctx c = {dry_run, out};
+	time_t before;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	/* The daemon itself holds the lock: it counts as serving. */
 	out->daemon = st->lockfd >= 0 || daemon_running(st);
-	c.before = out->daemon ? time(NULL) - DFS_GC_GRACE_S : time(NULL) + 1;
-	rc = each_file(st->dirfd, "blobs", fan_dir, &c);
+	before = out->daemon ? time(NULL) - DFS_GC_GRACE_S : time(NULL) + 1;
+	rc = dfs_blobs_orphans(dfs_store_blobs(st), before, dry_run,
+			       &out->blobs, &out->blob_bytes);
 	if (!rc && !out->daemon)
 		rc = each_file(st->dirfd, "tmp", temp_file, &c);
 	return rc;

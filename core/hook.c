@@ -16,11 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "isotime.h"
 #include "log.h"
-#include "report.h"
-#include "retention.h"
 #include "store_impl.h"
 #include "uuid7.h"
 
@@ -33,8 +31,8 @@ struct job {
 	struct dfs_record rec;
 	char hook[PATH_MAX];
 	int log_fd;
-	bool has_attr;
-	struct dfs_project_attr attr;
+	dfs_hook_done_fn done;
+	void *arg;
 	pid_t pid; /* the hook's process group while it runs, under h->lock */
 	char tail[TAIL_MAX + 1];
 	size_t tail_len;
@@ -68,14 +66,8 @@ int dfs_hooks_new(struct dfs_store *st, const struct dfs_hooks_conf *conf,
 	h->wait = conf->wait;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->idle, NULL);
-	st->hooks = h;
 	*out = h;
 	return 0;
-}
-
-struct dfs_hooks *dfs_hooks_of(struct dfs_store *st)
-{
-	return st->hooks;
 }
 
 void dfs_hooks_free(struct dfs_hooks *h)
@@ -90,7 +82,6 @@ void dfs_hooks_free(struct dfs_hooks *h)
 	while (h->jobs)
 		pthread_cond_wait(&h->idle, &h->lock);
 	pthread_mutex_unlock(&h->lock);
-	h->st->hooks = NULL;
 	pthread_mutex_destroy(&h->lock);
 	pthread_cond_destroy(&h->idle);
 	free(h->path);
@@ -116,8 +107,8 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
 static bool ours(const char *var)
 {
 	static const char *const names[] = {
-	    "DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
-	    "DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
+		"DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
+		"DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
@@ -143,7 +134,7 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 			env[i++] = environ[k];
 	dfs_uuid7_format(j->rec.id, id);
 	dfs_hash_hex(j->rec.payload_hash, hex);
-	dfs_blob_relpath(j->rec.payload_hash, rel);
+	dfs_blobs_path(dfs_store_blobs(j->h->st), j->rec.payload_hash, rel);
 	snprintf(vars[0], sizeof(vars[0]), "DEPLOYFS_ID=%s", id);
 	snprintf(vars[1], sizeof(vars[1]), "DEPLOYFS_PROJECT=%s",
 		 j->rec.project);
@@ -180,8 +171,8 @@ static int spawn(struct job *j, int in, int out, pid_t *pid)
 	posix_spawnattr_init(&at);
 	/* Its own process group, so a timeout kills all it started. */
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-					  POSIX_SPAWN_SETSIGMASK |
-					  POSIX_SPAWN_SETSIGDEF);
+					      POSIX_SPAWN_SETSIGMASK |
+					      POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dflt);
@@ -224,8 +215,9 @@ static int64_t mono_ms(void)
  */
 static bool pump(struct job *j, int fd, pid_t pid, int *status)
 {
-	int64_t deadline =
-	    j->h->timeout_s ? mono_ms() + (int64_t)j->h->timeout_s * 1000 : 0;
+	int64_t deadline = j->h->timeout_s
+				   ? mono_ms() + (int64_t)j->h->timeout_s * 1000
+				   : 0;
 	int64_t grace = 0; /* set once it exited */
 	bool timed_out = false, eof = false;
 	char buf[4096];
@@ -279,17 +271,18 @@ static const char *tail_lines(struct job *j)
 	return j->tail + start;
 }
 
-/* Run the hook and settle the record. 0, -ECANCELED or -ETIMEDOUT. */
+/* Run the hook, then report how it ended; @done's result. */
 static int run_job(struct job *j)
 {
 	struct dfs_hooks *h = j->h;
-	struct dfs_record *r = &j->rec;
+	struct dfs_hook_outcome o = {DFS_HOOK_EXITED, 0, j->hook, h->timeout_s,
+				     ""};
 	int in = -1, pipefd[2], status = 0, rc;
 	bool timed_out = false, closing;
 	pid_t pid = 0;
 
 	dfs_log_printf(j->log_fd, "running hook %s", j->hook);
-	rc = dfs_blob_open(h->st, r->payload_hash, &in);
+	rc = dfs_blobs_open(dfs_store_blobs(h->st), j->rec.payload_hash, &in);
 	if (!rc && pipe2(pipefd, O_CLOEXEC) < 0)
 		rc = -errno;
 	if (!rc) {
@@ -312,49 +305,23 @@ static int run_job(struct job *j)
 	closing = h->closing;
 	pthread_mutex_unlock(&h->lock);
 
-	r->completed_ms = dfs_time_now_ms();
-	r->phase = DFS_PHASE_DONE;
-	r->status = DFS_STATUS_FAILED;
+	o.tail = tail_lines(j);
 	if (rc) {
-		dfs_record_set_error(r, "hook_failed", DFS_PHASE_HOOK,
-				     "cannot run the hook %s: %s", j->hook,
-				     strerror(-rc));
-		rc = -ECANCELED;
+		o.end = DFS_HOOK_NOT_RUN;
+		o.status = rc;
 	} else if (timed_out) {
-		dfs_record_set_error(
-		    r, "hook_timeout", DFS_PHASE_HOOK,
-		    "the hook ran past %u s and was killed: %s", h->timeout_s,
-		    tail_lines(j));
-		rc = -ETIMEDOUT;
-	} else if (closing &&
-		   !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-		dfs_record_set_error(r, "interrupted", DFS_PHASE_HOOK,
-				     "the daemon stopped while the hook ran");
-		rc = -ECANCELED;
+		o.end = DFS_HOOK_TIMED_OUT;
 	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		r->status = DFS_STATUS_SUCCESS;
+		o.end = DFS_HOOK_EXITED;
+	} else if (closing) {
+		o.end = DFS_HOOK_STOPPED;
+	} else if (WIFEXITED(status)) {
+		o.status = WEXITSTATUS(status);
 	} else {
-		if (WIFEXITED(status))
-			dfs_record_set_error(
-			    r, "hook_failed", DFS_PHASE_HOOK,
-			    "the hook exited with status %d: %s",
-			    WEXITSTATUS(status), tail_lines(j));
-		else
-			dfs_record_set_error(
-			    r, "hook_failed", DFS_PHASE_HOOK,
-			    "the hook was killed by signal %d: %s",
-			    WTERMSIG(status), tail_lines(j));
-		rc = -ECANCELED;
+		o.end = DFS_HOOK_SIGNALED;
+		o.status = WTERMSIG(status);
 	}
-	if (r->status == DFS_STATUS_SUCCESS)
-		dfs_log_printf(j->log_fd, "hook succeeded: deployment success");
-	else
-		dfs_log_printf(j->log_fd, "%s: %s", r->error.code,
-			       r->error.message);
-	if (dfs_catalog_update(h->st, r, j->has_attr ? &j->attr : NULL) == 0)
-		dfs_retention_after_commit(h->st, r->project);
-	dfs_report_settled(h->st, r);
-	return rc;
+	return j->done(j->arg, &j->rec, j->log_fd, &o);
 }
 
 static void job_free(struct job *j)
@@ -382,27 +349,37 @@ static void *job_main(void *arg)
 	return NULL;
 }
 
+/* Nothing could run: report so at once, as a job would have. */
+static int not_run(struct dfs_hooks *h, struct dfs_record *rec,
+		   const char *hook, int log_fd, dfs_hook_done_fn done,
+		   void *arg, int err)
+{
+	struct dfs_hook_outcome o = {DFS_HOOK_NOT_RUN, err, hook, h->timeout_s,
+				     ""};
+	int rc = done(arg, rec, log_fd, &o);
+
+	if (log_fd >= 0)
+		close(log_fd);
+	return rc;
+}
+
 int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
-		    const char *hook, int log_fd,
-		    const struct dfs_project_attr *attr)
+		    const char *hook, int log_fd, dfs_hook_done_fn done,
+		    void *arg)
 {
 	struct job *j = calloc(1, sizeof(*j));
 	pthread_attr_t ta;
 	pthread_t t;
 	int rc;
 
-	if (!j) {
-		if (log_fd >= 0)
-			close(log_fd);
-		return -ENOMEM;
-	}
+	if (!j)
+		return not_run(h, rec, hook, log_fd, done, arg, -ENOMEM);
 	j->h = h;
 	j->rec = *rec;
 	snprintf(j->hook, sizeof(j->hook), "%s", hook);
 	j->log_fd = log_fd;
-	j->has_attr = attr != NULL;
-	if (attr)
-		j->attr = *attr;
+	j->done = done;
+	j->arg = arg;
 	if (h->wait) {
 		rc = run_job(j);
 		*rec = j->rec;
@@ -419,7 +396,9 @@ int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
 	if (rc)
 		h->jobs = j->next;
 	pthread_mutex_unlock(&h->lock);
-	if (rc)
-		job_free(j);
-	return rc;
+	if (!rc)
+		return 0;
+	j->log_fd = -1;
+	free(j);
+	return not_run(h, rec, hook, log_fd, done, arg, rc);
 }

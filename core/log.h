@@ -43,6 +43,6 @@ int dfs_log_remove(struct dfs_store *st, const uint8_t id[16]);
  * log open as @fd. Best effort: a log that cannot be written loses lines.
  */
 void dfs_log_printf(int fd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 #endif

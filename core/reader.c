@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 
 struct dfs_reader {
@@ -36,7 +36,7 @@ int dfs_reader_open(struct dfs_store *st, const struct dfs_record *rec,
 	r->st = st;
 	r->rec = *rec;
 	pthread_mutex_init(&r->lock, NULL);
-	rc = dfs_blob_open(st, rec->payload_hash, &r->fd);
+	rc = dfs_blobs_open(dfs_store_blobs(st), rec->payload_hash, &r->fd);
 	if (rc) {
 		free(r);
 		return rc == -ENOENT ? -EIO : rc;
@@ -60,7 +60,8 @@ static bool proven(struct dfs_reader *r)
 	    memcmp(hash, r->rec.payload_hash, 32) == 0)
 		return true;
 	dfs_who_self(&who);
-	dfs_catalog_note(r->st, &r->rec, "payload_corrupt", &who);
+	dfs_catalog_note(dfs_store_catalog(r->st), &r->rec, "payload_corrupt",
+			 &who);
 	return false;
 }
 
@@ -79,7 +80,7 @@ static int reader_read(struct dfs_reader *r, void *buf, size_t n, uint64_t off,
 		r->hashed += (uint64_t)k;
 		if (r->hashed >= r->rec.payload_size || k == 0) {
 			r->corrupt =
-			    !proven(r) || r->hashed != r->rec.payload_size;
+				!proven(r) || r->hashed != r->rec.payload_size;
 			EVP_MD_CTX_free(r->md);
 			r->md = NULL;
 			if (r->corrupt)

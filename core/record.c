@@ -44,6 +44,11 @@ static int phase_parse(const char *s, enum dfs_phase *out)
 	return -EINVAL;
 }
 
+bool dfs_record_holds_payload(const struct dfs_record *rec)
+{
+	return rec->has_hash && rec->payload_blob_present;
+}
+
 void dfs_record_init(struct dfs_record *rec)
 {
 	memset(rec, 0, sizeof(*rec));
@@ -52,16 +57,86 @@ void dfs_record_init(struct dfs_record *rec)
 	rec->source_mtime_ms = DFS_TIME_NONE;
 }
 
-void dfs_record_set_error(struct dfs_record *rec, const char *code,
+static const char *const errcode_names[DFS_ERR_COUNT] = {
+	[DFS_ERR_NONE] = "",
+	[DFS_ERR_NOT_AN_ARCHIVE] = "not_an_archive",
+	[DFS_ERR_TRUNCATED_ARCHIVE] = "truncated_archive",
+	[DFS_ERR_CORRUPT_ARCHIVE] = "corrupt_archive",
+	[DFS_ERR_UNSAFE_PATH] = "unsafe_path",
+	[DFS_ERR_UNSAFE_ENTRY] = "unsafe_entry",
+	[DFS_ERR_TOO_LARGE] = "too_large",
+	[DFS_ERR_NO_SPACE] = "no_space",
+	[DFS_ERR_IO_ERROR] = "io_error",
+	[DFS_ERR_NO_MEMORY] = "no_memory",
+	[DFS_ERR_WRITE_ERROR] = "write_error",
+	[DFS_ERR_HOOK_FAILED] = "hook_failed",
+	[DFS_ERR_HOOK_TIMEOUT] = "hook_timeout",
+	[DFS_ERR_INTERRUPTED] = "interrupted",
+	[DFS_ERR_ABORTED] = "aborted",
+};
+
+const char *dfs_errcode_name(enum dfs_errcode code)
+{
+	return (unsigned)code < DFS_ERR_COUNT ? errcode_names[code] : "?";
+}
+
+int dfs_errcode_parse(const char *s, enum dfs_errcode *out)
+{
+	for (unsigned i = 0; i < DFS_ERR_COUNT; i++)
+		if (strcmp(s, errcode_names[i]) == 0) {
+			*out = (enum dfs_errcode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static void set_error_v(struct dfs_record *rec, enum dfs_errcode code,
+			enum dfs_phase phase, const char *fmt, va_list ap)
+{
+	snprintf(rec->error.code, sizeof(rec->error.code), "%s",
+		 dfs_errcode_name(code));
+	rec->error.phase = phase;
+	vsnprintf(rec->error.message, sizeof(rec->error.message), fmt, ap);
+}
+
+void dfs_record_set_error(struct dfs_record *rec, enum dfs_errcode code,
 			  enum dfs_phase phase, const char *fmt, ...)
 {
 	va_list ap;
 
-	snprintf(rec->error.code, sizeof(rec->error.code), "%s", code);
-	rec->error.phase = phase;
 	va_start(ap, fmt);
-	vsnprintf(rec->error.message, sizeof(rec->error.message), fmt, ap);
+	set_error_v(rec, code, phase, fmt, ap);
 	va_end(ap);
+}
+
+static void leave_pending(struct dfs_record *rec, enum dfs_status status)
+{
+	rec->status = status;
+	rec->phase = DFS_PHASE_DONE;
+	rec->completed_ms = dfs_time_now_ms();
+}
+
+void dfs_record_succeed(struct dfs_record *rec)
+{
+	leave_pending(rec, DFS_STATUS_SUCCESS);
+}
+
+void dfs_record_fail(struct dfs_record *rec, enum dfs_errcode code,
+		     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_error_v(rec, code, rec->phase, fmt, ap);
+	va_end(ap);
+	leave_pending(rec, DFS_STATUS_FAILED);
+}
+
+void dfs_record_fail_with(struct dfs_record *rec,
+			  const struct dfs_record_error *err)
+{
+	rec->error = *err;
+	leave_pending(rec, DFS_STATUS_FAILED);
 }
 
 void dfs_hash_hex(const uint8_t hash[32], char out[65])
@@ -171,8 +246,8 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 		dfs_hash_hex(rec->payload_hash, hex);
 		json_object_set_new(o, "payload_hash", json_string(hex));
 		json_object_set_new(
-		    o, "payload_size",
-		    json_integer((json_int_t)rec->payload_size));
+			o, "payload_size",
+			json_integer((json_int_t)rec->payload_size));
 	} else {
 		json_object_set_new(o, "payload_hash", json_null());
 		json_object_set_new(o, "payload_size", json_null());
@@ -181,12 +256,12 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 			    json_str_or_null(rec->payload_format));
 	json_object_set_new(o, "entries",
 			    rec->checked
-				? json_integer((json_int_t)rec->entries)
-				: json_null());
-	json_object_set_new(o, "unpacked_size",
-			    rec->checked
-				? json_integer((json_int_t)rec->unpacked_size)
-				: json_null());
+				    ? json_integer((json_int_t)rec->entries)
+				    : json_null());
+	json_object_set_new(
+		o, "unpacked_size",
+		rec->checked ? json_integer((json_int_t)rec->unpacked_size)
+			     : json_null());
 	json_object_set_new(o, "package_identifier",
 			    json_str_or_null(rec->package_identifier));
 	json_object_set_new(o, "payload_blob_present",
@@ -205,8 +280,8 @@ static json_t *record_json(const struct dfs_record *rec, bool internal)
 	json_object_set_new(o, "pinned", json_boolean(rec->pinned));
 	json_object_set_new(o, "version",
 			    rec->version
-				? json_integer((json_int_t)rec->version)
-				: json_null());
+				    ? json_integer((json_int_t)rec->version)
+				    : json_null());
 	json_object_set_new(o, "provenance", provenance_json(&rec->who.prov));
 	if (internal) {
 		json_object_set_new(o, "seq",
@@ -403,7 +478,7 @@ static bool decode(json_t *o, struct dfs_record *r)
 	r->entries = (uint64_t)got;
 	r->unpacked_size = (uint64_t)size;
 	r->payload_blob_present =
-	    json_is_true(json_object_get(o, "payload_blob_present"));
+		json_is_true(json_object_get(o, "payload_blob_present"));
 	r->pinned = json_is_true(json_object_get(o, "pinned"));
 	if (!decode_error(o, &r->error))
 		return false;

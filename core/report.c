@@ -4,17 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store_impl.h"
 #include "uuid7.h"
 
 #define LINE_MAX_LEN                                                           \
 	(DFS_PROJECT_MAX + DFS_ERRCODE_MAX + 4 * DFS_ERRMSG_MAX + 64)
-
-void dfs_report_attach(struct dfs_store *st, dfs_report_fn fn, void *arg)
-{
-	st->report_fn = fn;
-	st->report_arg = arg;
-}
 
 /* Append @s to @buf (holding *@len bytes) with control bytes escaped. */
 static void append_escaped(char *buf, size_t size, size_t *len, const char *s)
@@ -23,14 +16,14 @@ static void append_escaped(char *buf, size_t size, size_t *len, const char *s)
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '\n')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\n");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\n");
 		else if (ch == '\t')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\t");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\t");
 		else if (ch == '\\')
-			*len +=
-			    (size_t)snprintf(buf + *len, size - *len, "\\\\");
+			*len += (size_t)snprintf(buf + *len, size - *len,
+						 "\\\\");
 		else if (ch < 0x20 || ch == 0x7f)
 			*len += (size_t)snprintf(buf + *len, size - *len,
 						 "\\%03o", ch);
@@ -60,12 +53,13 @@ void dfs_report_line(const struct dfs_record *rec, char *buf, size_t size)
 	append_escaped(buf, size, &len, rec->error.message);
 }
 
-void dfs_report_settled(struct dfs_store *st, const struct dfs_record *rec)
+void dfs_report_settled(dfs_report_fn fn, void *arg,
+			const struct dfs_record *rec)
 {
 	char line[LINE_MAX_LEN];
 
-	if (!st->report_fn)
+	if (!fn)
 		return;
 	dfs_report_line(rec, line, sizeof(line));
-	st->report_fn(st->report_arg, line);
+	fn(arg, line);
 }

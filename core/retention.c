@@ -2,131 +2,16 @@
 #include "retention.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog_impl.h"
+#include "payload.h"
 #include "isotime.h"
-
-static void policy_key(const char *project, char key[DFS_PROJECT_MAX + 16])
-{
-	if (project)
-		snprintf(key, DFS_PROJECT_MAX + 16, "retention/%s", project);
-	else
-		snprintf(key, DFS_PROJECT_MAX + 16, "retention");
-}
 
 static bool policy_empty(const struct dfs_retention *p)
 {
 	return !p->keep_success && !p->keep_days && !p->max_bytes;
-}
-
-static int get_txn(struct dfs_store *st, MDB_txn *txn, const char *project,
-		   struct dfs_retention *pol, bool *set)
-{
-	char key[DFS_PROJECT_MAX + 16];
-	json_int_t ks = 0, kd = 0, mb = 0;
-	MDB_val k, v;
-	json_t *o;
-	int rc;
-
-	policy_key(project, key);
-	k = dfs_catalog_sval(key);
-	memset(pol, 0, sizeof(*pol));
-	*set = false;
-	rc = mdb_get(txn, st->meta, &k, &v);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return dfs_store_lmdb_err(rc);
-	o = json_loadb(v.mv_data, v.mv_size, 0, NULL);
-	rc = o && json_unpack(o, "{s:I, s:I, s:I}", "keep_success", &ks,
-			      "keep_days", &kd, "max_bytes", &mb) == 0
-		 ? 0
-		 : -EBADMSG;
-	json_decref(o);
-	if (rc)
-		return rc;
-	pol->keep_success = (uint64_t)ks;
-	pol->keep_days = (uint64_t)kd;
-	pol->max_bytes = (uint64_t)mb;
-	*set = true;
-	return 0;
-}
-
-int dfs_retention_forget_txn(struct dfs_store *st, MDB_txn *txn,
-			     const char *project)
-{
-	char key[DFS_PROJECT_MAX + 16];
-	MDB_val k;
-	int rc;
-
-	policy_key(project, key);
-	k = dfs_catalog_sval(key);
-	rc = mdb_del(txn, st->meta, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(rc);
-}
-
-int dfs_retention_get(struct dfs_store *st, const char *project,
-		      struct dfs_retention *pol, bool *set)
-{
-	MDB_txn *txn;
-	int rc;
-
-	if (project && !dfs_name_is_project(project))
-		return -EINVAL;
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	rc = get_txn(st, txn, project, pol, set);
-	mdb_txn_abort(txn);
-	return rc;
-}
-
-int dfs_retention_set(struct dfs_store *st, const char *project,
-		      const struct dfs_retention *pol)
-{
-	char key[DFS_PROJECT_MAX + 16], *s = NULL;
-	MDB_val k, v;
-	MDB_txn *txn;
-	json_t *o;
-	int rc;
-
-	if (project && !dfs_name_is_project(project))
-		return -EINVAL;
-	policy_key(project, key);
-	k = dfs_catalog_sval(key);
-	if (!policy_empty(pol)) {
-		o = json_pack("{s:I, s:I, s:I}", "keep_success",
-			      (json_int_t)pol->keep_success, "keep_days",
-			      (json_int_t)pol->keep_days, "max_bytes",
-			      (json_int_t)pol->max_bytes);
-		s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		json_decref(o);
-		if (!s)
-			return -ENOMEM;
-	}
-	rc = dfs_store_txn(st, true, &txn);
-	if (rc)
-		goto out;
-	if (s) {
-		v = dfs_catalog_sval(s);
-		rc = mdb_put(txn, st->meta, &k, &v, 0);
-	} else {
-		rc = mdb_del(txn, st->meta, &k, NULL);
-		if (rc == MDB_NOTFOUND)
-			rc = 0;
-	}
-	rc = dfs_store_lmdb_err(rc);
-	if (rc)
-		mdb_txn_abort(txn);
-	else
-		rc = dfs_store_commit(txn);
-out:
-	free(s);
-	return rc;
 }
 
 struct plan {
@@ -162,8 +47,8 @@ static bool keeps(const struct dfs_retention *pol, const struct dfs_project *p,
 		  uint64_t *successes, uint64_t *kept)
 {
 	bool holds = r->has_hash && r->payload_blob_present;
-	bool keep =
-	    (p->has_current && memcmp(p->current, r->id, 16) == 0) || r->pinned;
+	bool keep = (p->has_current && memcmp(p->current, r->id, 16) == 0) ||
+		    r->pinned;
 
 	if (r->status == DFS_STATUS_SUCCESS && pol->keep_success &&
 	    ++*successes <= pol->keep_success)
@@ -179,47 +64,52 @@ static bool keeps(const struct dfs_retention *pol, const struct dfs_project *p,
 	return keep;
 }
 
+struct held_walk {
+	struct dfs_catalog *cat;
+	const struct dfs_retention *pol;
+	const struct dfs_project *p;
+	int64_t now_ms;
+	uint64_t successes, kept;
+	struct plan *plan;
+};
+
+static int held_each(void *arg, const struct dfs_entry *e)
+{
+	struct held_walk *w = arg;
+	struct dfs_record r;
+	int rc;
+
+	rc = dfs_catalog_get(w->cat, e->id, &r);
+	if (rc == -ENOENT)
+		return 0; /* gone since: nothing to drop */
+	if (rc || r.status == DFS_STATUS_PENDING)
+		return rc;
+	if (keeps(w->pol, w->p, &r, w->now_ms, &w->successes, &w->kept) ||
+	    !dfs_record_holds_payload(&r))
+		return 0;
+	return plan_add(w->plan, &r);
+}
+
 /* A project's drops, newest first as the walk finds them, then reversed. */
-static int plan_project(struct dfs_store *st, MDB_txn *txn, const char *name,
+static int plan_project(struct dfs_catalog *cat, const char *name,
 			int64_t now_ms, struct plan *plan)
 {
 	struct dfs_retention pol;
 	struct dfs_project p;
-	struct dfs_record r;
-	uint64_t successes = 0, kept = 0;
+	struct held_walk w = {cat, &pol, &p, now_ms, 0, 0, plan};
 	size_t first = plan->n;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	bool set;
-	int rc, mrc;
+	int rc;
 
-	rc = get_txn(st, txn, name, &pol, &set);
+	rc = dfs_catalog_policy_get(cat, name, &pol, &set);
 	if (!rc && !set)
-		rc = get_txn(st, txn, NULL, &pol, &set);
+		rc = dfs_catalog_policy_get(cat, NULL, &pol, &set);
 	if (!rc)
-		rc = dfs_project_get_txn(st, txn, name, &p);
+		rc = dfs_catalog_project_get(cat, name, &p);
 	if (rc || policy_empty(&pol))
 		return rc;
 	/* Only records holding a payload: the walk is as long as the kept. */
-	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, st->by_held, &cur));
-	if (rc)
-		return rc;
-	k = dfs_catalog_sval(name);
-	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
-	if (mrc == 0)
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	for (; mrc == 0 && !rc;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
-		rc = dfs_record_get_txn(st, txn, v.mv_data, &r);
-		if (rc || r.status == DFS_STATUS_PENDING)
-			continue;
-		if (!keeps(&pol, &p, &r, now_ms, &successes, &kept) &&
-		    r.has_hash && r.payload_blob_present)
-			rc = plan_add(plan, &r);
-	}
-	mdb_cursor_close(cur);
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = dfs_store_lmdb_err(mrc);
+	rc = dfs_catalog_scan(cat, DFS_SCAN_HELD, name, 0, held_each, &w);
 	for (size_t i = first, j = plan->n; !rc && i + 1 < j; i++, j--) {
 		struct dfs_drop t = plan->v[i];
 
@@ -242,7 +132,7 @@ static int by_hash(const void *a, const void *b)
  * holder is dropped: count the plan's holders of each blob against its
  * reference count.
  */
-static int plan_freed(struct dfs_store *st, MDB_txn *txn, struct plan *plan)
+static int plan_freed(struct dfs_catalog *cat, struct plan *plan)
 {
 	struct dfs_drop **s = malloc((plan->n + 1) * sizeof(*s));
 	size_t i = 0, j;
@@ -254,17 +144,13 @@ static int plan_freed(struct dfs_store *st, MDB_txn *txn, struct plan *plan)
 		s[k] = &plan->v[k];
 	qsort(s, plan->n, sizeof(*s), by_hash);
 	for (; i < plan->n && !rc; i = j) {
-		MDB_val k = {32, s[i]->hash}, v;
 		uint64_t refs = 0;
 
 		for (j = i + 1;
 		     j < plan->n && memcmp(s[j]->hash, s[i]->hash, 32) == 0;
 		     j++)
 			;
-		rc = mdb_get(txn, st->blobs, &k, &v);
-		if (rc == 0 && v.mv_size >= 8)
-			memcpy(&refs, v.mv_data, 8);
-		rc = rc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(rc);
+		rc = dfs_catalog_blob_refs(cat, s[i]->hash, &refs);
 		if (refs == j - i)
 			s[j - 1]->freed = s[j - 1]->size;
 	}
@@ -273,8 +159,7 @@ static int plan_freed(struct dfs_store *st, MDB_txn *txn, struct plan *plan)
 }
 
 struct scan_ctx {
-	struct dfs_store *st;
-	MDB_txn *txn;
+	struct dfs_catalog *cat;
 	int64_t now_ms;
 	struct plan *plan;
 };
@@ -282,33 +167,28 @@ struct scan_ctx {
 static int plan_each(void *arg, const struct dfs_entry *e)
 {
 	struct scan_ctx *c = arg;
-	int rc = plan_project(c->st, c->txn, e->name, c->now_ms, c->plan);
+	int rc = plan_project(c->cat, e->name, c->now_ms, c->plan);
 
-	return rc < 0 ? rc : 0;
+	return rc < 0 && rc != -ENOENT ? rc : 0;
 }
 
 int dfs_retention_plan(struct dfs_store *st, const char *project,
 		       int64_t now_ms, struct dfs_drop **drops, size_t *n)
 {
+	struct dfs_catalog *cat = dfs_store_catalog(st);
 	struct plan plan = {NULL, 0, 0};
-	struct scan_ctx c = {st, NULL, now_ms, &plan};
-	MDB_txn *txn;
+	struct scan_ctx c = {cat, now_ms, &plan};
 	int rc;
 
 	if (project && !dfs_name_is_project(project))
 		return -EINVAL;
-	rc = dfs_store_txn(st, false, &txn);
-	if (rc)
-		return rc;
-	c.txn = txn;
 	if (project)
-		rc = plan_project(st, txn, project, now_ms, &plan);
+		rc = plan_project(cat, project, now_ms, &plan);
 	else
-		rc = dfs_catalog_scan_txn(st, txn, DFS_SCAN_PROJECTS, NULL, 0,
-					  plan_each, &c);
+		rc = dfs_catalog_scan(cat, DFS_SCAN_PROJECTS, NULL, 0,
+				      plan_each, &c);
 	if (!rc)
-		rc = plan_freed(st, txn, &plan);
-	mdb_txn_abort(txn);
+		rc = plan_freed(cat, &plan);
 	if (rc) {
 		free(plan.v);
 		return rc;
@@ -332,7 +212,7 @@ int dfs_retention_apply(struct dfs_store *st, const char *project,
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
-		rc = dfs_catalog_drop_by_policy(st, v[i].id, actor, &f);
+		rc = dfs_payload_drop(st, v[i].id, DFS_DROP_POLICY, actor, &f);
 		if (rc == -EBUSY || rc == -ENOENT)
 			rc = 0; /* it changed meanwhile: leave it */
 		else if (!rc) {
@@ -354,18 +234,14 @@ void dfs_retention_after_commit(struct dfs_store *st, const char *project)
 	struct dfs_who self;
 	bool set;
 
-	if (dfs_retention_get(st, project, &pol, &set) != 0)
+	if (dfs_catalog_policy_get(dfs_store_catalog(st), project, &pol,
+				   &set) != 0)
 		return;
-	if (!set && dfs_retention_get(st, NULL, &pol, &set) != 0)
+	if (!set && dfs_catalog_policy_get(dfs_store_catalog(st), NULL, &pol,
+					   &set) != 0)
 		return;
 	if (!set)
 		return;
 	dfs_who_self(&self);
 	dfs_retention_apply(st, project, &self, NULL, NULL);
-}
-
-int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,
-	    const struct dfs_who *actor)
-{
-	return dfs_catalog_set_pinned(st, id, on, actor);
 }

@@ -1,4 +1,5 @@
 /* tree — see tree.h. */
+#include "payload.h"
 #include "tree.h"
 
 #include <errno.h>
@@ -8,14 +9,14 @@
 #include <unistd.h>
 
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
+#include "project.h"
 #include "isotime.h"
 #include "log.h"
 #include "reader.h"
 #include "tree_impl.h"
 #include "uuid7.h"
-#include "version.h"
 
 const char *const dfs_tree_top_names[4] = {"deploy", "deployments", "projects",
 					   "status"};
@@ -48,8 +49,8 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		if (ino == INO_AUDIT)
 			return DFS_NODE_AUDIT;
 		return (ino >= 1 && ino < INO_AUDIT) || ino == INO_NEWEST
-			   ? DFS_NODE_DIR
-			   : DFS_NODE_NONE;
+			       ? DFS_NODE_DIR
+			       : DFS_NODE_NONE;
 	case C_DEPLOYMENT:
 		switch (ino_kind(ino)) {
 		case D_DIR:
@@ -128,7 +129,8 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 
 	if (ino == INO_AUDIT) {
 		base_stat(s, ino, S_IFREG | 0444, t->uid, t->gid, t->born);
-		if (dfs_audit_size(t->st, &size) == 0)
+		if (dfs_catalog_audit_size(dfs_store_catalog(t->st), &size) ==
+		    0)
 			set_size(s, size);
 		return;
 	}
@@ -159,8 +161,9 @@ void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 
 static struct timespec rec_time(const struct dfs_record *r)
 {
-	return dfs_time_to_timespec(
-	    r->completed_ms != DFS_TIME_NONE ? r->completed_ms : r->started_ms);
+	return dfs_time_to_timespec(r->completed_ms != DFS_TIME_NONE
+					    ? r->completed_ms
+					    : r->started_ms);
 }
 
 /* A log or manifest: the project's owner and read bits, like the payload. */
@@ -178,7 +181,8 @@ static int side_stat(struct dfs_tree *t, const struct dfs_record *r,
 	rc = fstat(fd, &fs) < 0 ? -errno : 0;
 	close(fd);
 	if (!rc)
-		rc = dfs_project_get(t->st, r->project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r->project, &p);
 	if (rc)
 		return rc;
 	base_stat(s, ino, S_IFREG | (p.mode & 0444), p.uid, p.gid, fs.st_mtim);
@@ -199,7 +203,8 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 	switch (kind) {
 	case D_DIR:
 		/* Writable where the project is: rm payload drops it. */
-		rc = dfs_project_get(t->st, r->project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r->project, &p);
 		if (rc)
 			return rc;
 		base_stat(s, ino, S_IFDIR | 0555 | (p.mode & 0222), p.uid,
@@ -220,7 +225,8 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 	case D_PAYLOAD:
 		if (!r->payload_blob_present)
 			return -ENOENT;
-		rc = dfs_project_get(t->st, r->project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r->project, &p);
 		if (rc)
 			return rc;
 		base_stat(s, ino, S_IFREG | (p.mode & 0444), p.uid, p.gid,
@@ -241,7 +247,8 @@ static int project_link_id(struct dfs_tree *t, const struct dfs_project *p,
 			   unsigned kind, uint8_t id[16])
 {
 	if (kind == P_LATEST)
-		return dfs_catalog_latest(t->st, p->name, id);
+		return dfs_catalog_latest(dfs_store_catalog(t->st), p->name,
+					  id);
 	if (!p->has_current)
 		return -ENOENT;
 	memcpy(id, p->current, 16);
@@ -264,20 +271,20 @@ static int project_stat(struct dfs_tree *t, const struct dfs_project *p,
 		return rc;
 	}
 	/* Directories and links show the time of the newest deployment. */
-	rc = dfs_catalog_latest(t->st, p->name, id);
+	rc = dfs_catalog_latest(dfs_store_catalog(t->st), p->name, id);
 	if (rc && rc != -ENOENT)
 		return rc;
 	base_stat(s, ino, kind == P_DIR ? S_IFDIR | 0555 : S_IFLNK | 0777,
 		  p->uid, p->gid, dfs_time_to_timespec(p->created_ms));
 	if (rc == 0)
 		s->st_mtim = s->st_ctim =
-		    dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
+			dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
 	if (kind == P_DIR)
 		return 0;
 	rc = project_link_id(t, p, kind, id);
 	if (rc)
 		return rc;
-	if (dfs_catalog_get(t->st, id, &r) == 0)
+	if (dfs_catalog_get(dfs_store_catalog(t->st), id, &r) == 0)
 		s->st_mtim = s->st_ctim = dfs_time_to_timespec(r.started_ms);
 	set_size(s, LINK_LEN);
 	return 0;
@@ -295,10 +302,12 @@ int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 		fixed_stat(t, ino, s);
 		return 0;
 	case C_DEPLOYMENT:
-		rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+		rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &r);
 		return rc ? rc : deployment_stat(t, &r, ino_kind(ino), s);
 	case C_PROJECT:
-		rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st),
+						 ino_num(ino), &p);
 		return rc ? rc : project_stat(t, &p, ino_kind(ino), s);
 	case C_NODE:
 		rc = dfs_dropbox_stat(t->db, DFS_DB_NODE, ino_num(ino), &db);
@@ -323,7 +332,7 @@ static int lookup_deployment(struct dfs_tree *t, const char *name,
 
 	if (dfs_uuid7_parse(name, id) != 0)
 		return -ENOENT;
-	rc = dfs_catalog_get(t->st, id, &r);
+	rc = dfs_catalog_get(dfs_store_catalog(t->st), id, &r);
 	if (rc)
 		return rc;
 	if ((project && strcmp(r.project, project) != 0) ||
@@ -364,7 +373,8 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 	case INO_DEPLOYMENTS:
 		return lookup_deployment(t, name, D_DIR, NULL, -1, s);
 	case INO_PROJECTS:
-		rc = dfs_project_get(t->st, name, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st), name,
+					     &p);
 		return rc ? rc : project_stat(t, &p, P_DIR, s);
 	case INO_STATUS:
 		if (dfs_status_parse(name, &status) != 0)
@@ -399,9 +409,10 @@ static int lookup_version(struct dfs_tree *t, const struct dfs_project *p,
 			return -ENOENT;
 		v = v * 10 + (uint64_t)(*c - '0');
 	}
-	rc = dfs_version_lookup(t->st, p->name, v, id, NULL);
+	rc = dfs_catalog_find_version(dfs_store_catalog(t->st), p->name, v, id,
+				      NULL);
 	if (!rc)
-		rc = dfs_catalog_get(t->st, id, &r);
+		rc = dfs_catalog_get(dfs_store_catalog(t->st), id, &r);
 	return rc ? rc : deployment_stat(t, &r, D_PROJLINK, s);
 }
 
@@ -427,7 +438,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 					      status, s);
 	}
 	if (ino_class(parent) == C_DEPLOYMENT) {
-		rc = dfs_catalog_get_seq(t->st, ino_num(parent), &r);
+		rc = dfs_catalog_get_seq(dfs_store_catalog(t->st),
+					 ino_num(parent), &r);
 		if (rc)
 			return rc;
 		if (strcmp(name, "record.json") == 0)
@@ -440,7 +452,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 			return deployment_stat(t, &r, D_MANIFEST, s);
 		return -ENOENT;
 	}
-	rc = dfs_project_get_seq(t->st, ino_num(parent), &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st),
+					 ino_num(parent), &p);
 	if (rc)
 		return rc;
 	if (strcmp(name, "latest") == 0)
@@ -465,12 +478,14 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 	if (dfs_tree_type(ino) != DFS_NODE_LINK)
 		return -EINVAL;
 	if (ino_class(ino) == C_DEPLOYMENT) {
-		rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+		rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &r);
 		if (rc)
 			return rc;
 		memcpy(id, r.id, 16);
 	} else {
-		rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st),
+						 ino_num(ino), &p);
 		if (!rc)
 			rc = project_link_id(t, &p, ino_kind(ino), id);
 		if (rc)
@@ -511,9 +526,10 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		return -EROFS;
 	if (strcmp(name, "payload") != 0)
 		return history_unlink(t, parent, name);
-	rc = dfs_catalog_get_seq(t->st, ino_num(parent), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(parent), &r);
 	if (!rc)
-		rc = dfs_project_get(t->st, r.project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r.project, &p);
 	if (rc)
 		return rc;
 	if (!r.payload_blob_present)
@@ -521,7 +537,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	if (!dfs_project_may(&p, caller, DFS_MAY_WRITE))
 		return -EACCES;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
-	return dfs_catalog_drop_payload(t->st, r.id, &who, &freed);
+	return dfs_payload_drop(t->st, r.id, DFS_DROP_ASKED, &who, &freed);
 }
 
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len)
@@ -531,7 +547,7 @@ int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len)
 
 	if (dfs_tree_type(ino) != DFS_NODE_RECORD)
 		return -EINVAL;
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
 	return rc ? rc : dfs_record_render(&r, buf, len);
 }
 
@@ -540,7 +556,8 @@ static int may_read(struct dfs_tree *t, const struct dfs_record *r,
 		    const struct dfs_caller *c)
 {
 	struct dfs_project p;
-	int rc = dfs_project_get(t->st, r->project, &p);
+	int rc = dfs_catalog_project_get(dfs_store_catalog(t->st), r->project,
+					 &p);
 
 	if (rc)
 		return rc;
@@ -555,7 +572,7 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino,
 
 	if (dfs_tree_type(ino) != DFS_NODE_SIDE)
 		return -EINVAL;
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
 	if (!rc)
 		rc = may_read(t, &r, c);
 	if (rc)
@@ -574,7 +591,7 @@ int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
 
 	if (dfs_tree_type(ino) != DFS_NODE_PAYLOAD)
 		return -EINVAL;
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
 	if (!rc)
 		rc = may_read(t, &r, c);
 	return rc ? rc : dfs_reader_open(t->st, &r, reader);

@@ -59,7 +59,8 @@ static int list(struct dfs_tree *t, struct lister *l, enum dfs_scan scope,
 		const char *key, uint64_t off)
 {
 	uint64_t after = off >= OFF_CURSOR ? off - OFF_CURSOR : 0;
-	int rc = dfs_catalog_scan(t->st, scope, key, after, emit_entry, l);
+	int rc = dfs_catalog_scan(dfs_store_catalog(t->st), scope, key, after,
+				  emit_entry, l);
 
 	return rc > 0 || rc == -ENOENT ? 0 : rc;
 }
@@ -88,9 +89,9 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 			*l = (struct lister){l->fn, l->arg, C_PROJECT,
 					     P_DROPBOX, S_IFREG};
 			rc = dfs_catalog_scan(
-			    t->st, DFS_SCAN_PROJECTS, NULL,
-			    off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
-			    emit_dropbox, l);
+				dfs_store_catalog(t->st), DFS_SCAN_PROJECTS,
+				NULL, off >= OFF_CURSOR ? off - OFF_CURSOR : 0,
+				emit_dropbox, l);
 			if (rc)
 				return rc > 0 || rc == -ENOENT ? 0 : rc;
 			off = OFF_STAGING;
@@ -129,10 +130,12 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	uint8_t id[16];
 	int rc;
 
-	rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &p);
 	if (rc)
 		return rc;
-	if (off < 3 && dfs_catalog_latest(t->st, p.name, id) == 0 &&
+	if (off < 3 &&
+	    dfs_catalog_latest(dfs_store_catalog(t->st), p.name, id) == 0 &&
 	    emit(l, "latest", mkino(C_PROJECT, p.pseq, P_LATEST), S_IFLNK, 3))
 		return 0;
 	if (off < 4 && p.has_current &&
@@ -159,7 +162,7 @@ static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	struct dfs_record r;
 	int rc;
 
-	rc = dfs_catalog_get_seq(t->st, ino_num(ino), &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
 	if (rc)
 		return rc;
 	if (off < 3 && emit(l, "record.json",

@@ -13,7 +13,12 @@
 
 #include "tree.h"
 
-enum { INO_DEPLOYMENTS = 3, INO_PROJECTS, INO_STATUS, INO_STATUS_DIR };
+enum {
+	INO_DEPLOYMENTS = 3,
+	INO_PROJECTS,
+	INO_STATUS,
+	INO_STATUS_DIR
+};
 #define INO_AUDIT  (INO_STATUS_DIR + DFS_STATUS_COUNT)
 #define INO_NEWEST (INO_AUDIT + 1)
 
@@ -33,7 +38,12 @@ enum {
 	D_LOG,
 	D_MANIFEST
 };
-enum { P_DROPBOX, P_DIR, P_LATEST, P_CURRENT };
+enum {
+	P_DROPBOX,
+	P_DIR,
+	P_LATEST,
+	P_CURRENT
+};
 
 /* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
 #define OFF_CURSOR  DFS_TREE_OFF_CURSOR

@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "isotime.h"
+#include "project.h"
 #include "query.h"
 #include "retention.h"
 #include "tree_impl.h"
@@ -23,7 +24,8 @@ int dfs_tree_query_filter(struct dfs_tree *t, uint64_t ino,
 	*status = (int)ino_kind(ino) - 1;
 	if (ino_num(ino) == 0)
 		return 0;
-	rc = dfs_project_get_seq(t->st, ino_num(ino), &p);
+	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st), ino_num(ino),
+					 &p);
 	if (rc)
 		return rc;
 	memcpy(project, p.name, sizeof(p.name));
@@ -45,7 +47,7 @@ static int query_of(struct dfs_tree *t, uint64_t ino, uint64_t off,
 	q->project = project[0] ? project : NULL;
 	q->has_status = status >= 0;
 	q->status =
-	    q->has_status ? (enum dfs_status)status : DFS_STATUS_PENDING;
+		q->has_status ? (enum dfs_status)status : DFS_STATUS_PENDING;
 	*has_before = false;
 	if (off >= DFS_TREE_OFF_TIME) {
 		q->until_ms = (int64_t)(off - DFS_TREE_OFF_TIME);
@@ -54,7 +56,8 @@ static int query_of(struct dfs_tree *t, uint64_t ino, uint64_t off,
 	if (off < OFF_CURSOR)
 		return 0;
 	/* After the entry of seq off - OFF_CURSOR: its ms, then below it. */
-	rc = dfs_catalog_get_seq(t->st, off - OFF_CURSOR, &r);
+	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), off - OFF_CURSOR,
+				 &r);
 	if (rc)
 		return rc;
 	q->until_ms = r.started_ms;
@@ -84,7 +87,8 @@ int dfs_tree_query_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 		return rc;
 	/* Counting stops at the first record: O(1) without a time range. */
 	q.limit = 1;
-	rc = dfs_query_run(t->st, &q, count_stop, NULL, &total);
+	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, count_stop, NULL,
+			       &total);
 	if (rc < 0)
 		return rc;
 	memset(s, 0, sizeof(*s));
@@ -128,7 +132,8 @@ int dfs_tree_query_lookup(struct dfs_tree *t, const char *name, struct stat *s)
 	if (n > 0) {
 		if (!dfs_name_is_project(project))
 			return -ENOENT;
-		rc = dfs_project_get(t->st, project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st), project,
+					     &p);
 		if (rc)
 			return rc;
 		pseq = p.pseq;
@@ -174,7 +179,8 @@ int dfs_tree_query_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return rc;
 	if (q.until_ms != DFS_TIME_NONE && q.until_ms < 0)
 		return 0;
-	rc = dfs_query_run(t->st, &q, emit_newest, &l, NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(t->st), &q, emit_newest, &l,
+			       NULL);
 	return rc > 0 ? 0 : rc;
 }
 
@@ -185,7 +191,7 @@ static int deployment_of(struct dfs_tree *t, uint64_t ino, struct dfs_record *r)
 	if (ino_class(ino) != C_DEPLOYMENT || ino_kind(ino) != D_DIR ||
 	    dfs_tree_type(ino) != DFS_NODE_DIR)
 		return -ENODATA;
-	return dfs_catalog_get_seq(t->st, ino_num(ino), r);
+	return dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), r);
 }
 
 int dfs_tree_pinned(struct dfs_tree *t, uint64_t ino, bool *on)
@@ -210,11 +216,12 @@ int dfs_tree_set_pinned(struct dfs_tree *t, uint64_t ino, bool on,
 	if (rc == -ENODATA)
 		return -ENOTSUP;
 	if (!rc)
-		rc = dfs_project_get(t->st, r.project, &p);
+		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
+					     r.project, &p);
 	if (rc)
 		return rc;
 	if (!dfs_project_may(&p, caller, DFS_MAY_WRITE))
 		return -EACCES;
 	dfs_who_fill(&who, caller->uid, caller->gid, caller->pid);
-	return dfs_pin(t->st, r.id, on, &who);
+	return dfs_catalog_set_pinned(dfs_store_catalog(t->st), r.id, on, &who);
 }

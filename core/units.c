@@ -72,7 +72,7 @@ int dfs_units_parse_size(const char *s, uint64_t *out)
 	if (frac) {
 		uint64_t unit = 1ULL << shift;
 		uint64_t part =
-		    unit / scale * frac + unit % scale * frac / scale;
+			unit / scale * frac + unit % scale * frac / scale;
 
 		if (v > UINT64_MAX - part)
 			return -ERANGE;
@@ -115,13 +115,13 @@ void dfs_units_format_age(int64_t now_ms, int64_t then_ms, char *out,
 		int64_t unit;
 		const char *name, *names;
 	} steps[] = {
-	    {60, 1, "sec", "sec"},
-	    {3600, 60, "min", "min"},
-	    {2 * 86400, 3600, "hour", "hours"},
-	    {14 * 86400, 86400, "day", "days"},
-	    {61 * 86400, 7 * 86400, "week", "weeks"},
-	    {730 * 86400, 30 * 86400, "month", "months"},
-	    {INT64_MAX, 365 * 86400, "year", "years"},
+		{60, 1, "sec", "sec"},
+		{3600, 60, "min", "min"},
+		{2 * 86400, 3600, "hour", "hours"},
+		{14 * 86400, 86400, "day", "days"},
+		{61 * 86400, 7 * 86400, "week", "weeks"},
+		{730 * 86400, 30 * 86400, "month", "months"},
+		{INT64_MAX, 365 * 86400, "year", "years"},
 	};
 	int64_t secs;
 

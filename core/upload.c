@@ -37,8 +37,8 @@ int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
 		rc = -ENOMEM;
 		goto out_free;
 	}
-	up->fd =
-	    openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	up->fd = openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+			0600);
 	if (up->fd < 0) {
 		rc = -errno;
 		goto out_free;
@@ -82,7 +82,7 @@ int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 		return -errno;
 	for (left = (uint64_t)sb.st_size; left > 0;) {
 		ssize_t n =
-		    copy_file_range(srcfd, &in, up->fd, &outoff, left, 0);
+			copy_file_range(srcfd, &in, up->fd, &outoff, left, 0);
 		if (n < 0)
 			return -errno;
 		if (n == 0)
@@ -132,18 +132,18 @@ static int splice_all(int src, int fd, size_t n, uint64_t off)
 	return 0;
 }
 
-/* Write from memory (@buf) or from a pipe (@src): the one write path. */
-static int upload_put(struct dfs_upload *up, const void *buf, int src, size_t n,
-		      uint64_t off)
+int dfs_upload_write(struct dfs_upload *up, const struct dfs_src *src,
+		     uint64_t off)
 {
+	size_t n = src->n;
 	int rc;
 
 	if (n == 0)
 		return 0;
 	if (off + n < off || off + n > up->max)
 		return -EFBIG;
-	rc = buf ? write_all(up->fd, buf, n, off)
-		 : splice_all(src, up->fd, n, off);
+	rc = src->buf ? write_all(up->fd, src->buf, n, off)
+		      : splice_all(src->fd, up->fd, n, off);
 	if (rc)
 		return rc;
 	if (off != up->size)
@@ -151,17 +151,6 @@ static int upload_put(struct dfs_upload *up, const void *buf, int src, size_t n,
 	if (off + n > up->size)
 		up->size = off + n;
 	return 0;
-}
-
-int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
-		     uint64_t off)
-{
-	return upload_put(up, buf, -1, n, off);
-}
-
-int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off)
-{
-	return upload_put(up, NULL, src, n, off);
 }
 
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size)

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "src.h"
 #include <sys/types.h>
 
 struct dfs_upload;
@@ -46,18 +48,14 @@ void dfs_upload_set_max(struct dfs_upload *up, uint64_t max);
 int dfs_upload_seed(struct dfs_upload *up, int srcfd);
 
 /*
- * Write @n bytes at @off. Errors: -EFBIG (past the maximum, or the offset
+ * dfs_upload_write — @src's bytes at @off: from memory, or from the pipe
+ * or file src->fd with splice(2), from which they go to the page cache
+ * without passing through user space (the FUSE adapter hands write data
+ * over this way). Errors: -EFBIG (past the maximum, or the offset
  * overflows), -ENOSPC, -EIO, other -errno.
  */
-int dfs_upload_write(struct dfs_upload *up, const void *buf, size_t n,
+int dfs_upload_write(struct dfs_upload *up, const struct dfs_src *src,
 		     uint64_t off);
-
-/*
- * dfs_upload_write_fd — the same, taking the @n bytes from the pipe @src
- * with splice(2): they go from the pipe to the page cache without passing
- * through user space (the FUSE adapter hands write data over this way).
- */
-int dfs_upload_write_fd(struct dfs_upload *up, int src, size_t n, uint64_t off);
 
 /* Set the size. Errors: -EFBIG (past the maximum), -errno from ftruncate. */
 int dfs_upload_truncate(struct dfs_upload *up, uint64_t size);

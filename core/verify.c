@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "upload.h"
 
@@ -64,7 +64,7 @@ static void check_blob(struct dfs_store *st, const struct dfs_record *r,
 
 	v->kind = -1;
 	v->size = 0;
-	if (dfs_blob_open(st, r->payload_hash, &fd) != 0) {
+	if (dfs_blobs_open(dfs_store_blobs(st), r->payload_hash, &fd) != 0) {
 		v->kind = DFS_PROBLEM_MISSING;
 		return;
 	}
@@ -105,7 +105,7 @@ static int verify_one(struct walk *w, const uint8_t id[16])
 	struct verdict *v;
 	int rc;
 
-	rc = dfs_catalog_get(w->st, id, &r);
+	rc = dfs_catalog_get(dfs_store_catalog(w->st), id, &r);
 	if (rc)
 		return rc == -ENOENT ? 0 : rc;
 	if (!r.has_hash || !r.payload_blob_present)
@@ -128,7 +128,7 @@ static int verify_one(struct walk *w, const uint8_t id[16])
 	p.kind = (enum dfs_problem_kind)v->kind;
 	p.expected_size = r.payload_size;
 	p.found_size = v->size;
-	dfs_blob_relpath(r.payload_hash, p.path);
+	dfs_blobs_path(dfs_store_blobs(w->st), r.payload_hash, p.path);
 	return w->fn(w->arg, &p);
 }
 
@@ -149,17 +149,18 @@ int dfs_verify(struct dfs_store *st, const char *project, const uint8_t *id,
 	if (!w->cache.v)
 		rc = -ENOMEM;
 	if (!rc && project)
-		rc = dfs_project_get(st, project, &pr);
+		rc = dfs_catalog_project_get(dfs_store_catalog(st), project,
+					     &pr);
 	if (!rc && id) {
 		struct dfs_record r;
 
-		rc = dfs_catalog_get(st, id, &r);
+		rc = dfs_catalog_get(dfs_store_catalog(st), id, &r);
 		if (!rc)
 			rc = verify_one(w, id);
 	}
 	while (!rc && !id) {
 		w->n = 0;
-		rc = dfs_catalog_scan(st,
+		rc = dfs_catalog_scan(dfs_store_catalog(st),
 				      project ? DFS_SCAN_PROJECT : DFS_SCAN_ALL,
 				      project, after, collect, w);
 		if (rc < 0)

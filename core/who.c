@@ -119,7 +119,11 @@ enum prov_field {
 	F_GH_REPO,
 	F_GH_RUN
 };
-enum { S_NAME, S_VALUE, S_SKIP };
+enum {
+	S_NAME,
+	S_VALUE,
+	S_SKIP
+};
 #define RANK_NONE 100
 
 /* The variables read, and their rank in their field (0 wins). */
@@ -128,29 +132,29 @@ static const struct {
 	enum prov_field field;
 	int rank;
 } env_vars[] = {
-    {"SSH_CONNECTION", F_SSH, 0},
-    {"SSH_CLIENT", F_SSH, 1},
-    {"DEPLOYFS_REVISION", F_REV, 0},
-    {"GITHUB_SHA", F_REV, 1},
-    {"CI_COMMIT_SHA", F_REV, 2},
-    {"GIT_COMMIT", F_REV, 3},
-    {"BUILDKITE_COMMIT", F_REV, 4},
-    {"CIRCLE_SHA1", F_REV, 5},
-    {"DEPLOYFS_REF", F_REF, 0},
-    {"GITHUB_REF", F_REF, 1},
-    {"CI_COMMIT_REF_NAME", F_REF, 2},
-    {"GIT_BRANCH", F_REF, 3},
-    {"BUILDKITE_BRANCH", F_REF, 4},
-    {"CIRCLE_BRANCH", F_REF, 5},
-    /* rank 1 of ci_url: GitHub's, composed of the three below */
-    {"CI_JOB_URL", F_URL, 2},
-    {"BUILD_URL", F_URL, 3},
-    {"BUILDKITE_BUILD_URL", F_URL, 4},
-    {"CIRCLE_BUILD_URL", F_URL, 5},
-    {"DEPLOYFS_NOTE", F_NOTE, 0},
-    {"GITHUB_SERVER_URL", F_GH_SERVER, 0},
-    {"GITHUB_REPOSITORY", F_GH_REPO, 0},
-    {"GITHUB_RUN_ID", F_GH_RUN, 0},
+	{"SSH_CONNECTION", F_SSH, 0},
+	{"SSH_CLIENT", F_SSH, 1},
+	{"DEPLOYFS_REVISION", F_REV, 0},
+	{"GITHUB_SHA", F_REV, 1},
+	{"CI_COMMIT_SHA", F_REV, 2},
+	{"GIT_COMMIT", F_REV, 3},
+	{"BUILDKITE_COMMIT", F_REV, 4},
+	{"CIRCLE_SHA1", F_REV, 5},
+	{"DEPLOYFS_REF", F_REF, 0},
+	{"GITHUB_REF", F_REF, 1},
+	{"CI_COMMIT_REF_NAME", F_REF, 2},
+	{"GIT_BRANCH", F_REF, 3},
+	{"BUILDKITE_BRANCH", F_REF, 4},
+	{"CIRCLE_BRANCH", F_REF, 5},
+	/* rank 1 of ci_url: GitHub's, composed of the three below */
+	{"CI_JOB_URL", F_URL, 2},
+	{"BUILD_URL", F_URL, 3},
+	{"BUILDKITE_BUILD_URL", F_URL, 4},
+	{"CIRCLE_BUILD_URL", F_URL, 5},
+	{"DEPLOYFS_NOTE", F_NOTE, 0},
+	{"GITHUB_SERVER_URL", F_GH_SERVER, 0},
+	{"GITHUB_REPOSITORY", F_GH_REPO, 0},
+	{"GITHUB_RUN_ID", F_GH_RUN, 0},
 };
 
 /* Where field @f is kept, and its size. */
@@ -293,9 +297,9 @@ void dfs_envscan_finish(struct dfs_envscan *e)
 	e->nlen = 0;
 	if (e->best[F_URL] > 1 && e->gh_server[0] && e->gh_repo[0] &&
 	    e->gh_run[0]) {
-		int n =
-		    snprintf(e->val, sizeof(e->val), "%s/%s/actions/runs/%s",
-			     e->gh_server, e->gh_repo, e->gh_run);
+		int n = snprintf(e->val, sizeof(e->val),
+				 "%s/%s/actions/runs/%s", e->gh_server,
+				 e->gh_repo, e->gh_run);
 
 		/* Too long for the field: cut, like every other value. */
 		if (n < 0)

@@ -11,8 +11,8 @@
 #include <pthread.h>
 
 #include "dropbox.h"
+#include "file.h"
 #include "hook.h"
-#include "reader.h"
 #include "store.h"
 #include "tree.h"
 
@@ -32,12 +32,7 @@ struct dfs_fs {
 
 /* What an open file handle (fi->fh) points at. */
 struct dfs_fh {
-	enum dfs_node_type type;
-	char *buf; /* record.json: a snapshot taken at open */
-	size_t len;
-	int fd;			    /* log, manifest */
-	struct dfs_reader *reader;  /* payload */
-	struct dfs_dbfile *db;	    /* drop box */
+	struct dfs_file *file;
 	struct dfs_fh *prev, *next; /* in dfs_fs.fhs, under fh_lock */
 };
 
@@ -52,12 +47,13 @@ static inline struct dfs_fh *dfs_fh_of(const struct fuse_file_info *fi)
 }
 
 /*
- * dfs_fh_new — a handle of @type with nothing open yet (fd -1), listed in
- * @fs; NULL when out of memory. dfs_fh_free closes what it holds (buf,
- * fd, reader, db) and unlists it; dfs_fs_free_handles frees every handle
- * still listed, once no request runs any more.
+ * dfs_fh_new — a handle for @file (taken over), listed in @fs, and set
+ * in @fi with the file's cache hint; -ENOMEM (the file is then closed).
+ * dfs_fh_free closes the file and unlists it; dfs_fs_free_handles frees
+ * every handle still listed, once no request runs any more.
  */
-struct dfs_fh *dfs_fh_new(struct dfs_fs *fs, enum dfs_node_type type);
+int dfs_fh_new(struct dfs_fs *fs, struct dfs_file *file,
+	       struct fuse_file_info *fi);
 void dfs_fh_free(struct dfs_fs *fs, struct dfs_fh *fh);
 void dfs_fs_free_handles(struct dfs_fs *fs);
 
@@ -68,11 +64,9 @@ void dfs_fs_caller_groups(fuse_req_t req, struct dfs_caller *c);
 /* Reply an entry for @st (timeouts: deployfs changes under the kernel). */
 void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st);
 
-/* The drop box operations (ops_deploy.c). */
+/* The operations that write (ops_deploy.c). */
 void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   mode_t mode, struct fuse_file_info *fi);
-void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
-			 struct fuse_file_info *fi);
 void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi);
 void dfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
@@ -83,6 +77,8 @@ void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   fuse_ino_t newparent, const char *newname, unsigned flags);
 void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void dfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		    const char *name);
 
 /* The pinned flag as an extended attribute (ops_pin.c). */
 void dfs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name,

@@ -32,13 +32,13 @@ struct options {
 };
 
 static const struct fuse_opt option_spec[] = {
-    {"map_size=%s", offsetof(struct options, map_size), 0},
-    {"max_unpacked=%s", offsetof(struct options, max_unpacked), 0},
-    {"max_payload=%s", offsetof(struct options, max_payload), 0},
-    {"hook=%s", offsetof(struct options, hook), 0},
-    {"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
-    {"hook_wait", offsetof(struct options, hook_wait), 1},
-    FUSE_OPT_END,
+	{"map_size=%s", offsetof(struct options, map_size), 0},
+	{"max_unpacked=%s", offsetof(struct options, max_unpacked), 0},
+	{"max_payload=%s", offsetof(struct options, max_payload), 0},
+	{"hook=%s", offsetof(struct options, hook), 0},
+	{"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
+	{"hook_wait", offsetof(struct options, hook_wait), 1},
+	FUSE_OPT_END,
 };
 
 static int take_store(void *data, const char *arg, int key,
@@ -59,22 +59,24 @@ static int take_store(void *data, const char *arg, int key,
 
 static void usage(const char *prog)
 {
-	printf(
-	    "usage: %s [options] STORE MOUNTPOINT\n\n"
-	    "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
-	    "store directory STORE (created if missing).\n\n"
-	    "deployfs options:\n"
-	    "    -o map_size=SIZE       LMDB map size (default 64G)\n"
-	    "    -o max_unpacked=SIZE   refuse archives that unpack to more\n"
-	    "                           (default 100 x the payload, >= 1G)\n"
-	    "    -o max_payload=SIZE    largest payload a deploy may write\n"
-	    "                           (default 64G)\n"
-	    "    -o hook=PATH           run PATH after each deploy is stored\n"
-	    "                           and checked (STORE/hooks/PROJECT\n"
-	    "                           overrides it per project)\n"
-	    "    -o hook_timeout=SECS   kill a hook after SECS (default 600)\n"
-	    "    -o hook_wait           close() waits for the hook\n\n",
-	    prog);
+	printf("usage: %s [options] STORE MOUNTPOINT\n\n"
+	       "Record every deployment copied into MOUNTPOINT/deploy/ in the\n"
+	       "store directory STORE (created if missing).\n\n"
+	       "deployfs options:\n"
+	       "    -o map_size=SIZE       LMDB map size (default 64G)\n"
+	       "    -o max_unpacked=SIZE   refuse archives that unpack to "
+	       "more\n"
+	       "                           (default 100 x the payload, >= 1G)\n"
+	       "    -o max_payload=SIZE    largest payload a deploy may write\n"
+	       "                           (default 64G)\n"
+	       "    -o hook=PATH           run PATH after each deploy is "
+	       "stored\n"
+	       "                           and checked (STORE/hooks/PROJECT\n"
+	       "                           overrides it per project)\n"
+	       "    -o hook_timeout=SECS   kill a hook after SECS (default "
+	       "600)\n"
+	       "    -o hook_wait           close() waits for the hook\n\n",
+	       prog);
 }
 
 /* A size as every size option takes it: 10M, 1.5G (see units.h). */
@@ -86,6 +88,7 @@ static int parse_size(const char *s, uint64_t *out)
 /* Open the store (exclusively) and recover what a crash left behind. */
 static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 {
+	struct dfs_who self;
 	unsigned n = 0;
 	int rc;
 
@@ -110,7 +113,11 @@ static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
 			strerror(-rc));
 		return rc;
 	}
-	rc = dfs_store_recover(*st, &n);
+	/* Recovery: the catalog's pending records, then the store's tmp/. */
+	dfs_who_self(&self);
+	rc = dfs_catalog_recover(dfs_store_catalog(*st), &self, &n);
+	if (!rc)
+		rc = dfs_store_clear_tmp(*st);
 	if (rc) {
 		fprintf(stderr, "deployfs: cannot recover store '%s': %s\n",
 			dir, strerror(-rc));
@@ -162,7 +169,8 @@ static void *housekeeping(void *arg)
 			when.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&t->wake, &t->lock, &when);
-		dfs_store_trim(t->st, TRIM_LIMIT, &trimmed);
+		dfs_catalog_trim(dfs_store_catalog(t->st), TRIM_LIMIT,
+				 &trimmed);
 		if (++ticks % 10 == 0)
 			dfs_dropbox_tick(t->db);
 	}
@@ -205,6 +213,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
 				 PTHREAD_COND_INITIALIZER, false};
 	struct dfs_notifier *notifier = NULL;
+	struct dfs_deploy_conf conf = {NULL, max_payload, max_unpacked,
+				       report_stderr, NULL};
 	struct dfs_fs fs = {0};
 	struct fuse_session *se;
 	pthread_t keeper;
@@ -226,13 +236,12 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	fuse_daemonize(cmd->foreground);
 	/* LMDB must be opened by the process that uses it: after the fork. */
 	if (open_store(store, map_size, &fs.st) ||
-	    dfs_hooks_new(fs.st, hooks, &fs.hooks) ||
-	    dfs_dropbox_new(fs.st, &fs.db) ||
+	    dfs_hooks_new(fs.st, hooks, &fs.hooks))
+		goto out_unmount;
+	conf.hooks = fs.hooks;
+	if (dfs_dropbox_new(fs.st, &conf, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
-	dfs_report_attach(fs.st, report_stderr, NULL);
-	dfs_store_set_max_unpacked(fs.st, max_unpacked);
-	dfs_store_set_max_payload(fs.st, max_payload);
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
@@ -267,7 +276,7 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
 	char store[PATH_MAX];
-	uint64_t map_size = 0, max_payload = DFS_STORE_PAYLOAD_DEFAULT;
+	uint64_t map_size = 0, max_payload = DFS_DEPLOY_PAYLOAD_DEFAULT;
 	uint64_t max_unpacked = 0;
 	int rc = 2;
 

@@ -6,7 +6,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-#include "audit.h"
 #include "fs.h"
 
 /*
@@ -114,21 +113,25 @@ static void dfs_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	free(d.buf);
 }
 
-struct dfs_fh *dfs_fh_new(struct dfs_fs *fs, enum dfs_node_type type)
+int dfs_fh_new(struct dfs_fs *fs, struct dfs_file *file,
+	       struct fuse_file_info *fi)
 {
 	struct dfs_fh *fh = calloc(1, sizeof(*fh));
 
-	if (!fh)
-		return NULL;
-	fh->type = type;
-	fh->fd = -1;
+	if (!fh) {
+		dfs_file_close(file);
+		return -ENOMEM;
+	}
+	fh->file = file;
 	pthread_mutex_lock(&fs->fh_lock);
 	fh->next = fs->fhs;
 	if (fs->fhs)
 		fs->fhs->prev = fh;
 	fs->fhs = fh;
 	pthread_mutex_unlock(&fs->fh_lock);
-	return fh;
+	fi->fh = (uintptr_t)fh;
+	fi->direct_io = dfs_file_direct_io(file);
+	return 0;
 }
 
 void dfs_fh_free(struct dfs_fs *fs, struct dfs_fh *fh)
@@ -141,11 +144,7 @@ void dfs_fh_free(struct dfs_fs *fs, struct dfs_fh *fh)
 	if (fh->next)
 		fh->next->prev = fh->prev;
 	pthread_mutex_unlock(&fs->fh_lock);
-	dfs_dbfile_close(fh->db);
-	dfs_reader_close(fh->reader);
-	if (fh->fd >= 0)
-		close(fh->fd);
-	free(fh->buf);
+	dfs_file_close(fh->file);
 	free(fh);
 }
 
@@ -158,60 +157,28 @@ void dfs_fs_free_handles(struct dfs_fs *fs)
 static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dfs_fs *fs = dfs_fs_of(req);
-	enum dfs_node_type type = dfs_tree_type(ino);
+	struct dfs_file *f;
 	struct dfs_caller c;
-	struct dfs_fh *fh;
 	int rc;
 
-	if (type == DFS_NODE_DROPBOX) {
-		dfs_op_open_dropbox(req, ino, fi);
-		return;
-	}
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
-		fuse_reply_err(req, type == DFS_NODE_DIR ? EISDIR : EROFS);
-		return;
-	}
-	fh = dfs_fh_new(fs, type);
-	if (!fh) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (type == DFS_NODE_RECORD) {
-		/* A snapshot: a record can change while it is read. */
-		rc = dfs_tree_record(fs->tree, ino, &fh->buf, &fh->len);
-		fi->direct_io = 1;
-	} else if (type == DFS_NODE_AUDIT) {
-		rc = 0;
-		fi->direct_io = 1; /* it grows: always read what is there */
-	} else if (type == DFS_NODE_SIDE) {
-		dfs_fs_caller_groups(req, &c);
-		rc = dfs_tree_open_side(fs->tree, ino, &c, &fh->fd);
-		fi->direct_io = 1; /* a log grows while its deploy runs */
-	} else if (type == DFS_NODE_PAYLOAD) {
-		/* Not kept cached: every full read is verified by the reader.
-		 */
-		dfs_fs_caller_groups(req, &c);
-		rc = dfs_tree_open_payload(fs->tree, ino, &c, &fh->reader);
-	} else {
-		rc = -EINVAL;
-	}
+	dfs_fs_caller_groups(req, &c);
+	rc = dfs_tree_open(fs->tree, ino, fi->flags, &c, &f);
+	if (!rc)
+		rc = dfs_fh_new(fs, f, fi);
 	if (rc) {
-		dfs_fh_free(fs, fh);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uintptr_t)fh;
 	if (fuse_reply_open(req, fi) == -ENOENT)
-		dfs_fh_free(fs, fh); /* the caller was interrupted */
+		dfs_fh_free(fs, dfs_fh_of(fi)); /* the caller was interrupted */
 }
 
 static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
-	struct dfs_fh *fh = dfs_fh_of(fi);
 	size_t got = 0;
 	char *buf;
-	int rc = 0;
+	int rc;
 
 	/*
 	 * The reply is sent from a buffer of this request's own: once the
@@ -223,25 +190,7 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (fh->type == DFS_NODE_RECORD) {
-		got = (size_t)off < fh->len ? fh->len - (size_t)off : 0;
-		got = got < size ? got : size;
-		if (got)
-			memcpy(buf, fh->buf + off, got);
-	} else if (fh->type == DFS_NODE_DROPBOX) {
-		rc = dfs_dbfile_read(fh->db, buf, size, (uint64_t)off, &got);
-	} else if (fh->type == DFS_NODE_PAYLOAD) {
-		rc =
-		    dfs_reader_read(fh->reader, buf, size, (uint64_t)off, &got);
-	} else if (fh->type == DFS_NODE_AUDIT) {
-		rc = dfs_audit_read(dfs_fs_of(req)->st, (uint64_t)off, buf,
-				    size, &got);
-	} else {
-		ssize_t n = pread(fh->fd, buf, size, off);
-
-		rc = n < 0 ? -errno : 0;
-		got = n < 0 ? 0 : (size_t)n;
-	}
+	rc = dfs_file_read(dfs_fh_of(fi)->file, buf, size, (uint64_t)off, &got);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else
@@ -269,46 +218,23 @@ static void dfs_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* Everything outside deploy/ is read-only. */
+/* Everything outside deploy/ is read-only; deploy/ holds files only. */
 static void dfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
-	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
+	fuse_reply_err(req, -dfs_tree_mknod(dfs_fs_of(req)->tree, parent));
 }
 
 static void dfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode, dev_t rdev)
 {
-	fuse_reply_err(req, parent == DFS_INO_DEPLOY ? EPERM : EROFS);
-}
-
-/* In deploy/, a link to a deployment: renamed onto a project = rollback. */
-static void dfs_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
-			const char *name)
-{
-	struct dfs_dbstat ds;
-	struct dfs_caller c;
-	struct stat st;
-	int rc;
-
-	if (parent != DFS_INO_DEPLOY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
-	dfs_fs_caller_groups(req, &c);
-	rc = dfs_dropbox_symlink(dfs_fs_of(req)->db, name, link, &c, &ds);
-	if (rc) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	dfs_tree_dropbox_stat(&ds, &st);
-	dfs_fs_reply_entry(req, &st);
+	fuse_reply_err(req, -dfs_tree_mknod(dfs_fs_of(req)->tree, parent));
 }
 
 static void dfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		     const char *newname)
 {
-	fuse_reply_err(req, newparent == DFS_INO_DEPLOY ? EPERM : EROFS);
+	fuse_reply_err(req, -dfs_tree_mknod(dfs_fs_of(req)->tree, newparent));
 }
 
 static void dfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -318,27 +244,27 @@ static void dfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* No getxattr: the kernel then stops asking for security.capability. */
 const struct fuse_lowlevel_ops dfs_ops = {
-    .init = dfs_init,
-    .lookup = dfs_lookup,
-    .getattr = dfs_getattr,
-    .setattr = dfs_op_setattr,
-    .readlink = dfs_readlink,
-    .mknod = dfs_mknod,
-    .mkdir = dfs_mkdir,
-    .unlink = dfs_op_unlink,
-    .rmdir = dfs_rmdir,
-    .symlink = dfs_symlink,
-    .rename = dfs_op_rename,
-    .link = dfs_link,
-    .open = dfs_open,
-    .read = dfs_read,
-    .write_buf = dfs_op_write_buf,
-    .flush = dfs_op_flush,
-    .release = dfs_release,
-    .fsync = dfs_op_fsync,
-    .readdir = dfs_readdir,
-    .statfs = dfs_statfs,
-    .create = dfs_op_create,
-    .setxattr = dfs_op_setxattr,
-    .removexattr = dfs_op_removexattr,
+	.init = dfs_init,
+	.lookup = dfs_lookup,
+	.getattr = dfs_getattr,
+	.setattr = dfs_op_setattr,
+	.readlink = dfs_readlink,
+	.mknod = dfs_mknod,
+	.mkdir = dfs_mkdir,
+	.unlink = dfs_op_unlink,
+	.rmdir = dfs_rmdir,
+	.symlink = dfs_op_symlink,
+	.rename = dfs_op_rename,
+	.link = dfs_link,
+	.open = dfs_open,
+	.read = dfs_read,
+	.write_buf = dfs_op_write_buf,
+	.flush = dfs_op_flush,
+	.release = dfs_release,
+	.fsync = dfs_op_fsync,
+	.readdir = dfs_readdir,
+	.statfs = dfs_statfs,
+	.create = dfs_op_create,
+	.setxattr = dfs_op_setxattr,
+	.removexattr = dfs_op_removexattr,
 };

@@ -29,75 +29,44 @@ void dfs_fs_caller_groups(fuse_req_t req, struct dfs_caller *c)
 		c->groups[c->ngroups++] = (uint32_t)groups[i];
 }
 
-static int new_fh(struct dfs_fs *fs, struct dfs_dbfile *f,
-		  struct fuse_file_info *fi)
-{
-	struct dfs_fh *fh = dfs_fh_new(fs, DFS_NODE_DROPBOX);
-
-	if (!fh)
-		return -ENOMEM;
-	fh->db = f;
-	fi->fh = (uintptr_t)fh;
-	/* Writers bypass the page cache: payloads can be many GB. */
-	fi->direct_io = (fi->flags & O_ACCMODE) != O_RDONLY;
-	return 0;
-}
-
 void dfs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
 		   mode_t mode, struct fuse_file_info *fi)
 {
 	struct dfs_fs *fs = dfs_fs_of(req);
 	struct fuse_entry_param e = {0};
-	struct dfs_dbfile *f = NULL;
-	struct dfs_dbstat ds;
 	struct dfs_caller c;
+	struct dfs_file *f;
 	int rc;
 
-	if (parent != DFS_INO_DEPLOY) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	dfs_fs_caller_groups(req, &c);
-	rc = dfs_dropbox_create(fs->db, name, fi->flags, mode, &c, &f);
+	rc = dfs_tree_create(fs->tree, parent, name, fi->flags, mode, &c, &f,
+			     &e.attr);
 	if (!rc)
-		rc = dfs_dbfile_stat(f, &ds);
-	if (!rc)
-		rc = new_fh(fs, f, fi);
+		rc = dfs_fh_new(fs, f, fi);
 	if (rc) {
-		dfs_dbfile_close(f);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	dfs_tree_dropbox_stat(&ds, &e.attr);
 	e.ino = e.attr.st_ino;
 	if (fuse_reply_create(req, &e, fi) == -ENOENT)
 		dfs_fh_free(fs, dfs_fh_of(fi)); /* the caller was interrupted */
 }
 
-void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
-			 struct fuse_file_info *fi)
+/* In deploy/, a link to a deployment: renamed onto a project = rollback. */
+void dfs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent,
+		    const char *name)
 {
-	struct dfs_fs *fs = dfs_fs_of(req);
-	enum dfs_dbkind kind;
-	struct dfs_dbfile *f;
 	struct dfs_caller c;
-	uint64_t num;
+	struct stat st;
 	int rc;
 
-	dfs_tree_dropbox_ref(ino, &kind, &num);
 	dfs_fs_caller_groups(req, &c);
-	rc = dfs_dropbox_open(fs->db, kind, num, fi->flags, &c, &f);
-	if (!rc) {
-		rc = new_fh(fs, f, fi);
-		if (rc)
-			dfs_dbfile_close(f);
-	}
-	if (rc) {
+	rc = dfs_tree_symlink(dfs_fs_of(req)->tree, parent, name, link, &c,
+			      &st);
+	if (rc)
 		fuse_reply_err(req, -rc);
-		return;
-	}
-	if (fuse_reply_open(req, fi) == -ENOENT)
-		dfs_fh_free(fs, dfs_fh_of(fi));
+	else
+		dfs_fs_reply_entry(req, &st);
 }
 
 /*
@@ -107,7 +76,7 @@ void dfs_op_open_dropbox(fuse_req_t req, fuse_ino_t ino,
 void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		      off_t off, struct fuse_file_info *fi)
 {
-	struct dfs_fh *fh = dfs_fh_of(fi);
+	struct dfs_file *f = dfs_fh_of(fi)->file;
 	size_t size = fuse_buf_size(bufv);
 	const struct fuse_buf *b = &bufv->buf[bufv->idx];
 	struct fuse_bufvec mem = FUSE_BUFVEC_INIT(size);
@@ -115,15 +84,11 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 	ssize_t got;
 	int rc;
 
-	if (fh->type != DFS_NODE_DROPBOX) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
 	dfs_fs_caller(req, &c);
 	if (bufv->count - bufv->idx == 1 && (b->flags & FUSE_BUF_IS_FD) &&
 	    !(b->flags & FUSE_BUF_FD_SEEK) && bufv->off == 0) {
-		rc =
-		    dfs_dbfile_write_fd(fh->db, b->fd, size, (uint64_t)off, &c);
+		rc = dfs_file_write(f, DFS_SRC_FD(b->fd, size), (uint64_t)off,
+				    &c);
 	} else {
 		mem.buf[0].mem = malloc(size);
 		if (!mem.buf[0].mem) {
@@ -132,8 +97,10 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 		}
 		got = fuse_buf_copy(&mem, bufv, 0);
 		rc = got < 0 ? (int)got
-			     : dfs_dbfile_write(fh->db, mem.buf[0].mem,
-						(size_t)got, (uint64_t)off, &c);
+			     : dfs_file_write(
+				       f,
+				       DFS_SRC_MEM(mem.buf[0].mem, (size_t)got),
+				       (uint64_t)off, &c);
 		free(mem.buf[0].mem);
 	}
 	if (rc)
@@ -144,12 +111,7 @@ void dfs_op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *bufv,
 
 void dfs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct dfs_fh *fh = dfs_fh_of(fi);
-	int rc = 0;
-
-	if (fh->type == DFS_NODE_DROPBOX)
-		rc = dfs_dbfile_flush(fh->db);
-	fuse_reply_err(req, -rc);
+	fuse_reply_err(req, -dfs_file_flush(dfs_fh_of(fi)->file));
 }
 
 void dfs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
@@ -188,36 +150,19 @@ static void to_setattr(const struct stat *attr, int to_set,
 void dfs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 		    int to_set, struct fuse_file_info *fi)
 {
-	struct dfs_fs *fs = dfs_fs_of(req);
-	struct dfs_fh *fh = fi ? dfs_fh_of(fi) : NULL;
 	struct dfs_setattr sa;
-	struct dfs_dbstat ds;
-	enum dfs_dbkind kind;
 	struct dfs_caller c;
 	struct stat st;
-	uint64_t num;
 	int rc;
 
-	bool dir = ino == DFS_INO_DEPLOY;
-
-	if (!dir && !dfs_tree_dropbox_ref(ino, &kind, &num)) {
-		fuse_reply_err(req, EROFS);
-		return;
-	}
 	to_setattr(attr, to_set, &sa);
 	dfs_fs_caller_groups(req, &c);
-	rc = dir ? dfs_dropbox_dir_setattr(fs->db, &sa, &c, &ds)
-		 : dfs_dropbox_setattr(
-		       fs->db, kind, num,
-		       fh && fh->type == DFS_NODE_DROPBOX ? fh->db : NULL, &sa,
-		       &c, &ds);
-	if (!rc)
-		rc = dfs_tree_getattr(fs->tree, ino, &st);
-	if (rc) {
+	rc = dfs_tree_setattr(dfs_fs_of(req)->tree, ino, &sa,
+			      fi ? dfs_fh_of(fi)->file : NULL, &c, &st);
+	if (rc)
 		fuse_reply_err(req, -rc);
-		return;
-	}
-	fuse_reply_attr(req, &st, 0);
+	else
+		fuse_reply_attr(req, &st, 0);
 }
 
 void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -225,17 +170,9 @@ void dfs_op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 {
 	struct dfs_caller c;
 
-	if (parent != DFS_INO_DEPLOY || newparent != DFS_INO_DEPLOY) {
-		fuse_reply_err(req, parent == newparent ? EROFS : EXDEV);
-		return;
-	}
-	if (flags) {
-		fuse_reply_err(req, EINVAL);
-		return;
-	}
 	dfs_fs_caller_groups(req, &c);
-	fuse_reply_err(
-	    req, -dfs_dropbox_rename(dfs_fs_of(req)->db, name, newname, &c));
+	fuse_reply_err(req, -dfs_tree_rename(dfs_fs_of(req)->tree, parent, name,
+					     newparent, newname, flags, &c));
 }
 
 void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -244,5 +181,5 @@ void dfs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 	dfs_fs_caller_groups(req, &c);
 	fuse_reply_err(
-	    req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
+		req, -dfs_tree_unlink(dfs_fs_of(req)->tree, parent, name, &c));
 }

@@ -16,8 +16,8 @@
 bool dfs_service_mount_only_opt(const char *opt)
 {
 	static const char *const names[] = {
-	    "_netdev", "auto",	"noauto", "nofail", "user",
-	    "nouser",  "users", "owner",  "group",  "defaults",
+		"_netdev", "auto",  "noauto", "nofail", "user",
+		"nouser",  "users", "owner",  "group",	"defaults",
 	};
 
 	if (strncmp(opt, "x-", 2) == 0 || strncmp(opt, "comment=", 8) == 0)

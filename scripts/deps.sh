@@ -10,13 +10,14 @@ pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
       libpq-dev"
 # python3: hostile archives, a service manager's notify socket; man-db,
 # groff-base: man -l of the installed pages; dpkg-dev: cpack's
-# dpkg-shlibdeps; clang and its runtime: the fuzzers; openssh-server and
-# -client: a throwaway sshd on 127.0.0.1 for rsync -e ssh and scp;
-# postgresql-15: the throwaway cluster of the PostgreSQL catalog's tests.
+# dpkg-shlibdeps; clang and its runtime: the fuzzers; clang-format: the
+# format check; openssh-server and -client: a throwaway sshd on
+# 127.0.0.1 for rsync -e ssh and scp; postgresql-15: the throwaway
+# cluster of the PostgreSQL catalog's tests.
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang
-	      libclang-rt-14-dev man-db groff-base dpkg-dev openssh-server
-	      openssh-client postgresql-15"
+	      clang-format libclang-rt-14-dev man-db groff-base dpkg-dev
+	      openssh-server openssh-client postgresql-15"
 fi
 
 installed() {

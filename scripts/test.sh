@@ -1,5 +1,6 @@
 #!/bin/sh
-# Install what is missing, build with warnings as errors, run every test;
+# Install what is missing, check the formatting, build with warnings as
+# errors, run every test;
 # then build again with AddressSanitizer and UBSan into ./build-asan and
 # run every test there too (errors and leaks fail a test: see
 # tests/CMakeLists.txt). Extra arguments go to ctest (e.g. -L unit,
@@ -7,6 +8,8 @@
 set -e
 cd "$(dirname "$0")/.."
 scripts/deps.sh --test
+# Every tracked C file formatted as .clang-format says, before anything.
+scripts/format.sh --check
 scripts/build.sh -DDEPLOYFS_WERROR=ON -DDEPLOYFS_TESTS=ON
 (cd build && ctest --output-on-failure --timeout 600 "$@")
 if [ "${DEPLOYFS_SANITIZE:-1}" != 0 ]; then

@@ -14,7 +14,11 @@
 #include "record.h"
 #include "store.h"
 
-enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+enum {
+	CTL_OK = 0,
+	CTL_FAIL = 1,
+	CTL_USAGE = 2
+};
 
 /*
  * Where the answers come from: the store (st) or, for a user who cannot
@@ -32,8 +36,8 @@ struct ctl {
 /* Long options every command takes: --store, --mount, --json, --help. */
 #define CTL_COMMON_OPTS                                                        \
 	{"store", required_argument, NULL, 'S'},                               \
-	    {"mount", required_argument, NULL, 'M'},                           \
-	    {"json", no_argument, NULL, 'J'},                                  \
+		{"mount", required_argument, NULL, 'M'},                       \
+		{"json", no_argument, NULL, 'J'},                              \
 	{                                                                      \
 		"help", no_argument, NULL, 'H'                                 \
 	}
@@ -106,7 +110,7 @@ int ctl_mount_pin(struct ctl *c, const uint8_t id[16], bool on);
 
 /* Print "deployctl: <message>" to stderr; returns @code. */
 int ctl_error(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * --since/--until values, as dfs_time_parse_human takes them relative to

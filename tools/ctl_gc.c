@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "gc.h"
@@ -14,16 +15,18 @@
 #include "verify.h"
 
 static const char retention_usage[] =
-    "usage: deployctl retention [PROJECT] [--keep-success N] [--keep-days D]\n"
-    "                           [--max-bytes SIZE] [--clear]\n"
-    "\n"
-    "Show or set the retention policy of PROJECT, or of the store (used by\n"
-    "projects without their own). A payload is kept when it is current,\n"
-    "pinned, one of the N newest successes, younger than D days, or fits\n"
-    "in SIZE bytes counted newest first; the others are dropped, oldest "
-    "first,\n"
-    "after every commit and by gc. Records are always kept. SIZE is bytes\n"
-    "or takes K, M, G, T (powers of 1024): --max-bytes 10M, 1.5G.\n";
+	"usage: deployctl retention [PROJECT] [--keep-success N] [--keep-days "
+	"D]\n"
+	"                           [--max-bytes SIZE] [--clear]\n"
+	"\n"
+	"Show or set the retention policy of PROJECT, or of the store (used "
+	"by\n"
+	"projects without their own). A payload is kept when it is current,\n"
+	"pinned, one of the N newest successes, younger than D days, or fits\n"
+	"in SIZE bytes counted newest first; the others are dropped, oldest "
+	"first,\n"
+	"after every commit and by gc. Records are always kept. SIZE is bytes\n"
+	"or takes K, M, G, T (powers of 1024): --max-bytes 10M, 1.5G.\n";
 
 static void print_policy(struct ctl *c, const char *project,
 			 const struct dfs_retention *p, bool set)
@@ -53,12 +56,12 @@ static void print_policy(struct ctl *c, const char *project,
 int cmd_retention(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"keep-success", required_argument, NULL, 'n'},
-	    {"keep-days", required_argument, NULL, 'd'},
-	    {"max-bytes", required_argument, NULL, 'b'},
-	    {"clear", no_argument, NULL, 'x'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"keep-success", required_argument, NULL, 'n'},
+		{"keep-days", required_argument, NULL, 'd'},
+		{"max-bytes", required_argument, NULL, 'b'},
+		{"clear", no_argument, NULL, 'x'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	struct dfs_retention pol;
 	const char *project = NULL;
@@ -102,12 +105,14 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (change) {
-		rc = dfs_retention_set(c->st, project, &pol);
+		rc = dfs_catalog_policy_set(dfs_store_catalog(c->st), project,
+					    &pol);
 		if (rc)
 			return ctl_error(CTL_FAIL, "retention: %s",
 					 strerror(-rc));
 	}
-	rc = dfs_retention_get(c->st, project, &pol, &set);
+	rc = dfs_catalog_policy_get(dfs_store_catalog(c->st), project, &pol,
+				    &set);
 	if (rc)
 		return ctl_error(CTL_FAIL, "retention: %s", strerror(-rc));
 	print_policy(c, project, &pol, set);
@@ -115,21 +120,21 @@ int cmd_retention(struct ctl *c, int argc, char **argv)
 }
 
 static const char gc_usage[] =
-    "usage: deployctl gc [--dry-run] [--project P]\n"
-    "\n"
-    "Apply the retention policies (drop payloads beyond them; records are\n"
-    "kept), then remove orphans: blob files no record refers to and temp\n"
-    "files of uploads that never finished (left alone while a daemon\n"
-    "serves the store). --dry-run lists what would go and the bytes it\n"
-    "would free, and changes nothing.\n";
+	"usage: deployctl gc [--dry-run] [--project P]\n"
+	"\n"
+	"Apply the retention policies (drop payloads beyond them; records are\n"
+	"kept), then remove orphans: blob files no record refers to and temp\n"
+	"files of uploads that never finished (left alone while a daemon\n"
+	"serves the store). --dry-run lists what would go and the bytes it\n"
+	"would free, and changes nothing.\n";
 
 int cmd_gc(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"project", required_argument, NULL, 'p'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"project", required_argument, NULL, 'p'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const char *project = NULL;
 	struct dfs_orphans orph;
@@ -170,8 +175,8 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 		f = v[i].freed;
 		if (!dry) {
 			dfs_who_self(&who);
-			rc = dfs_catalog_drop_by_policy(c->st, v[i].id, &who,
-							&f);
+			rc = dfs_payload_drop(c->st, v[i].id, DFS_DROP_POLICY,
+					      &who, &f);
 			if (rc == -EBUSY || rc == -ENOENT)
 				continue; /* it changed meanwhile */
 			if (rc)
@@ -198,37 +203,37 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 	if (rc)
 		return ctl_error(CTL_FAIL, "gc: orphans: %s", strerror(-rc));
 	if (c->json) {
-		printf(
-		    "{\"dry_run\": %s, \"payloads\": %llu, \"bytes_freed\": "
-		    "%llu, \"orphan_blobs\": %u, \"orphan_blob_bytes\": %llu, "
-		    "\"temp_files\": %u, \"temp_bytes\": %llu}\n",
-		    dry ? "true" : "false",
-		    (unsigned long long)(dry ? n : dropped),
-		    (unsigned long long)(dry ? planned : freed), orph.blobs,
-		    (unsigned long long)orph.blob_bytes, orph.temps,
-		    (unsigned long long)orph.temp_bytes);
+		printf("{\"dry_run\": %s, \"payloads\": %llu, \"bytes_freed\": "
+		       "%llu, \"orphan_blobs\": %u, \"orphan_blob_bytes\": "
+		       "%llu, "
+		       "\"temp_files\": %u, \"temp_bytes\": %llu}\n",
+		       dry ? "true" : "false",
+		       (unsigned long long)(dry ? n : dropped),
+		       (unsigned long long)(dry ? planned : freed), orph.blobs,
+		       (unsigned long long)orph.blob_bytes, orph.temps,
+		       (unsigned long long)orph.temp_bytes);
 	} else {
-		printf(
-		    "%s %llu payload(s), %llu bytes freed; %u orphan blob(s), "
-		    "%llu bytes; %u temp file(s), %llu bytes%s\n",
-		    dry ? "would drop" : "dropped",
-		    (unsigned long long)(dry ? n : dropped),
-		    (unsigned long long)(dry ? planned : freed), orph.blobs,
-		    (unsigned long long)orph.blob_bytes, orph.temps,
-		    (unsigned long long)orph.temp_bytes,
-		    orph.daemon ? " (a daemon serves the store: its temp "
-				  "files were left alone)"
-				: "");
+		printf("%s %llu payload(s), %llu bytes freed; %u orphan "
+		       "blob(s), "
+		       "%llu bytes; %u temp file(s), %llu bytes%s\n",
+		       dry ? "would drop" : "dropped",
+		       (unsigned long long)(dry ? n : dropped),
+		       (unsigned long long)(dry ? planned : freed), orph.blobs,
+		       (unsigned long long)orph.blob_bytes, orph.temps,
+		       (unsigned long long)orph.temp_bytes,
+		       orph.daemon ? " (a daemon serves the store: its temp "
+				     "files were left alone)"
+				   : "");
 	}
 	return CTL_OK;
 }
 
 static const char verify_usage[] =
-    "usage: deployctl verify [--project P] [ID]\n"
-    "\n"
-    "Hash every stored payload again and check each record against its\n"
-    "blob: missing, wrong size or wrong hash, one line per problem. Exits\n"
-    "1 when there is any.\n";
+	"usage: deployctl verify [--project P] [ID]\n"
+	"\n"
+	"Hash every stored payload again and check each record against its\n"
+	"blob: missing, wrong size or wrong hash, one line per problem. Exits\n"
+	"1 when there is any.\n";
 
 struct verifier {
 	struct ctl *c;
@@ -263,9 +268,9 @@ static int report_problem(void *arg, const struct dfs_problem *p)
 int cmd_verify(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"project", required_argument, NULL, 'p'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"project", required_argument, NULL, 'p'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	struct verifier v = {c, 0};
 	const char *project = NULL;

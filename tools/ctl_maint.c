@@ -18,14 +18,14 @@
 #include "verify.h"
 
 static const char rollback_usage[] =
-    "usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
-    "\n"
-    "Deploy again the payload of ID (default: the newest success before\n"
-    "current that still has its payload) as a new deployment with\n"
-    "rollback_of set; no byte is copied. Through the mount (--mount or\n"
-    "$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
-    "`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
-    "on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
+	"usage: deployctl rollback PROJECT [ID] [--mount DIR]\n"
+	"\n"
+	"Deploy again the payload of ID (default: the newest success before\n"
+	"current that still has its payload) as a new deployment with\n"
+	"rollback_of set; no byte is copied. Through the mount (--mount or\n"
+	"$DEPLOYFS_MOUNT) it runs the daemon's check and hook, as\n"
+	"`ln -sfn ../deployments/ID MOUNT/deploy/PROJECT` does; without one,\n"
+	"on the store directly, with STORE/hooks/PROJECT as the only hook.\n";
 
 /* Explain why @t cannot be a rollback target of @project, or 0. */
 static int refuse_target(const char *project, const struct dfs_record *t)
@@ -144,7 +144,8 @@ static int latest_of(struct ctl *c, const char *project, uint8_t id[16])
 	char name[DFS_PROJECT_MAX + 8];
 
 	if (!c->mnt)
-		return dfs_catalog_latest(c->st, project, id);
+		return dfs_catalog_latest(dfs_store_catalog(c->st), project,
+					  id);
 	snprintf(name, sizeof(name), "%s@latest", project);
 	return ctl_mount_resolve(c, name, id);
 }
@@ -157,7 +158,8 @@ static bool project_exists(struct ctl *c, const char *project)
 	struct stat sb;
 
 	if (!c->mnt)
-		return dfs_project_get(c->st, project, &p) == 0;
+		return dfs_catalog_project_get(dfs_store_catalog(c->st),
+					       project, &p) == 0;
 	snprintf(path, sizeof(path), "%s/projects/%s", c->mnt, project);
 	return stat(path, &sb) == 0;
 }
@@ -165,12 +167,13 @@ static bool project_exists(struct ctl *c, const char *project)
 int cmd_rollback(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"mount", required_argument, NULL, 'm'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"mount", required_argument, NULL, 'm'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const struct dfs_hooks_conf local_hooks = {NULL, 600, true};
 	const char *mnt = c->mount_env, *project;
+	struct dfs_deploy_conf conf = {0};
 	struct dfs_hooks *hooks;
 	struct dfs_record t, out;
 	struct dfs_who who;
@@ -244,9 +247,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	rc = dfs_hooks_new(c->st, &local_hooks, &hooks);
 	if (rc)
 		return ctl_error(CTL_FAIL, "rollback: %s", strerror(-rc));
+	conf.hooks = hooks;
 	dfs_record_init(&out);
-	rc =
-	    dfs_deploy_rollback(c->st, project, has_id ? id : NULL, &who, &out);
+	rc = dfs_deploy_rollback(c->st, &conf, project, has_id ? id : NULL,
+				 &who, &out);
 	dfs_hooks_free(hooks);
 	if (out.seq == 0 && rc == -ENOENT && !has_id)
 		return ctl_error(CTL_FAIL, "%s has nothing to roll back to",
@@ -256,10 +260,10 @@ int cmd_rollback(struct ctl *c, int argc, char **argv)
 	return print_result(c, &out);
 }
 
-static const char pin_usage[] =
-    "usage: deployctl pin ID | deployctl unpin ID\n"
-    "\n"
-    "A pinned deployment keeps its payload whatever the retention policy.\n";
+static const char pin_usage[] = "usage: deployctl pin ID | deployctl unpin ID\n"
+				"\n"
+				"A pinned deployment keeps its payload "
+				"whatever the retention policy.\n";
 
 static int pin(struct ctl *c, int argc, char **argv, bool on)
 {
@@ -275,7 +279,9 @@ static int pin(struct ctl *c, int argc, char **argv, bool on)
 		return rc;
 	dfs_uuid7_format(id, idstr);
 	dfs_who_self(&who);
-	rc = c->mnt ? ctl_mount_pin(c, id, on) : dfs_pin(c->st, id, on, &who);
+	rc = c->mnt ? ctl_mount_pin(c, id, on)
+		    : dfs_catalog_set_pinned(dfs_store_catalog(c->st), id, on,
+					     &who);
 	if (rc == -EACCES || rc == -EPERM)
 		return ctl_error(CTL_FAIL,
 				 "%s: permission denied: %s needs write "

@@ -27,7 +27,7 @@
 
 /* A mount's file: 0, or -ENAMETOOLONG. */
 static int mpath(const struct ctl *c, char *out, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static int mpath(const struct ctl *c, char *out, const char *fmt, ...)
 {
@@ -241,7 +241,7 @@ int ctl_mount_query(struct ctl *c, const struct dfs_query *q,
 		    void *arg, uint64_t *total)
 {
 	bool ranged =
-	    q->since_ms != DFS_TIME_NONE || q->until_ms != DFS_TIME_NONE;
+		q->since_ms != DFS_TIME_NONE || q->until_ms != DFS_TIME_NONE;
 	uint64_t taken = 0;
 	struct dfs_record r;
 	struct stat sb;
@@ -329,7 +329,7 @@ static int resolve_prefix(struct ctl *c, const char *prefix, uint8_t id[16])
 
 		for (unsigned i = 0; i < nib && same; i++) {
 			unsigned a =
-			    i % 2 ? cand[i / 2] & 15 : cand[i / 2] >> 4;
+				i % 2 ? cand[i / 2] & 15 : cand[i / 2] >> 4;
 			unsigned b = i % 2 ? lo[i / 2] & 15 : lo[i / 2] >> 4;
 
 			same = a == b;
@@ -410,8 +410,8 @@ int ctl_mount_audit_scan(struct ctl *c, uint64_t from,
 		     start = (size_t)(nl - buf) + 1) {
 			size_t len = (size_t)(nl - buf) + 1 - start;
 
-			rc =
-			    dfs_audit_decode(off + start, buf + start, len, &e);
+			rc = dfs_audit_decode(off + start, buf + start, len,
+					      &e);
 			if (!rc)
 				rc = fn(arg, &e);
 			if (rc)
@@ -484,9 +484,9 @@ static void unescape(const char *s, size_t n, char *out, size_t size)
 	for (size_t i = 0; i < n && o + 1 < size; i++) {
 		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' &&
 		    s[i + 1] <= '3') {
-			out[o++] =
-			    (char)((s[i + 1] - '0') << 6 |
-				   (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+			out[o++] = (char)((s[i + 1] - '0') << 6 |
+					  (s[i + 2] - '0') << 3 |
+					  (s[i + 3] - '0'));
 			i += 3;
 			continue;
 		}

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "blob.h"
+#include "payload.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
@@ -60,12 +61,12 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 }
 
 static const char payload_usage[] =
-    "usage: deployctl payload ID [-o FILE]\n"
-    "\n"
-    "Write a deployment's payload to standard output or FILE. The bytes\n"
-    "are hashed on the way: when they no longer match the record's\n"
-    "payload_hash, deployctl says so, records a payload_corrupt audit\n"
-    "event, removes FILE and exits 1.\n";
+	"usage: deployctl payload ID [-o FILE]\n"
+	"\n"
+	"Write a deployment's payload to standard output or FILE. The bytes\n"
+	"are hashed on the way: when they no longer match the record's\n"
+	"payload_hash, deployctl says so, records a payload_corrupt audit\n"
+	"event, removes FILE and exits 1.\n";
 
 /* Stream @r's payload to @out through the verifying reader. 0 or -errno. */
 static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
@@ -98,9 +99,9 @@ static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
 int cmd_payload(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"output", required_argument, NULL, 'o'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"output", required_argument, NULL, 'o'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const char *outpath = NULL;
 	struct dfs_record r;
@@ -141,7 +142,7 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 		if (rc)
 			return ctl_error(CTL_FAIL, "%s: %s", idstr,
 					 strerror(-rc));
-	} else if (!dfs_blob_exists(c->st, r.payload_hash))
+	} else if (!dfs_blobs_exists(dfs_store_blobs(c->st), r.payload_hash))
 		return ctl_error(CTL_FAIL,
 				 "%s: the payload's blob is missing from the "
 				 "store (run 'deployctl verify')",
@@ -158,8 +159,8 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 		}
 	}
 	/* Through a mount, the daemon's reader verifies (EIO: corrupt). */
-	rc =
-	    in >= 0 ? ctl_copy(in, out, NULL, NULL) : copy_verified(c, &r, out);
+	rc = in >= 0 ? ctl_copy(in, out, NULL, NULL)
+		     : copy_verified(c, &r, out);
 	if (in >= 0)
 		close(in);
 	if (outpath && close(out) < 0 && !rc)
@@ -178,13 +179,14 @@ int cmd_payload(struct ctl *c, int argc, char **argv)
 }
 
 static const char drop_usage[] =
-    "usage: deployctl drop-payload ID\n"
-    "\n"
-    "Free a deployment's payload and keep its record. Refused while the\n"
-    "deployment is pending. Prints the bytes freed (0 when the payload was\n"
-    "dropped already or another deployment shares the same bytes);\n"
-    "through a mount, the payload's size (\"payload_size\" with --json):\n"
-    "what that freed on disk is the daemon's to know.\n";
+	"usage: deployctl drop-payload ID\n"
+	"\n"
+	"Free a deployment's payload and keep its record. Refused while the\n"
+	"deployment is pending. Prints the bytes freed (0 when the payload "
+	"was\n"
+	"dropped already or another deployment shares the same bytes);\n"
+	"through a mount, the payload's size (\"payload_size\" with --json):\n"
+	"what that freed on disk is the daemon's to know.\n";
 
 /*
  * Through a mount: rm deployments/<id>/payload. How many bytes that freed
@@ -217,13 +219,13 @@ static int drop_mount(struct ctl *c, const uint8_t id[16], const char *idstr)
 		printf("{\"deployment_id\": \"%s\", \"payload_size\": %llu}\n",
 		       idstr,
 		       (unsigned long long)(r.payload_blob_present
-						? r.payload_size
-						: 0));
+						    ? r.payload_size
+						    : 0));
 	else
 		printf("dropped the payload of %s (%llu bytes)\n", idstr,
 		       (unsigned long long)(r.payload_blob_present
-						? r.payload_size
-						: 0));
+						    ? r.payload_size
+						    : 0));
 	return CTL_OK;
 }
 
@@ -244,7 +246,7 @@ int cmd_drop_payload(struct ctl *c, int argc, char **argv)
 	if (c->mnt)
 		return drop_mount(c, id, idstr);
 	dfs_who_self(&who);
-	rc = dfs_catalog_drop_payload(c->st, id, &who, &freed);
+	rc = dfs_payload_drop(c->st, id, DFS_DROP_ASKED, &who, &freed);
 	if (rc == -EBUSY)
 		return ctl_error(CTL_FAIL,
 				 "%s is pending: its payload cannot "

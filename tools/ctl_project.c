@@ -8,22 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "project.h"
 #include "catalog.h"
 #include "ctl.h"
 #include "isotime.h"
 #include "uuid7.h"
 
 static const char project_usage[] =
-    "usage: deployctl project list [--json]\n"
-    "       deployctl project rm PROJECT [--force] [--json]\n"
-    "\n"
-    "list: every project with its owner, group, mode and deployments\n"
-    "(total, success, failed, pending).\n"
-    "rm: remove PROJECT, its records and its payloads (those no other\n"
-    "project shares), as made by mistake (cp app.tgz deploy/ makes a\n"
-    "project 'app.tgz'). Only its owner or root may; refused while one of\n"
-    "its deployments is pending, and while one succeeded unless --force.\n"
-    "One project_removed audit event counts the records removed.\n";
+	"usage: deployctl project list [--json]\n"
+	"       deployctl project rm PROJECT [--force] [--json]\n"
+	"\n"
+	"list: every project with its owner, group, mode and deployments\n"
+	"(total, success, failed, pending).\n"
+	"rm: remove PROJECT, its records and its payloads (those no other\n"
+	"project shares), as made by mistake (cp app.tgz deploy/ makes a\n"
+	"project 'app.tgz'). Only its owner or root may; refused while one of\n"
+	"its deployments is pending, and while one succeeded unless --force.\n"
+	"One project_removed audit event counts the records removed.\n";
 
 static void owner_names(const struct dfs_project *p, char *user, size_t un,
 			char *group, size_t gn)
@@ -91,9 +92,10 @@ static int list_one(void *arg, const struct dfs_entry *e)
 	struct dfs_project p;
 	int rc;
 
-	rc = dfs_project_get(l->c->st, e->name, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(l->c->st), e->name, &p);
 	if (!rc)
-		rc = dfs_project_count(l->c->st, e->name, &k);
+		rc = dfs_catalog_project_count(dfs_store_catalog(l->c->st),
+					       e->name, &k);
 	if (rc == -ENOENT)
 		return 0; /* removed meanwhile */
 	if (!rc)
@@ -117,7 +119,8 @@ static int project_list(struct ctl *c)
 		printf("%-24s  %-10s  %-10s  %4s  %7s  %7s  %6s  %7s\n",
 		       "PROJECT", "OWNER", "GROUP", "MODE", "TOTAL", "SUCCESS",
 		       "FAILED", "PENDING");
-	rc = dfs_catalog_scan(c->st, DFS_SCAN_PROJECTS, NULL, 0, list_one, &l);
+	rc = dfs_catalog_scan(dfs_store_catalog(c->st), DFS_SCAN_PROJECTS, NULL,
+			      0, list_one, &l);
 	if (c->json)
 		printf("%s]}\n", l.n ? "\n  " : "");
 	if (rc < 0)
@@ -140,7 +143,7 @@ static int rm_error(struct ctl *c, const char *name, int rc, uint64_t removed)
 	case -ENOENT:
 		return ctl_error(CTL_FAIL, "no project '%s'", name);
 	case -EPERM:
-		dfs_project_get(c->st, name, &p);
+		dfs_catalog_project_get(dfs_store_catalog(c->st), name, &p);
 		return ctl_error(CTL_FAIL,
 				 "project '%s' belongs to uid %u: only its "
 				 "owner or root may remove it",
@@ -151,7 +154,7 @@ static int rm_error(struct ctl *c, const char *name, int rc, uint64_t removed)
 				 "remove it once that settled",
 				 name);
 	case -ENOTEMPTY:
-		dfs_project_count(c->st, name, &k);
+		dfs_catalog_project_count(dfs_store_catalog(c->st), name, &k);
 		return ctl_error(CTL_FAIL,
 				 "project '%s' has %llu successful "
 				 "deployment(s): add --force to remove "
@@ -192,9 +195,9 @@ static int project_rm(struct ctl *c, const char *name, bool force)
 int cmd_project(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"force", no_argument, NULL, 'f'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"force", no_argument, NULL, 'f'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	bool force = false;
 	const char *sub;

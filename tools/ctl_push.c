@@ -17,11 +17,12 @@
 #define RECENT 64 /* our deployment is among a project's newest ones */
 
 static const char push_usage[] =
-    "usage: deployctl push PROJECT FILE [--mount DIR]\n"
-    "\n"
-    "Deploy FILE by copying it to DIR/deploy/PROJECT (DIR defaults to\n"
-    "$DEPLOYFS_MOUNT), with a progress bar on a terminal; then print the\n"
-    "deployment id and its status. Exits 0 only when the deploy succeeded.\n";
+	"usage: deployctl push PROJECT FILE [--mount DIR]\n"
+	"\n"
+	"Deploy FILE by copying it to DIR/deploy/PROJECT (DIR defaults to\n"
+	"$DEPLOYFS_MOUNT), with a progress bar on a terminal; then print the\n"
+	"deployment id and its status. Exits 0 only when the deploy "
+	"succeeded.\n";
 
 struct progress {
 	bool tty;
@@ -92,7 +93,7 @@ static json_t *find_record(const char *mnt, const char *project)
 			 mnt, id);
 		rec = json_load_file(path, 0, NULL);
 		if (rec && json_integer_value(json_object_get(rec, "pid")) !=
-			       getpid()) {
+				   getpid()) {
 			json_decref(rec);
 			rec = NULL;
 		}
@@ -113,9 +114,10 @@ static json_t *wait_settled(const char *mnt, json_t *rec)
 	while (strcmp(json_string_value(json_object_get(rec, "status")) ?: "",
 		      "pending") == 0) {
 		nanosleep(&tick, NULL);
-		snprintf(
-		    path, sizeof(path), "%s/deployments/%s/record.json", mnt,
-		    json_string_value(json_object_get(rec, "deployment_id")));
+		snprintf(path, sizeof(path), "%s/deployments/%s/record.json",
+			 mnt,
+			 json_string_value(
+				 json_object_get(rec, "deployment_id")));
 		now = json_load_file(path, 0, NULL);
 		if (!now)
 			break;
@@ -142,9 +144,10 @@ static int report(struct ctl *c, json_t *rec)
 		       status ? status : "unknown");
 		if (json_is_object(err))
 			ctl_error(
-			    CTL_FAIL, "%s: %s",
-			    json_string_value(json_object_get(err, "code")),
-			    json_string_value(json_object_get(err, "message")));
+				CTL_FAIL, "%s: %s",
+				json_string_value(json_object_get(err, "code")),
+				json_string_value(
+					json_object_get(err, "message")));
 	}
 	return status && strcmp(status, "success") == 0 ? CTL_OK : CTL_FAIL;
 }
@@ -152,9 +155,9 @@ static int report(struct ctl *c, json_t *rec)
 int cmd_push(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"mount", required_argument, NULL, 'm'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"mount", required_argument, NULL, 'm'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	const char *mnt = getenv("DEPLOYFS_MOUNT"), *project, *file;
 	struct progress p = {isatty(STDERR_FILENO), 0, {0, 0}, {0, 0}};

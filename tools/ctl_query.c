@@ -17,24 +17,25 @@
 #include "uuid7.h"
 
 static const char list_usage[] =
-    "usage: deployctl list [--project P] [--status S] [--since T]\n"
-    "                      [--until T] [--limit N] [--offset N]\n"
-    "                      [-o COLUMNS] [--json]\n"
-    "\n"
-    "Deployments, newest first, as a table: NAME is <project>@<version>;\n"
-    "MARKS says current, pinned, dropped (payload) and rollback. -o takes a\n"
-    "comma list of the columns below (-o +COL,... adds to the default\n"
-    "NAME,STATUS,MARKS,AGE,SIZE,USER,PACKAGE,ERROR). Rows are printed a\n"
-    "page at a time, so a long listing starts at once.\n"
-    "\n"
-    "--since/--until are inclusive on started_at and take ISO 8601\n"
-    "(2026-11-26T22:18:44Z), a local date or time (2026-11-26,\n"
-    "'2026-11-26 10:00'), a time ago (30m, 1h, 2d, 1w) or today,\n"
-    "yesterday, now; a date as --until counts all of that day. With\n"
-    "--json: {\"deployments\": [...], \"total\": N}, full records, total\n"
-    "counting every match before --offset and --limit.\n"
-    "\n"
-    "columns:\n";
+	"usage: deployctl list [--project P] [--status S] [--since T]\n"
+	"                      [--until T] [--limit N] [--offset N]\n"
+	"                      [-o COLUMNS] [--json]\n"
+	"\n"
+	"Deployments, newest first, as a table: NAME is <project>@<version>;\n"
+	"MARKS says current, pinned, dropped (payload) and rollback. -o takes "
+	"a\n"
+	"comma list of the columns below (-o +COL,... adds to the default\n"
+	"NAME,STATUS,MARKS,AGE,SIZE,USER,PACKAGE,ERROR). Rows are printed a\n"
+	"page at a time, so a long listing starts at once.\n"
+	"\n"
+	"--since/--until are inclusive on started_at and take ISO 8601\n"
+	"(2026-11-26T22:18:44Z), a local date or time (2026-11-26,\n"
+	"'2026-11-26 10:00'), a time ago (30m, 1h, 2d, 1w) or today,\n"
+	"yesterday, now; a date as --until counts all of that day. With\n"
+	"--json: {\"deployments\": [...], \"total\": N}, full records, total\n"
+	"counting every match before --offset and --limit.\n"
+	"\n"
+	"columns:\n";
 
 enum {
 	L_NAME,
@@ -63,29 +64,29 @@ enum {
 };
 
 static const struct ctl_col list_cols[] = {
-    [L_NAME] = {"NAME", 0, "<project>@<version>"},
-    [L_ID] = {"ID", 0, "deployment_id"},
-    [L_PROJECT] = {"PROJECT", 0, "project"},
-    [L_VERSION] = {"VERSION", CTL_COL_RIGHT, "version"},
-    [L_STATUS] = {"STATUS", 0, "pending, success or failed"},
-    [L_MARKS] = {"MARKS", 0, "current, pinned, dropped, rollback"},
-    [L_STARTED] = {"STARTED", 0, "started_at (UTC)"},
-    [L_AGE] = {"AGE", CTL_COL_RIGHT, "how long ago it started"},
-    [L_SIZE] = {"SIZE", CTL_COL_RIGHT, "payload_size (K, M, G: 1024s)"},
-    [L_USER] = {"USER", 0, "who deployed"},
-    [L_PACKAGE] = {"PACKAGE", 0, "package_identifier"},
-    [L_ERROR] = {"ERROR", CTL_COL_TRUNC, "error code"},
-    [L_ROLLBACK_OF] = {"ROLLBACK_OF", 0, "what a rollback deployed again"},
-    [L_FORMAT] = {"FORMAT", 0, "payload_format"},
-    [L_HASH] = {"HASH", 0, "payload_hash"},
-    [L_NODE] = {"NODE", 0, "origin_node"},
-    [L_COMMAND] = {"COMMAND", CTL_COL_TRUNC, "the writer's command line"},
-    [L_EXE] = {"EXE", 0, "provenance.exe"},
-    [L_SSH_CLIENT] = {"SSH_CLIENT", 0, "provenance.ssh_client"},
-    [L_REVISION] = {"REVISION", 0, "provenance.revision"},
-    [L_REF] = {"REF", 0, "provenance.ref"},
-    [L_CI_URL] = {"CI_URL", CTL_COL_TRUNC, "provenance.ci_url"},
-    [L_NOTE] = {"NOTE", CTL_COL_TRUNC, "provenance.note"},
+	[L_NAME] = {"NAME", 0, "<project>@<version>"},
+	[L_ID] = {"ID", 0, "deployment_id"},
+	[L_PROJECT] = {"PROJECT", 0, "project"},
+	[L_VERSION] = {"VERSION", CTL_COL_RIGHT, "version"},
+	[L_STATUS] = {"STATUS", 0, "pending, success or failed"},
+	[L_MARKS] = {"MARKS", 0, "current, pinned, dropped, rollback"},
+	[L_STARTED] = {"STARTED", 0, "started_at (UTC)"},
+	[L_AGE] = {"AGE", CTL_COL_RIGHT, "how long ago it started"},
+	[L_SIZE] = {"SIZE", CTL_COL_RIGHT, "payload_size (K, M, G: 1024s)"},
+	[L_USER] = {"USER", 0, "who deployed"},
+	[L_PACKAGE] = {"PACKAGE", 0, "package_identifier"},
+	[L_ERROR] = {"ERROR", CTL_COL_TRUNC, "error code"},
+	[L_ROLLBACK_OF] = {"ROLLBACK_OF", 0, "what a rollback deployed again"},
+	[L_FORMAT] = {"FORMAT", 0, "payload_format"},
+	[L_HASH] = {"HASH", 0, "payload_hash"},
+	[L_NODE] = {"NODE", 0, "origin_node"},
+	[L_COMMAND] = {"COMMAND", CTL_COL_TRUNC, "the writer's command line"},
+	[L_EXE] = {"EXE", 0, "provenance.exe"},
+	[L_SSH_CLIENT] = {"SSH_CLIENT", 0, "provenance.ssh_client"},
+	[L_REVISION] = {"REVISION", 0, "provenance.revision"},
+	[L_REF] = {"REF", 0, "provenance.ref"},
+	[L_CI_URL] = {"CI_URL", CTL_COL_TRUNC, "provenance.ci_url"},
+	[L_NOTE] = {"NOTE", CTL_COL_TRUNC, "provenance.note"},
 };
 #define N_LIST_COLS  (sizeof(list_cols) / sizeof(list_cols[0]))
 #define LIST_DEFAULT "NAME,STATUS,MARKS,AGE,SIZE,USER,PACKAGE,ERROR"
@@ -255,15 +256,15 @@ static int parse_list(struct ctl *c, int argc, char **argv, struct dfs_query *q,
 		      const char **cols)
 {
 	static const struct option opts[] = {
-	    {"project", required_argument, NULL, 'p'},
-	    {"status", required_argument, NULL, 's'},
-	    {"since", required_argument, NULL, 'a'},
-	    {"until", required_argument, NULL, 'b'},
-	    {"limit", required_argument, NULL, 'l'},
-	    {"offset", required_argument, NULL, 'O'},
-	    {"output", required_argument, NULL, 'o'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"project", required_argument, NULL, 'p'},
+		{"status", required_argument, NULL, 's'},
+		{"since", required_argument, NULL, 'a'},
+		{"until", required_argument, NULL, 'b'},
+		{"limit", required_argument, NULL, 'l'},
+		{"offset", required_argument, NULL, 'O'},
+		{"output", required_argument, NULL, 'o'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	int64_t now = dfs_time_now_ms();
 	int opt, rc;
@@ -291,10 +292,10 @@ static int parse_list(struct ctl *c, int argc, char **argv, struct dfs_query *q,
 		case 's':
 			if (dfs_status_parse(optarg, &q->status) != 0)
 				return ctl_error(
-				    CTL_USAGE,
-				    "--status: '%s' is not pending, "
-				    "success or failed",
-				    optarg);
+					CTL_USAGE,
+					"--status: '%s' is not pending, "
+					"success or failed",
+					optarg);
 			q->has_status = true;
 			break;
 		case 'a':
@@ -362,11 +363,11 @@ int cmd_list(struct ctl *c, int argc, char **argv)
 }
 
 static const char show_usage[] =
-    "usage: deployctl show NAME\n"
-    "\n"
-    "The record of one deployment, as record.json shows it (with its\n"
-    "version and provenance). NAME is an id, a unique prefix of one, or\n"
-    "PROJECT@N, PROJECT@current, PROJECT@latest.\n";
+	"usage: deployctl show NAME\n"
+	"\n"
+	"The record of one deployment, as record.json shows it (with its\n"
+	"version and provenance). NAME is an id, a unique prefix of one, or\n"
+	"PROJECT@N, PROJECT@current, PROJECT@latest.\n";
 
 int cmd_show(struct ctl *c, int argc, char **argv)
 {
@@ -392,18 +393,18 @@ int cmd_show(struct ctl *c, int argc, char **argv)
 }
 
 static const char audit_usage[] =
-    "usage: deployctl audit [--since T] [--project P] [--follow]\n"
-    "                       [-o COLUMNS] [--json]\n"
-    "\n"
-    "The audit trail: one event per change (created, succeeded, failed,\n"
-    "interrupted, payload_dropped, pinned, unpinned, payload_corrupt,\n"
-    "project_removed), oldest first, as a table (-o: a comma list of the\n"
-    "columns below, or +COL,... added to the default TIME,SEQ,ACTION,\n"
-    "NAME,USER,COMMAND). --since takes what list's does (1h, yesterday,\n"
-    "a local date or time, ISO 8601). --follow keeps printing new events\n"
-    "as they happen (Ctrl-C stops). --json prints JSON Lines.\n"
-    "\n"
-    "columns:\n";
+	"usage: deployctl audit [--since T] [--project P] [--follow]\n"
+	"                       [-o COLUMNS] [--json]\n"
+	"\n"
+	"The audit trail: one event per change (created, succeeded, failed,\n"
+	"interrupted, payload_dropped, pinned, unpinned, payload_corrupt,\n"
+	"project_removed), oldest first, as a table (-o: a comma list of the\n"
+	"columns below, or +COL,... added to the default TIME,SEQ,ACTION,\n"
+	"NAME,USER,COMMAND). --since takes what list's does (1h, yesterday,\n"
+	"a local date or time, ISO 8601). --follow keeps printing new events\n"
+	"as they happen (Ctrl-C stops). --json prints JSON Lines.\n"
+	"\n"
+	"columns:\n";
 
 enum {
 	A_TIME,
@@ -421,18 +422,18 @@ enum {
 };
 
 static const struct ctl_col audit_cols[] = {
-    [A_TIME] = {"TIME", 0, "when (UTC)"},
-    [A_AGE] = {"AGE", CTL_COL_RIGHT, "how long ago"},
-    [A_SEQ] = {"SEQ", CTL_COL_RIGHT, "the event's number"},
-    [A_ACTION] = {"ACTION", 0, "what happened"},
-    [A_NAME] = {"NAME", 0, "<project>@<version> (a project's event: -)"},
-    [A_ID] = {"ID", 0, "deployment_id"},
-    [A_PROJECT] = {"PROJECT", 0, "project"},
-    [A_STATUS] = {"STATUS", 0, "the deployment's status after it"},
-    [A_USER] = {"USER", 0, "who did it"},
-    [A_UID] = {"UID", CTL_COL_RIGHT, "their uid"},
-    [A_PID] = {"PID", CTL_COL_RIGHT, "their process"},
-    [A_COMMAND] = {"COMMAND", CTL_COL_TRUNC, "their command line"},
+	[A_TIME] = {"TIME", 0, "when (UTC)"},
+	[A_AGE] = {"AGE", CTL_COL_RIGHT, "how long ago"},
+	[A_SEQ] = {"SEQ", CTL_COL_RIGHT, "the event's number"},
+	[A_ACTION] = {"ACTION", 0, "what happened"},
+	[A_NAME] = {"NAME", 0, "<project>@<version> (a project's event: -)"},
+	[A_ID] = {"ID", 0, "deployment_id"},
+	[A_PROJECT] = {"PROJECT", 0, "project"},
+	[A_STATUS] = {"STATUS", 0, "the deployment's status after it"},
+	[A_USER] = {"USER", 0, "who did it"},
+	[A_UID] = {"UID", CTL_COL_RIGHT, "their uid"},
+	[A_PID] = {"PID", CTL_COL_RIGHT, "their process"},
+	[A_COMMAND] = {"COMMAND", CTL_COL_TRUNC, "their command line"},
 };
 #define N_AUDIT_COLS  (sizeof(audit_cols) / sizeof(audit_cols[0]))
 #define AUDIT_DEFAULT "TIME,SEQ,ACTION,NAME,USER,COMMAND"
@@ -528,12 +529,12 @@ static int parse_audit(struct ctl *c, int argc, char **argv, struct auditor *a,
 		       bool *follow, const char **cols)
 {
 	static const struct option opts[] = {
-	    {"since", required_argument, NULL, 'a'},
-	    {"project", required_argument, NULL, 'p'},
-	    {"follow", no_argument, NULL, 'f'},
-	    {"output", required_argument, NULL, 'o'},
-	    CTL_COMMON_OPTS,
-	    {NULL, 0, NULL, 0},
+		{"since", required_argument, NULL, 'a'},
+		{"project", required_argument, NULL, 'p'},
+		{"follow", no_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		CTL_COMMON_OPTS,
+		{NULL, 0, NULL, 0},
 	};
 	int opt, rc;
 
@@ -565,7 +566,7 @@ static int parse_audit(struct ctl *c, int argc, char **argv, struct auditor *a,
 int cmd_audit(struct ctl *c, int argc, char **argv)
 {
 	struct auditor a = {
-	    .c = c, .since_ms = DFS_TIME_NONE, .now_ms = dfs_time_now_ms()};
+		.c = c, .since_ms = DFS_TIME_NONE, .now_ms = dfs_time_now_ms()};
 	struct timespec tick = {0, 200 * 1000 * 1000};
 	const char *cols = NULL;
 	bool follow = false;

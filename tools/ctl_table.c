@@ -156,8 +156,8 @@ int ctl_table_flush(struct ctl_table *t)
 	fflush(stdout);
 	/* The next page: no header, and no column narrower than this one. */
 	for (size_t i = 0; i < t->ncols; i++) {
-		size_t w =
-		    scols_column_get_width(scols_table_get_column(t->tb, i));
+		size_t w = scols_column_get_width(
+			scols_table_get_column(t->tb, i));
 
 		if (w > t->minw[i])
 			t->minw[i] = w;

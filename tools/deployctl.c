@@ -17,39 +17,42 @@
 #include "units.h"
 
 static const char usage_text[] =
-    "usage: deployctl [--store STORE | --mount MOUNT] [--json] COMMAND [ARGS]\n"
-    "       deployctl --version\n"
-    "\n"
-    "Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
-    "list, show, payload, audit, drop-payload, pin, unpin and rollback\n"
-    "also answer through a mount (--mount, $DEPLOYFS_MOUNT, or the one\n"
-    "deployfs mount there is) when the store cannot be opened or none is\n"
-    "given, with what the user's permissions on the mount allow.\n"
-    "\n"
-    "commands:\n"
-    "  list [--project P] [--status S] [--since T] [--until T]\n"
-    "       [--limit N] [--offset N] [-o COLUMNS]  deployments, newest first\n"
-    "  show NAME                       one record\n"
-    "  payload ID [-o FILE]            the payload bytes\n"
-    "  drop-payload ID                 free a payload, keep the record\n"
-    "  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
-    "  audit [--since T] [--project P] [--follow] [-o COLUMNS]\n"
-    "                                  the audit trail\n"
-    "  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload again\n"
-    "  pin ID / unpin ID               keep a payload whatever the policy\n"
-    "  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
-    "            [--max-bytes B] [--clear]  show or set a policy\n"
-    "  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
-    "  verify [--project P] [ID]       re-hash payloads against records\n"
-    "  project list                    projects: owner, mode, deployments\n"
-    "  project rm PROJECT [--force]    remove a project made by mistake\n"
-    "\n"
-    "A deployment NAME (ID above) is an id, a unique prefix of one, or\n"
-    "PROJECT@N (its N-th deployment), PROJECT@current, PROJECT@latest.\n"
-    "Times are ISO 8601 (2026-11-26T22:18:44Z), local dates or times\n"
-    "(2026-11-26, '2026-11-26 10:00'), ago (30m, 1h, 2d), today or\n"
-    "yesterday. Sizes take K, M, G, T (powers of 1024): 10M, 1.5G.\n"
-    "--json gives machine output. 'deployctl COMMAND --help' for more.\n";
+	"usage: deployctl [--store STORE | --mount MOUNT] [--json] COMMAND "
+	"[ARGS]\n"
+	"       deployctl --version\n"
+	"\n"
+	"Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
+	"list, show, payload, audit, drop-payload, pin, unpin and rollback\n"
+	"also answer through a mount (--mount, $DEPLOYFS_MOUNT, or the one\n"
+	"deployfs mount there is) when the store cannot be opened or none is\n"
+	"given, with what the user's permissions on the mount allow.\n"
+	"\n"
+	"commands:\n"
+	"  list [--project P] [--status S] [--since T] [--until T]\n"
+	"       [--limit N] [--offset N] [-o COLUMNS]  deployments, newest "
+	"first\n"
+	"  show NAME                       one record\n"
+	"  payload ID [-o FILE]            the payload bytes\n"
+	"  drop-payload ID                 free a payload, keep the record\n"
+	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
+	"  audit [--since T] [--project P] [--follow] [-o COLUMNS]\n"
+	"                                  the audit trail\n"
+	"  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload "
+	"again\n"
+	"  pin ID / unpin ID               keep a payload whatever the policy\n"
+	"  retention [PROJECT] [--keep-success N] [--keep-days D]\n"
+	"            [--max-bytes B] [--clear]  show or set a policy\n"
+	"  gc [--dry-run] [--project P]    apply policies, remove orphans\n"
+	"  verify [--project P] [ID]       re-hash payloads against records\n"
+	"  project list                    projects: owner, mode, deployments\n"
+	"  project rm PROJECT [--force]    remove a project made by mistake\n"
+	"\n"
+	"A deployment NAME (ID above) is an id, a unique prefix of one, or\n"
+	"PROJECT@N (its N-th deployment), PROJECT@current, PROJECT@latest.\n"
+	"Times are ISO 8601 (2026-11-26T22:18:44Z), local dates or times\n"
+	"(2026-11-26, '2026-11-26 10:00'), ago (30m, 1h, 2d), today or\n"
+	"yesterday. Sizes take K, M, G, T (powers of 1024): 10M, 1.5G.\n"
+	"--json gives machine output. 'deployctl COMMAND --help' for more.\n";
 
 int ctl_error(int code, const char *fmt, ...)
 {
@@ -146,7 +149,8 @@ int ctl_store(struct ctl *c)
 
 int ctl_get(struct ctl *c, const uint8_t id[16], struct dfs_record *r)
 {
-	return c->mnt ? ctl_mount_get(c, id, r) : dfs_catalog_get(c->st, id, r);
+	return c->mnt ? ctl_mount_get(c, id, r)
+		      : dfs_catalog_get(dfs_store_catalog(c->st), id, r);
 }
 
 int ctl_query(struct ctl *c, const struct dfs_query *q,
@@ -155,7 +159,7 @@ int ctl_query(struct ctl *c, const struct dfs_query *q,
 {
 	if (c->mnt)
 		return ctl_mount_query(c, q, fn, arg, total);
-	return dfs_query_run(c->st, q, fn, arg, total);
+	return dfs_catalog_query(dfs_store_catalog(c->st), q, fn, arg, total);
 }
 
 int ctl_current(struct ctl *c, const char *project, bool *has, uint8_t id[16])
@@ -165,7 +169,7 @@ int ctl_current(struct ctl *c, const char *project, bool *has, uint8_t id[16])
 
 	if (c->mnt)
 		return ctl_mount_current(c, project, has, id);
-	rc = dfs_project_get(c->st, project, &p);
+	rc = dfs_catalog_project_get(dfs_store_catalog(c->st), project, &p);
 	*has = rc == 0 && p.has_current;
 	if (*has)
 		memcpy(id, p.current, 16);
@@ -177,7 +181,7 @@ int ctl_audit_scan(struct ctl *c, uint64_t from,
 {
 	if (c->mnt)
 		return ctl_mount_audit_scan(c, from, fn, arg);
-	return dfs_audit_scan(c->st, from, fn, arg);
+	return dfs_catalog_audit_scan(dfs_store_catalog(c->st), from, fn, arg);
 }
 
 int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
@@ -185,10 +189,10 @@ int ctl_parse_time(const char *opt, const char *s, int64_t now_ms,
 {
 	if (dfs_time_parse_human(s, now_ms, end_of_day, ms) != 0)
 		return ctl_error(
-		    CTL_USAGE,
-		    "%s: '%s' is not a date or time (ISO 8601, a "
-		    "local date or time, 1h, 2d, today, yesterday)",
-		    opt, s);
+			CTL_USAGE,
+			"%s: '%s' is not a date or time (ISO 8601, a "
+			"local date or time, 1h, 2d, today, yesterday)",
+			opt, s);
 	return 0;
 }
 
@@ -228,17 +232,17 @@ int ctl_resolve(struct ctl *c, const char *arg, uint8_t id[16])
 	if (rc)
 		return rc;
 	rc = c->mnt ? ctl_mount_resolve(c, arg, id)
-		    : dfs_query_resolve(c->st, arg, id);
+		    : dfs_query_resolve(dfs_store_catalog(c->st), arg, id);
 	switch (rc) {
 	case 0:
 		return 0;
 	case -EINVAL:
 		return ctl_error(
-		    CTL_USAGE,
-		    "'%s' is not a deployment id or name (an id, a "
-		    "unique prefix of one, PROJECT@N, "
-		    "PROJECT@current, PROJECT@latest)",
-		    arg);
+			CTL_USAGE,
+			"'%s' is not a deployment id or name (an id, a "
+			"unique prefix of one, PROJECT@N, "
+			"PROJECT@current, PROJECT@latest)",
+			arg);
 	case -ENOENT:
 		return ctl_error(CTL_FAIL, "no deployment '%s'", arg);
 	case -ENOTUNIQ:
@@ -272,30 +276,30 @@ static const struct {
 	const char *name;
 	int (*fn)(struct ctl *c, int argc, char **argv);
 } commands[] = {
-    {"list", cmd_list},
-    {"show", cmd_show},
-    {"payload", cmd_payload},
-    {"drop-payload", cmd_drop_payload},
-    {"push", cmd_push},
-    {"audit", cmd_audit},
-    {"rollback", cmd_rollback},
-    {"pin", cmd_pin},
-    {"unpin", cmd_unpin},
-    {"retention", cmd_retention},
-    {"gc", cmd_gc},
-    {"verify", cmd_verify},
-    {"project", cmd_project},
+	{"list", cmd_list},
+	{"show", cmd_show},
+	{"payload", cmd_payload},
+	{"drop-payload", cmd_drop_payload},
+	{"push", cmd_push},
+	{"audit", cmd_audit},
+	{"rollback", cmd_rollback},
+	{"pin", cmd_pin},
+	{"unpin", cmd_unpin},
+	{"retention", cmd_retention},
+	{"gc", cmd_gc},
+	{"verify", cmd_verify},
+	{"project", cmd_project},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"store", required_argument, NULL, 's'},
-	    {"mount", required_argument, NULL, 'm'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+		{"store", required_argument, NULL, 's'},
+		{"mount", required_argument, NULL, 'm'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
 	};
 	struct ctl c = {.store_dir = getenv("DEPLOYFS_STORE"),
 			.mount_env = getenv("DEPLOYFS_MOUNT")};

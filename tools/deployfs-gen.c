@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "blob.h"
+#include "blobs.h"
 #include "isotime.h"
 #include "store.h"
 
@@ -21,11 +21,11 @@
 #define BATCH	 20000
 
 static const char usage[] =
-    "usage: deployfs-gen --store DIR -n N [--projects K] [--days D] "
-    "[--seed S]\n"
-    "Add N synthetic deployments (85% success, 15% failed) of K projects\n"
-    "(default 10) to the store DIR, started over the last D days\n"
-    "(default 365).\n";
+	"usage: deployfs-gen --store DIR -n N [--projects K] [--days D] "
+	"[--seed S]\n"
+	"Add N synthetic deployments (85% success, 15% failed) of K projects\n"
+	"(default 10) to the store DIR, started over the last D days\n"
+	"(default 365).\n";
 
 /*
  * Store one small gzip-looking payload as a blob; the records added later
@@ -41,7 +41,7 @@ static int make_payload(struct dfs_store *st, unsigned i, uint8_t hash[32],
 	for (size_t j = 2; j < sizeof(buf); j++)
 		buf[j] = (unsigned char)(rand() ^ i);
 	*size = sizeof(buf);
-	return dfs_blob_put_bytes(st, buf, sizeof(buf), hash);
+	return dfs_blobs_put_bytes(dfs_store_blobs(st), buf, sizeof(buf), hash);
 }
 
 static void fill_template(struct dfs_record *t, unsigned projects,
@@ -70,8 +70,8 @@ static void fill_template(struct dfs_record *t, unsigned projects,
 	} else {
 		t->status = DFS_STATUS_FAILED;
 		t->bytes_received = 6;
-		dfs_record_set_error(t, "not_an_archive", DFS_PHASE_VALIDATE,
-				     "synthetic failure");
+		dfs_record_set_error(t, DFS_ERR_NOT_AN_ARCHIVE,
+				     DFS_PHASE_VALIDATE, "synthetic failure");
 	}
 }
 
@@ -89,7 +89,8 @@ static int generate(struct dfs_store *st, uint64_t n, unsigned projects,
 	for (unsigned i = 0; i < PAYLOADS && !rc; i++)
 		rc = make_payload(st, i, hashes[i], &size);
 	for (uint64_t i = 0; i < n && !rc; i++) {
-		if (!b && (rc = dfs_batch_begin(st, &b)) != 0)
+		if (!b && (rc = dfs_catalog_batch_begin(dfs_store_catalog(st),
+							&b)) != 0)
 			break;
 		fill_template(&t, projects, hashes, size);
 		at = now - span +
@@ -111,12 +112,12 @@ static int generate(struct dfs_store *st, uint64_t n, unsigned projects,
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"store", required_argument, NULL, 's'},
-	    {"projects", required_argument, NULL, 'p'},
-	    {"days", required_argument, NULL, 'd'},
-	    {"seed", required_argument, NULL, 'r'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{"store", required_argument, NULL, 's'},
+		{"projects", required_argument, NULL, 'p'},
+		{"days", required_argument, NULL, 'd'},
+		{"seed", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL;
 	unsigned long long n = 0;

@@ -21,7 +21,7 @@ int tu_db_setup(void **state)
 	if (tu_store_setup(state))
 		return -1;
 	fix = *state;
-	if (dfs_dropbox_new(fix->st, &db)) {
+	if (dfs_dropbox_new(fix->st, &fix->conf, &db)) {
 		tu_teardown(state);
 		return -1;
 	}
@@ -46,9 +46,9 @@ struct dfs_dropbox *tu_db(struct tu_fix *fix)
 struct dfs_caller tu_caller(void)
 {
 	struct dfs_caller c = {
-	    .uid = (uint32_t)getuid(),
-	    .gid = (uint32_t)getgid(),
-	    .pid = (int32_t)getpid(),
+		.uid = (uint32_t)getuid(),
+		.gid = (uint32_t)getgid(),
+		.pid = (int32_t)getpid(),
 	};
 
 	return c;
@@ -61,9 +61,9 @@ struct dfs_dbfile *tu_create(struct tu_fix *fix, const char *name, int flags,
 	struct dfs_caller c = tu_caller();
 	struct dfs_dbfile *f = NULL;
 
-	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), name, flags | O_CREAT, mode, &c, &f),
-	    0);
+	assert_int_equal(dfs_dropbox_create(tu_db(fix), name, flags | O_CREAT,
+					    mode, &c, &f),
+			 0);
 	assert_non_null(f);
 	return f;
 }
@@ -77,7 +77,8 @@ struct dfs_dbfile *tu_open(struct tu_fix *fix, const char *name, int flags)
 
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), name, &sb), 0);
 	assert_int_equal(
-	    dfs_dropbox_open(tu_db(fix), sb.kind, sb.num, flags, &c, &f), 0);
+		dfs_dropbox_open(tu_db(fix), sb.kind, sb.num, flags, &c, &f),
+		0);
 	assert_non_null(f);
 	return f;
 }
@@ -115,7 +116,9 @@ void tu_write_all(struct dfs_dbfile *f, const uint8_t *buf, size_t n)
 
 	for (off = 0; off < n; off += chunk) {
 		chunk = n - off < 32768 ? n - off : 32768;
-		assert_int_equal(dfs_dbfile_write(f, buf + off, chunk, off, &c),
+		assert_int_equal(dfs_dbfile_write(f,
+						  DFS_SRC_MEM(buf + off, chunk),
+						  off, &c),
 				 0);
 	}
 }
@@ -140,9 +143,9 @@ size_t tu_cat(struct tu_fix *fix, const char *name, uint8_t *buf, size_t cap)
 
 	do {
 		got = 0;
-		assert_int_equal(
-		    dfs_dbfile_read(f, buf + total, cap - total, total, &got),
-		    0);
+		assert_int_equal(dfs_dbfile_read(f, buf + total, cap - total,
+						 total, &got),
+				 0);
 		total += got;
 	} while (got > 0 && total < cap);
 	dfs_dbfile_close(f);
@@ -153,22 +156,29 @@ void tu_current(struct tu_fix *fix, const char *project, struct dfs_record *rec)
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 project, &p),
+			 0);
 	assert_true(p.has_current);
-	assert_int_equal(dfs_catalog_get(fix->st, p.current, rec), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), p.current, rec), 0);
 }
 
 void tu_latest(struct tu_fix *fix, const char *project, struct dfs_record *rec)
 {
 	uint8_t id[16];
 
-	assert_int_equal(dfs_catalog_latest(fix->st, project, id), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(
+		dfs_catalog_latest(dfs_store_catalog(fix->st), project, id), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec),
+			 0);
 }
 
 long tu_count(struct tu_fix *fix, const char *status)
 {
 	if (!status)
-		return tu_count_records(fix->st, DFS_SCAN_ALL, NULL);
-	return tu_count_records(fix->st, DFS_SCAN_STATUS, status);
+		return tu_count_records(dfs_store_catalog(fix->st),
+					DFS_SCAN_ALL, NULL);
+	return tu_count_records(dfs_store_catalog(fix->st), DFS_SCAN_STATUS,
+				status);
 }

@@ -16,7 +16,7 @@
 
 #include "archutil.h"
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "isotime.h"
@@ -34,9 +34,10 @@ int tu_deploy_buf(struct tu_fix *fix, const char *project, const void *buf,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);
@@ -74,7 +75,8 @@ void tu_deploy_text(struct tu_fix *fix, const char *project,
 	struct dfs_record r;
 
 	assert_int_equal(
-	    tu_deploy_buf(fix, project, text, sizeof(text) - 1, &r), -EBADMSG);
+		tu_deploy_buf(fix, project, text, sizeof(text) - 1, &r),
+		-EBADMSG);
 	assert_int_equal(r.status, DFS_STATUS_FAILED);
 	/* Its payload is kept unless a retention policy dropped it at once. */
 	if (rec)
@@ -83,7 +85,8 @@ void tu_deploy_text(struct tu_fix *fix, const char *project,
 
 void tu_get(struct tu_fix *fix, const uint8_t id[16], struct dfs_record *rec)
 {
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec),
+			 0);
 }
 
 void tu_assert_current(struct tu_fix *fix, const char *project,
@@ -91,7 +94,9 @@ void tu_assert_current(struct tu_fix *fix, const char *project,
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 project, &p),
+			 0);
 	if (!rec) {
 		assert_false(p.has_current);
 		return;
@@ -112,7 +117,7 @@ void tu_blob_path(struct tu_fix *fix, const uint8_t hash[32], char *out)
 {
 	char rel[DFS_BLOB_PATH_MAX];
 
-	dfs_blob_relpath(hash, rel);
+	dfs_blobs_path(dfs_store_blobs(fix->st), hash, rel);
 	tu_path(out, "%s/%s", fix->dir, rel);
 }
 
@@ -183,7 +188,9 @@ long tu_audit_count(struct tu_fix *fix, const char *action, const uint8_t *id)
 {
 	struct audit_count c = {action, id, 0};
 
-	assert_int_equal(dfs_audit_scan(fix->st, 0, count_event, &c), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0,
+						count_event, &c),
+			 0);
 	return c.n;
 }
 
@@ -192,5 +199,6 @@ void tu_unknown_id(struct tu_fix *fix, uint8_t id[16])
 	struct dfs_record rec;
 
 	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &rec), -ENOENT);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &rec),
+			 -ENOENT);
 }

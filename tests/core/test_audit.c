@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "payload.h"
 #include "audit.h"
 #include "catalog.h"
 #include "deploy.h"
@@ -57,7 +58,9 @@ static void events_release(struct events *es)
 static void scan(struct tu_fix *fix, uint64_t from, struct events *es)
 {
 	memset(es, 0, sizeof(*es));
-	assert_int_equal(dfs_audit_scan(fix->st, from, collect_cb, es), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st),
+						from, collect_cb, es),
+			 0);
 }
 
 /* A real deploy of @n bytes of a tar.gz, or of text when @n is 0. */
@@ -76,10 +79,13 @@ static int deploy(struct tu_fix *fix, const char *project, size_t n,
 	tu_attr(&attr, 0644);
 	if (n)
 		assert_int_equal(tu_targz(n, (uint32_t)n, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
 	assert_int_equal(
-	    dfs_deploy_write(d, n ? buf : (const void *)text, len, 0), 0);
+		dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
+		0);
+	assert_int_equal(
+		dfs_deploy_write(
+			d, DFS_SRC_MEM(n ? buf : (const void *)text, len), 0),
+		0);
 	rc = dfs_deploy_commit(d, NULL, NULL);
 	*rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
@@ -166,11 +172,12 @@ static void test_audit_scan_interrupted(void **state)
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, &attr, &rec),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web",
+					    &who, &attr, &rec),
 			 0);
 	/* The daemon dies with the record pending, then restarts. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
 	scan(fix, 0, &es);
 	assert_int_equal(es.n, 2);
@@ -191,8 +198,9 @@ static void test_audit_scan_payload_dropped(void **state)
 	snprintf(actor.command, sizeof(actor.command),
 		 "deployctl drop-payload 0190");
 	assert_int_equal(deploy(fix, "web", 1000, &rec), 0);
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec.id, &actor, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED,
+					  &actor, &freed),
+			 0);
 	scan(fix, 0, &es);
 	assert_int_equal(es.n, 3);
 	assert_event(&es.ev[2], &rec, "payload_dropped", DFS_STATUS_SUCCESS);
@@ -227,7 +235,8 @@ static void test_audit_size_sum_of_lines(void **state)
 	uint64_t size = 99, sum = 0;
 	struct events es;
 
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(size, 0);
 	scenario(fix);
 	scan(fix, 0, &es);
@@ -236,7 +245,8 @@ static void test_audit_size_sum_of_lines(void **state)
 		assert_int_equal(es.ev[i].len, strlen(es.lines[i]));
 		sum += es.ev[i].len;
 	}
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(size, sum);
 	events_release(&es);
 }
@@ -273,17 +283,19 @@ static void test_audit_read_any_offset(void **state)
 
 	scenario(fix);
 	all = concat(fix, &len);
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(size, len);
 	for (size_t off = 0; off < len; off++) {
 		for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 			size_t want =
-			    len - off < sizes[i] ? len - off : sizes[i];
+				len - off < sizes[i] ? len - off : sizes[i];
 
 			got = 0;
-			assert_int_equal(
-			    dfs_audit_read(fix->st, off, buf, sizes[i], &got),
-			    0);
+			assert_int_equal(dfs_catalog_audit_read(
+						 dfs_store_catalog(fix->st),
+						 off, buf, sizes[i], &got),
+					 0);
 			assert_int_equal(got, want);
 			assert_memory_equal(buf, all + off, want);
 		}
@@ -301,7 +313,9 @@ static void test_audit_read_whole(void **state)
 	all = concat(fix, &len);
 	buf = malloc(len + 100);
 	assert_non_null(buf);
-	assert_int_equal(dfs_audit_read(fix->st, 0, buf, len + 100, &got), 0);
+	assert_int_equal(dfs_catalog_audit_read(dfs_store_catalog(fix->st), 0,
+						buf, len + 100, &got),
+			 0);
 	assert_int_equal(got, len);
 	assert_memory_equal(buf, all, len);
 	free(buf);
@@ -316,18 +330,22 @@ static void test_audit_read_at_end(void **state)
 	char buf[64];
 
 	got = 5;
-	assert_int_equal(dfs_audit_read(fix->st, 0, buf, sizeof(buf), &got), 0);
+	assert_int_equal(dfs_catalog_audit_read(dfs_store_catalog(fix->st), 0,
+						buf, sizeof(buf), &got),
+			 0);
 	assert_int_equal(got, 0);
 	scenario(fix);
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	offs[0] = size;
 	offs[1] = size + 1;
 	offs[2] = size + 100000;
 	for (int i = 0; i < 3; i++) {
 		got = 5;
 		assert_int_equal(
-		    dfs_audit_read(fix->st, offs[i], buf, sizeof(buf), &got),
-		    0);
+			dfs_catalog_audit_read(dfs_store_catalog(fix->st),
+					       offs[i], buf, sizeof(buf), &got),
+			0);
 		assert_int_equal(got, 0);
 	}
 }
@@ -357,15 +375,15 @@ static void test_audit_scan_lines_json(void **state)
 		assert_int_equal(json_integer_value(json_object_get(o, "seq")),
 				 es.ev[i].seq);
 		assert_string_equal(
-		    json_string_value(json_object_get(o, "action")),
-		    es.ev[i].action);
+			json_string_value(json_object_get(o, "action")),
+			es.ev[i].action);
 		dfs_uuid7_format(es.ev[i].id, idstr);
 		assert_string_equal(
-		    json_string_value(json_object_get(o, "deployment_id")),
-		    idstr);
+			json_string_value(json_object_get(o, "deployment_id")),
+			idstr);
 		assert_string_equal(
-		    json_string_value(json_object_get(o, "status")),
-		    dfs_status_name(es.ev[i].status));
+			json_string_value(json_object_get(o, "status")),
+			dfs_status_name(es.ev[i].status));
 		assert_non_null(json_object_get(o, "time"));
 		assert_non_null(json_object_get(o, "project"));
 		assert_non_null(json_object_get(o, "uid"));
@@ -388,14 +406,19 @@ static void test_audit_size_progress_unchanged(void **state)
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, &attr, &rec),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web",
+					    &who, &attr, &rec),
 			 0);
-	assert_int_equal(dfs_audit_size(fix->st, &before), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &before), 0);
 	for (uint64_t b = 4096; b <= 65536; b *= 2) {
 		rec.bytes_received = b;
-		assert_int_equal(dfs_catalog_update(fix->st, &rec, NULL), 0);
+		assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st),
+						    &rec, NULL, NULL),
+				 0);
 	}
-	assert_int_equal(dfs_audit_size(fix->st, &after), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &after), 0);
 	assert_int_equal(after, before);
 	scan(fix, 0, &es);
 	assert_int_equal(es.n, 1);
@@ -425,7 +448,8 @@ static void test_audit_scan_from_offset(void **state)
 			assert_int_equal(es.ev[0].seq, all.ev[k + 1].seq);
 		events_release(&es);
 	}
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	scan(fix, size, &es);
 	assert_int_equal(es.n, 0);
 	scan(fix, size + 1000, &es);
@@ -441,7 +465,9 @@ static void test_audit_scan_stop(void **state)
 	scenario(fix);
 	memset(&es, 0, sizeof(es));
 	es.stop_at = 2;
-	assert_int_equal(dfs_audit_scan(fix->st, 0, collect_cb, &es), 9);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0,
+						collect_cb, &es),
+			 9);
 	assert_int_equal(es.n, 2);
 	events_release(&es);
 }
@@ -451,19 +477,19 @@ static void test_audit_scan_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_audit_scan_created_succeeded),
-	    T(test_audit_scan_failed),
-	    T(test_audit_scan_interrupted),
-	    T(test_audit_scan_payload_dropped),
-	    T(test_audit_scan_seq_increasing),
-	    T(test_audit_size_sum_of_lines),
-	    T(test_audit_read_any_offset),
-	    T(test_audit_read_whole),
-	    T(test_audit_read_at_end),
-	    T(test_audit_scan_lines_json),
-	    T(test_audit_size_progress_unchanged),
-	    T(test_audit_scan_from_offset),
-	    T(test_audit_scan_stop),
+		T(test_audit_scan_created_succeeded),
+		T(test_audit_scan_failed),
+		T(test_audit_scan_interrupted),
+		T(test_audit_scan_payload_dropped),
+		T(test_audit_scan_seq_increasing),
+		T(test_audit_size_sum_of_lines),
+		T(test_audit_read_any_offset),
+		T(test_audit_read_whole),
+		T(test_audit_read_at_end),
+		T(test_audit_scan_lines_json),
+		T(test_audit_size_progress_unchanged),
+		T(test_audit_scan_from_offset),
+		T(test_audit_scan_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

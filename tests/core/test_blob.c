@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "record.h"
 #include "testutil.h"
 
@@ -51,25 +51,29 @@ static void put(struct tu_fix *fix, const char *name, const void *buf, size_t n,
 
 	tu_sha256(buf, n, hash);
 	fd = tmp_file(fix, name, buf, n);
-	assert_int_equal(dfs_blob_put(fix->st, fd, name, hash, &before), 0);
+	assert_int_equal(dfs_blobs_put(dfs_store_blobs(fix->st), fd, name, hash,
+				       &before),
+			 0);
 	if (before) {
 		assert_true(tmp_exists(fix, name)); /* kept until adopted */
-		assert_int_equal(dfs_blob_adopt(fix->st, name, hash), 0);
+		assert_int_equal(
+			dfs_blobs_adopt(dfs_store_blobs(fix->st), name, hash),
+			0);
 	}
 	close(fd);
 }
 
 static void test_blob_relpath_fanout(void **state)
 {
+	struct tu_fix *fix = *state;
 	char path[DFS_BLOB_PATH_MAX], hex[65], want[DFS_BLOB_PATH_MAX];
 	uint8_t hash[32];
 
-	(void)state;
 	tu_fill(hash, sizeof(hash), 1);
 	hash[0] = 0xab;
 	dfs_hash_hex(hash, hex);
 	snprintf(want, sizeof(want), "blobs/ab/%s", hex);
-	dfs_blob_relpath(hash, path);
+	dfs_blobs_path(dfs_store_blobs(fix->st), hash, path);
 	assert_string_equal(path, want);
 }
 
@@ -83,8 +87,8 @@ static void test_blob_put_moves_file(void **state)
 	tu_fill(data, sizeof(data), 2);
 	put(fix, "up.1", data, sizeof(data), hash);
 	assert_false(tmp_exists(fix, "up.1"));
-	assert_true(dfs_blob_exists(fix->st, hash));
-	dfs_blob_relpath(hash, rel);
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), hash));
+	dfs_blobs_path(dfs_store_blobs(fix->st), hash, rel);
 	tu_path(path, "%s/%s", fix->dir, rel);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_true(S_ISREG(sb.st_mode));
@@ -100,7 +104,7 @@ static void test_blob_put_read_only(void **state)
 	struct stat sb;
 
 	put(fix, "up.1", "\x1f\x8b payload", 10, hash);
-	dfs_blob_relpath(hash, rel);
+	dfs_blobs_path(dfs_store_blobs(fix->st), hash, rel);
 	tu_path(path, "%s/%s", fix->dir, rel);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0222, 0);
@@ -115,7 +119,8 @@ static void test_blob_open_reads_content(void **state)
 
 	tu_fill(data, sizeof(data), 3);
 	put(fix, "up.1", data, sizeof(data), hash);
-	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), 0);
+	assert_int_equal(dfs_blobs_open(dfs_store_blobs(fix->st), hash, &fd),
+			 0);
 	assert_true(fd >= 0);
 	while ((got = pread(fd, back + total, sizeof(back) - (size_t)total,
 			    total)) > 0)
@@ -135,7 +140,9 @@ static void test_blob_put_dedup(void **state)
 	tu_fill(data, sizeof(data), 4);
 	data[0] = 0xaa; /* only to make the test easy to follow */
 	put(fix, "up.1", data, sizeof(data), h1);
-	assert_int_equal(dfs_blob_put(fix->st, -1, "none", h1, &before), 0);
+	assert_int_equal(dfs_blobs_put(dfs_store_blobs(fix->st), -1, "none", h1,
+				       &before),
+			 0);
 	assert_true(before);
 	put(fix, "up.2", data, sizeof(data), h2);
 	assert_memory_equal(h1, h2, 32);
@@ -158,13 +165,17 @@ static void test_blob_adopt_after_removal(void **state)
 	tu_fill(data, sizeof(data), 7);
 	put(fix, "up.1", data, sizeof(data), h);
 	fd = tmp_file(fix, "up.2", data, sizeof(data));
-	assert_int_equal(dfs_blob_put(fix->st, fd, "up.2", h, &before), 0);
+	assert_int_equal(
+		dfs_blobs_put(dfs_store_blobs(fix->st), fd, "up.2", h, &before),
+		0);
 	assert_true(before);
 	close(fd);
-	assert_int_equal(dfs_blob_remove(fix->st, h), 0); /* no record */
-	assert_false(dfs_blob_exists(fix->st, h));
-	assert_int_equal(dfs_blob_adopt(fix->st, "up.2", h), 0);
-	assert_true(dfs_blob_exists(fix->st, h));
+	assert_int_equal(dfs_blobs_remove(dfs_store_blobs(fix->st), h),
+			 0); /* no record */
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), h));
+	assert_int_equal(dfs_blobs_adopt(dfs_store_blobs(fix->st), "up.2", h),
+			 0);
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), h));
 	assert_false(tmp_exists(fix, "up.2"));
 }
 
@@ -177,8 +188,8 @@ static void test_blob_put_distinct(void **state)
 	tu_fill(b, sizeof(b), 6);
 	put(fix, "up.1", a, sizeof(a), ha);
 	put(fix, "up.2", b, sizeof(b), hb);
-	assert_true(dfs_blob_exists(fix->st, ha));
-	assert_true(dfs_blob_exists(fix->st, hb));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), ha));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), hb));
 	assert_int_equal(tu_count_blobs(fix->dir), 2);
 }
 
@@ -191,8 +202,9 @@ static void test_blob_put_survives_reopen(void **state)
 	tu_fill(data, sizeof(data), 7);
 	put(fix, "up.1", data, sizeof(data), hash);
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_true(dfs_blob_exists(fix->st, hash));
-	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), 0);
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), hash));
+	assert_int_equal(dfs_blobs_open(dfs_store_blobs(fix->st), hash, &fd),
+			 0);
 	close(fd);
 }
 
@@ -203,9 +215,10 @@ static void test_blob_open_missing(void **state)
 	int fd = -7;
 
 	tu_fill(hash, sizeof(hash), 8);
-	assert_int_equal(dfs_blob_open(fix->st, hash, &fd), -ENOENT);
+	assert_int_equal(dfs_blobs_open(dfs_store_blobs(fix->st), hash, &fd),
+			 -ENOENT);
 	assert_int_equal(fd, -7);
-	assert_false(dfs_blob_exists(fix->st, hash));
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), hash));
 }
 
 static void test_blob_put_missing_tmp(void **state)
@@ -222,10 +235,10 @@ static void test_blob_put_missing_tmp(void **state)
 	fd = open(path, O_RDWR);
 	assert_true(fd >= 0);
 	tu_sha256("abc", 3, hash);
-	assert_true(dfs_blob_put(fix->st, fd, "no-such-file", hash, &before) <
-		    0);
+	assert_true(dfs_blobs_put(dfs_store_blobs(fix->st), fd, "no-such-file",
+				  hash, &before) < 0);
 	assert_true(before); /* untouched on failure */
-	assert_false(dfs_blob_exists(fix->st, hash));
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), hash));
 	close(fd);
 }
 
@@ -237,13 +250,15 @@ static void test_blob_put_bytes_twice(void **state)
 
 	tu_fill(data, sizeof(data), 9);
 	tu_sha256(data, sizeof(data), want);
-	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h1),
+	assert_int_equal(dfs_blobs_put_bytes(dfs_store_blobs(fix->st), data,
+					     sizeof(data), h1),
 			 0);
-	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h2),
+	assert_int_equal(dfs_blobs_put_bytes(dfs_store_blobs(fix->st), data,
+					     sizeof(data), h2),
 			 0);
 	assert_memory_equal(h1, want, 32);
 	assert_memory_equal(h2, want, 32);
-	assert_true(dfs_blob_exists(fix->st, want));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), want));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -255,11 +270,15 @@ static void test_blob_put_bytes_after_removal(void **state)
 	uint8_t data[100], h[32];
 
 	tu_fill(data, sizeof(data), 10);
-	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h), 0);
-	assert_int_equal(dfs_blob_remove(fix->st, h), 0);
-	assert_false(dfs_blob_exists(fix->st, h));
-	assert_int_equal(dfs_blob_put_bytes(fix->st, data, sizeof(data), h), 0);
-	assert_true(dfs_blob_exists(fix->st, h));
+	assert_int_equal(dfs_blobs_put_bytes(dfs_store_blobs(fix->st), data,
+					     sizeof(data), h),
+			 0);
+	assert_int_equal(dfs_blobs_remove(dfs_store_blobs(fix->st), h), 0);
+	assert_false(dfs_blobs_exists(dfs_store_blobs(fix->st), h));
+	assert_int_equal(dfs_blobs_put_bytes(dfs_store_blobs(fix->st), data,
+					     sizeof(data), h),
+			 0);
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), h));
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
@@ -268,18 +287,18 @@ static void test_blob_put_bytes_after_removal(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_blob_relpath_fanout),
-	    T(test_blob_put_moves_file),
-	    T(test_blob_put_read_only),
-	    T(test_blob_open_reads_content),
-	    T(test_blob_put_dedup),
-	    T(test_blob_adopt_after_removal),
-	    T(test_blob_put_distinct),
-	    T(test_blob_put_survives_reopen),
-	    T(test_blob_open_missing),
-	    T(test_blob_put_missing_tmp),
-	    T(test_blob_put_bytes_twice),
-	    T(test_blob_put_bytes_after_removal),
+		T(test_blob_relpath_fanout),
+		T(test_blob_put_moves_file),
+		T(test_blob_put_read_only),
+		T(test_blob_open_reads_content),
+		T(test_blob_put_dedup),
+		T(test_blob_adopt_after_removal),
+		T(test_blob_put_distinct),
+		T(test_blob_put_survives_reopen),
+		T(test_blob_open_missing),
+		T(test_blob_put_missing_tmp),
+		T(test_blob_put_bytes_twice),
+		T(test_blob_put_bytes_after_removal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,8 @@
 /*
- * test_catalog — records, projects, indexes and blob references in LMDB.
+ * test_catalog — records, projects, indexes and blob references, written
+ * against the catalog interface alone (catalog.h): the fixture
+ * (tu_catalog_setup) opens the backend $DEPLOYFS_TEST_CATALOG names, so
+ * the same suite runs against every backend.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -25,8 +28,8 @@ static void create(struct tu_fix *fix, const char *project,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(fix->st, project, &who, &attr, rec),
-			 0);
+	assert_int_equal(
+		dfs_catalog_create(fix->cat, project, &who, &attr, rec), 0);
 }
 
 /* Settle @rec as a success holding the blob of @seed's hash. */
@@ -45,7 +48,7 @@ static void settle_success(struct tu_fix *fix, struct dfs_record *rec,
 	rec->bytes_received = sizeof(data);
 	strcpy(rec->payload_format, "tar+gzip");
 	rec->payload_blob_present = true;
-	assert_int_equal(dfs_catalog_update(fix->st, rec, NULL), 0);
+	assert_int_equal(dfs_catalog_update(fix->cat, rec, NULL, NULL), 0);
 }
 
 static void settle_failed(struct tu_fix *fix, struct dfs_record *rec)
@@ -53,8 +56,9 @@ static void settle_failed(struct tu_fix *fix, struct dfs_record *rec)
 	rec->status = DFS_STATUS_FAILED;
 	rec->phase = DFS_PHASE_DONE;
 	rec->completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(rec, "not_an_archive", DFS_PHASE_VALIDATE, "no");
-	assert_int_equal(dfs_catalog_update(fix->st, rec, NULL), 0);
+	dfs_record_set_error(rec, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
+			     "no");
+	assert_int_equal(dfs_catalog_update(fix->cat, rec, NULL, NULL), 0);
 }
 
 struct collect {
@@ -102,7 +106,7 @@ static void test_catalog_create_pending(void **state)
 	assert_int_equal(rec.who.pid, 4242);
 	assert_string_equal(rec.who.user, "ci");
 	assert_string_equal(rec.who.command, "cp app.tar.gz /mnt/deploy/myapp");
-	assert_string_equal(rec.origin_node, dfs_store_host(fix->st));
+	assert_string_equal(rec.origin_node, dfs_catalog_node(fix->cat));
 	assert_true(rec.seq > 0);
 	assert_false(rec.has_hash);
 	assert_string_equal(rec.error.code, "");
@@ -123,11 +127,12 @@ static void test_catalog_create_bad_name(void **state)
 	tu_attr(&attr, 0644);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(
-		    dfs_catalog_create(fix->st, bad[i], &who, &attr, &rec),
-		    -EINVAL);
-		assert_int_equal(dfs_project_get(fix->st, bad[i], &p), -ENOENT);
+			dfs_catalog_create(fix->cat, bad[i], &who, &attr, &rec),
+			-EINVAL);
+		assert_int_equal(dfs_catalog_project_get(fix->cat, bad[i], &p),
+				 -ENOENT);
 	}
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 0);
+	assert_int_equal(tu_count_records(fix->cat, DFS_SCAN_ALL, NULL), 0);
 }
 
 static void test_catalog_create_ids_increase(void **state)
@@ -152,7 +157,7 @@ static void test_catalog_create_makes_project(void **state)
 	struct dfs_project p, q;
 
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_string_equal(p.name, "web");
 	assert_int_equal(p.uid, 1000);
 	assert_int_equal(p.gid, 1001);
@@ -160,7 +165,7 @@ static void test_catalog_create_makes_project(void **state)
 	assert_true(p.pseq > 0);
 	assert_false(p.has_current);
 	assert_true(p.created_ms != DFS_TIME_NONE);
-	assert_int_equal(dfs_project_get_seq(fix->st, p.pseq, &q), 0);
+	assert_int_equal(dfs_catalog_project_get_seq(fix->cat, p.pseq, &q), 0);
 	assert_string_equal(q.name, "web");
 }
 
@@ -174,9 +179,9 @@ static void test_catalog_create_keeps_project_attr(void **state)
 
 	create(fix, "web", &rec);
 	tu_who(&who);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, &attr, &rec),
+	assert_int_equal(dfs_catalog_create(fix->cat, "web", &who, &attr, &rec),
 			 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_int_equal(p.uid, 1000);
 	assert_int_equal(p.mode & 07777, 0644);
 }
@@ -187,13 +192,13 @@ static void test_catalog_get_roundtrip(void **state)
 	struct dfs_record rec, back;
 
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_memory_equal(back.id, rec.id, 16);
 	assert_int_equal(back.seq, rec.seq);
 	assert_string_equal(back.project, "web");
 	assert_int_equal(back.started_ms, rec.started_ms);
 	memset(&back, 0, sizeof(back));
-	assert_int_equal(dfs_catalog_get_seq(fix->st, rec.seq, &back), 0);
+	assert_int_equal(dfs_catalog_get_seq(fix->cat, rec.seq, &back), 0);
 	assert_memory_equal(back.id, rec.id, 16);
 }
 
@@ -205,8 +210,8 @@ static void test_catalog_get_unknown(void **state)
 
 	create(fix, "web", &rec);
 	dfs_uuid7_next(rec.id, (uint64_t)dfs_time_now_ms(), id);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), -ENOENT);
-	assert_int_equal(dfs_catalog_get_seq(fix->st, rec.seq + 1000, &back),
+	assert_int_equal(dfs_catalog_get(fix->cat, id, &back), -ENOENT);
+	assert_int_equal(dfs_catalog_get_seq(fix->cat, rec.seq + 1000, &back),
 			 -ENOENT);
 }
 
@@ -219,13 +224,13 @@ static void test_catalog_update_success_sets_current(void **state)
 
 	create(fix, "web", &rec);
 	settle_success(fix, &rec, 1);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec.id, 16);
 	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, rec.payload_hash, &refs), 0);
+		dfs_catalog_blob_refs(fix->cat, rec.payload_hash, &refs), 0);
 	assert_int_equal(refs, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(back.payload_hash, rec.payload_hash, 32);
 	assert_string_equal(back.payload_format, "tar+gzip");
@@ -240,12 +245,12 @@ static void test_catalog_update_failed_no_current(void **state)
 
 	create(fix, "web", &rec);
 	settle_failed(fix, &rec);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_false(p.has_current);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "not_an_archive");
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
+	assert_int_equal(dfs_catalog_latest(fix->cat, "web", id), 0);
 	assert_memory_equal(id, rec.id, 16);
 }
 
@@ -258,8 +263,9 @@ static void test_catalog_update_back_to_pending(void **state)
 	settle_success(fix, &rec, 1);
 	rec.status = DFS_STATUS_PENDING;
 	rec.completed_ms = DFS_TIME_NONE;
-	assert_int_equal(dfs_catalog_update(fix->st, &rec, NULL), -EINVAL);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL),
+			 -EINVAL);
+	assert_int_equal(dfs_catalog_get(fix->cat, rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 }
 
@@ -274,24 +280,25 @@ static void test_catalog_update_unknown(void **state)
 	memcpy(rec.id, id, 16);
 	rec.status = DFS_STATUS_FAILED;
 	rec.completed_ms = dfs_time_now_ms();
-	assert_int_equal(dfs_catalog_update(fix->st, &rec, NULL), -ENOENT);
+	assert_int_equal(dfs_catalog_update(fix->cat, &rec, NULL, NULL),
+			 -ENOENT);
 }
 
 static void test_catalog_update_moves_status_index(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record a, b;
-	struct dfs_store *st = fix->st;
+	struct dfs_catalog *cat = fix->cat;
 
 	create(fix, "web", &a);
 	create(fix, "web", &b);
-	assert_int_equal(tu_count_records(st, DFS_SCAN_STATUS, "pending"), 2);
+	assert_int_equal(tu_count_records(cat, DFS_SCAN_STATUS, "pending"), 2);
 	settle_success(fix, &a, 1);
 	settle_failed(fix, &b);
-	assert_int_equal(tu_count_records(st, DFS_SCAN_STATUS, "pending"), 0);
-	assert_int_equal(tu_count_records(st, DFS_SCAN_STATUS, "success"), 1);
-	assert_int_equal(tu_count_records(st, DFS_SCAN_STATUS, "failed"), 1);
-	assert_int_equal(tu_count_records(st, DFS_SCAN_ALL, NULL), 2);
+	assert_int_equal(tu_count_records(cat, DFS_SCAN_STATUS, "pending"), 0);
+	assert_int_equal(tu_count_records(cat, DFS_SCAN_STATUS, "success"), 1);
+	assert_int_equal(tu_count_records(cat, DFS_SCAN_STATUS, "failed"), 1);
+	assert_int_equal(tu_count_records(cat, DFS_SCAN_ALL, NULL), 2);
 }
 
 static void test_catalog_update_current_only_newer(void **state)
@@ -304,7 +311,7 @@ static void test_catalog_update_current_only_newer(void **state)
 	create(fix, "web", &newer);
 	settle_success(fix, &newer, 2);
 	settle_success(fix, &older, 1); /* settles later, but is older */
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, newer.id, 16);
 }
@@ -323,8 +330,8 @@ static void test_catalog_update_attr(void **state)
 	rec.has_hash = true;
 	tu_sha256("x", 1, rec.payload_hash);
 	rec.payload_blob_present = true;
-	assert_int_equal(dfs_catalog_update(fix->st, &rec, &attr), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_update(fix->cat, &rec, &attr, NULL), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_int_equal(p.uid, 7);
 	assert_int_equal(p.gid, 8);
 	assert_int_equal(p.mode & 07777, 0640);
@@ -343,15 +350,15 @@ static void test_catalog_blob_refs_count(void **state)
 	settle_success(fix, &a, 1);
 	settle_success(fix, &b, 1);
 	settle_success(fix, &c, 2);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, a.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(fix->cat, a.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 2);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, c.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(fix->cat, c.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 1);
 	tu_fill(other, sizeof(other), 77);
 	refs = 99;
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, other, &refs), 0);
+	assert_int_equal(dfs_catalog_blob_refs(fix->cat, other, &refs), 0);
 	assert_int_equal(refs, 0);
 }
 
@@ -366,9 +373,9 @@ static void test_catalog_latest_any_status(void **state)
 	create(fix, "web", &b);
 	settle_failed(fix, &b);
 	create(fix, "api", &c);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
+	assert_int_equal(dfs_catalog_latest(fix->cat, "web", id), 0);
 	assert_memory_equal(id, b.id, 16);
-	assert_int_equal(dfs_catalog_latest(fix->st, "api", id), 0);
+	assert_int_equal(dfs_catalog_latest(fix->cat, "api", id), 0);
 	assert_memory_equal(id, c.id, 16);
 }
 
@@ -379,7 +386,7 @@ static void test_catalog_latest_unknown(void **state)
 
 	memset(keep, 0xa5, sizeof(keep));
 	memcpy(id, keep, 16);
-	assert_int_equal(dfs_catalog_latest(fix->st, "nope", id), -ENOENT);
+	assert_int_equal(dfs_catalog_latest(fix->cat, "nope", id), -ENOENT);
 	assert_memory_equal(id, keep, 16);
 }
 
@@ -388,8 +395,10 @@ static void test_project_get_unknown(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, "nope", &p), -ENOENT);
-	assert_int_equal(dfs_project_get_seq(fix->st, 12345, &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "nope", &p),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_project_get_seq(fix->cat, 12345, &p),
+			 -ENOENT);
 }
 
 static void test_project_set_attr_changes(void **state)
@@ -400,10 +409,11 @@ static void test_project_set_attr_changes(void **state)
 	struct dfs_project before, p;
 
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_project_get(fix->st, "web", &before), 0);
-	assert_int_equal(dfs_project_set_attr(fix->st, "web", &attr), 0);
-	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &before), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "web", &attr),
+			 0);
+	assert_int_equal(tu_catalog_open(fix), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "web", &p), 0);
 	assert_int_equal(p.uid, 0);
 	assert_int_equal(p.gid, 0);
 	assert_int_equal(p.mode & 07777, 0600);
@@ -416,28 +426,31 @@ static void test_project_set_attr_unknown(void **state)
 	struct tu_fix *fix = *state;
 	struct dfs_project_attr attr = {.uid = 0, .gid = 0, .mode = 0600};
 
-	assert_int_equal(dfs_project_set_attr(fix->st, "nope", &attr), -ENOENT);
+	assert_int_equal(dfs_catalog_project_set_attr(fix->cat, "nope", &attr),
+			 -ENOENT);
 }
 
-static void test_catalog_fail_pending_interrupted(void **state)
+static void test_catalog_recover_interrupted(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_record a, b, c, back;
+	struct dfs_who self;
 	unsigned n = 0;
 
 	create(fix, "web", &a);
 	create(fix, "web", &b);
 	create(fix, "api", &c);
 	settle_success(fix, &b, 1);
-	assert_int_equal(dfs_catalog_fail_pending(fix->st, &n), 0);
+	dfs_who_self(&self);
+	assert_int_equal(dfs_catalog_recover(fix->cat, &self, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(dfs_catalog_get(fix->st, a.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, a.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "interrupted");
 	assert_true(back.completed_ms != DFS_TIME_NONE);
-	assert_int_equal(dfs_catalog_get(fix->st, c.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, c.id, &back), 0);
 	assert_string_equal(back.error.code, "interrupted");
-	assert_int_equal(dfs_catalog_get(fix->st, b.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(fix->cat, b.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_string_equal(back.error.code, "");
 }
@@ -451,9 +464,9 @@ static void test_catalog_scan_all_order(void **state)
 
 	for (i = 0; i < 5; i++)
 		create(fix, i % 2 ? "web" : "api", &recs[i]);
-	assert_int_equal(
-	    dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    0);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 0);
 	assert_int_equal(c.n, 5);
 	for (i = 0; i < 5; i++) {
 		assert_memory_equal(c.ids[i], recs[i].id, 16);
@@ -470,14 +483,14 @@ static void test_catalog_scan_project(void **state)
 
 	for (i = 0; i < 6; i++)
 		create(fix, i % 3 ? "web" : "api", &recs[i]);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECT, "api", 0,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECT, "api", 0,
 					  collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 2);
 	assert_memory_equal(c.ids[0], recs[0].id, 16);
 	assert_memory_equal(c.ids[1], recs[3].id, 16);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECT, "nope", 0,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECT, "nope", 0,
 					  collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 0);
@@ -490,7 +503,7 @@ static void test_catalog_scan_status_bad_key(void **state)
 	struct dfs_record rec;
 
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_STATUS, "bogus", 0,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_STATUS, "bogus", 0,
 					  collect_cb, &c),
 			 -EINVAL);
 	assert_int_equal(c.n, 0);
@@ -507,14 +520,14 @@ static void test_catalog_scan_projects_sorted(void **state)
 	create(fix, "api", &rec);
 	create(fix, "db", &rec);
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECTS, NULL, 0,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECTS, NULL, 0,
 					  collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 3);
 	assert_string_equal(c.names[0], "api");
 	assert_string_equal(c.names[1], "db");
 	assert_string_equal(c.names[2], "web");
-	assert_int_equal(dfs_project_get(fix->st, "db", &p), 0);
+	assert_int_equal(dfs_catalog_project_get(fix->cat, "db", &p), 0);
 	assert_int_equal(c.seqs[1], p.pseq);
 }
 
@@ -527,19 +540,19 @@ static void test_catalog_scan_after(void **state)
 
 	for (i = 0; i < 5; i++)
 		create(fix, "web", &recs[i]);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL,
 					  recs[1].seq, collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 3);
 	assert_memory_equal(c.ids[0], recs[2].id, 16);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECT, "web",
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECT, "web",
 					  recs[3].seq, collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 1);
 	assert_memory_equal(c.ids[0], recs[4].id, 16);
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL,
 					  recs[4].seq, collect_cb, &c),
 			 0);
 	assert_int_equal(c.n, 0);
@@ -553,16 +566,16 @@ static void test_catalog_scan_after_unknown(void **state)
 
 	/* Every scope: the indexes first, the whole-store walk last. */
 	create(fix, "web", &rec);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECT, "web",
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECT, "web",
 					  rec.seq + 1000, collect_cb, &c),
 			 -ENOENT);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_STATUS, "pending",
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_STATUS, "pending",
 					  rec.seq + 1000, collect_cb, &c),
 			 -ENOENT);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECTS, NULL,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_PROJECTS, NULL,
 					  1000, collect_cb, &c),
 			 -ENOENT);
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL,
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL,
 					  rec.seq + 1000, collect_cb, &c),
 			 -ENOENT);
 	assert_int_equal(c.n, 0);
@@ -577,52 +590,52 @@ static void test_catalog_scan_stop(void **state)
 
 	for (i = 0; i < 4; i++)
 		create(fix, "web", &rec);
-	assert_int_equal(
-	    dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    7);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 7);
 	assert_int_equal(c.n, 2);
 	memset(&c, 0, sizeof(c));
 	c.stop_at = 3;
 	c.stop_rc = -EIO;
-	assert_int_equal(
-	    dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL, 0, collect_cb, &c),
-	    -EIO);
+	assert_int_equal(dfs_catalog_scan(fix->cat, DFS_SCAN_ALL, NULL, 0,
+					  collect_cb, &c),
+			 -EIO);
 	assert_int_equal(c.n, 3);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tu_catalog_setup, tu_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_catalog_create_pending),
-	    T(test_catalog_create_bad_name),
-	    T(test_catalog_create_ids_increase),
-	    T(test_catalog_create_makes_project),
-	    T(test_catalog_create_keeps_project_attr),
-	    T(test_catalog_get_roundtrip),
-	    T(test_catalog_get_unknown),
-	    T(test_catalog_update_success_sets_current),
-	    T(test_catalog_update_failed_no_current),
-	    T(test_catalog_update_back_to_pending),
-	    T(test_catalog_update_unknown),
-	    T(test_catalog_update_moves_status_index),
-	    T(test_catalog_update_current_only_newer),
-	    T(test_catalog_update_attr),
-	    T(test_catalog_blob_refs_count),
-	    T(test_catalog_latest_any_status),
-	    T(test_catalog_latest_unknown),
-	    T(test_project_get_unknown),
-	    T(test_project_set_attr_changes),
-	    T(test_project_set_attr_unknown),
-	    T(test_catalog_fail_pending_interrupted),
-	    T(test_catalog_scan_all_order),
-	    T(test_catalog_scan_project),
-	    T(test_catalog_scan_status_bad_key),
-	    T(test_catalog_scan_projects_sorted),
-	    T(test_catalog_scan_after),
-	    T(test_catalog_scan_after_unknown),
-	    T(test_catalog_scan_stop),
+		T(test_catalog_create_pending),
+		T(test_catalog_create_bad_name),
+		T(test_catalog_create_ids_increase),
+		T(test_catalog_create_makes_project),
+		T(test_catalog_create_keeps_project_attr),
+		T(test_catalog_get_roundtrip),
+		T(test_catalog_get_unknown),
+		T(test_catalog_update_success_sets_current),
+		T(test_catalog_update_failed_no_current),
+		T(test_catalog_update_back_to_pending),
+		T(test_catalog_update_unknown),
+		T(test_catalog_update_moves_status_index),
+		T(test_catalog_update_current_only_newer),
+		T(test_catalog_update_attr),
+		T(test_catalog_blob_refs_count),
+		T(test_catalog_latest_any_status),
+		T(test_catalog_latest_unknown),
+		T(test_project_get_unknown),
+		T(test_project_set_attr_changes),
+		T(test_project_set_attr_unknown),
+		T(test_catalog_recover_interrupted),
+		T(test_catalog_scan_all_order),
+		T(test_catalog_scan_project),
+		T(test_catalog_scan_status_bad_key),
+		T(test_catalog_scan_projects_sorted),
+		T(test_catalog_scan_after),
+		T(test_catalog_scan_after_unknown),
+		T(test_catalog_scan_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -239,22 +239,22 @@ static void test_check_fd_unreadable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_check_sniff_gzip),
-	    cmocka_unit_test(test_check_sniff_real_targz),
-	    cmocka_unit_test(test_check_sniff_tar),
-	    cmocka_unit_test(test_check_sniff_gnu_tar),
-	    cmocka_unit_test(test_check_sniff_compressed_others),
-	    cmocka_unit_test(test_check_sniff_text),
-	    cmocka_unit_test(test_check_sniff_zip),
-	    cmocka_unit_test(test_check_sniff_empty),
-	    cmocka_unit_test(test_check_sniff_short_magic),
-	    cmocka_unit_test(test_check_sniff_tar_magic_out_of_reach),
-	    cmocka_unit_test_setup_teardown(test_check_fd_gzip, tu_dir_setup,
-					    tu_teardown),
-	    cmocka_unit_test_setup_teardown(test_check_fd_text, tu_dir_setup,
-					    tu_teardown),
-	    cmocka_unit_test_setup_teardown(test_check_fd_unreadable,
-					    tu_dir_setup, tu_teardown),
+		cmocka_unit_test(test_check_sniff_gzip),
+		cmocka_unit_test(test_check_sniff_real_targz),
+		cmocka_unit_test(test_check_sniff_tar),
+		cmocka_unit_test(test_check_sniff_gnu_tar),
+		cmocka_unit_test(test_check_sniff_compressed_others),
+		cmocka_unit_test(test_check_sniff_text),
+		cmocka_unit_test(test_check_sniff_zip),
+		cmocka_unit_test(test_check_sniff_empty),
+		cmocka_unit_test(test_check_sniff_short_magic),
+		cmocka_unit_test(test_check_sniff_tar_magic_out_of_reach),
+		cmocka_unit_test_setup_teardown(test_check_fd_gzip,
+						tu_dir_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_check_fd_text,
+						tu_dir_setup, tu_teardown),
+		cmocka_unit_test_setup_teardown(test_check_fd_unreadable,
+						tu_dir_setup, tu_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

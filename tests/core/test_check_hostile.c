@@ -50,9 +50,9 @@ static void check_two(struct tu_fix *fix, const struct tu_entry *e,
 static void test_check_finish_devices_and_fifo(void **state)
 {
 	static const struct tu_entry e[] = {
-	    {.path = "app/sda", .type = 'c'},
-	    {.path = "app/sdb", .type = 'b'},
-	    {.path = "app/pipe", .type = 'p'},
+		{.path = "app/sda", .type = 'c'},
+		{.path = "app/sdb", .type = 'b'},
+		{.path = "app/pipe", .type = 'p'},
 	};
 	struct dfs_check_result res;
 
@@ -67,9 +67,9 @@ static void test_check_finish_devices_and_fifo(void **state)
 static void test_check_finish_setuid_setgid(void **state)
 {
 	const struct tu_entry su = {
-	    .path = "app/su", .type = 'f', .mode = 04755, .size = 3};
+		.path = "app/su", .type = 'f', .mode = 04755, .size = 3};
 	const struct tu_entry sg = {
-	    .path = "app/dir/", .type = 'd', .mode = 02775};
+		.path = "app/dir/", .type = 'd', .mode = 02775};
 	struct dfs_check_result res;
 
 	check_two(*state, &su, "none", &res);
@@ -81,7 +81,7 @@ static void test_check_finish_setuid_setgid(void **state)
 static void test_check_finish_symlink_absolute(void **state)
 {
 	const struct tu_entry e = {
-	    .path = "app/passwd", .type = 'l', .link = "/etc/passwd"};
+		.path = "app/passwd", .type = 'l', .link = "/etc/passwd"};
 	struct dfs_check_result res;
 
 	check_two(*state, &e, "gzip", &res);
@@ -91,9 +91,9 @@ static void test_check_finish_symlink_absolute(void **state)
 static void test_check_finish_symlink_climbing(void **state)
 {
 	static const struct tu_entry e[] = {
-	    {.path = "app/up", .type = 'l', .link = "../../etc"},
-	    {.path = "top", .type = 'l', .link = ".."},
-	    {.path = "./a/b/c", .type = 'l', .link = "x/../../../../y"},
+		{.path = "app/up", .type = 'l', .link = "../../etc"},
+		{.path = "top", .type = 'l', .link = ".."},
+		{.path = "./a/b/c", .type = 'l', .link = "x/../../../../y"},
 	};
 	struct dfs_check_result res;
 
@@ -106,12 +106,12 @@ static void test_check_finish_symlink_climbing(void **state)
 static void test_check_finish_symlink_inside_safe(void **state)
 {
 	static const struct tu_entry e[] = {
-	    {.path = "node_modules/pkg/bin/x", .type = 'f', .size = 9},
-	    {.path = "node_modules/.bin/x",
-	     .type = 'l',
-	     .link = "../pkg/bin/x"},
-	    {.path = "./a/b/c", .type = 'l', .link = "../../d/./e"},
-	    {.path = "a/cur", .type = 'l', .link = "v2/../v1"},
+		{.path = "node_modules/pkg/bin/x", .type = 'f', .size = 9},
+		{.path = "node_modules/.bin/x",
+		 .type = 'l',
+		 .link = "../pkg/bin/x"},
+		{.path = "./a/b/c", .type = 'l', .link = "../../d/./e"},
+		{.path = "a/cur", .type = 'l', .link = "v2/../v1"},
 	};
 	struct dfs_check_result res;
 	uint8_t *buf;
@@ -139,14 +139,14 @@ static char *read_manifest(int mfd)
 static void test_check_finish_manifest_escaped(void **state)
 {
 	static const struct tu_entry e[] = {
-	    {.path = "app/two\nlines", .type = 'f', .data = "1"},
-	    {.path = "app/-rw-r--r-- 0 x\n-rw-r--r-- 0 y",
-	     .type = 'f',
-	     .data = "2"},
-	    {.path = "app/tab\there", .type = 'f', .data = "3"},
-	    {.path = "app/back\\slash", .type = 'f', .data = "4"},
-	    {.path = "app/bell\x07\x7f\x1b", .type = 'f', .data = "5"},
-	    {.path = "app/l\nk", .type = 'l', .link = "two\nlines"},
+		{.path = "app/two\nlines", .type = 'f', .data = "1"},
+		{.path = "app/-rw-r--r-- 0 x\n-rw-r--r-- 0 y",
+		 .type = 'f',
+		 .data = "2"},
+		{.path = "app/tab\there", .type = 'f', .data = "3"},
+		{.path = "app/back\\slash", .type = 'f', .data = "4"},
+		{.path = "app/bell\x07\x7f\x1b", .type = 'f', .data = "5"},
+		{.path = "app/l\nk", .type = 'l', .link = "two\nlines"},
 	};
 	const char *want = "-rw-r--r-- 1 app/two\\nlines\n"
 			   "-rw-r--r-- 1 app/-rw-r--r-- 0 x\\n-rw-r--r-- 0 y\n"
@@ -312,9 +312,9 @@ static void test_check_finish_xz_window_too_large(void **state)
 	assert_failed(&res, "too_large", "xz");
 	free(buf);
 	/* xz -8: 32 MiB, within it. */
-	assert_int_equal(
-	    tu_archive_opt(&ok, 1, "xz", "xz:compression-level=8", &buf, &n),
-	    0);
+	assert_int_equal(tu_archive_opt(&ok, 1, "xz", "xz:compression-level=8",
+					&buf, &n),
+			 0);
 	tu_check_buf(*state, buf, n, -1, &res);
 	assert_string_equal(res.error.code, "");
 	free(buf);
@@ -378,7 +378,7 @@ static void check_limited(struct tu_fix *fix, const uint8_t *buf, size_t n,
 static void test_check_finish_max_unpacked(void **state)
 {
 	const struct tu_entry zeros = {
-	    .path = "zeros.bin", .type = 'f', .size = 4 << 20};
+		.path = "zeros.bin", .type = 'f', .size = 4 << 20};
 	uint8_t *tar, *gz;
 	struct dfs_check_result res;
 	size_t n, len;
@@ -431,22 +431,22 @@ static void test_check_advance_default_limit_waits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_check_finish_devices_and_fifo),
-	    T(test_check_finish_setuid_setgid),
-	    T(test_check_finish_symlink_absolute),
-	    T(test_check_finish_symlink_climbing),
-	    T(test_check_finish_symlink_inside_safe),
-	    T(test_check_finish_manifest_escaped),
-	    T(test_check_finish_message_escaped),
-	    T(test_check_finish_trailing_garbage),
-	    T(test_check_finish_trailing_zeros_safe),
-	    T(test_check_finish_pax_huge),
-	    T(test_check_finish_pax_malformed),
-	    T(test_check_finish_utf8_name_safe),
-	    T(test_check_finish_xz_window_too_large),
-	    T(test_check_finish_zstd_window_too_large),
-	    T(test_check_finish_max_unpacked),
-	    T(test_check_advance_default_limit_waits),
+		T(test_check_finish_devices_and_fifo),
+		T(test_check_finish_setuid_setgid),
+		T(test_check_finish_symlink_absolute),
+		T(test_check_finish_symlink_climbing),
+		T(test_check_finish_symlink_inside_safe),
+		T(test_check_finish_manifest_escaped),
+		T(test_check_finish_message_escaped),
+		T(test_check_finish_trailing_garbage),
+		T(test_check_finish_trailing_zeros_safe),
+		T(test_check_finish_pax_huge),
+		T(test_check_finish_pax_malformed),
+		T(test_check_finish_utf8_name_safe),
+		T(test_check_finish_xz_window_too_large),
+		T(test_check_finish_zstd_window_too_large),
+		T(test_check_finish_max_unpacked),
+		T(test_check_advance_default_limit_waits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,8 +45,8 @@ static void check_package(struct tu_fix *fix, const struct tu_entry *e,
 static void test_check_finish_package_top(void **state)
 {
 	const struct tu_entry e[] = {
-	    {.path = "index.js", .type = 'f', .data = "exports.a = 1;\n"},
-	    {.path = "package.json", .type = 'f', .data = PKG_A},
+		{.path = "index.js", .type = 'f', .data = "exports.a = 1;\n"},
+		{.path = "package.json", .type = 'f', .data = PKG_A},
 	};
 
 	check_package(*state, e, 2, "a@1.0.0");
@@ -56,11 +56,11 @@ static void test_check_finish_package_npm(void **state)
 {
 	/* npm pack: everything under package/. */
 	const struct tu_entry e[] = {
-	    {.path = "package/package.json", .type = 'f', .data = PKG_A},
-	    {.path = "package/index.js", .type = 'f', .data = "1;\n"},
-	    {.path = "package/node_modules/b/package.json",
-	     .type = 'f',
-	     .data = PKG_B},
+		{.path = "package/package.json", .type = 'f', .data = PKG_A},
+		{.path = "package/index.js", .type = 'f', .data = "1;\n"},
+		{.path = "package/node_modules/b/package.json",
+		 .type = 'f',
+		 .data = PKG_B},
 	};
 
 	check_package(*state, e, 3, "a@1.0.0");
@@ -70,8 +70,8 @@ static void test_check_finish_package_dot_slash(void **state)
 {
 	/* tar czf x.tgz . */
 	const struct tu_entry e[] = {
-	    {.path = "./", .type = 'd'},
-	    {.path = "./package.json", .type = 'f', .data = PKG_A},
+		{.path = "./", .type = 'd'},
+		{.path = "./package.json", .type = 'f', .data = PKG_A},
 	};
 
 	check_package(*state, e, 2, "a@1.0.0");
@@ -80,9 +80,9 @@ static void test_check_finish_package_dot_slash(void **state)
 static void test_check_finish_package_top_wins(void **state)
 {
 	const struct tu_entry e[] = {
-	    {.path = "sub/package.json", .type = 'f', .data = PKG_B},
-	    {.path = "package.json", .type = 'f', .data = PKG_A},
-	    {.path = "other/package.json", .type = 'f', .data = PKG_B},
+		{.path = "sub/package.json", .type = 'f', .data = PKG_B},
+		{.path = "package.json", .type = 'f', .data = PKG_A},
+		{.path = "other/package.json", .type = 'f', .data = PKG_B},
 	};
 
 	check_package(*state, e, 3, "a@1.0.0");
@@ -91,11 +91,11 @@ static void test_check_finish_package_top_wins(void **state)
 static void test_check_finish_package_deeper_ignored(void **state)
 {
 	const struct tu_entry e[] = {
-	    {.path = "app/lib/package.json", .type = 'f', .data = PKG_A},
-	    {.path = "app/node_modules/b/package.json",
-	     .type = 'f',
-	     .data = PKG_B},
-	    {.path = "package.json", .type = 'd'},
+		{.path = "app/lib/package.json", .type = 'f', .data = PKG_A},
+		{.path = "app/node_modules/b/package.json",
+		 .type = 'f',
+		 .data = PKG_B},
+		{.path = "package.json", .type = 'd'},
 	};
 
 	check_package(*state, e, 3, "");
@@ -104,10 +104,14 @@ static void test_check_finish_package_deeper_ignored(void **state)
 static void test_check_finish_package_incomplete(void **state)
 {
 	const struct tu_entry e[] = {
-	    {.path = "package.json", .type = 'f', .data = "{\"name\":\"a\"}"},
+		{.path = "package.json",
+		 .type = 'f',
+		 .data = "{\"name\":\"a\"}"},
 	};
 	const struct tu_entry bad[] = {
-	    {.path = "package.json", .type = 'f', .data = "{\"name\": \"a\","},
+		{.path = "package.json",
+		 .type = 'f',
+		 .data = "{\"name\": \"a\","},
 	};
 
 	check_package(*state, e, 1, "");
@@ -131,12 +135,15 @@ static char *slurp(const char *path)
 }
 
 static const struct tu_entry listed[] = {
-    {.path = "app/", .type = 'd'},
-    {.path = "app/README", .type = 'f', .data = "hello\n"},
-    {.path = "app/run.sh", .type = 'f', .mode = 0755, .data = "#!/bin/sh\n"},
-    {.path = "app/big.bin", .type = 'f', .mode = 0600, .size = 123456},
-    {.path = "app/link", .type = 'l', .link = "README"},
-    {.path = "app/hard", .type = 'h', .link = "app/README"},
+	{.path = "app/", .type = 'd'},
+	{.path = "app/README", .type = 'f', .data = "hello\n"},
+	{.path = "app/run.sh",
+	 .type = 'f',
+	 .mode = 0755,
+	 .data = "#!/bin/sh\n"},
+	{.path = "app/big.bin", .type = 'f', .mode = 0600, .size = 123456},
+	{.path = "app/link", .type = 'l', .link = "README"},
+	{.path = "app/hard", .type = 'h', .link = "app/README"},
 };
 
 static const char want_listed[] = "drwxr-xr-x 0 app/\n"
@@ -228,12 +235,16 @@ static void deploy_pieces(struct tu_fix *fix, const uint8_t *buf, size_t n,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d),
+		0);
 	for (size_t i = 0; i < k; i++) {
 		size_t off = (backwards ? k - 1 - i : i) * piece;
 		size_t len = n - off < piece ? n - off : piece;
 
-		assert_int_equal(dfs_deploy_write(d, buf + off, len, off), 0);
+		assert_int_equal(
+			dfs_deploy_write(d, DFS_SRC_MEM(buf + off, len), off),
+			0);
 	}
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), 0);
 	*rec = *dfs_deploy_record(d);
@@ -302,16 +313,16 @@ static void test_deploy_commit_manifest_out_of_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_check_finish_package_top),
-	    T(test_check_finish_package_npm),
-	    T(test_check_finish_package_dot_slash),
-	    T(test_check_finish_package_top_wins),
-	    T(test_check_finish_package_deeper_ignored),
-	    T(test_check_finish_package_incomplete),
-	    T(test_check_finish_manifest),
-	    T(test_check_finish_manifest_matches_tar_tvf),
-	    S(test_deploy_commit_manifest_in_store),
-	    S(test_deploy_commit_manifest_out_of_order),
+		T(test_check_finish_package_top),
+		T(test_check_finish_package_npm),
+		T(test_check_finish_package_dot_slash),
+		T(test_check_finish_package_top_wins),
+		T(test_check_finish_package_deeper_ignored),
+		T(test_check_finish_package_incomplete),
+		T(test_check_finish_manifest),
+		T(test_check_finish_manifest_matches_tar_tvf),
+		S(test_deploy_commit_manifest_in_store),
+		S(test_deploy_commit_manifest_out_of_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,10 +24,10 @@
 
 /* A directory, a big incompressible file, a small one and a symlink. */
 static const struct tu_entry app[] = {
-    {.path = "app/", .type = 'd'},
-    {.path = "app/big.bin", .type = 'f', .size = 200000, .seed = 1},
-    {.path = "app/README", .type = 'f', .data = "hello\n"},
-    {.path = "app/link", .type = 'l', .link = "README"},
+	{.path = "app/", .type = 'd'},
+	{.path = "app/big.bin", .type = 'f', .size = 200000, .seed = 1},
+	{.path = "app/README", .type = 'f', .data = "hello\n"},
+	{.path = "app/link", .type = 'l', .link = "README"},
 };
 #define APP_N	     4
 #define APP_UNPACKED (200000 + 6)
@@ -246,7 +246,7 @@ static void test_check_finish_parent_path(void **state)
 static void test_check_finish_parent_inside_path(void **state)
 {
 	const struct tu_entry e = {
-	    .path = "app/../../etc/passwd", .type = 'f', .size = 100};
+		.path = "app/../../etc/passwd", .type = 'f', .size = 100};
 
 	check_unsafe(*state, &e, "gzip");
 }
@@ -254,7 +254,7 @@ static void test_check_finish_parent_inside_path(void **state)
 static void test_check_finish_absolute_path(void **state)
 {
 	const struct tu_entry e = {
-	    .path = "/etc/passwd", .type = 'f', .size = 100};
+		.path = "/etc/passwd", .type = 'f', .size = 100};
 
 	check_unsafe(*state, &e, "gzip");
 }
@@ -262,7 +262,7 @@ static void test_check_finish_absolute_path(void **state)
 static void test_check_finish_hardlink_outside(void **state)
 {
 	const struct tu_entry e = {
-	    .path = "app/shadow", .type = 'h', .link = "../../etc/shadow"};
+		.path = "app/shadow", .type = 'h', .link = "../../etc/shadow"};
 
 	check_unsafe(*state, &e, "gzip");
 }
@@ -270,10 +270,10 @@ static void test_check_finish_hardlink_outside(void **state)
 static void test_check_finish_dots_in_names_safe(void **state)
 {
 	static const struct tu_entry e[] = {
-	    {.path = "./app/..hidden", .type = 'f', .size = 3},
-	    {.path = "app/a..b", .type = 'f', .size = 4},
-	    {.path = "app/.../x", .type = 'f', .size = 5},
-	    {.path = "app/up", .type = 'l', .link = "../elsewhere"},
+		{.path = "./app/..hidden", .type = 'f', .size = 3},
+		{.path = "app/a..b", .type = 'f', .size = 4},
+		{.path = "app/.../x", .type = 'f', .size = 5},
+		{.path = "app/up", .type = 'l', .link = "../elsewhere"},
 	};
 	struct dfs_check_result res;
 	uint8_t *buf;
@@ -371,9 +371,12 @@ static void check_streamed(struct tu_fix *fix, const uint8_t *buf, size_t n,
 static void test_check_advance_in_pieces(void **state)
 {
 	struct tu_entry big[] = {
-	    {.path = "app/", .type = 'd'},
-	    {.path = "app/data.bin", .type = 'f', .size = 3 << 20, .seed = 9},
-	    {.path = "package.json", .type = 'f', .data = PKG_A},
+		{.path = "app/", .type = 'd'},
+		{.path = "app/data.bin",
+		 .type = 'f',
+		 .size = 3 << 20,
+		 .seed = 9},
+		{.path = "package.json", .type = 'f', .data = PKG_A},
 	};
 	struct dfs_check_result once, streamed;
 	uint8_t *buf;
@@ -508,36 +511,36 @@ static void test_check_finish_unreadable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_check_finish_tar),
-	    T(test_check_finish_tar_gzip),
-	    T(test_check_finish_tar_xz),
-	    T(test_check_finish_tar_bzip2),
-	    T(test_check_finish_tar_zstd),
-	    T(test_check_finish_cut_one_byte),
-	    T(test_check_finish_cut_10k),
-	    T(test_check_finish_cut_half),
-	    T(test_check_finish_cut_tar),
-	    T(test_check_finish_cut_other_formats),
-	    T(test_check_finish_gzip_flipped_byte),
-	    T(test_check_finish_gzip_flip_never_not_archive),
-	    T(test_check_finish_xz_flipped_byte),
-	    T(test_check_finish_bzip2_flipped_byte),
-	    T(test_check_finish_tar_bad_header),
-	    T(test_check_finish_parent_path),
-	    T(test_check_finish_parent_inside_path),
-	    T(test_check_finish_absolute_path),
-	    T(test_check_finish_hardlink_outside),
-	    T(test_check_finish_dots_in_names_safe),
-	    T(test_check_finish_text),
-	    T(test_check_finish_gzip_text),
-	    T(test_check_finish_empty),
-	    T(test_check_finish_gzip_members),
-	    T(test_check_advance_in_pieces),
-	    T(test_check_advance_truncated),
-	    T(test_check_advance_reads_only_final),
-	    T(test_check_cancel_midway),
-	    T(test_check_finish_short_file),
-	    T(test_check_finish_unreadable),
+		T(test_check_finish_tar),
+		T(test_check_finish_tar_gzip),
+		T(test_check_finish_tar_xz),
+		T(test_check_finish_tar_bzip2),
+		T(test_check_finish_tar_zstd),
+		T(test_check_finish_cut_one_byte),
+		T(test_check_finish_cut_10k),
+		T(test_check_finish_cut_half),
+		T(test_check_finish_cut_tar),
+		T(test_check_finish_cut_other_formats),
+		T(test_check_finish_gzip_flipped_byte),
+		T(test_check_finish_gzip_flip_never_not_archive),
+		T(test_check_finish_xz_flipped_byte),
+		T(test_check_finish_bzip2_flipped_byte),
+		T(test_check_finish_tar_bad_header),
+		T(test_check_finish_parent_path),
+		T(test_check_finish_parent_inside_path),
+		T(test_check_finish_absolute_path),
+		T(test_check_finish_hardlink_outside),
+		T(test_check_finish_dots_in_names_safe),
+		T(test_check_finish_text),
+		T(test_check_finish_gzip_text),
+		T(test_check_finish_empty),
+		T(test_check_finish_gzip_members),
+		T(test_check_advance_in_pieces),
+		T(test_check_advance_truncated),
+		T(test_check_advance_reads_only_final),
+		T(test_check_cancel_midway),
+		T(test_check_finish_short_file),
+		T(test_check_finish_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

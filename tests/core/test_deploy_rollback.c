@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "hook.h"
@@ -49,7 +50,8 @@ static uint64_t refs(struct tu_fix *fix, const uint8_t hash[32])
 {
 	uint64_t n = 9999;
 
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, hash, &n), 0);
+	assert_int_equal(
+		dfs_catalog_blob_refs(dfs_store_catalog(fix->st), hash, &n), 0);
 	return n;
 }
 
@@ -68,7 +70,9 @@ static uint64_t count(struct tu_fix *fix, const char *project)
 
 	dfs_query_init(&q);
 	q.project = project;
-	assert_int_equal(dfs_query_run(fix->st, &q, count_cb, &n, &total), 0);
+	assert_int_equal(dfs_catalog_query(dfs_store_catalog(fix->st), &q,
+					   count_cb, &n, &total),
+			 0);
 	assert_int_equal(n, total);
 	return n;
 }
@@ -79,7 +83,8 @@ static int rollback(struct tu_fix *fix, const char *project,
 	struct dfs_who who;
 
 	tu_who(&who);
-	return dfs_deploy_rollback(fix->st, project, target, &who, out);
+	return dfs_deploy_rollback(fix->st, &fix->conf, project, target, &who,
+				   out);
 }
 
 /* The payload of @rec reads back as the tar.gz tu_deploy made of @seed. */
@@ -181,7 +186,8 @@ static void assert_refused(struct tu_fix *fix, int rc, int want,
 			   uint64_t records, const struct dfs_record *current)
 {
 	assert_int_equal(rc, want);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
 			 records);
 	if (current)
 		tu_assert_current(fix, current->project, current);
@@ -211,8 +217,9 @@ static void test_deploy_rollback_dropped_target(void **state)
 
 	tu_who(&who);
 	history(fix, v);
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, v[0].id, &who, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, v[0].id, DFS_DROP_ASKED,
+					  &who, &freed),
+			 0);
 	assert_refused(fix, rollback(fix, "web", v[0].id, &out), -ENODATA, 3,
 		       &v[1]);
 	/* Nothing before current holds a payload now. */
@@ -306,7 +313,7 @@ static void test_deploy_rollback_hook_fails(void **state)
 {
 	struct dfs_hooks_conf conf = {.wait = true};
 	static const char body[] =
-	    "#!/bin/sh\necho refusing rollback\nexit 1\n";
+		"#!/bin/sh\necho refusing rollback\nexit 1\n";
 	struct tu_fix *fix = *state;
 	struct dfs_record v[3], out, back;
 	struct dfs_hooks *h = NULL;
@@ -318,6 +325,7 @@ static void test_deploy_rollback_hook_fails(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 	conf.path = path;
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 
 	assert_int_equal(rollback(fix, "web", NULL, &out), -ECANCELED);
@@ -342,17 +350,17 @@ static void test_deploy_rollback_hook_fails(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_deploy_rollback_target_default),
-	    T(test_deploy_rollback_default),
-	    T(test_deploy_rollback_explicit),
-	    T(test_deploy_rollback_failed_target),
-	    T(test_deploy_rollback_dropped_target),
-	    T(test_deploy_rollback_other_project),
-	    T(test_deploy_rollback_unknown),
-	    T(test_deploy_rollback_nothing_before),
-	    T(test_deploy_rollback_missing_blob),
-	    T(test_deploy_rollback_corrupt_blob),
-	    H(test_deploy_rollback_hook_fails),
+		T(test_deploy_rollback_target_default),
+		T(test_deploy_rollback_default),
+		T(test_deploy_rollback_explicit),
+		T(test_deploy_rollback_failed_target),
+		T(test_deploy_rollback_dropped_target),
+		T(test_deploy_rollback_other_project),
+		T(test_deploy_rollback_unknown),
+		T(test_deploy_rollback_nothing_before),
+		T(test_deploy_rollback_missing_blob),
+		T(test_deploy_rollback_corrupt_blob),
+		H(test_deploy_rollback_hook_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,8 +13,9 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "isotime.h"
@@ -29,8 +30,9 @@ static void drop(struct tu_fix *fix, const struct dfs_record *rec,
 
 	tu_who(&actor);
 	*freed = 12345;
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec->id, &actor, freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, rec->id, DFS_DROP_ASKED,
+					  &actor, freed),
+			 0);
 }
 
 static void assert_current(struct tu_fix *fix, const char *project,
@@ -38,7 +40,9 @@ static void assert_current(struct tu_fix *fix, const char *project,
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 project, &p),
+			 0);
 	if (!want) {
 		assert_false(p.has_current);
 		return;
@@ -55,7 +59,8 @@ static void test_catalog_drop_payload_keeps_record(void **state)
 
 	tu_deploy(fix, "web", 1, &rec);
 	drop(fix, &rec, &freed);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_false(back.payload_blob_present);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(back.seq, rec.seq);
@@ -63,8 +68,11 @@ static void test_catalog_drop_payload_keeps_record(void **state)
 	assert_true(back.has_hash);
 	assert_memory_equal(back.payload_hash, rec.payload_hash, 32);
 	assert_int_equal(back.completed_ms, rec.completed_ms);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "success"),
 			 1);
 }
 
@@ -75,14 +83,17 @@ static void test_catalog_drop_payload_frees_blob(void **state)
 	uint64_t freed, refs = 9;
 
 	tu_deploy(fix, "web", 1, &rec);
-	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_true(
+		dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, rec.payload_size);
-	assert_false(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_false(
+		dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 0);
-	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, rec.payload_hash, &refs), 0);
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       rec.payload_hash, &refs),
+			 0);
 	assert_int_equal(refs, 0);
 }
 
@@ -99,17 +110,20 @@ static void test_catalog_drop_payload_shared_blob(void **state)
 
 	drop(fix, &a, &freed);
 	assert_int_equal(freed, 0);
-	assert_true(dfs_blob_exists(fix->st, a.payload_hash));
+	assert_true(dfs_blobs_exists(dfs_store_blobs(fix->st), a.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, a.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       a.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 1);
 
 	drop(fix, &b, &freed);
 	assert_int_equal(freed, b.payload_size);
-	assert_false(dfs_blob_exists(fix->st, b.payload_hash));
+	assert_false(
+		dfs_blobs_exists(dfs_store_blobs(fix->st), b.payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 0);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, b.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       b.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 0);
 }
@@ -123,13 +137,16 @@ static void test_catalog_drop_payload_twice(void **state)
 	tu_deploy(fix, "web", 1, &rec);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, rec.payload_size);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, 0);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_false(back.payload_blob_present);
 	/* Nothing changed, so nothing is audited. */
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size2, size1);
 }
 
@@ -145,8 +162,11 @@ static void test_catalog_drop_payload_failed(void **state)
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, text, sizeof(text) - 1, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d),
+		0);
+	assert_int_equal(
+		dfs_deploy_write(d, DFS_SRC_MEM(text, sizeof(text) - 1), 0), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), -EBADMSG);
 	rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
@@ -154,8 +174,10 @@ static void test_catalog_drop_payload_failed(void **state)
 	assert_true(rec.payload_blob_present);
 	drop(fix, &rec, &freed);
 	assert_int_equal(freed, sizeof(text) - 1);
-	assert_false(dfs_blob_exists(fix->st, rec.payload_hash));
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_false(
+		dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_false(back.payload_blob_present);
 	assert_string_equal(back.error.code, "not_an_archive");
@@ -175,17 +197,23 @@ static void test_catalog_drop_payload_pending_busy(void **state)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(tu_targz(2000, 3, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, len, 0), 0);
-	rec = *dfs_deploy_record(d);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec.id, &who, &freed), -EBUSY);
+		dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, len), 0), 0);
+	rec = *dfs_deploy_record(d);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed),
+		-EBUSY);
 	assert_int_equal(freed, 77);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
 	assert_int_equal(back.bytes_received, rec.bytes_received);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size2, size1);
 	/* The deploy goes on as if nothing happened. */
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), 0);
@@ -203,14 +231,17 @@ static void test_catalog_drop_payload_unknown(void **state)
 
 	tu_who(&who);
 	dfs_uuid7_next(NULL, (uint64_t)dfs_time_now_ms(), id);
-	assert_int_equal(dfs_catalog_drop_payload(fix->st, id, &who, &freed),
-			 -ENOENT);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, id, DFS_DROP_ASKED, &who, &freed),
+		-ENOENT);
 	tu_deploy(fix, "web", 1, &rec);
 	dfs_uuid7_next(rec.id, (uint64_t)dfs_time_now_ms(), id);
-	assert_int_equal(dfs_catalog_drop_payload(fix->st, id, &who, &freed),
-			 -ENOENT);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, id, DFS_DROP_ASKED, &who, &freed),
+		-ENOENT);
 	assert_int_equal(freed, 77);
-	assert_true(dfs_blob_exists(fix->st, rec.payload_hash));
+	assert_true(
+		dfs_blobs_exists(dfs_store_blobs(fix->st), rec.payload_hash));
 }
 
 static void test_catalog_drop_payload_current_moves_back(void **state)
@@ -252,15 +283,15 @@ static void test_catalog_drop_payload_current_cleared(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_catalog_drop_payload_keeps_record),
-	    T(test_catalog_drop_payload_frees_blob),
-	    T(test_catalog_drop_payload_shared_blob),
-	    T(test_catalog_drop_payload_twice),
-	    T(test_catalog_drop_payload_failed),
-	    T(test_catalog_drop_payload_pending_busy),
-	    T(test_catalog_drop_payload_unknown),
-	    T(test_catalog_drop_payload_current_moves_back),
-	    T(test_catalog_drop_payload_current_cleared),
+		T(test_catalog_drop_payload_keeps_record),
+		T(test_catalog_drop_payload_frees_blob),
+		T(test_catalog_drop_payload_shared_blob),
+		T(test_catalog_drop_payload_twice),
+		T(test_catalog_drop_payload_failed),
+		T(test_catalog_drop_payload_pending_busy),
+		T(test_catalog_drop_payload_unknown),
+		T(test_catalog_drop_payload_current_moves_back),
+		T(test_catalog_drop_payload_current_cleared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -38,7 +38,9 @@ static void test_dropbox_flush_commits_new_project(void **state)
 	assert_int_equal(rec.status, DFS_STATUS_SUCCESS);
 	assert_memory_equal(rec.payload_hash, hash, 32);
 	assert_int_equal(rec.payload_size, n);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(p.uid, getuid());
 	assert_int_equal(p.gid, getgid());
 	assert_int_equal(p.mode & 07777, 0644);
@@ -69,7 +71,9 @@ static void test_dropbox_flush_without_write(void **state)
 	f = tu_open_trunc(fix, "web");
 	assert_int_equal(dfs_dbfile_flush(f), 0);
 	dfs_dbfile_close(f);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), -ENOENT);
+	assert_int_equal(
+		dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id),
+		-ENOENT);
 	assert_int_equal(tu_count(fix, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -159,7 +163,7 @@ static void test_dropbox_flush_concurrent(void **state)
 		fl[i].bar = &bar;
 		fl[i].rc = 12345;
 		assert_int_equal(
-		    pthread_create(&th[i], NULL, flush_thread, &fl[i]), 0);
+			pthread_create(&th[i], NULL, flush_thread, &fl[i]), 0);
 	}
 	for (i = 0; i < 2; i++)
 		pthread_join(th[i], NULL);
@@ -294,7 +298,8 @@ static void test_dropbox_open_notrunc_offset_write(void **state)
 	tu_tar(buf, sizeof(buf), 17);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	f = tu_open(fix, "web", O_WRONLY);
-	assert_int_equal(dfs_dbfile_write(f, "ABCD", 4, TU_TAR_DATA + 100, &c),
+	assert_int_equal(dfs_dbfile_write(f, DFS_SRC_MEM("ABCD", 4),
+					  TU_TAR_DATA + 100, &c),
 			 0);
 	assert_int_equal(dfs_dbfile_flush(f), 0);
 	dfs_dbfile_close(f);
@@ -335,7 +340,9 @@ static void test_dropbox_stat_project(void **state)
 	tu_tar(buf, sizeof(buf), 22);
 	assert_int_equal(tu_cp(fix, "web", buf, sizeof(buf)), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(sb.kind, DFS_DB_PROJECT);
 	assert_int_equal(sb.num, p.pseq);
 	assert_int_equal(sb.uid, getuid());
@@ -385,10 +392,11 @@ static void test_dropbox_stat_by_num(void **state)
 	assert_int_equal(again.mode & 07777, 0600);
 	dfs_dbfile_close(f);
 	assert_int_equal(
-	    dfs_dropbox_stat(tu_db(fix), DFS_DB_PROJECT, 99999, &again),
-	    -ENOENT);
+		dfs_dropbox_stat(tu_db(fix), DFS_DB_PROJECT, 99999, &again),
+		-ENOENT);
 	assert_int_equal(
-	    dfs_dropbox_stat(tu_db(fix), DFS_DB_NODE, 99999, &again), -ENOENT);
+		dfs_dropbox_stat(tu_db(fix), DFS_DB_NODE, 99999, &again),
+		-ENOENT);
 }
 
 static void test_dropbox_create_bad_name(void **state)
@@ -398,17 +406,17 @@ static void test_dropbox_create_bad_name(void **state)
 	struct dfs_dbfile *f = NULL;
 
 	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), "-x", WCREAT, 0644, &c, &f),
-	    -EINVAL);
+		dfs_dropbox_create(tu_db(fix), "-x", WCREAT, 0644, &c, &f),
+		-EINVAL);
 	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), "..", WCREAT, 0644, &c, &f),
-	    -EINVAL);
+		dfs_dropbox_create(tu_db(fix), "..", WCREAT, 0644, &c, &f),
+		-EINVAL);
 	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), ".we\tb", WCREAT, 0644, &c, &f),
-	    -EINVAL);
-	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), "web\xc3\xa9", WCREAT, 0644, &c, &f),
-	    -EINVAL);
+		dfs_dropbox_create(tu_db(fix), ".we\tb", WCREAT, 0644, &c, &f),
+		-EINVAL);
+	assert_int_equal(dfs_dropbox_create(tu_db(fix), "web\xc3\xa9", WCREAT,
+					    0644, &c, &f),
+			 -EINVAL);
 	assert_null(f);
 	assert_int_equal(tu_count(fix, NULL), 0);
 }
@@ -422,9 +430,9 @@ static void test_dropbox_open_missing(void **state)
 	assert_int_equal(dfs_dropbox_open(tu_db(fix), DFS_DB_PROJECT, 12345,
 					  O_RDONLY, &c, &f),
 			 -ENOENT);
-	assert_int_equal(
-	    dfs_dropbox_open(tu_db(fix), DFS_DB_NODE, 12345, O_RDONLY, &c, &f),
-	    -ENOENT);
+	assert_int_equal(dfs_dropbox_open(tu_db(fix), DFS_DB_NODE, 12345,
+					  O_RDONLY, &c, &f),
+			 -ENOENT);
 	assert_null(f);
 }
 
@@ -448,27 +456,27 @@ static void test_dropbox_create_excl_existing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_flush_commits_new_project),
-	    T(test_dropbox_flush_records_writer),
-	    T(test_dropbox_flush_without_write),
-	    T(test_dropbox_flush_touch_existing),
-	    T(test_dropbox_flush_not_archive),
-	    T(test_dropbox_flush_twice_same_result),
-	    T(test_dropbox_flush_concurrent),
-	    T(test_dropbox_close_without_flush_abandons),
-	    T(test_dropbox_create_invisible_until_deploy),
-	    T(test_dropbox_create_concurrent_new_project),
-	    T(test_dropbox_read_current),
-	    T(test_dropbox_flush_failure_keeps_current),
-	    T(test_dropbox_read_after_redeploy),
-	    T(test_dropbox_open_notrunc_offset_write),
-	    T(test_dropbox_open_trunc_replaces),
-	    T(test_dropbox_stat_project),
-	    T(test_dropbox_lookup_errors),
-	    T(test_dropbox_stat_by_num),
-	    T(test_dropbox_create_bad_name),
-	    T(test_dropbox_open_missing),
-	    T(test_dropbox_create_excl_existing),
+		T(test_dropbox_flush_commits_new_project),
+		T(test_dropbox_flush_records_writer),
+		T(test_dropbox_flush_without_write),
+		T(test_dropbox_flush_touch_existing),
+		T(test_dropbox_flush_not_archive),
+		T(test_dropbox_flush_twice_same_result),
+		T(test_dropbox_flush_concurrent),
+		T(test_dropbox_close_without_flush_abandons),
+		T(test_dropbox_create_invisible_until_deploy),
+		T(test_dropbox_create_concurrent_new_project),
+		T(test_dropbox_read_current),
+		T(test_dropbox_flush_failure_keeps_current),
+		T(test_dropbox_read_after_redeploy),
+		T(test_dropbox_open_notrunc_offset_write),
+		T(test_dropbox_open_trunc_replaces),
+		T(test_dropbox_stat_project),
+		T(test_dropbox_lookup_errors),
+		T(test_dropbox_stat_by_num),
+		T(test_dropbox_create_bad_name),
+		T(test_dropbox_open_missing),
+		T(test_dropbox_create_excl_existing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,7 +44,7 @@ static void test_dropbox_staging_rename_commits(void **state)
 	assert_int_equal(tu_count(fix, "success"), 0);
 
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
 	assert_int_equal(tu_count(fix, NULL), 1);
 	assert_int_equal(tu_count(fix, "success"), 1);
 	tu_current(fix, "web", &rec);
@@ -112,7 +112,7 @@ static void test_dropbox_staging_mtime_then_rename(void **state)
 	dfs_dbfile_close(f);
 	assert_int_equal(tu_setattr(fix, ".web.Xy9_zz", &sa), 0);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.Xy9_zz", "web", &c), 0);
+		dfs_dropbox_rename(tu_db(fix), ".web.Xy9_zz", "web", &c), 0);
 	tu_current(fix, "web", &rec);
 	assert_int_equal(rec.source_mtime_ms, MTIME_MS);
 	assert_int_equal(rec.source_mtime_ns, MTIME_NS);
@@ -154,7 +154,8 @@ static void test_dropbox_rename_wrong_project(void **state)
 	tu_write_all(f, buf, sizeof(buf));
 	dfs_dbfile_close(f);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "api", &c), -EINVAL);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "api", &c),
+		-EINVAL);
 	assert_int_equal(tu_count(fix, "success"), 0);
 }
 
@@ -164,7 +165,8 @@ static void test_dropbox_rename_missing(void **state)
 	struct dfs_caller c = tu_caller();
 
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), -ENOENT);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c),
+		-ENOENT);
 }
 
 static void test_dropbox_rename_from_project(void **state)
@@ -191,7 +193,8 @@ static void test_dropbox_rename_failed_commit_keeps_staging(void **state)
 	tu_write_all(f, (const uint8_t *)text, strlen(text));
 	dfs_dbfile_close(f);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), -EBADMSG);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c),
+		-EBADMSG);
 	tu_lookup(fix, ".web.abc123", &sb);
 	assert_int_equal(tu_count(fix, "failed"), 1);
 	assert_int_equal(tu_count(fix, "success"), 0);
@@ -317,7 +320,9 @@ static void test_dropbox_setattr_mode_persists(void **state)
 	assert_int_equal(tu_setattr(fix, "web", &sa), 0);
 	tu_lookup(fix, "web", &sb);
 	assert_int_equal(sb.mode & 07777, 0600);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(p.mode & 07777, 0600);
 	assert_int_equal(tu_count(fix, NULL), 1);
 }
@@ -327,7 +332,7 @@ static void test_dropbox_rename_keeps_project_attrs(void **state)
 {
 	struct tu_fix *fix = *state;
 	struct dfs_setattr sa = {
-	    .mask = DFS_SET_MODE | DFS_SET_UID, .mode = 0644, .uid = 65534};
+		.mask = DFS_SET_MODE | DFS_SET_UID, .mode = 0644, .uid = 65534};
 	struct dfs_caller c = tu_caller();
 	struct dfs_dbfile *f;
 	struct dfs_project p;
@@ -347,8 +352,10 @@ static void test_dropbox_rename_keeps_project_attrs(void **state)
 	sa.mode = 0644;
 	assert_int_equal(tu_setattr(fix, ".web.abc123", &sa), 0);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(p.mode & 07777, 0640);
 	assert_int_equal(p.uid, c.uid);
 	assert_int_equal(tu_count(fix, NULL), 2);
@@ -386,23 +393,23 @@ static void test_dropbox_scan_staging(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_staging_rename_commits),
-	    T(test_dropbox_staging_flush_commits_nothing),
-	    T(test_dropbox_staging_survives_close),
-	    T(test_dropbox_staging_mtime_then_rename),
-	    T(test_dropbox_unlink_staging_abandons),
-	    T(test_dropbox_rename_wrong_project),
-	    T(test_dropbox_rename_missing),
-	    T(test_dropbox_rename_from_project),
-	    T(test_dropbox_rename_failed_commit_keeps_staging),
-	    T(test_dropbox_setattr_truncate_deploys),
-	    T(test_dropbox_setattr_mtime_sets_source_mtime),
-	    T(test_dropbox_setattr_mtime_open_writer),
-	    T(test_dropbox_setattr_mtime_idle_writer),
-	    T(test_dropbox_free_abandons_staging),
-	    T(test_dropbox_setattr_mode_persists),
-	    T(test_dropbox_rename_keeps_project_attrs),
-	    T(test_dropbox_scan_staging),
+		T(test_dropbox_staging_rename_commits),
+		T(test_dropbox_staging_flush_commits_nothing),
+		T(test_dropbox_staging_survives_close),
+		T(test_dropbox_staging_mtime_then_rename),
+		T(test_dropbox_unlink_staging_abandons),
+		T(test_dropbox_rename_wrong_project),
+		T(test_dropbox_rename_missing),
+		T(test_dropbox_rename_from_project),
+		T(test_dropbox_rename_failed_commit_keeps_staging),
+		T(test_dropbox_setattr_truncate_deploys),
+		T(test_dropbox_setattr_mtime_sets_source_mtime),
+		T(test_dropbox_setattr_mtime_open_writer),
+		T(test_dropbox_setattr_mtime_idle_writer),
+		T(test_dropbox_free_abandons_staging),
+		T(test_dropbox_setattr_mode_persists),
+		T(test_dropbox_rename_keeps_project_attrs),
+		T(test_dropbox_scan_staging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

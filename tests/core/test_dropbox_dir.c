@@ -19,7 +19,7 @@
 
 static const struct dfs_caller user = {.uid = 2000, .gid = 2000, .pid = 1};
 static const struct dfs_caller team = {
-    .uid = 3000, .gid = 3000, .pid = 1, .ngroups = 1, .groups = {4000}};
+	.uid = 3000, .gid = 3000, .pid = 1, .ngroups = 1, .groups = {4000}};
 
 /* cp of a small tar to deploy/@name as @c with @mode: flush's result. */
 static int cp_as(struct tu_fix *fix, const char *name,
@@ -35,7 +35,7 @@ static int cp_as(struct tu_fix *fix, const char *name,
 	if (rc)
 		return rc;
 	for (off = 0; off < sizeof(buf) && !rc; off += 1024)
-		rc = dfs_dbfile_write(f, buf + off, 1024, off, c);
+		rc = dfs_dbfile_write(f, DFS_SRC_MEM(buf + off, 1024), off, c);
 	if (!rc)
 		rc = dfs_dbfile_flush(f);
 	dfs_dbfile_close(f);
@@ -69,7 +69,9 @@ static void test_dropbox_dir_anyone_starts_a_project(void **state)
 	struct dfs_project p;
 
 	assert_int_equal(cp_as(fix, "mine", &user, 0640, 1), 0);
-	assert_int_equal(dfs_project_get(fix->st, "mine", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "mine", &p),
+		0);
 	assert_int_equal(p.uid, user.uid);
 	assert_int_equal(p.gid, user.gid);
 	assert_int_equal(p.mode, 0640);
@@ -88,11 +90,13 @@ static void test_dropbox_dir_restricted(void **state)
 	c.groups[c.ngroups++] = 4000;
 	assert_int_equal(cp_as(fix, "mine", &user, 0644, 3), 0);
 	/* 1775 with group 4000: only the team starts projects. */
-	assert_int_equal(
-	    dir_set(fix, DFS_SET_MODE | DFS_SET_GID, S_ISVTX | 0775, 4000, &c),
-	    0);
+	assert_int_equal(dir_set(fix, DFS_SET_MODE | DFS_SET_GID,
+				 S_ISVTX | 0775, 4000, &c),
+			 0);
 	assert_int_equal(cp_as(fix, "other", &user, 0644, 4), -EACCES);
-	assert_int_equal(dfs_project_get(fix->st, "other", &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 "other", &p),
+			 -ENOENT);
 	assert_int_equal(dfs_dropbox_create(tu_db(fix), ".tmpab12cd", SCREAT,
 					    0600, &user, &f),
 			 -EACCES);
@@ -113,13 +117,14 @@ static void test_dropbox_dir_setattr_persists(void **state)
 	struct dfs_dbstat sb;
 
 	c.groups[c.ngroups++] = 4000;
-	assert_int_equal(
-	    dir_set(fix, DFS_SET_MODE | DFS_SET_GID, S_ISVTX | 0755, 4000, &c),
-	    0);
+	assert_int_equal(dir_set(fix, DFS_SET_MODE | DFS_SET_GID,
+				 S_ISVTX | 0755, 4000, &c),
+			 0);
 	dfs_dropbox_free(tu_db(fix));
 	fix->extra = NULL;
-	assert_int_equal(
-	    dfs_dropbox_new(fix->st, (struct dfs_dropbox **)&fix->extra), 0);
+	assert_int_equal(dfs_dropbox_new(fix->st, &fix->conf,
+					 (struct dfs_dropbox **)&fix->extra),
+			 0);
 	dfs_dropbox_dir_stat(tu_db(fix), &sb);
 	assert_int_equal(sb.mode, S_ISVTX | 0755);
 	assert_int_equal(sb.gid, 4000);
@@ -145,11 +150,11 @@ static void test_dropbox_dir_setattr_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_dir_default),
-	    T(test_dropbox_dir_anyone_starts_a_project),
-	    T(test_dropbox_dir_restricted),
-	    T(test_dropbox_dir_setattr_persists),
-	    T(test_dropbox_dir_setattr_refused),
+		T(test_dropbox_dir_default),
+		T(test_dropbox_dir_anyone_starts_a_project),
+		T(test_dropbox_dir_restricted),
+		T(test_dropbox_dir_setattr_persists),
+		T(test_dropbox_dir_setattr_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

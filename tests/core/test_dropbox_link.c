@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "dbutil.h"
 #include "hook.h"
 #include "maintutil.h"
@@ -73,7 +74,7 @@ static void assert_link(struct tu_fix *fix, const char *name,
 	assert_true(by_num.link);
 	assert_int_equal(by_num.num, sb.num);
 	assert_int_equal(
-	    dfs_dropbox_readlink(tu_db(fix), sb.num, got, sizeof(got)), 0);
+		dfs_dropbox_readlink(tu_db(fix), sb.num, got, sizeof(got)), 0);
 	assert_string_equal(got, want);
 }
 
@@ -214,8 +215,9 @@ static void test_dropbox_rename_link_refused(void **state)
 	assert_int_equal(rename_to(fix, "bad", "web"), -EINVAL);
 	assert_link(fix, "bad", &v[2]);
 	/* To a dropped payload. */
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, v[0].id, &who, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, v[0].id, DFS_DROP_ASKED,
+					  &who, &freed),
+			 0);
 	rel_target(&v[0], target);
 	assert_int_equal(symlink_to(fix, "gone", target, &sb), 0);
 	assert_int_equal(rename_to(fix, "gone", "web"), -ENODATA);
@@ -243,6 +245,7 @@ static void test_dropbox_rename_link_hook_fails(void **state)
 	rel_target(&v[0], target);
 	assert_int_equal(symlink_to(fix, "l", target, &sb), 0);
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	rc = rename_to(fix, "l", "web");
 	dfs_hooks_free(h);
 	/* The rollback's error; the link stays on failure. */
@@ -271,7 +274,8 @@ static void test_dropbox_unlink_link(void **state)
 	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "l", &caller), 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "l", &sb), -ENOENT);
 	assert_int_equal(
-	    dfs_dropbox_readlink(tu_db(fix), num, buf, sizeof(buf)), -ENOENT);
+		dfs_dropbox_readlink(tu_db(fix), num, buf, sizeof(buf)),
+		-ENOENT);
 	assert_int_equal(tu_count(fix, NULL), 3);
 	/* The name is free again. */
 	assert_int_equal(symlink_to(fix, "l", target, &sb), 0);
@@ -288,8 +292,8 @@ static void test_dropbox_readlink_not_link(void **state)
 	tu_lookup(fix, ".web.AbC123", &sb);
 	assert_false(sb.link);
 	assert_int_equal(
-	    dfs_dropbox_readlink(tu_db(fix), sb.num, buf, sizeof(buf)),
-	    -EINVAL);
+		dfs_dropbox_readlink(tu_db(fix), sb.num, buf, sizeof(buf)),
+		-EINVAL);
 	dfs_dbfile_close(f);
 }
 
@@ -298,15 +302,15 @@ static void test_dropbox_readlink_not_link(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_symlink_rename_rolls_back),
-	    T(test_dropbox_symlink_target_forms),
-	    T(test_dropbox_symlink_bad_target),
-	    T(test_dropbox_symlink_name_taken),
-	    T(test_dropbox_rename_link_other_project),
-	    T(test_dropbox_rename_link_refused),
-	    T(test_dropbox_rename_link_hook_fails),
-	    T(test_dropbox_unlink_link),
-	    T(test_dropbox_readlink_not_link),
+		T(test_dropbox_symlink_rename_rolls_back),
+		T(test_dropbox_symlink_target_forms),
+		T(test_dropbox_symlink_bad_target),
+		T(test_dropbox_symlink_name_taken),
+		T(test_dropbox_rename_link_other_project),
+		T(test_dropbox_rename_link_refused),
+		T(test_dropbox_rename_link_hook_fails),
+		T(test_dropbox_unlink_link),
+		T(test_dropbox_readlink_not_link),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

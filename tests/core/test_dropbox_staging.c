@@ -55,7 +55,7 @@ static void test_dropbox_staging_any_name_deploys(void **state)
 		tu_lookup(fix, names[i], &sb);
 		assert_int_equal(sb.size, n);
 		assert_int_equal(
-		    dfs_dropbox_rename(tu_db(fix), names[i], "web", &c), 0);
+			dfs_dropbox_rename(tu_db(fix), names[i], "web", &c), 0);
 		assert_int_equal(tu_count(fix, "success"), i + 1);
 		tu_current(fix, "web", &rec);
 		assert_memory_equal(rec.payload_hash, hash, 32);
@@ -81,7 +81,7 @@ static void test_dropbox_staging_started_at_first_byte(void **state)
 	usleep(30000);
 	t1 = dfs_time_now_ms();
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "web", &c), 0);
+		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "web", &c), 0);
 	tu_current(fix, "web", &rec);
 	assert_true(rec.started_ms >= t0 && rec.started_ms < t1);
 	/* Its id is of the rename: listings stay in record order. */
@@ -104,8 +104,10 @@ static void test_dropbox_staging_new_project_attrs(void **state)
 					     &sa, &c, &out),
 			 0);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "api", &c), 0);
-	assert_int_equal(dfs_project_get(fix->st, "api", &p), 0);
+		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "api", &c), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "api", &p),
+		0);
 	assert_int_equal(p.mode, 0640);
 	assert_int_equal(p.uid, c.uid);
 }
@@ -120,7 +122,8 @@ static void test_dropbox_staging_rename_failure(void **state)
 
 	stage(fix, ".tmpbad123", text, strlen(text));
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".tmpbad123", "web", &c), -EBADMSG);
+		dfs_dropbox_rename(tu_db(fix), ".tmpbad123", "web", &c),
+		-EBADMSG);
 	tu_latest(fix, "web", &rec);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
 	assert_string_equal(rec.error.code, "not_an_archive");
@@ -140,8 +143,8 @@ static void test_dropbox_staging_bad_target(void **state)
 	tu_tar(buf, sizeof(buf), 22);
 	stage(fix, ".tmpab12cd", buf, sizeof(buf));
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", ".other", &c),
-	    -EINVAL);
+		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", ".other", &c),
+		-EINVAL);
 	assert_int_equal(dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "-x", &c),
 			 -EINVAL);
 	assert_int_equal(tu_count(fix, NULL), 0);
@@ -157,7 +160,7 @@ static void test_dropbox_staging_unlink_leaves_nothing(void **state)
 	stage(fix, ".ansible_tmpk2j3web", buf, sizeof(buf));
 	assert_true(tu_count_tmp(fix->dir) > 0);
 	assert_int_equal(
-	    dfs_dropbox_unlink(tu_db(fix), ".ansible_tmpk2j3web", &c), 0);
+		dfs_dropbox_unlink(tu_db(fix), ".ansible_tmpk2j3web", &c), 0);
 	assert_int_equal(tu_count(fix, NULL), 0);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
@@ -187,9 +190,9 @@ static void test_dropbox_staging_others_file(void **state)
 	stage(fix, ".tmpab12cd", buf, sizeof(buf));
 	tu_lookup(fix, ".tmpab12cd", &sb);
 	/* Its mode (0600) keeps it its creator's. */
-	assert_int_equal(
-	    dfs_dropbox_open(tu_db(fix), sb.kind, sb.num, O_RDONLY, &other, &f),
-	    -EACCES);
+	assert_int_equal(dfs_dropbox_open(tu_db(fix), sb.kind, sb.num, O_RDONLY,
+					  &other, &f),
+			 -EACCES);
 	assert_int_equal(dfs_dropbox_create(tu_db(fix), ".tmpab12cd", O_WRONLY,
 					    0600, &other, &f),
 			 -EACCES);
@@ -200,8 +203,8 @@ static void test_dropbox_staging_others_file(void **state)
 	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), ".tmpab12cd", &other),
 			 -EPERM);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "web", &other),
-	    -EPERM);
+		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "web", &other),
+		-EPERM);
 	assert_null(f);
 	assert_int_equal(tu_count(fix, NULL), 0);
 }
@@ -211,14 +214,14 @@ static void test_dropbox_staging_others_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_staging_any_name_deploys),
-	    T(test_dropbox_staging_started_at_first_byte),
-	    T(test_dropbox_staging_new_project_attrs),
-	    T(test_dropbox_staging_rename_failure),
-	    T(test_dropbox_staging_bad_target),
-	    T(test_dropbox_staging_unlink_leaves_nothing),
-	    T(test_dropbox_staging_never_renamed_leaves_nothing),
-	    T(test_dropbox_staging_others_file),
+		T(test_dropbox_staging_any_name_deploys),
+		T(test_dropbox_staging_started_at_first_byte),
+		T(test_dropbox_staging_new_project_attrs),
+		T(test_dropbox_staging_rename_failure),
+		T(test_dropbox_staging_bad_target),
+		T(test_dropbox_staging_unlink_leaves_nothing),
+		T(test_dropbox_staging_never_renamed_leaves_nothing),
+		T(test_dropbox_staging_others_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,8 +25,8 @@ static const struct dfs_caller member = {.uid = 3000, .gid = 1001, .pid = 1};
 /* web by uid 1000, group 1001, @mode: a deploy made by root then chown'd. */
 static void make_web(struct tu_fix *fix, uint32_t mode, uint32_t seed)
 {
-	struct dfs_setattr sa = {.mask =
-				     DFS_SET_UID | DFS_SET_GID | DFS_SET_MODE,
+	struct dfs_setattr sa = {.mask = DFS_SET_UID | DFS_SET_GID |
+					 DFS_SET_MODE,
 				 .uid = 1000,
 				 .gid = 1001,
 				 .mode = mode};
@@ -56,7 +56,9 @@ static void test_dropbox_unlink_hides_project(void **state)
 	/* An inode the kernel holds still answers. */
 	assert_int_equal(dfs_dropbox_stat(tu_db(fix), sb.kind, sb.num, &again),
 			 0);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_true(p.hidden);
 	tu_current(fix, "web", &after);
 	assert_memory_equal(after.id, before.id, 16);
@@ -96,7 +98,8 @@ static void test_dropbox_unlink_then_create_redeploys(void **state)
 	assert_int_equal(sb.size, sizeof(b));
 	assert_int_equal(tu_cat(fix, "web", back, sizeof(back)), sizeof(b));
 	assert_memory_equal(back, b, sizeof(b));
-	assert_int_equal(dfs_catalog_get(fix->st, first.id, &rec), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), first.id, &rec), 0);
 	assert_true(rec.payload_blob_present);
 	/* The deploy does not re-permission the project (created 0644). */
 	assert_int_equal(sb.mode & 07777, 0644);
@@ -132,8 +135,9 @@ static void test_dropbox_unlink_survives_restart(void **state)
 	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web", &c), 0);
 	dfs_dropbox_free(tu_db(fix));
 	fix->extra = NULL;
-	assert_int_equal(
-	    dfs_dropbox_new(fix->st, (struct dfs_dropbox **)&fix->extra), 0);
+	assert_int_equal(dfs_dropbox_new(fix->st, &fix->conf,
+					 (struct dfs_dropbox **)&fix->extra),
+			 0);
 	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &sb), -ENOENT);
 }
 
@@ -179,11 +183,12 @@ static void test_dropbox_unlink_create_needs_write(void **state)
 	make_web(fix, 0644, 8);
 	assert_int_equal(dfs_dropbox_unlink(tu_db(fix), "web", &owner), 0);
 	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), "web", WCREAT, 0666, &other, &f),
-	    -EACCES);
+		dfs_dropbox_create(tu_db(fix), "web", WCREAT, 0666, &other, &f),
+		-EACCES);
 	assert_null(f);
 	assert_int_equal(
-	    dfs_dropbox_create(tu_db(fix), "web", WCREAT, 0666, &owner, &f), 0);
+		dfs_dropbox_create(tu_db(fix), "web", WCREAT, 0666, &owner, &f),
+		0);
 	dfs_dbfile_close(f);
 }
 
@@ -203,7 +208,7 @@ static void test_dropbox_unlink_rename_onto_hidden(void **state)
 	tu_write_all(f, b, sizeof(b));
 	dfs_dbfile_close(f);
 	assert_int_equal(
-	    dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
+		dfs_dropbox_rename(tu_db(fix), ".web.abc123", "web", &c), 0);
 	tu_lookup(fix, "web", &sb);
 	assert_int_equal(sb.size, sizeof(b));
 	assert_int_equal(tu_count(fix, "success"), 2);
@@ -214,14 +219,14 @@ static void test_dropbox_unlink_rename_onto_hidden(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_dropbox_unlink_hides_project),
-	    T(test_dropbox_unlink_then_create_redeploys),
-	    T(test_dropbox_unlink_empty_create_stays_hidden),
-	    T(test_dropbox_unlink_survives_restart),
-	    T(test_dropbox_unlink_sticky),
-	    T(test_dropbox_unlink_needs_write),
-	    T(test_dropbox_unlink_create_needs_write),
-	    T(test_dropbox_unlink_rename_onto_hidden),
+		T(test_dropbox_unlink_hides_project),
+		T(test_dropbox_unlink_then_create_redeploys),
+		T(test_dropbox_unlink_empty_create_stays_hidden),
+		T(test_dropbox_unlink_survives_restart),
+		T(test_dropbox_unlink_sticky),
+		T(test_dropbox_unlink_needs_write),
+		T(test_dropbox_unlink_create_needs_write),
+		T(test_dropbox_unlink_rename_onto_hidden),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

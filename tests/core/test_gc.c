@@ -20,7 +20,8 @@
 
 #include <cmocka.h>
 
-#include "blob.h"
+#include "payload.h"
+#include "blobs.h"
 #include "gc.h"
 #include "maintutil.h"
 #include "record.h"
@@ -209,8 +210,9 @@ static void test_gc_orphans_dropped_payload(void **state)
 	tu_who(&who);
 	tu_deploy(fix, "web", 1, &a);
 	tu_deploy(fix, "api", 1, &b);
-	assert_int_equal(dfs_catalog_drop_payload(fix->st, a.id, &who, &freed),
-			 0);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, a.id, DFS_DROP_ASKED, &who, &freed),
+		0);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
 	gc(fix, false, &o);
 	assert_int_equal(o.blobs, 0);
@@ -222,12 +224,12 @@ static void test_gc_orphans_dropped_payload(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_gc_orphans_nothing),
-	    T(test_gc_orphans_grace_while_exclusive),
-	    T(test_gc_orphans_no_daemon),
-	    T(test_gc_orphans_dry_run),
-	    T(test_gc_orphans_other_daemon),
-	    T(test_gc_orphans_dropped_payload),
+		T(test_gc_orphans_nothing),
+		T(test_gc_orphans_grace_while_exclusive),
+		T(test_gc_orphans_no_daemon),
+		T(test_gc_orphans_dry_run),
+		T(test_gc_orphans_other_daemon),
+		T(test_gc_orphans_dropped_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

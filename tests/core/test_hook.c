@@ -68,8 +68,8 @@ static struct dfs_hooks *hooks(struct tu_fix *fix, const char *body,
 		conf.path = path;
 	}
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	assert_non_null(h);
-	assert_ptr_equal(dfs_hooks_of(fix->st), h);
 	fix->extra = h;
 	return h;
 }
@@ -153,13 +153,15 @@ static int deploy(struct tu_fix *fix, const char *project, const uint8_t *buf,
 	int rc;
 
 	tu_who(&who);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rc = dfs_deploy_commit(d, NULL, &attr);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_catalog_get(fix->st, id, rec), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, rec),
+			 0);
 	return rc;
 }
 
@@ -184,7 +186,9 @@ static void wait_settled(struct tu_fix *fix, struct dfs_record *rec, int ms)
 
 	while (rec->status == DFS_STATUS_PENDING && mono_ms() < end) {
 		pause_ms(20);
-		assert_int_equal(dfs_catalog_get(fix->st, rec->id, rec), 0);
+		assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
+						 rec->id, rec),
+				 0);
 	}
 	assert_int_not_equal(rec->status, DFS_STATUS_PENDING);
 }
@@ -194,7 +198,9 @@ static void assert_current(struct tu_fix *fix, const char *project,
 {
 	struct dfs_project p;
 
-	assert_int_equal(dfs_project_get(fix->st, project, &p), 0);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 project, &p),
+			 0);
 	assert_true(p.has_current);
 	assert_memory_equal(p.current, rec->id, 16);
 }
@@ -214,7 +220,9 @@ static void test_hooks_start_wait_success(void **state)
 	assert_true(rec.checked);
 	assert_current(fix, "web", &rec);
 	/* The writer's attr is applied once the hook succeeded. */
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(p.uid, 7);
 	assert_int_equal(p.mode & 07777, 0640);
 }
@@ -233,14 +241,17 @@ static void test_hooks_start_wait_deploy_record(void **state)
 	hooks(fix, "exit 0", 0, true);
 	assert_int_equal(tu_targz(20000, 2, &buf, &n), 0);
 	tu_who(&who);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	free(buf);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
 	mine = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
-	assert_int_equal(dfs_catalog_get(fix->st, mine.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), mine.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(mine.status, back.status);
 	assert_int_equal(mine.phase, back.phase);
@@ -378,14 +389,16 @@ static void test_hooks_start_environment(void **state)
 	assert_string_equal(env_value(env, "DEPLOYFS_ID", value, sizeof(value)),
 			    want);
 	assert_string_equal(
-	    env_value(env, "DEPLOYFS_PROJECT", value, sizeof(value)), "web");
+		env_value(env, "DEPLOYFS_PROJECT", value, sizeof(value)),
+		"web");
 	dfs_hash_hex(hash, want);
 	assert_string_equal(
-	    env_value(env, "DEPLOYFS_SHA256", value, sizeof(value)), want);
+		env_value(env, "DEPLOYFS_SHA256", value, sizeof(value)), want);
 	assert_string_equal(
-	    env_value(env, "DEPLOYFS_STORE", value, sizeof(value)), fix->dir);
+		env_value(env, "DEPLOYFS_STORE", value, sizeof(value)),
+		fix->dir);
 	assert_non_null(
-	    env_value(env, "DEPLOYFS_PAYLOAD", value, sizeof(value)));
+		env_value(env, "DEPLOYFS_PAYLOAD", value, sizeof(value)));
 	/* The payload's path is read-only: its blob file. */
 	assert_int_equal(stat(value, &sb), 0);
 	assert_int_equal(sb.st_mode & 0222, 0);
@@ -473,6 +486,7 @@ static void test_hooks_start_missing_program(void **state)
 	struct dfs_record rec;
 
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 	assert_int_equal(deploy_targz(fix, "web", 11, &rec), -ECANCELED);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
@@ -487,8 +501,8 @@ static void test_hooks_start_not_after_bad_check(void **state)
 
 	hooks(fix, "touch " OUT "/ran", 0, true);
 	assert_int_equal(
-	    deploy(fix, "web", (const uint8_t *)text, strlen(text), &rec),
-	    -EBADMSG);
+		deploy(fix, "web", (const uint8_t *)text, strlen(text), &rec),
+		-EBADMSG);
 	assert_string_equal(rec.error.code, "not_an_archive");
 	assert_false(exists(fix, "ran"));
 }
@@ -512,9 +526,12 @@ static void test_hooks_start_background(void **state)
 	assert_true(mono_ms() - t0 < 5000);
 	assert_int_equal(rec.status, DFS_STATUS_PENDING);
 	assert_int_equal(rec.phase, DFS_PHASE_HOOK);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "pending"),
 			 1);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_false(p.has_current);
 
 	touch(fix, "go");
@@ -522,7 +539,9 @@ static void test_hooks_start_background(void **state)
 	assert_int_equal(rec.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(rec.phase, DFS_PHASE_DONE);
 	assert_current(fix, "web", &rec);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		0);
 	assert_int_equal(p.uid, 7);
 }
 
@@ -566,8 +585,9 @@ static void test_hooks_free_interrupts(void **state)
 	dfs_hooks_free(h);
 	fix->extra = NULL;
 	assert_true(mono_ms() - t0 < 10000);
-	assert_null(dfs_hooks_of(fix->st));
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &rec), 0);
+	fix->conf.hooks = NULL;
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &rec), 0);
 	assert_int_equal(rec.status, DFS_STATUS_FAILED);
 	assert_string_equal(rec.error.code, "interrupted");
 	assert_true(pid > 1 && gone(pid));
@@ -578,19 +598,19 @@ static void test_hooks_free_interrupts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_hooks_start_wait_success),
-	    T(test_hooks_start_wait_deploy_record),
-	    T(test_hooks_start_wait_failure),
-	    T(test_hooks_start_wait_timeout),
-	    T(test_hooks_start_environment),
-	    T(test_hooks_start_output_in_log),
-	    T(test_hooks_find_project_override),
-	    T(test_hooks_find_not_executable),
-	    T(test_hooks_start_missing_program),
-	    T(test_hooks_start_not_after_bad_check),
-	    T(test_hooks_start_background),
-	    T(test_hooks_start_background_failure),
-	    T(test_hooks_free_interrupts),
+		T(test_hooks_start_wait_success),
+		T(test_hooks_start_wait_deploy_record),
+		T(test_hooks_start_wait_failure),
+		T(test_hooks_start_wait_timeout),
+		T(test_hooks_start_environment),
+		T(test_hooks_start_output_in_log),
+		T(test_hooks_find_project_override),
+		T(test_hooks_find_not_executable),
+		T(test_hooks_start_missing_program),
+		T(test_hooks_start_not_after_bad_check),
+		T(test_hooks_start_background),
+		T(test_hooks_start_background_failure),
+		T(test_hooks_free_interrupts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,16 +96,16 @@ static void test_time_parse_offset(void **state)
 static void test_time_parse_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "yesterday",
-	    "2026-13-01",
-	    "2026-00-10",
-	    "2026-11-32",
-	    "2026-11-26T25:00:00Z",
-	    "2026-11-26T22:61:00Z",
-	    "2026-11-26x",
-	    "2026-11-26T22:18:44.123Zjunk",
-	    "2026/11/26",
+		"",
+		"yesterday",
+		"2026-13-01",
+		"2026-00-10",
+		"2026-11-32",
+		"2026-11-26T25:00:00Z",
+		"2026-11-26T22:61:00Z",
+		"2026-11-26x",
+		"2026-11-26T22:18:44.123Zjunk",
+		"2026/11/26",
 	};
 	size_t i;
 	int64_t ms;
@@ -121,7 +121,7 @@ static void test_time_parse_bad(void **state)
 static void test_time_format_parse_roundtrip(void **state)
 {
 	const int64_t vals[] = {
-	    0, 1, 999, T_DAY, T_FULL, 951782400000LL, 4102444799999LL};
+		0, 1, 999, T_DAY, T_FULL, 951782400000LL, 4102444799999LL};
 	char buf[DFS_ISOTIME_LEN];
 	int64_t ms;
 	size_t i;
@@ -264,14 +264,14 @@ static void test_time_parse_human_local(void **state)
 static void test_time_parse_human_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",		  "h",
-	    "1",	  "-1h",
-	    "1x",	  "1 h ago x",
-	    "1hago",	  "1 ago",
-	    "tomorrow",	  "Today",
-	    "1.5h",	  "2026-13-01",
-	    "2026-02-30", "2026-11-26 25:00",
-	    "1h ",	  "99999999999d",
+		"",	      "h",
+		"1",	      "-1h",
+		"1x",	      "1 h ago x",
+		"1hago",      "1 ago",
+		"tomorrow",   "Today",
+		"1.5h",	      "2026-13-01",
+		"2026-02-30", "2026-11-26 25:00",
+		"1h ",	      "99999999999d",
 	};
 	int64_t ms = 7;
 
@@ -286,24 +286,24 @@ static void test_time_parse_human_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_time_parse_human_relative),
-	    cmocka_unit_test(test_time_parse_human_days),
-	    cmocka_unit_test(test_time_parse_human_local),
-	    cmocka_unit_test(test_time_parse_human_bad),
-	    cmocka_unit_test(test_time_format_known),
-	    cmocka_unit_test(test_time_format_returns_out),
-	    cmocka_unit_test(test_time_format_pads_millis),
-	    cmocka_unit_test(test_time_parse_date),
-	    cmocka_unit_test(test_time_parse_full),
-	    cmocka_unit_test(test_time_parse_no_millis),
-	    cmocka_unit_test(test_time_parse_offset),
-	    cmocka_unit_test(test_time_parse_bad),
-	    cmocka_unit_test(test_time_format_parse_roundtrip),
-	    cmocka_unit_test(test_time_now_ms_wall_clock),
-	    cmocka_unit_test(test_time_to_timespec_known),
-	    cmocka_unit_test(test_time_to_timespec_negative),
-	    cmocka_unit_test(test_time_from_timespec_truncates),
-	    cmocka_unit_test(test_time_timespec_roundtrip),
+		cmocka_unit_test(test_time_parse_human_relative),
+		cmocka_unit_test(test_time_parse_human_days),
+		cmocka_unit_test(test_time_parse_human_local),
+		cmocka_unit_test(test_time_parse_human_bad),
+		cmocka_unit_test(test_time_format_known),
+		cmocka_unit_test(test_time_format_returns_out),
+		cmocka_unit_test(test_time_format_pads_millis),
+		cmocka_unit_test(test_time_parse_date),
+		cmocka_unit_test(test_time_parse_full),
+		cmocka_unit_test(test_time_parse_no_millis),
+		cmocka_unit_test(test_time_parse_offset),
+		cmocka_unit_test(test_time_parse_bad),
+		cmocka_unit_test(test_time_format_parse_roundtrip),
+		cmocka_unit_test(test_time_now_ms_wall_clock),
+		cmocka_unit_test(test_time_to_timespec_known),
+		cmocka_unit_test(test_time_to_timespec_negative),
+		cmocka_unit_test(test_time_from_timespec_truncates),
+		cmocka_unit_test(test_time_timespec_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

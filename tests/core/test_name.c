@@ -15,8 +15,8 @@
 static void test_name_is_project_valid(void **state)
 {
 	static const char *const good[] = {
-	    "a",      "Z",    "0",  "myapp", "My-App_1.2",
-	    "web.v2", "a..b", "x-", "9_",    "api-gateway",
+		"a",	  "Z",	  "0",	"myapp", "My-App_1.2",
+		"web.v2", "a..b", "x-", "9_",	 "api-gateway",
 	};
 	size_t i;
 
@@ -41,9 +41,9 @@ static void test_name_is_project_max_length(void **state)
 static void test_name_is_project_invalid(void **state)
 {
 	static const char *const bad[] = {
-	    "",	   ".",	  "..",	   ".hidden",	  "-x",
-	    "_x",  "a/b", "a b",   "a\n",	  "caf\xc3\xa9",
-	    "a:b", "a*",  "tab\t", ".web.abc123",
+		"",    ".",   "..",    ".hidden",     "-x",
+		"_x",  "a/b", "a b",   "a\n",	      "caf\xc3\xa9",
+		"a:b", "a*",  "tab\t", ".web.abc123",
 	};
 	size_t i;
 
@@ -100,19 +100,19 @@ static void test_name_parse_staging_long_project(void **state)
 static void test_name_parse_staging_invalid(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "web",
-	    ".web",
-	    ".web.",
-	    "..abc123",
-	    ".-web.abc123",
-	    "._web.abc123",
-	    ".web.abc-12",
-	    ".web.abc.12",
-	    "web.abc123",
-	    ".we b.abc123",
-	    ".web/x.abc123",
-	    ".web.abc123 ",
+		"",
+		"web",
+		".web",
+		".web.",
+		"..abc123",
+		".-web.abc123",
+		"._web.abc123",
+		".web.abc-12",
+		".web.abc.12",
+		"web.abc123",
+		".we b.abc123",
+		".web/x.abc123",
+		".web.abc123 ",
 	};
 	char project[DFS_PROJECT_MAX + 1];
 	size_t i;
@@ -135,10 +135,11 @@ static void test_name_parse_staging_not_project(void **state)
 static void test_name_is_staging(void **state)
 {
 	static const char *const good[] = {
-	    ".web.abc123", ".tmpab12cd", ".ansible_tmpk2j3web",
-	    ".#web",	   ".web",	 ".a b~"};
+		".web.abc123", ".tmpab12cd", ".ansible_tmpk2j3web",
+		".#web",       ".web",	     ".a b~"};
 	static const char *const bad[] = {
-	    "web", ".", "..", "", ".we\tb", ".web\x7f", ".caf\xc3\xa9", "-x"};
+		"web",	  ".",	      "..",	      "",
+		".we\tb", ".web\x7f", ".caf\xc3\xa9", "-x"};
 	char name[DFS_NAME_MAX + 2];
 	size_t i;
 
@@ -159,15 +160,15 @@ static void test_name_is_staging(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_name_is_project_valid),
-	    cmocka_unit_test(test_name_is_project_max_length),
-	    cmocka_unit_test(test_name_is_project_invalid),
-	    cmocka_unit_test(test_name_parse_staging_valid),
-	    cmocka_unit_test(test_name_parse_staging_suffix_length),
-	    cmocka_unit_test(test_name_parse_staging_long_project),
-	    cmocka_unit_test(test_name_parse_staging_invalid),
-	    cmocka_unit_test(test_name_parse_staging_not_project),
-	    cmocka_unit_test(test_name_is_staging),
+		cmocka_unit_test(test_name_is_project_valid),
+		cmocka_unit_test(test_name_is_project_max_length),
+		cmocka_unit_test(test_name_is_project_invalid),
+		cmocka_unit_test(test_name_parse_staging_valid),
+		cmocka_unit_test(test_name_parse_staging_suffix_length),
+		cmocka_unit_test(test_name_parse_staging_long_project),
+		cmocka_unit_test(test_name_parse_staging_invalid),
+		cmocka_unit_test(test_name_parse_staging_not_project),
+		cmocka_unit_test(test_name_is_staging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

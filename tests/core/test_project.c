@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "project.h"
 #include "audit.h"
 #include "catalog.h"
 #include "isotime.h"
@@ -33,8 +34,12 @@ static void assert_gone(struct tu_fix *fix, const struct dfs_record *r)
 	struct dfs_record back;
 	int fd;
 
-	assert_int_equal(dfs_catalog_get(fix->st, r->id, &back), -ENOENT);
-	assert_int_equal(dfs_catalog_get_seq(fix->st, r->seq, &back), -ENOENT);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), r->id, &back),
+		-ENOENT);
+	assert_int_equal(
+		dfs_catalog_get_seq(dfs_store_catalog(fix->st), r->seq, &back),
+		-ENOENT);
 	assert_int_equal(dfs_log_open(fix->st, DFS_LOG, r->id, false, &fd),
 			 -ENOENT);
 	assert_int_equal(dfs_log_open(fix->st, DFS_MANIFEST, r->id, false, &fd),
@@ -64,7 +69,9 @@ static int find_removed(void *arg, const struct dfs_event *e)
 static void removed_event(struct tu_fix *fix, struct event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
-	assert_int_equal(dfs_audit_scan(fix->st, 0, find_removed, ev), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0,
+						find_removed, ev),
+			 0);
 }
 
 static void test_project_count(void **state)
@@ -78,17 +85,27 @@ static void test_project_count(void **state)
 	tu_deploy(fix, "web", 2, NULL);
 	tu_deploy_text(fix, "web", NULL);
 	tu_who(&who);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, NULL, &r), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web",
+					    &who, NULL, &r),
+			 0);
 	tu_deploy(fix, "api", 3, NULL);
-	assert_int_equal(dfs_project_count(fix->st, "web", &c), 0);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st),
+						   "web", &c),
+			 0);
 	assert_int_equal(c.total, 4);
 	assert_int_equal(c.success, 2);
 	assert_int_equal(c.failed, 1);
 	assert_int_equal(c.pending, 1);
-	assert_int_equal(dfs_project_count(fix->st, "api", &c), 0);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st),
+						   "api", &c),
+			 0);
 	assert_int_equal(c.total, 1);
-	assert_int_equal(dfs_project_count(fix->st, "nope", &c), -ENOENT);
-	assert_int_equal(dfs_project_count(fix->st, "../x", &c), -ENOENT);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st),
+						   "nope", &c),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_project_count(dfs_store_catalog(fix->st),
+						   "../x", &c),
+			 -ENOENT);
 }
 
 /* A failed-only project goes: records, indexes, refs, files, one event. */
@@ -111,19 +128,28 @@ static void test_project_remove_failed_only(void **state)
 			 0);
 	assert_int_equal(removed, 2);
 	assert_int_equal(freed, a.payload_size);
-	assert_int_equal(dfs_project_get(fix->st, "app.tgz", &p), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get(dfs_store_catalog(fix->st),
+						 "app.tgz", &p),
+			 -ENOENT);
 	assert_gone(fix, &a);
 	assert_gone(fix, &b);
-	assert_int_equal(dfs_catalog_blob_refs(fix->st, a.payload_hash, &refs),
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       a.payload_hash, &refs),
 			 0);
 	assert_int_equal(refs, 0);
 	assert_false(tu_blob_file_exists(fix, a.payload_hash));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "app.tgz"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "app.tgz"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "failed"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "failed"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECTS, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECTS, NULL),
+			 1);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 1);
 	assert_false(ev.has_id);
@@ -146,13 +172,14 @@ static void test_project_remove_shared_blob(void **state)
 	tu_deploy_text(fix, "other", &other);
 	assert_memory_equal(a.payload_hash, other.payload_hash, 32);
 	who_as(&who, 0);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "oops", false, &who, &removed, &freed),
-	    0);
+	assert_int_equal(dfs_project_remove(fix->st, "oops", false, &who,
+					    &removed, &freed),
+			 0);
 	assert_int_equal(removed, 1);
 	assert_int_equal(freed, 0);
-	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, other.payload_hash, &refs), 0);
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       other.payload_hash, &refs),
+			 0);
 	assert_int_equal(refs, 1);
 	assert_true(tu_blob_file_exists(fix, other.payload_hash));
 	assert_true(tu_holds(fix, &other));
@@ -171,24 +198,29 @@ static void test_project_remove_success_needs_force(void **state)
 	tu_deploy(fix, "web", 7, &ok);
 	tu_deploy_text(fix, "web", &bad);
 	who_as(&who, 1000);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", false, &who, &removed, &freed),
-	    -ENOTEMPTY);
+	assert_int_equal(dfs_project_remove(fix->st, "web", false, &who,
+					    &removed, &freed),
+			 -ENOTEMPTY);
 	assert_int_equal(removed, 0);
 	tu_assert_current(fix, "web", &ok);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 2);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "web"),
+			 2);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 0);
 
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
-	    0);
+	assert_int_equal(dfs_project_remove(fix->st, "web", true, &who,
+					    &removed, &freed),
+			 0);
 	assert_int_equal(removed, 2);
 	assert_int_equal(freed, ok.payload_size + bad.payload_size);
-	assert_int_equal(dfs_project_get(fix->st, "web", &p), -ENOENT);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "web", &p),
+		-ENOENT);
 	assert_gone(fix, &ok);
 	assert_false(tu_blob_file_exists(fix, ok.payload_hash));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "success"),
 			 0);
 }
 
@@ -201,13 +233,16 @@ static void test_project_remove_pending_busy(void **state)
 
 	tu_deploy_text(fix, "web", &done);
 	tu_who(&who);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, NULL, &pend),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web",
+					    &who, NULL, &pend),
 			 0);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
-	    -EBUSY);
+	assert_int_equal(dfs_project_remove(fix->st, "web", true, &who,
+					    &removed, &freed),
+			 -EBUSY);
 	assert_int_equal(removed, 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 2);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "web"),
+			 2);
 	assert_true(tu_blob_file_exists(fix, done.payload_hash));
 }
 
@@ -219,14 +254,16 @@ static void test_project_remove_not_owner(void **state)
 
 	tu_deploy_text(fix, "web", NULL);
 	who_as(&who, 2000);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
-	    -EPERM);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"), 1);
+	assert_int_equal(dfs_project_remove(fix->st, "web", true, &who,
+					    &removed, &freed),
+			 -EPERM);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "web"),
+			 1);
 	who_as(&who, 0); /* root may */
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", true, &who, &removed, &freed),
-	    0);
+	assert_int_equal(dfs_project_remove(fix->st, "web", true, &who,
+					    &removed, &freed),
+			 0);
 	assert_int_equal(removed, 1);
 }
 
@@ -237,12 +274,12 @@ static void test_project_remove_missing(void **state)
 	uint64_t removed, freed;
 
 	who_as(&who, 0);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "nope", true, &who, &removed, &freed),
-	    -ENOENT);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "a/b", true, &who, &removed, &freed),
-	    -ENOENT);
+	assert_int_equal(dfs_project_remove(fix->st, "nope", true, &who,
+					    &removed, &freed),
+			 -ENOENT);
+	assert_int_equal(dfs_project_remove(fix->st, "a/b", true, &who,
+					    &removed, &freed),
+			 -ENOENT);
 }
 
 /* More records than one batch holds: all go, one event counts them. */
@@ -257,27 +294,30 @@ static void test_project_remove_batches(void **state)
 	const unsigned n = 1300;
 
 	tu_deploy(fix, "keep", 9, NULL);
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	assert_int_equal(
+		dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (unsigned i = 0; i < n; i++) {
 		dfs_record_init(&t);
 		snprintf(t.project, sizeof(t.project), "big");
 		tu_who(&t.who);
 		t.status = DFS_STATUS_FAILED;
-		dfs_record_set_error(&t, "not_an_archive", DFS_PHASE_VALIDATE,
-				     "synthetic");
+		dfs_record_set_error(&t, DFS_ERR_NOT_AN_ARCHIVE,
+				     DFS_PHASE_VALIDATE, "synthetic");
 		assert_int_equal(dfs_batch_add(b, &t, DFS_TIME_NONE,
 					       i == 0 ? &first : &last),
 				 0);
 	}
 	assert_int_equal(dfs_batch_commit(b), 0);
 	who_as(&who, 0);
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "big", false, &who, &removed, &freed),
-	    0);
+	assert_int_equal(dfs_project_remove(fix->st, "big", false, &who,
+					    &removed, &freed),
+			 0);
 	assert_int_equal(removed, n);
 	assert_gone(fix, &first);
 	assert_gone(fix, &last);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 1);
 	removed_event(fix, &ev);
 	assert_int_equal(ev.n, 1);
 	assert_int_equal(ev.records, n);
@@ -314,35 +354,49 @@ static void test_project_remove_scan_resumes(void **state)
 	tu_deploy_text(fix, "a", &a);
 	tu_deploy_text(fix, "b", &gone);
 	tu_deploy_text(fix, "c", &c);
-	assert_int_equal(dfs_project_get(fix->st, "b", &pb), 0);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "b", &pb),
+		0);
 	who_as(&who, 0);
 	assert_int_equal(
-	    dfs_project_remove(fix->st, "b", false, &who, &removed, &freed), 0);
+		dfs_project_remove(fix->st, "b", false, &who, &removed, &freed),
+		0);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_ALL, NULL, gone.seq,
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL, gone.seq,
 					  first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_int_equal(f.seq, c.seq);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_STATUS, "failed",
-					  gone.seq, first_cb, &f),
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "failed", gone.seq,
+					  first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_int_equal(f.seq, c.seq);
 	memset(&f, 0, sizeof(f));
-	assert_int_equal(dfs_catalog_scan(fix->st, DFS_SCAN_PROJECTS, NULL,
-					  pb.pseq, first_cb, &f),
+	assert_int_equal(dfs_catalog_scan(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECTS, NULL, pb.pseq,
+					  first_cb, &f),
 			 0);
 	assert_int_equal(f.n, 1);
 	assert_string_equal(f.name, "c");
 	/* The old inode stays gone even when the name is taken again. */
-	assert_int_equal(dfs_project_get_seq(fix->st, pb.pseq, &pg), -ENOENT);
+	assert_int_equal(dfs_catalog_project_get_seq(dfs_store_catalog(fix->st),
+						     pb.pseq, &pg),
+			 -ENOENT);
 	tu_deploy_text(fix, "b", NULL);
-	assert_int_equal(dfs_project_get_seq(fix->st, pb.pseq, &pg), -ENOENT);
-	assert_int_equal(dfs_project_get(fix->st, "b", &pg), 0);
+	assert_int_equal(dfs_catalog_project_get_seq(dfs_store_catalog(fix->st),
+						     pb.pseq, &pg),
+			 -ENOENT);
+	assert_int_equal(
+		dfs_catalog_project_get(dfs_store_catalog(fix->st), "b", &pg),
+		0);
 	assert_true(pg.pseq > pb.pseq);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "b"), 1);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "b"),
+			 1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
@@ -350,15 +404,15 @@ static void test_project_remove_scan_resumes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_project_count),
-	    T(test_project_remove_failed_only),
-	    T(test_project_remove_shared_blob),
-	    T(test_project_remove_success_needs_force),
-	    T(test_project_remove_pending_busy),
-	    T(test_project_remove_not_owner),
-	    T(test_project_remove_missing),
-	    T(test_project_remove_batches),
-	    T(test_project_remove_scan_resumes),
+		T(test_project_count),
+		T(test_project_remove_failed_only),
+		T(test_project_remove_shared_blob),
+		T(test_project_remove_success_needs_force),
+		T(test_project_remove_pending_busy),
+		T(test_project_remove_not_owner),
+		T(test_project_remove_missing),
+		T(test_project_remove_batches),
+		T(test_project_remove_scan_resumes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

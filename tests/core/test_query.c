@@ -100,8 +100,8 @@ static void fill_template(struct dfs_record *t,
 	} else if (r < 85) {
 		t->status = DFS_STATUS_FAILED;
 		t->bytes_received = 6;
-		dfs_record_set_error(t, "not_an_archive", DFS_PHASE_VALIDATE,
-				     "synthetic");
+		dfs_record_set_error(t, DFS_ERR_NOT_AN_ARCHIVE,
+				     DFS_PHASE_VALIDATE, "synthetic");
 	} else {
 		t->status = DFS_STATUS_PENDING;
 		t->bytes_received = rnd() % 1000;
@@ -126,7 +126,10 @@ static void fill_store(struct tu_fix *fix, struct corpus *c)
 	at = dfs_time_now_ms() + 1;
 	for (i = 0; i < NRECS; i++) {
 		if (!b)
-			assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+			assert_int_equal(
+				dfs_catalog_batch_begin(
+					dfs_store_catalog(fix->st), &b),
+				0);
 		fill_template(&t, seeds);
 		if (rnd() % 20)
 			at += 1 + rnd() % (2 * SPAN_MS / NRECS);
@@ -220,7 +223,8 @@ static bool check_page(struct tu_fix *fix, const struct dfs_query *q,
 	p->n = 0;
 	p->bad = false;
 	p->q = q;
-	rc = dfs_query_run(fix->st, q, page_cb, p, &total);
+	rc = dfs_catalog_query(dfs_store_catalog(fix->st), q, page_cb, p,
+			       &total);
 	first = q->offset < nwant ? (size_t)q->offset : nwant;
 	count = nwant - first;
 	if (q->limit && q->limit < count)
@@ -318,9 +322,10 @@ static void test_query_run_bad_project(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		dfs_query_init(&q);
 		q.project = bad[i];
-		assert_int_equal(
-		    dfs_query_run(fix->st, &q, count_cb, &calls, &total),
-		    -EINVAL);
+		assert_int_equal(dfs_catalog_query(dfs_store_catalog(fix->st),
+						   &q, count_cb, &calls,
+						   &total),
+				 -EINVAL);
 	}
 	assert_int_equal(calls, 0);
 }
@@ -333,7 +338,8 @@ static void test_query_run_empty_store(void **state)
 	int calls = 0;
 
 	dfs_query_init(&q);
-	assert_int_equal(dfs_query_run(fix->st, &q, count_cb, &calls, &total),
+	assert_int_equal(dfs_catalog_query(dfs_store_catalog(fix->st), &q,
+					   count_cb, &calls, &total),
 			 0);
 	assert_int_equal(total, 0);
 	assert_int_equal(calls, 0);
@@ -349,7 +355,8 @@ static void add_at(struct tu_fix *fix, const int64_t *at_ms, size_t n,
 	dfs_record_init(&t);
 	tu_who(&t.who);
 	snprintf(t.project, sizeof(t.project), "web");
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	assert_int_equal(
+		dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(dfs_batch_add(b, &t, at_ms[i], &out), 0);
 		memcpy(ids[i], out.id, 16);
@@ -374,7 +381,9 @@ static void test_query_run_stop(void **state)
 
 	add_at(fix, at, 4, ids);
 	dfs_query_init(&q);
-	assert_int_equal(dfs_query_run(fix->st, &q, stop_cb, &calls, NULL), 5);
+	assert_int_equal(dfs_catalog_query(dfs_store_catalog(fix->st), &q,
+					   stop_cb, &calls, NULL),
+			 5);
 	assert_int_equal(calls, 2);
 }
 
@@ -409,14 +418,17 @@ static void test_query_resolve_unique_prefix(void **state)
 
 	three_ids(fix, ids, txt);
 	snprintf(pre, sizeof(pre), "%.8s", txt[2]);
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), 0);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got), 0);
 	assert_memory_equal(got, ids[2], 16);
 	snprintf(pre, sizeof(pre), "%.16s", txt[2]); /* "xxxxxxxx-xxxx-7x" */
 	memset(got, 0, 16);
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), 0);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got), 0);
 	assert_memory_equal(got, ids[2], 16);
 	memset(got, 0, 16);
-	assert_int_equal(dfs_query_resolve(fix->st, txt[0], got), 0);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), txt[0], got), 0);
 	assert_memory_equal(got, ids[0], 16);
 }
 
@@ -428,11 +440,13 @@ static void test_query_resolve_without_dashes(void **state)
 
 	three_ids(fix, ids, txt);
 	undashed(txt[2], 14, pre);
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), 0);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got), 0);
 	assert_memory_equal(got, ids[2], 16);
 	undashed(txt[1], 32, pre);
 	memset(got, 0, 16);
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), 0);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got), 0);
 	assert_memory_equal(got, ids[1], 16);
 }
 
@@ -445,11 +459,17 @@ static void test_query_resolve_ambiguous(void **state)
 	three_ids(fix, ids, txt);
 	memset(got, 0xee, 16);
 	snprintf(pre, sizeof(pre), "%.13s", txt[0]); /* 12 hex digits */
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), -ENOTUNIQ);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got),
+		-ENOTUNIQ);
 	undashed(txt[0], 12, pre);
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), -ENOTUNIQ);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got),
+		-ENOTUNIQ);
 	snprintf(pre, sizeof(pre), "%.4s", txt[0]); /* all three */
-	assert_int_equal(dfs_query_resolve(fix->st, pre, got), -ENOTUNIQ);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), pre, got),
+		-ENOTUNIQ);
 	for (int i = 0; i < 16; i++)
 		assert_int_equal(got[i], 0xee);
 }
@@ -460,14 +480,20 @@ static void test_query_resolve_unknown(void **state)
 	uint8_t ids[3][16], got[16];
 	char txt[3][37];
 
-	assert_int_equal(dfs_query_resolve(fix->st, "0190", got), -ENOENT);
-	three_ids(fix, ids, txt);
-	assert_int_equal(dfs_query_resolve(fix->st, "ffff", got), -ENOENT);
-	assert_int_equal(dfs_query_resolve(fix->st, "0000-", got), -ENOENT);
 	assert_int_equal(
-	    dfs_query_resolve(fix->st, "ffffffff-ffff-7fff-bfff-ffffffffffff",
-			      got),
-	    -ENOENT);
+		dfs_query_resolve(dfs_store_catalog(fix->st), "0190", got),
+		-ENOENT);
+	three_ids(fix, ids, txt);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), "ffff", got),
+		-ENOENT);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), "0000-", got),
+		-ENOENT);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st),
+				  "ffffffff-ffff-7fff-bfff-ffffffffffff", got),
+		-ENOENT);
 }
 
 static void test_query_resolve_not_hex(void **state)
@@ -480,7 +506,8 @@ static void test_query_resolve_not_hex(void **state)
 
 	three_ids(fix, ids, txt);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(dfs_query_resolve(fix->st, bad[i], got),
+		assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+						   bad[i], got),
 				 -EINVAL);
 }
 
@@ -493,24 +520,25 @@ static void test_query_resolve_too_short(void **state)
 
 	three_ids(fix, ids, txt);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(dfs_query_resolve(fix->st, bad[i], got),
+		assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+						   bad[i], got),
 				 -EINVAL);
 }
 
 static void test_query_parse_name_forms(void **state)
 {
 	static const char *const bad[] = {
-	    "@1",
-	    "web@0",
-	    "web@01",
-	    "web@",
-	    "web@-1",
-	    "web@1x",
-	    "a/b@1",
-	    "web@Current",
-	    "web@ 1",
-	    ".web@1",
-	    "web@18446744073709551616",
+		"@1",
+		"web@0",
+		"web@01",
+		"web@",
+		"web@-1",
+		"web@1x",
+		"a/b@1",
+		"web@Current",
+		"web@ 1",
+		".web@1",
+		"web@18446744073709551616",
 	};
 	char project[DFS_PROJECT_MAX + 1];
 	enum dfs_name_kind kind;
@@ -522,14 +550,15 @@ static void test_query_parse_name_forms(void **state)
 	assert_string_equal(project, "web");
 	assert_int_equal(v, 42);
 	assert_int_equal(
-	    dfs_query_parse_name("my.app-2_x@current", &kind, project, &v), 0);
+		dfs_query_parse_name("my.app-2_x@current", &kind, project, &v),
+		0);
 	assert_int_equal(kind, DFS_NAME_CURRENT);
 	assert_string_equal(project, "my.app-2_x");
 	assert_int_equal(dfs_query_parse_name("web@latest", &kind, project, &v),
 			 0);
 	assert_int_equal(kind, DFS_NAME_LATEST);
 	assert_int_equal(
-	    dfs_query_parse_name("0190f3c2-41", &kind, project, &v), 0);
+		dfs_query_parse_name("0190f3c2-41", &kind, project, &v), 0);
 	assert_int_equal(kind, DFS_NAME_PREFIX);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (dfs_query_parse_name(bad[i], &kind, project, &v) != -EINVAL)
@@ -548,19 +577,31 @@ static void test_query_resolve_version_names(void **state)
 		char name[32];
 
 		snprintf(name, sizeof(name), "web@%d", i + 1);
-		assert_int_equal(dfs_query_resolve(fix->st, name, got), 0);
+		assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+						   name, got),
+				 0);
 		assert_memory_equal(got, ids[i], 16);
 	}
-	assert_int_equal(dfs_query_resolve(fix->st, "web@latest", got), 0);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+					   "web@latest", got),
+			 0);
 	assert_memory_equal(got, ids[2], 16);
 	/* Nothing succeeded: no current. */
-	assert_int_equal(dfs_query_resolve(fix->st, "web@current", got),
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+					   "web@current", got),
 			 -ENOENT);
-	assert_int_equal(dfs_query_resolve(fix->st, "web@4", got), -ENOENT);
-	assert_int_equal(dfs_query_resolve(fix->st, "api@1", got), -ENOENT);
-	assert_int_equal(dfs_query_resolve(fix->st, "api@latest", got),
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), "web@4", got),
+		-ENOENT);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), "api@1", got),
+		-ENOENT);
+	assert_int_equal(dfs_query_resolve(dfs_store_catalog(fix->st),
+					   "api@latest", got),
 			 -ENOENT);
-	assert_int_equal(dfs_query_resolve(fix->st, "web@0", got), -EINVAL);
+	assert_int_equal(
+		dfs_query_resolve(dfs_store_catalog(fix->st), "web@0", got),
+		-EINVAL);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
@@ -568,18 +609,18 @@ static void test_query_resolve_version_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_query_run_matches_brute_force),
-	    T(test_query_run_bad_project),
-	    T(test_query_run_empty_store),
-	    T(test_query_run_stop),
-	    T(test_query_resolve_unique_prefix),
-	    T(test_query_resolve_without_dashes),
-	    T(test_query_resolve_ambiguous),
-	    T(test_query_resolve_unknown),
-	    T(test_query_resolve_not_hex),
-	    T(test_query_resolve_too_short),
-	    T(test_query_parse_name_forms),
-	    T(test_query_resolve_version_names),
+		T(test_query_run_matches_brute_force),
+		T(test_query_run_bad_project),
+		T(test_query_run_empty_store),
+		T(test_query_run_stop),
+		T(test_query_resolve_unique_prefix),
+		T(test_query_resolve_without_dashes),
+		T(test_query_resolve_ambiguous),
+		T(test_query_resolve_unknown),
+		T(test_query_resolve_not_hex),
+		T(test_query_resolve_too_short),
+		T(test_query_parse_name_forms),
+		T(test_query_resolve_version_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "reader.h"
@@ -213,7 +214,8 @@ static void test_reader_open_dropped(void **state)
 	tu_who(&who);
 	deploy(fix, 6, &rec, &buf, &n);
 	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, rec.id, &who, &freed), 0);
+		dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed),
+		0);
 	tu_get(fix, rec.id, &rec);
 	assert_int_equal(dfs_reader_open(fix->st, &rec, &r), -ENOENT);
 	assert_null(r);
@@ -240,13 +242,13 @@ static void test_reader_open_missing_blob(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_reader_read_intact),
-	    T(test_reader_read_corrupt),
-	    T(test_reader_read_corrupt_at_once),
-	    T(test_reader_read_jump_unverified),
-	    T(test_reader_read_truncated),
-	    T(test_reader_open_dropped),
-	    T(test_reader_open_missing_blob),
+		T(test_reader_read_intact),
+		T(test_reader_read_corrupt),
+		T(test_reader_read_corrupt_at_once),
+		T(test_reader_read_jump_unverified),
+		T(test_reader_read_truncated),
+		T(test_reader_open_dropped),
+		T(test_reader_open_missing_blob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,7 +47,7 @@ static void full_record(struct dfs_record *rec)
 	rec->payload_blob_present = true;
 	rec->source_mtime_ms = 1795730000000LL;
 	rec->source_mtime_ns = 456789;
-	dfs_record_set_error(rec, "not_an_archive", DFS_PHASE_VALIDATE,
+	dfs_record_set_error(rec, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
 			     "first bytes %02x %02x", 0x68, 0x65);
 	rec->has_rollback = true;
 	dfs_uuid7_next(NULL, (uint64_t)T_START - 60000, rec->rollback_of);
@@ -197,7 +197,7 @@ static void test_record_set_error_fields(void **state)
 
 	(void)state;
 	dfs_record_init(&rec);
-	dfs_record_set_error(&rec, "no_space", DFS_PHASE_UPLOAD,
+	dfs_record_set_error(&rec, DFS_ERR_NO_SPACE, DFS_PHASE_UPLOAD,
 			     "disk full after %d bytes", 4096);
 	assert_string_equal(rec.error.code, "no_space");
 	assert_string_equal(rec.error.message, "disk full after 4096 bytes");
@@ -213,7 +213,8 @@ static void test_record_set_error_long_message(void **state)
 	memset(big, 'm', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	dfs_record_init(&rec);
-	dfs_record_set_error(&rec, "io_error", DFS_PHASE_VALIDATE, "%s", big);
+	dfs_record_set_error(&rec, DFS_ERR_IO_ERROR, DFS_PHASE_VALIDATE, "%s",
+			     big);
 	assert_int_equal(strlen(rec.error.message), DFS_ERRMSG_MAX - 1);
 }
 
@@ -258,7 +259,7 @@ static void test_record_encode_decode_pending(void **state)
 static void test_record_decode_garbage(void **state)
 {
 	static const char *const bad[] = {
-	    "", "garbage", "[1,2,3]", "null", "\"myapp\"", "{\"deploy",
+		"", "garbage", "[1,2,3]", "null", "\"myapp\"", "{\"deploy",
 	};
 	struct dfs_record rec, keep;
 	size_t i;
@@ -268,7 +269,8 @@ static void test_record_decode_garbage(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memcpy(&rec, &keep, sizeof(rec));
 		assert_int_equal(
-		    dfs_record_decode(bad[i], strlen(bad[i]), &rec), -EBADMSG);
+			dfs_record_decode(bad[i], strlen(bad[i]), &rec),
+			-EBADMSG);
 		assert_memory_equal(&rec, &keep, sizeof(rec));
 	}
 }
@@ -337,32 +339,32 @@ static void test_record_render_valid_json(void **state)
 static void test_record_render_field_order(void **state)
 {
 	static const char *const order[] = {
-	    "deployment_id",
-	    "project",
-	    "status",
-	    "phase",
-	    "started_at",
-	    "completed_at",
-	    "user",
-	    "uid",
-	    "gid",
-	    "pid",
-	    "command",
-	    "origin_node",
-	    "bytes_received",
-	    "payload_hash",
-	    "payload_size",
-	    "payload_format",
-	    "entries",
-	    "unpacked_size",
-	    "package_identifier",
-	    "payload_blob_present",
-	    "source_mtime",
-	    "error",
-	    "rollback_of",
-	    "pinned",
-	    "version",
-	    "provenance",
+		"deployment_id",
+		"project",
+		"status",
+		"phase",
+		"started_at",
+		"completed_at",
+		"user",
+		"uid",
+		"gid",
+		"pid",
+		"command",
+		"origin_node",
+		"bytes_received",
+		"payload_hash",
+		"payload_size",
+		"payload_format",
+		"entries",
+		"unpacked_size",
+		"package_identifier",
+		"payload_blob_present",
+		"source_mtime",
+		"error",
+		"rollback_of",
+		"pinned",
+		"version",
+		"provenance",
 	};
 	const size_t n = sizeof(order) / sizeof(order[0]);
 	struct dfs_record rec;
@@ -590,31 +592,102 @@ static void test_hash_parse_bad(void **state)
 	assert_int_equal(dfs_hash_parse(hex, out), -EINVAL);
 }
 
+static void test_errcode_names_roundtrip(void **state)
+{
+	enum dfs_errcode c;
+
+	(void)state;
+	assert_string_equal(dfs_errcode_name(DFS_ERR_NONE), "");
+	assert_string_equal(dfs_errcode_name(DFS_ERR_NOT_AN_ARCHIVE),
+			    "not_an_archive");
+	assert_string_equal(dfs_errcode_name(DFS_ERR_ABORTED), "aborted");
+	assert_string_equal(dfs_errcode_name((enum dfs_errcode)DFS_ERR_COUNT),
+			    "?");
+	for (unsigned i = 1; i < DFS_ERR_COUNT; i++) {
+		const char *n = dfs_errcode_name((enum dfs_errcode)i);
+
+		assert_true(n[0] != '\0');
+		assert_int_equal(dfs_errcode_parse(n, &c), 0);
+		assert_int_equal(c, i);
+	}
+	assert_int_equal(dfs_errcode_parse("no_such_code", &c), -EINVAL);
+}
+
+/* Every code is in the README's list of the record's error codes. */
+static void test_errcode_names_documented(void **state)
+{
+	FILE *f = fopen(DFS_README, "r");
+	static char text[1 << 20];
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	for (unsigned i = 1; i < DFS_ERR_COUNT; i++) {
+		char quoted[64];
+
+		snprintf(quoted, sizeof(quoted), "`%s`",
+			 dfs_errcode_name((enum dfs_errcode)i));
+		assert_non_null(strstr(text, quoted));
+	}
+}
+
+static void test_record_succeed_fail(void **state)
+{
+	struct dfs_record r;
+
+	(void)state;
+	dfs_record_init(&r);
+	r.phase = DFS_PHASE_VALIDATE;
+	dfs_record_fail(&r, DFS_ERR_IO_ERROR, "disk %d", 3);
+	assert_int_equal(r.status, DFS_STATUS_FAILED);
+	assert_int_equal(r.phase, DFS_PHASE_DONE);
+	assert_int_equal(r.error.phase, DFS_PHASE_VALIDATE);
+	assert_string_equal(r.error.code, "io_error");
+	assert_string_equal(r.error.message, "disk 3");
+	assert_true(r.completed_ms != DFS_TIME_NONE);
+	dfs_record_init(&r);
+	dfs_record_succeed(&r);
+	assert_int_equal(r.status, DFS_STATUS_SUCCESS);
+	assert_int_equal(r.phase, DFS_PHASE_DONE);
+	assert_string_equal(r.error.code, "");
+	assert_true(r.completed_ms != DFS_TIME_NONE);
+	r.has_hash = true;
+	assert_false(dfs_record_holds_payload(&r));
+	r.payload_blob_present = true;
+	assert_true(dfs_record_holds_payload(&r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_status_name_all),
-	    cmocka_unit_test(test_status_parse_valid),
-	    cmocka_unit_test(test_status_parse_unknown),
-	    cmocka_unit_test(test_phase_name_all),
-	    cmocka_unit_test(test_record_init_defaults),
-	    cmocka_unit_test(test_record_set_error_fields),
-	    cmocka_unit_test(test_record_set_error_long_message),
-	    cmocka_unit_test(test_record_encode_decode_roundtrip),
-	    cmocka_unit_test(test_record_encode_decode_pending),
-	    cmocka_unit_test(test_record_decode_garbage),
-	    cmocka_unit_test(test_record_decode_truncated),
-	    cmocka_unit_test(test_record_render_valid_json),
-	    cmocka_unit_test(test_record_render_field_order),
-	    cmocka_unit_test(test_record_render_compact_one_line),
-	    cmocka_unit_test(test_record_render_indented),
-	    cmocka_unit_test(test_record_render_nulls),
-	    cmocka_unit_test(test_record_render_version_provenance),
-	    cmocka_unit_test(test_record_decode_without_version_provenance),
-	    cmocka_unit_test(test_record_decode_bad_version),
-	    cmocka_unit_test(test_hash_hex_known),
-	    cmocka_unit_test(test_hash_parse_roundtrip),
-	    cmocka_unit_test(test_hash_parse_bad),
+		cmocka_unit_test(test_errcode_names_roundtrip),
+		cmocka_unit_test(test_errcode_names_documented),
+		cmocka_unit_test(test_record_succeed_fail),
+		cmocka_unit_test(test_status_name_all),
+		cmocka_unit_test(test_status_parse_valid),
+		cmocka_unit_test(test_status_parse_unknown),
+		cmocka_unit_test(test_phase_name_all),
+		cmocka_unit_test(test_record_init_defaults),
+		cmocka_unit_test(test_record_set_error_fields),
+		cmocka_unit_test(test_record_set_error_long_message),
+		cmocka_unit_test(test_record_encode_decode_roundtrip),
+		cmocka_unit_test(test_record_encode_decode_pending),
+		cmocka_unit_test(test_record_decode_garbage),
+		cmocka_unit_test(test_record_decode_truncated),
+		cmocka_unit_test(test_record_render_valid_json),
+		cmocka_unit_test(test_record_render_field_order),
+		cmocka_unit_test(test_record_render_compact_one_line),
+		cmocka_unit_test(test_record_render_indented),
+		cmocka_unit_test(test_record_render_nulls),
+		cmocka_unit_test(test_record_render_version_provenance),
+		cmocka_unit_test(test_record_decode_without_version_provenance),
+		cmocka_unit_test(test_record_decode_bad_version),
+		cmocka_unit_test(test_hash_hex_known),
+		cmocka_unit_test(test_hash_parse_roundtrip),
+		cmocka_unit_test(test_hash_parse_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

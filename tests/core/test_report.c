@@ -59,7 +59,7 @@ static void test_report_line_escapes(void **state)
 	assert_string_equal(line, want);
 
 	r.status = DFS_STATUS_FAILED;
-	dfs_record_set_error(&r, "hook_failed", DFS_PHASE_HOOK,
+	dfs_record_set_error(&r, DFS_ERR_HOOK_FAILED, DFS_PHASE_HOOK,
 			     "exit 3: one\ntwo\tthree \\ \x01");
 	dfs_report_line(&r, line, sizeof(line));
 	snprintf(want, sizeof(want),
@@ -85,7 +85,8 @@ static void test_report_settled_deploys(void **state)
 	char rest[1024];
 	uint8_t id[16];
 
-	dfs_report_attach(fix->st, collect, &s);
+	fix->conf.report = collect;
+	fix->conf.report_arg = &s;
 	tu_deploy(fix, "web", 1, &ok);
 	assert_int_equal(s.n, 1);
 	expect_line(&s, "web", ok.id, "success");
@@ -99,18 +100,21 @@ static void test_report_settled_deploys(void **state)
 	/* Pending says nothing; the writer going away settles it: aborted. */
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_deploy_begin(fix->st, "api", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, "x", 1, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "api", &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
 	memcpy(id, dfs_deploy_record(d)->id, 16);
 	assert_int_equal(s.n, 2);
-	dfs_deploy_free(d);
+	dfs_deploy_abort(d);
 	assert_int_equal(s.n, 3);
 	snprintf(rest, sizeof(rest), "failed: aborted: ");
 	s.last[strlen("api ") + 36 + strlen(": failed: aborted: ")] = '\0';
 	expect_line(&s, "api", id, rest);
 
 	/* Detached: nothing more. */
-	dfs_report_attach(fix->st, NULL, NULL);
+	fix->conf.report = NULL;
+	fix->conf.report_arg = NULL;
 	tu_deploy(fix, "web", 2, NULL);
 	assert_int_equal(s.n, 3);
 }
@@ -120,8 +124,8 @@ static void test_report_settled_deploys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_report_line_escapes),
-	    T(test_report_settled_deploys),
+		cmocka_unit_test(test_report_line_escapes),
+		T(test_report_settled_deploys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,7 +42,9 @@ static void policy(struct tu_fix *fix, const char *project, uint64_t ks,
 {
 	struct dfs_retention pol = {ks, kd, mb};
 
-	assert_int_equal(dfs_retention_set(fix->st, project, &pol), 0);
+	assert_int_equal(dfs_catalog_policy_set(dfs_store_catalog(fix->st),
+						project, &pol),
+			 0);
 }
 
 /* The plan for @project now; *@v is malloc'd. Returns its length. */
@@ -52,7 +54,8 @@ static size_t plan(struct tu_fix *fix, const char *project, struct dfs_drop **v)
 
 	*v = NULL;
 	assert_int_equal(
-	    dfs_retention_plan(fix->st, project, dfs_time_now_ms(), v, &n), 0);
+		dfs_retention_plan(fix->st, project, dfs_time_now_ms(), v, &n),
+		0);
 	assert_true(n == 0 || *v);
 	return n;
 }
@@ -64,7 +67,8 @@ static void apply(struct tu_fix *fix, const char *project, uint64_t *freed,
 
 	tu_who(&actor);
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, project, &actor, freed, dropped), 0);
+		dfs_retention_apply(fix->st, project, &actor, freed, dropped),
+		0);
 }
 
 static void assert_drop(const struct dfs_drop *d, const struct dfs_record *r,
@@ -84,14 +88,18 @@ static void test_retention_get_unset(void **state)
 	bool set = true;
 
 	memset(&pol, 0x5a, sizeof(pol));
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						NULL, &pol, &set),
+			 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_success, 0);
 	assert_int_equal(pol.keep_days, 0);
 	assert_int_equal(pol.max_bytes, 0);
 	set = true;
 	memset(&pol, 0x5a, sizeof(pol));
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						"web", &pol, &set),
+			 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_success + pol.keep_days + pol.max_bytes, 0);
 }
@@ -104,22 +112,30 @@ static void test_retention_set_store_and_project(void **state)
 
 	policy(fix, NULL, 3, 0, 0);
 	policy(fix, "web", 1, 2, 3000000000ULL);
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						NULL, &pol, &set),
+			 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 3);
 	assert_int_equal(pol.keep_days, 0);
 	assert_int_equal(pol.max_bytes, 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						"web", &pol, &set),
+			 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 1);
 	assert_int_equal(pol.keep_days, 2);
 	assert_int_equal(pol.max_bytes, 3000000000ULL);
 	/* A project without its own: none stored under its name. */
-	assert_int_equal(dfs_retention_get(fix->st, "api", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						"api", &pol, &set),
+			 0);
 	assert_false(set);
 	/* Policies persist. */
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						"web", &pol, &set),
+			 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_days, 2);
 }
@@ -136,15 +152,21 @@ static void test_retention_set_clear(void **state)
 	policy(fix, NULL, 2, 0, 0);
 	policy(fix, "web", 0, 7, 0);
 	policy(fix, "web", 0, 0, 0);
-	assert_int_equal(dfs_retention_get(fix->st, "web", &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						"web", &pol, &set),
+			 0);
 	assert_false(set);
 	assert_int_equal(pol.keep_days, 0);
 	/* The store's stays. */
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						NULL, &pol, &set),
+			 0);
 	assert_true(set);
 	assert_int_equal(pol.keep_success, 2);
 	policy(fix, NULL, 0, 0, 0);
-	assert_int_equal(dfs_retention_get(fix->st, NULL, &pol, &set), 0);
+	assert_int_equal(dfs_catalog_policy_get(dfs_store_catalog(fix->st),
+						NULL, &pol, &set),
+			 0);
 	assert_false(set);
 }
 
@@ -171,9 +193,12 @@ static void test_retention_apply_keep_success(void **state)
 	apply(fix, "web", &freed, &dropped);
 	assert_int_equal(dropped, 3);
 	assert_int_equal(freed, v[0].payload_size + v[1].payload_size +
-				    v[2].payload_size);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "success"),
+					v[2].payload_size);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "success"),
 			 5);
 	for (int i = 0; i < 5; i++) {
 		assert_int_equal(tu_holds(fix, &v[i]), i >= 3);
@@ -206,7 +231,9 @@ static void test_retention_apply_pinned(void **state)
 	tu_who(&who);
 	for (int i = 0; i < 5; i++)
 		tu_deploy(fix, "web", (uint32_t)i + 1, &v[i]);
-	assert_int_equal(dfs_pin(fix->st, v[1].id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						v[1].id, true, &who),
+			 0);
 	policy(fix, "web", 2, 0, 0);
 
 	n = plan(fix, "web", &d);
@@ -220,10 +247,14 @@ static void test_retention_apply_pinned(void **state)
 	assert_true(tu_blob_file_exists(fix, v[1].payload_hash));
 	assert_false(tu_holds(fix, &v[0]));
 	assert_false(tu_holds(fix, &v[2]));
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 5);
 
 	/* Unpinned, it goes at the next apply. */
-	assert_int_equal(dfs_pin(fix->st, v[1].id, false, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						v[1].id, false, &who),
+			 0);
 	apply(fix, "web", &freed, &dropped);
 	assert_int_equal(dropped, 1);
 	assert_int_equal(freed, v[1].payload_size);
@@ -317,12 +348,12 @@ static void test_retention_plan_pending(void **state)
 {
 	struct dfs_hooks_conf conf = {.wait = false};
 	struct tu_fix *fix = *state;
-	static const char body[] =
-	    "#!/bin/sh\n"
-	    "i=0\n"
-	    "while [ ! -e \"$DEPLOYFS_STORE/../go\" ] && [ $i -lt 400 ]; do\n"
-	    "  sleep 0.05; i=$((i + 1))\n"
-	    "done\n";
+	static const char body[] = "#!/bin/sh\n"
+				   "i=0\n"
+				   "while [ ! -e \"$DEPLOYFS_STORE/../go\" ] "
+				   "&& [ $i -lt 400 ]; do\n"
+				   "  sleep 0.05; i=$((i + 1))\n"
+				   "done\n";
 	struct dfs_record v[2], p;
 	struct dfs_hooks *h = NULL;
 	char path[PATH_MAX];
@@ -335,6 +366,7 @@ static void test_retention_plan_pending(void **state)
 	assert_int_equal(chmod(path, 0755), 0);
 	conf.path = path;
 	assert_int_equal(dfs_hooks_new(fix->st, &conf, &h), 0);
+	fix->conf.hooks = h;
 	fix->extra = h;
 	/* Stored and checked, waiting for its hook: pending, holding. */
 	tu_deploy(fix, "web", 3, &p);
@@ -360,20 +392,26 @@ static void test_pin_audit(void **state)
 	tu_who(&who);
 	tu_deploy(fix, "web", 1, &r);
 	assert_false(r.pinned);
-	assert_int_equal(dfs_pin(fix->st, r.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						r.id, true, &who),
+			 0);
 	tu_get(fix, r.id, &back);
 	assert_true(back.pinned);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_true(back.payload_blob_present);
 	assert_int_equal(tu_audit_count(fix, "pinned", r.id), 1);
 	assert_int_equal(tu_audit_count(fix, "unpinned", r.id), 0);
-	assert_int_equal(dfs_pin(fix->st, r.id, false, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						r.id, false, &who),
+			 0);
 	tu_get(fix, r.id, &back);
 	assert_false(back.pinned);
 	assert_int_equal(tu_audit_count(fix, "unpinned", r.id), 1);
 	assert_int_equal(tu_audit_count(fix, "pinned", r.id), 1);
 	/* Pins survive a reopen. */
-	assert_int_equal(dfs_pin(fix->st, r.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						r.id, true, &who),
+			 0);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
 	tu_get(fix, r.id, &back);
 	assert_true(back.pinned);
@@ -388,10 +426,16 @@ static void test_pin_unknown(void **state)
 
 	tu_who(&who);
 	tu_unknown_id(fix, id);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
-	assert_int_equal(dfs_pin(fix->st, id, true, &who), -ENOENT);
-	assert_int_equal(dfs_pin(fix->st, id, false, &who), -ENOENT);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), id,
+						true, &who),
+			 -ENOENT);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st), id,
+						false, &who),
+			 -ENOENT);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size1, size2);
 }
 
@@ -409,10 +453,14 @@ static void test_pin_pending_survives_commit(void **state)
 	tu_who(&who);
 	tu_attr(&attr, 0644);
 	assert_int_equal(tu_targz(2000, 1, &buf, &n), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, "web", &who, &attr, &d), 0);
-	assert_int_equal(dfs_deploy_write(d, buf, n, 0), 0);
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, "web", &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM(buf, n), 0), 0);
 	rec = *dfs_deploy_record(d);
-	assert_int_equal(dfs_pin(fix->st, rec.id, true, &who), 0);
+	assert_int_equal(dfs_catalog_set_pinned(dfs_store_catalog(fix->st),
+						rec.id, true, &who),
+			 0);
 	tu_get(fix, rec.id, &rec);
 	assert_true(rec.pinned);
 	assert_int_equal(dfs_deploy_commit(d, NULL, &attr), 0);
@@ -447,7 +495,9 @@ static void test_retention_after_commit_project(void **state)
 	/* Another project's payloads are not touched. */
 	assert_true(tu_holds(fix, &api));
 	assert_int_equal(tu_count_blobs(fix->dir), 2);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 5);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 5);
 }
 
 static void test_retention_after_commit_store(void **state)
@@ -494,21 +544,21 @@ static void test_retention_after_commit_failed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_retention_get_unset),
-	    T(test_retention_set_store_and_project),
-	    T(test_retention_set_clear),
-	    T(test_retention_apply_keep_success),
-	    T(test_retention_apply_pinned),
-	    T(test_retention_plan_no_rule),
-	    T(test_retention_plan_project_replaces_store),
-	    T(test_retention_plan_failed),
-	    H(test_retention_plan_pending),
-	    T(test_pin_audit),
-	    T(test_pin_unknown),
-	    T(test_retention_after_commit_project),
-	    T(test_retention_after_commit_store),
-	    T(test_retention_after_commit_failed),
-	    T(test_pin_pending_survives_commit),
+		T(test_retention_get_unset),
+		T(test_retention_set_store_and_project),
+		T(test_retention_set_clear),
+		T(test_retention_apply_keep_success),
+		T(test_retention_apply_pinned),
+		T(test_retention_plan_no_rule),
+		T(test_retention_plan_project_replaces_store),
+		T(test_retention_plan_failed),
+		H(test_retention_plan_pending),
+		T(test_pin_audit),
+		T(test_pin_unknown),
+		T(test_retention_after_commit_project),
+		T(test_retention_after_commit_store),
+		T(test_retention_after_commit_failed),
+		T(test_pin_pending_survives_commit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

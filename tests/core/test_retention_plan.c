@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "audit.h"
-#include "blob.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "isotime.h"
 #include "maintutil.h"
@@ -30,7 +30,9 @@ static void policy(struct tu_fix *fix, const char *project, uint64_t ks,
 {
 	struct dfs_retention pol = {ks, kd, mb};
 
-	assert_int_equal(dfs_retention_set(fix->st, project, &pol), 0);
+	assert_int_equal(dfs_catalog_policy_set(dfs_store_catalog(fix->st),
+						project, &pol),
+			 0);
 }
 
 static size_t plan_at(struct tu_fix *fix, const char *project, int64_t now,
@@ -67,15 +69,17 @@ static void old_records(struct tu_fix *fix, const char *project,
 	uint8_t *buf;
 	size_t len;
 
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	assert_int_equal(
+		dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (size_t i = 0; i < n; i++) {
 		dfs_record_init(&t);
 		snprintf(t.project, sizeof(t.project), "%s", project);
 		tu_who(&t.who);
 		assert_int_equal(tu_targz(1000, 100 + (uint32_t)i, &buf, &len),
 				 0);
-		assert_int_equal(
-		    dfs_blob_put_bytes(fix->st, buf, len, t.payload_hash), 0);
+		assert_int_equal(dfs_blobs_put_bytes(dfs_store_blobs(fix->st),
+						     buf, len, t.payload_hash),
+				 0);
 		free(buf);
 		t.status = DFS_STATUS_SUCCESS;
 		t.has_hash = true;
@@ -137,14 +141,16 @@ static void test_retention_apply_keep_days(void **state)
 	tu_deploy(fix, "web", 1, &fresh);
 	policy(fix, "web", 0, 1, 0);
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
+		dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
 	assert_int_equal(dropped, 2);
 	assert_int_equal(freed, old[0].payload_size + old[1].payload_size);
 	assert_false(tu_holds(fix, &old[0]));
 	assert_false(tu_holds(fix, &old[1]));
 	assert_true(tu_holds(fix, &fresh));
 	assert_int_equal(tu_count_blobs(fix->dir), 1);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), 3);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 3);
 }
 
 static void test_retention_plan_max_bytes(void **state)
@@ -193,7 +199,7 @@ static void test_retention_plan_max_bytes_current(void **state)
 	assert_drop(&d[1], &v[1], 4096);
 	free(d);
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
+		dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
 	assert_int_equal(dropped, 2);
 	assert_int_equal(freed, 2 * 4096);
 	assert_true(tu_holds(fix, &v[2]));
@@ -223,15 +229,16 @@ static void test_retention_plan_shared_blob_kept(void **state)
 	assert_drop(&d[1], &v[1], v[1].payload_size);
 	free(d);
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
+		dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
 	assert_int_equal(dropped, 2);
 	assert_int_equal(freed, v[1].payload_size);
 	assert_false(tu_holds(fix, &v[0]));
 	assert_true(tu_holds(fix, &v[2]));
 	assert_true(tu_blob_file_exists(fix, v[0].payload_hash));
 	assert_false(tu_blob_file_exists(fix, v[1].payload_hash));
-	assert_int_equal(
-	    dfs_catalog_blob_refs(fix->st, v[0].payload_hash, &refs), 0);
+	assert_int_equal(dfs_catalog_blob_refs(dfs_store_catalog(fix->st),
+					       v[0].payload_hash, &refs),
+			 0);
 	assert_int_equal(refs, 1);
 }
 
@@ -258,7 +265,7 @@ static void test_retention_plan_shared_blob_dropped(void **state)
 	assert_true(d[0].freed == 0 || d[1].freed == 0);
 	free(d);
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
+		dfs_retention_apply(fix->st, "web", &who, &freed, &dropped), 0);
 	assert_int_equal(dropped, 2);
 	assert_int_equal(freed, v[0].payload_size);
 	assert_false(tu_blob_file_exists(fix, v[0].payload_hash));
@@ -281,10 +288,12 @@ static void test_retention_apply_matches_plan(void **state)
 		const char *project;
 		uint32_t seed;
 	} deploys[] = {
-	    {"web", 1}, {"web", 2}, {"api", 2}, {"web", 3}, {"api", 4},
-	    {"ops", 5}, {"ops", 5}, {"ops", 6}, {"web", 7}, {"api", 8},
+		{"web", 1}, {"web", 2}, {"api", 2}, {"web", 3}, {"api", 4},
+		{"ops", 5}, {"ops", 5}, {"ops", 6}, {"web", 7}, {"api", 8},
 	};
-	enum { N = sizeof(deploys) / sizeof(deploys[0]) };
+	enum {
+		N = sizeof(deploys) / sizeof(deploys[0])
+	};
 	struct tu_fix *fix = *state;
 	struct dfs_record v[N];
 	uint64_t predicted = 0, freed, size1, size2;
@@ -302,7 +311,8 @@ static void test_retention_apply_matches_plan(void **state)
 	policy(fix, NULL, 1, 0, 0);
 
 	/* A plan changes nothing and says the same twice. */
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	n = plan_at(fix, NULL, dfs_time_now_ms(), &d);
 	assert_int_equal(plan_at(fix, NULL, dfs_time_now_ms(), &again), n);
 	for (size_t i = 0; i < n; i++) {
@@ -311,7 +321,8 @@ static void test_retention_apply_matches_plan(void **state)
 		assert_int_equal(d[i].freed, again[i].freed);
 	}
 	free(again);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size1, size2);
 	assert_int_equal(tu_count_blobs(fix->dir), blobs);
 
@@ -320,7 +331,7 @@ static void test_retention_apply_matches_plan(void **state)
 	for (size_t i = 0; i < n; i++)
 		predicted += d[i].freed;
 	assert_int_equal(
-	    dfs_retention_apply(fix->st, NULL, &who, &freed, &dropped), 0);
+		dfs_retention_apply(fix->st, NULL, &who, &freed, &dropped), 0);
 	assert_int_equal(dropped, n);
 	assert_int_equal(freed, predicted);
 	/* The blobs gone are exactly those the plan said. */
@@ -328,7 +339,9 @@ static void test_retention_apply_matches_plan(void **state)
 		assert_int_equal(tu_blob_file_exists(fix, v[i].payload_hash),
 				 !planned_free(d, n, v[i].payload_hash));
 	assert_int_equal(tu_count_blobs(fix->dir), 3);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), N);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 N);
 	free(d);
 }
 
@@ -337,13 +350,13 @@ static void test_retention_apply_matches_plan(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_retention_plan_keep_days),
-	    T(test_retention_apply_keep_days),
-	    T(test_retention_plan_max_bytes),
-	    T(test_retention_plan_max_bytes_current),
-	    T(test_retention_plan_shared_blob_kept),
-	    T(test_retention_plan_shared_blob_dropped),
-	    T(test_retention_apply_matches_plan),
+		T(test_retention_plan_keep_days),
+		T(test_retention_apply_keep_days),
+		T(test_retention_plan_max_bytes),
+		T(test_retention_plan_max_bytes_current),
+		T(test_retention_plan_shared_blob_kept),
+		T(test_retention_plan_shared_blob_dropped),
+		T(test_retention_apply_matches_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

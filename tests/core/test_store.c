@@ -38,7 +38,9 @@ static void create_pending(struct dfs_store *st, const char *project,
 
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(st, project, &who, &attr, rec), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(st), project,
+					    &who, &attr, rec),
+			 0);
 }
 
 static void test_store_open_create(void **state)
@@ -48,7 +50,7 @@ static void test_store_open_create(void **state)
 	struct stat sb;
 
 	assert_int_equal(
-	    dfs_store_open(fix->dir, DFS_STORE_CREATE, 0, &fix->st), 0);
+		dfs_store_open(fix->dir, DFS_STORE_CREATE, 0, &fix->st), 0);
 	assert_non_null(fix->st);
 	assert_string_equal(dfs_store_dir(fix->st), fix->dir);
 	tu_path(path, "%s/data.mdb", fix->dir);
@@ -87,7 +89,8 @@ static void test_store_open_existing(void **state)
 
 	create_pending(fix->st, "web", &rec);
 	assert_int_equal(tu_reopen(fix, 0, 0), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_string_equal(back.project, "web");
 }
 
@@ -178,7 +181,7 @@ static void test_store_open_foreign_lmdb(void **state)
 
 /*
  * Overwrite the format version kept in the store's LMDB. The header names
- * no key for it; this follows store_impl.h ("format" in database "meta").
+ * no key for it; this follows core/lmdb/open.c ("format" in database "meta").
  */
 static void set_format(const char *dir, uint32_t format)
 {
@@ -217,7 +220,8 @@ static void test_store_open_format_mismatch(void **state)
 	/* Refused, not damaged: with the right version it opens as before. */
 	set_format(fix->dir, DFS_STORE_FORMAT);
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
 }
 
@@ -248,7 +252,8 @@ static void test_store_open_shared_beside_exclusive(void **state)
 	/* deployctl reads while the daemon holds the store. */
 	create_pending(fix->st, "web", &rec);
 	assert_int_equal(dfs_store_open(fix->dir, 0, 0, &st), 0);
-	assert_int_equal(dfs_catalog_get(st, rec.id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(st), rec.id, &back),
+			 0);
 	assert_memory_equal(back.id, rec.id, 16);
 	dfs_store_close(st);
 }
@@ -256,7 +261,7 @@ static void test_store_open_shared_beside_exclusive(void **state)
 static void test_store_host_set(void **state)
 {
 	struct tu_fix *fix = *state;
-	const char *host = dfs_store_host(fix->st);
+	const char *host = dfs_catalog_node(dfs_store_catalog(fix->st));
 
 	assert_non_null(host);
 	assert_true(strlen(host) > 0);
@@ -279,8 +284,53 @@ static void test_store_recover_nothing(void **state)
 	struct tu_fix *fix = *state;
 	unsigned n = 99;
 
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 0);
+}
+
+/* A store over a catalog the caller opened uses that one, and owns it. */
+static void test_store_open_catalog(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_catalog *cat;
+	struct dfs_store *st, *other;
+	struct dfs_record rec, back;
+	char catdir[PATH_MAX];
+
+	tu_path(catdir, "%s/elsewhere", fix->base);
+	assert_int_equal(mkdir(catdir, 0700), 0);
+	assert_int_equal(dfs_catalog_open_lmdb(catdir, DFS_CATALOG_CREATE, 0,
+					       "n1", &cat),
+			 0);
+	assert_int_equal(dfs_store_open_catalog(fix->dir, 0, cat, &st), 0);
+	assert_ptr_equal(dfs_store_catalog(st), cat);
+	create_pending(st, "web", &rec);
+	assert_string_equal(rec.origin_node, "n1");
+	/* Not in the store directory's own catalog: in the one given. */
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back),
+		-ENOENT);
+	/* Refused (fix->st holds the lock): the catalog given is closed. */
+	assert_int_equal(dfs_catalog_open_lmdb(catdir, 0, 0, "n2", &cat), 0);
+	assert_int_equal(dfs_store_open_catalog(fix->dir, DFS_STORE_EXCLUSIVE,
+						cat, &other),
+			 -EBUSY);
+	dfs_store_close(st);
+}
+
+static void test_store_clear_tmp_not_exclusive(void **state)
+{
+	struct tu_fix *fix = *state;
+	char path[PATH_MAX];
+
+	tu_path(path, "%s/tmp/orphan.upload", fix->dir);
+	assert_int_equal(tu_write_file(path, "half", 4), 0);
+	assert_int_equal(tu_reopen(fix, 0, 0), 0);
+	assert_int_equal(dfs_store_clear_tmp(fix->st), -EPERM);
+	assert_int_equal(tu_count_tmp(fix->dir), 1);
+	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
+	assert_int_equal(dfs_store_clear_tmp(fix->st), 0);
+	assert_int_equal(tu_count_tmp(fix->dir), 0);
 }
 
 static void test_store_recover_pending(void **state)
@@ -295,16 +345,19 @@ static void test_store_recover_pending(void **state)
 	assert_int_equal(tu_write_file(path, "\x1f\x8b half a payload", 18), 0);
 	/* The daemon dies: no commit, the store is simply closed. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, rec.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), rec.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "interrupted");
 	assert_true(back.completed_ms != DFS_TIME_NONE);
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "pending"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "pending"),
 			 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_STATUS, "failed"),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_STATUS, "failed"),
 			 1);
 }
 
@@ -320,25 +373,33 @@ static void test_store_recover_keeps_committed(void **state)
 	ok.status = DFS_STATUS_SUCCESS;
 	ok.phase = DFS_PHASE_DONE;
 	ok.completed_ms = dfs_time_now_ms();
-	assert_int_equal(dfs_catalog_update(fix->st, &ok, NULL), 0);
+	assert_int_equal(
+		dfs_catalog_update(dfs_store_catalog(fix->st), &ok, NULL, NULL),
+		0);
 	bad.status = DFS_STATUS_FAILED;
 	bad.phase = DFS_PHASE_DONE;
 	bad.completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(&bad, "not_an_archive", DFS_PHASE_VALIDATE, "x");
-	assert_int_equal(dfs_catalog_update(fix->st, &bad, NULL), 0);
+	dfs_record_set_error(&bad, DFS_ERR_NOT_AN_ARCHIVE, DFS_PHASE_VALIDATE,
+			     "x");
+	assert_int_equal(dfs_catalog_update(dfs_store_catalog(fix->st), &bad,
+					    NULL, NULL),
+			 0);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, ok.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), ok.id, &back), 0);
 	assert_int_equal(back.status, DFS_STATUS_SUCCESS);
 	assert_int_equal(back.completed_ms, ok.completed_ms);
-	assert_int_equal(dfs_catalog_get(fix->st, bad.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), bad.id, &back), 0);
 	assert_string_equal(back.error.code, "not_an_archive");
-	assert_int_equal(dfs_catalog_get(fix->st, pend.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), pend.id, &back), 0);
 	assert_string_equal(back.error.code, "interrupted");
 	/* A second recovery finds nothing left to do. */
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 0);
 }
 
@@ -356,9 +417,9 @@ static void crash_mid_deploy(const char *dir)
 	tu_fill(buf, sizeof(buf), 2);
 	if (dfs_store_open(dir, DFS_STORE_EXCLUSIVE, 0, &st))
 		_exit(2);
-	if (dfs_deploy_begin(st, "web", &who, &attr, &d))
+	if (dfs_deploy_begin(st, NULL, "web", &who, &attr, &d))
 		_exit(3);
-	if (dfs_deploy_write(d, buf, sizeof(buf), 0))
+	if (dfs_deploy_write(d, DFS_SRC_MEM(buf, sizeof(buf)), 0))
 		_exit(4);
 	_exit(0); /* no commit, no free, no close: a crash */
 }
@@ -384,12 +445,15 @@ static void test_store_recover_crashed_writer(void **state)
 	assert_true(tu_count_tmp(fix->dir) >= 1);
 
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_latest(fix->st, "web", id), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_latest(dfs_store_catalog(fix->st), "web", id), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back),
+			 0);
 	assert_int_equal(back.status, DFS_STATUS_PENDING);
-	assert_int_equal(dfs_store_recover(fix->st, &n), 0);
+	assert_int_equal(tu_recover(fix->st, &n), 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(dfs_catalog_get(fix->st, id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st), id, &back),
+			 0);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_string_equal(back.error.code, "interrupted");
 	assert_int_equal(tu_count_tmp(fix->dir), 0);
@@ -411,7 +475,8 @@ static void test_store_open_map_full(void **state)
 					SMALL_MAP, &fix->st),
 			 0);
 	while (made < 100000) {
-		rc = dfs_catalog_create(fix->st, "web", &who, &attr, &rec);
+		rc = dfs_catalog_create(dfs_store_catalog(fix->st), "web", &who,
+					&attr, &rec);
 		if (rc)
 			break;
 		if (made == 0)
@@ -422,22 +487,31 @@ static void test_store_open_map_full(void **state)
 	assert_int_equal(rc, -ENOSPC);
 	assert_true(made > 0);
 	/* Still consistent and readable right away... */
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), made);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 made);
 
 	/* ...and after reopening with the same small map. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, SMALL_MAP), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, first.id, &rec), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, last.id, &rec), 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL), made);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_PROJECT, "web"),
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), first.id, &rec), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), last.id, &rec), 0);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
+			 made);
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_PROJECT, "web"),
 			 made);
 
 	/* A bigger map makes room: later deploys work. */
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
-	assert_int_equal(dfs_catalog_create(fix->st, "web", &who, &attr, &rec),
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "web",
+					    &who, &attr, &rec),
 			 0);
 	assert_true(memcmp(rec.id, last.id, 16) > 0);
-	assert_int_equal(tu_count_records(fix->st, DFS_SCAN_ALL, NULL),
+	assert_int_equal(tu_count_records(dfs_store_catalog(fix->st),
+					  DFS_SCAN_ALL, NULL),
 			 made + 1);
 }
 
@@ -447,26 +521,28 @@ static void test_store_open_map_full(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    TD(test_store_open_create),
-	    T(test_store_open_exclusive_makes_tmp),
-	    TD(test_store_open_missing),
-	    T(test_store_open_existing),
-	    TD(test_store_open_not_a_dir),
-	    TD(test_store_open_garbage_db),
-	    TD(test_store_open_not_a_store),
-	    TD(test_store_open_damaged),
-	    TD(test_store_open_foreign_lmdb),
-	    T(test_store_open_format_mismatch),
-	    T(test_store_open_exclusive_busy),
-	    T(test_store_open_exclusive_after_close),
-	    T(test_store_open_shared_beside_exclusive),
-	    T(test_store_host_set),
-	    T(test_store_statfs_space),
-	    T(test_store_recover_nothing),
-	    T(test_store_recover_pending),
-	    T(test_store_recover_keeps_committed),
-	    T(test_store_recover_crashed_writer),
-	    TD(test_store_open_map_full),
+		TD(test_store_open_create),
+		T(test_store_open_exclusive_makes_tmp),
+		TD(test_store_open_missing),
+		T(test_store_open_existing),
+		TD(test_store_open_not_a_dir),
+		TD(test_store_open_garbage_db),
+		TD(test_store_open_not_a_store),
+		TD(test_store_open_damaged),
+		TD(test_store_open_foreign_lmdb),
+		T(test_store_open_format_mismatch),
+		T(test_store_open_exclusive_busy),
+		T(test_store_open_exclusive_after_close),
+		T(test_store_open_shared_beside_exclusive),
+		T(test_store_host_set),
+		T(test_store_statfs_space),
+		T(test_store_recover_nothing),
+		T(test_store_open_catalog),
+		T(test_store_clear_tmp_not_exclusive),
+		T(test_store_recover_pending),
+		T(test_store_recover_keeps_committed),
+		T(test_store_recover_crashed_writer),
+		TD(test_store_open_map_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

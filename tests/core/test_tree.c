@@ -34,22 +34,25 @@ static void test_tree_lookup_top_names(void **state)
 	uint64_t size;
 
 	for (size_t i = 0; i < 4; i++) {
-		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, dirs[i], &s),
-		    0);
+		assert_int_equal(dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT,
+						 dirs[i], &s),
+				 0);
 		assert_true(S_ISDIR(s.st_mode));
 	}
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
 	assert_int_equal(s.st_ino, DFS_INO_DEPLOY);
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "audit.log", &s), 0);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "audit.log", &s),
+		0);
 	assert_true(S_ISREG(s.st_mode));
 	assert_int_equal(dfs_tree_type(s.st_ino), DFS_NODE_AUDIT);
-	assert_int_equal(dfs_audit_size(fix->st, &size), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(s.st_size, size);
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "nope", &s), -ENOENT);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "nope", &s),
+		-ENOENT);
 	tu_list(fix, DFS_INO_ROOT, SIZE_MAX, &l);
 	assert_int_equal(l.n, 2 + 6); /* and newest/ */
 	for (size_t i = 0; i < 4; i++)
@@ -69,10 +72,10 @@ static void test_tree_lookup_deployment(void **state)
 	tu_world_make(fix, &w);
 	for (int i = 0; i < TU_NWORLD; i++) {
 		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s), 0);
 		assert_true(S_ISDIR(s.st_mode));
 		assert_int_equal((int64_t)s.st_mtim.tv_sec * 1000 +
-				     s.st_mtim.tv_nsec / 1000000,
+					 s.st_mtim.tv_nsec / 1000000,
 				 w.rec[i].started_ms);
 	}
 	dfs_uuid7_next(w.rec[TU_E].id, (uint64_t)dfs_time_now_ms(), id);
@@ -98,7 +101,7 @@ static void test_tree_record_size(void **state)
 				 0);
 		assert_true(S_ISREG(s.st_mode));
 		assert_int_equal(
-		    dfs_tree_record(tu_tree(fix), s.st_ino, &buf, &len), 0);
+			dfs_tree_record(tu_tree(fix), s.st_ino, &buf, &len), 0);
 		assert_int_equal(s.st_size, strlen(buf));
 		assert_int_equal(len, strlen(buf));
 		assert_non_null(strstr(buf, w.id[i]));
@@ -180,14 +183,14 @@ static void test_tree_readdir_ino_matches_lookup(void **state)
 	assert_true(tu_listed(&l, "current"));
 	for (size_t i = 2; i < l.n; i++) {
 		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
 		assert_int_equal(s.st_ino, l.ino[i]);
 	}
 	dir = tu_ino(fix, "deployments");
 	tu_list(fix, dir, SIZE_MAX, &l);
 	for (size_t i = 2; i < l.n; i++) {
 		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
 		assert_int_equal(s.st_ino, l.ino[i]);
 	}
 }
@@ -223,8 +226,8 @@ static void test_tree_readlink_current_latest(void **state)
 static void test_tree_lookup_version_link(void **state)
 {
 	static const char *const bad[] = {
-	    "v0",  "v01", "v",	 "v4",
-	    "v1x", "V1",  "v-1", "v99999999999999999999"};
+		"v0",  "v01", "v",   "v4",
+		"v1x", "V1",  "v-1", "v99999999999999999999"};
 	struct tu_fix *fix = *state;
 	struct tu_listing l;
 	struct tu_world w;
@@ -272,8 +275,8 @@ static void test_tree_readdir_status(void **state)
 			want += in;
 			assert_int_equal(tu_listed(&l, w.id[i]), in);
 			assert_int_equal(
-			    dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s),
-			    in ? 0 : -ENOENT);
+				dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s),
+				in ? 0 : -ENOENT);
 		}
 		assert_int_equal(l.n, want);
 	}
@@ -366,17 +369,17 @@ static void test_tree_getattr_times_real(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_lookup_top_names),
-	    T(test_tree_lookup_deployment),
-	    T(test_tree_record_size),
-	    T(test_tree_readdir_deployments_order),
-	    T(test_tree_readdir_paging),
-	    T(test_tree_readdir_ino_matches_lookup),
-	    T(test_tree_readlink_current_latest),
-	    T(test_tree_lookup_version_link),
-	    T(test_tree_readdir_status),
-	    T(test_tree_getattr_ino_stable),
-	    T(test_tree_getattr_times_real),
+		T(test_tree_lookup_top_names),
+		T(test_tree_lookup_deployment),
+		T(test_tree_record_size),
+		T(test_tree_readdir_deployments_order),
+		T(test_tree_readdir_paging),
+		T(test_tree_readdir_ino_matches_lookup),
+		T(test_tree_readlink_current_latest),
+		T(test_tree_lookup_version_link),
+		T(test_tree_readdir_status),
+		T(test_tree_getattr_ino_stable),
+		T(test_tree_getattr_times_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,7 +21,7 @@
 
 static const struct dfs_caller owner = {.uid = 1000, .gid = 1000, .pid = 1};
 static const struct dfs_caller member = {
-    .uid = 3000, .gid = 3000, .pid = 1, .ngroups = 1, .groups = {1001}};
+	.uid = 3000, .gid = 3000, .pid = 1, .ngroups = 1, .groups = {1001}};
 static const struct dfs_caller other = {.uid = 2000, .gid = 2000, .pid = 1};
 
 static void test_tree_access_deploy_dir(void **state)
@@ -33,11 +33,11 @@ static void test_tree_access_deploy_dir(void **state)
 	struct stat s;
 
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
 	assert_int_equal(s.st_mode, S_IFDIR | 01777);
 	assert_int_equal(s.st_uid, getuid());
 	assert_int_equal(
-	    dfs_dropbox_dir_setattr(tu_tree_db(fix), &sa, &root, &ds), 0);
+		dfs_dropbox_dir_setattr(tu_tree_db(fix), &sa, &root, &ds), 0);
 	assert_int_equal(dfs_tree_getattr(tu_tree(fix), DFS_INO_DEPLOY, &s), 0);
 	assert_int_equal(s.st_mode, S_IFDIR | 01755);
 }
@@ -52,7 +52,7 @@ static void test_tree_access_hidden_not_listed(void **state)
 
 	tu_world_make(fix, &w);
 	assert_int_equal(
-	    dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
+		dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
 	tu_list(fix, DFS_INO_DEPLOY, 1, &l);
 	assert_false(tu_listed(&l, "web"));
 	assert_true(tu_listed(&l, "api"));
@@ -60,7 +60,8 @@ static void test_tree_access_hidden_not_listed(void **state)
 	assert_true(tu_listed(&l, "web"));
 	tu_assert_link(fix, tu_ino(fix, "projects/web/current"), w.id[TU_B]);
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s), -ENOENT);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s),
+		-ENOENT);
 }
 
 /* Can @c open deployment @id's payload, and its log? 0 or -errno. */
@@ -71,7 +72,7 @@ static int open_all(struct tu_fix *fix, const char *id,
 	int fd = -1, rc;
 
 	rc = dfs_tree_open_payload(
-	    tu_tree(fix), tu_ino(fix, "deployments/%s/payload", id), c, &r);
+		tu_tree(fix), tu_ino(fix, "deployments/%s/payload", id), c, &r);
 	dfs_reader_close(r);
 	if (rc)
 		return rc;
@@ -82,8 +83,9 @@ static int open_all(struct tu_fix *fix, const char *id,
 	if (rc)
 		return rc;
 	fd = -1;
-	rc = dfs_tree_open_side(
-	    tu_tree(fix), tu_ino(fix, "deployments/%s/manifest", id), c, &fd);
+	rc = dfs_tree_open_side(tu_tree(fix),
+				tu_ino(fix, "deployments/%s/manifest", id), c,
+				&fd);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -98,20 +100,24 @@ static void test_tree_access_read_bits(void **state)
 	struct stat s;
 
 	tu_world_make(fix, &w);
-	assert_int_equal(dfs_project_set_attr(fix->st, "web", &attr), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(
+				 dfs_store_catalog(fix->st), "web", &attr),
+			 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &owner), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &member), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &root), 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &other), -EACCES);
 	/* What stat shows is what is enforced. */
-	assert_int_equal(
-	    dfs_tree_getattr(tu_tree(fix),
-			     tu_ino(fix, "deployments/%s/payload", w.id[TU_B]),
-			     &s),
-	    0);
+	assert_int_equal(dfs_tree_getattr(tu_tree(fix),
+					  tu_ino(fix, "deployments/%s/payload",
+						 w.id[TU_B]),
+					  &s),
+			 0);
 	assert_int_equal(s.st_mode & 0777, 0440);
 	attr.mode = 0600;
-	assert_int_equal(dfs_project_set_attr(fix->st, "web", &attr), 0);
+	assert_int_equal(dfs_catalog_project_set_attr(
+				 dfs_store_catalog(fix->st), "web", &attr),
+			 0);
 	assert_int_equal(open_all(fix, w.id[TU_B], &member), -EACCES);
 	assert_int_equal(open_all(fix, w.id[TU_B], &owner), 0);
 }
@@ -121,9 +127,9 @@ static void test_tree_access_read_bits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_access_deploy_dir),
-	    T(test_tree_access_hidden_not_listed),
-	    T(test_tree_access_read_bits),
+		T(test_tree_access_deploy_dir),
+		T(test_tree_access_hidden_not_listed),
+		T(test_tree_access_read_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,17 +113,18 @@ static void test_tree_query_seek_time(void **state)
 
 	tu_world_make(fix, &w);
 	ino = tu_ino(fix, "newest/:all");
-	assert_int_equal(
-	    dfs_tree_readdir(tu_tree(fix), ino,
-			     DFS_TREE_OFF_TIME + dfs_uuid7_ms(w.rec[TU_C].id),
-			     first_name, name),
-	    0);
+	assert_int_equal(dfs_tree_readdir(tu_tree(fix), ino,
+					  DFS_TREE_OFF_TIME +
+						  dfs_uuid7_ms(w.rec[TU_C].id),
+					  first_name, name),
+			 0);
 	/* C, or one started in the same ms after it: never one before. */
 	assert_true(strcmp(name, w.id[TU_C]) >= 0);
 	name[0] = '\0';
 	assert_int_equal(dfs_tree_readdir(tu_tree(fix), ino,
 					  DFS_TREE_OFF_TIME +
-					      dfs_uuid7_ms(w.rec[TU_A].id) - 1,
+						  dfs_uuid7_ms(w.rec[TU_A].id) -
+						  1,
 					  first_name, name),
 			 0);
 	assert_string_equal(name, "");
@@ -145,11 +146,15 @@ static void test_tree_set_pinned_checks_write(void **state)
 			 0);
 	assert_int_equal(dfs_tree_pinned(tu_tree(fix), dir, &on), 0);
 	assert_true(on);
-	assert_int_equal(dfs_catalog_get(fix->st, w.rec[TU_A].id, &r), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), w.rec[TU_A].id, &r),
+		0);
 	assert_true(r.pinned);
 	assert_int_equal(dfs_tree_set_pinned(tu_tree(fix), dir, false, &root),
 			 0);
-	assert_int_equal(dfs_catalog_get(fix->st, w.rec[TU_A].id, &r), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), w.rec[TU_A].id, &r),
+		0);
 	assert_false(r.pinned);
 	/* Only a deployment's directory has the flag. */
 	assert_int_equal(dfs_tree_set_pinned(tu_tree(fix),
@@ -166,10 +171,10 @@ static void test_tree_set_pinned_checks_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_query_newest_first),
-	    T(test_tree_query_lookup_names),
-	    T(test_tree_query_seek_time),
-	    T(test_tree_set_pinned_checks_write),
+		T(test_tree_query_newest_first),
+		T(test_tree_query_lookup_names),
+		T(test_tree_query_seek_time),
+		T(test_tree_set_pinned_checks_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "payload.h"
 #include "audit.h"
 #include "catalog.h"
 #include "isotime.h"
@@ -54,8 +55,9 @@ static void test_tree_lookup_payload_dropped(void **state)
 	assert_true(tu_listed(&l, "payload"));
 
 	tu_who(&who);
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, w.rec[TU_B].id, &who, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, w.rec[TU_B].id,
+					  DFS_DROP_ASKED, &who, &freed),
+			 0);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
 			 -ENOENT);
 	assert_int_equal(dfs_tree_getattr(tu_tree(fix), pino, &s), -ENOENT);
@@ -80,15 +82,19 @@ static void test_tree_unlink_payload_no_permission(void **state)
 
 	tu_world_make(fix, &w);
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "payload", &other),
 			 -EACCES);
 	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "payload", &group),
 			 -EACCES);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s), 0);
-	assert_int_equal(dfs_catalog_get(fix->st, w.rec[TU_A].id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
+					 w.rec[TU_A].id, &back),
+			 0);
 	assert_true(back.payload_blob_present);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size2, size1);
 }
 
@@ -117,10 +123,14 @@ static void test_tree_unlink_payload_root(void **state)
 			 0);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
 			 -ENOENT);
-	assert_int_equal(dfs_catalog_get(fix->st, w.rec[TU_A].id, &back), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
+					 w.rec[TU_A].id, &back),
+			 0);
 	assert_false(back.payload_blob_present);
 	memset(&last, 0, sizeof(last));
-	assert_int_equal(dfs_audit_scan(fix->st, 0, last_event_cb, &last), 0);
+	assert_int_equal(dfs_catalog_audit_scan(dfs_store_catalog(fix->st), 0,
+						last_event_cb, &last),
+			 0);
 	assert_string_equal(last.action, "payload_dropped");
 	assert_memory_equal(last.id, w.rec[TU_A].id, 16);
 	assert_int_equal(last.who.uid, 0);
@@ -160,14 +170,16 @@ static void test_tree_unlink_record_json(void **state)
 	tu_world_make(fix, &w);
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
 	assert_int_equal(
-	    dfs_tree_unlink(tu_tree(fix), dir, "record.json", &root), -EPERM);
+		dfs_tree_unlink(tu_tree(fix), dir, "record.json", &root),
+		-EPERM);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
 			 0);
 	/* rm of deploy/<project> only hides it (see test_dropbox_unlink). */
 	assert_int_equal(
-	    dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
+		dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
 	assert_int_equal(
-	    dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s), -ENOENT);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s),
+		-ENOENT);
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
 			 0);
 }
@@ -186,12 +198,12 @@ static void test_tree_unlink_log_manifest(void **state)
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
 		assert_int_equal(
-		    dfs_tree_unlink(tu_tree(fix), dir, names[i], &root),
-		    -EPERM);
+			dfs_tree_unlink(tu_tree(fix), dir, names[i], &root),
+			-EPERM);
 		assert_int_equal(
-		    dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
 	}
 	/* A side file that is not there is not there. */
 	snprintf(path, sizeof(path), "%s/logs/%s", dfs_store_dir(fix->st),
@@ -218,7 +230,8 @@ static void test_tree_unlink_elsewhere(void **state)
 	struct tu_world w;
 
 	tu_world_make(fix, &w);
-	assert_int_equal(dfs_audit_size(fix->st, &size1), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size1), 0);
 	assert_erofs(fix, DFS_INO_ROOT, "audit.log");
 	assert_erofs(fix, DFS_INO_ROOT, "deployments");
 	assert_erofs(fix, tu_ino(fix, "deployments"), w.id[TU_A]);
@@ -227,7 +240,8 @@ static void test_tree_unlink_elsewhere(void **state)
 	assert_erofs(fix, tu_ino(fix, "projects/web"), w.id[TU_A]);
 	assert_erofs(fix, tu_ino(fix, "status"), "success");
 	assert_erofs(fix, tu_ino(fix, "status/success"), w.id[TU_A]);
-	assert_int_equal(dfs_audit_size(fix->st, &size2), 0);
+	assert_int_equal(
+		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size2), 0);
 	assert_int_equal(size2, size1);
 }
 
@@ -236,13 +250,13 @@ static void test_tree_unlink_elsewhere(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_tree_lookup_payload_dropped),
-	    T(test_tree_unlink_payload_no_permission),
-	    T(test_tree_unlink_payload_root),
-	    T(test_tree_unlink_payload_owner),
-	    T(test_tree_unlink_record_json),
-	    T(test_tree_unlink_log_manifest),
-	    T(test_tree_unlink_elsewhere),
+		T(test_tree_lookup_payload_dropped),
+		T(test_tree_unlink_payload_no_permission),
+		T(test_tree_unlink_payload_root),
+		T(test_tree_unlink_payload_owner),
+		T(test_tree_unlink_record_json),
+		T(test_tree_unlink_log_manifest),
+		T(test_tree_unlink_elsewhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

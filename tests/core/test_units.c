@@ -53,9 +53,9 @@ static void test_units_parse_size_fractions(void **state)
 static void test_units_parse_size_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",	   "M",	   "-1",   "+1",     " 1",   "1 ",
-	    "1.5", "1.M",  ".5M",  "10X",    "10MM", "10Bi",
-	    "1e3", "10iB", "0x10", "10KiBs", "1,5G", "1.5.1G",
+		"",    "M",    "-1",   "+1",	 " 1",	 "1 ",
+		"1.5", "1.M",  ".5M",  "10X",	 "10MM", "10Bi",
+		"1e3", "10iB", "0x10", "10KiBs", "1,5G", "1.5.1G",
 	};
 	uint64_t v = 7;
 
@@ -87,17 +87,17 @@ static void test_units_format_size(void **state)
 		uint64_t n;
 		const char *want;
 	} cases[] = {
-	    {0, "0B"},
-	    {512, "512B"},
-	    {1023, "1023B"},
-	    {1024, "1.0K"},
-	    {1229, "1.2K"},
-	    {1258291, "1.2M"},
-	    {10 * 1024 * 1024, "10M"},
-	    {15 * 1024 * 1024 + 400000, "15M"},
-	    {1048575, "1.0M"}, /* 1023.999K */
-	    {3ULL << 29, "1.5G"},
-	    {UINT64_MAX, "16E"},
+		{0, "0B"},
+		{512, "512B"},
+		{1023, "1023B"},
+		{1024, "1.0K"},
+		{1229, "1.2K"},
+		{1258291, "1.2M"},
+		{10 * 1024 * 1024, "10M"},
+		{15 * 1024 * 1024 + 400000, "15M"},
+		{1048575, "1.0M"}, /* 1023.999K */
+		{3ULL << 29, "1.5G"},
+		{UINT64_MAX, "16E"},
 	};
 	char buf[16];
 
@@ -126,20 +126,20 @@ static void test_units_format_age(void **state)
 		int64_t ago_ms;
 		const char *want;
 	} cases[] = {
-	    {0, "0 sec ago"},
-	    {999, "0 sec ago"},
-	    {1000, "1 sec ago"},
-	    {59000, "59 sec ago"},
-	    {60000, "1 min ago"},
-	    {3 * 60000 + 59000, "3 min ago"},
-	    {3600000, "1 hour ago"},
-	    {47 * 3600000LL, "47 hours ago"},
-	    {2 * 86400000LL, "2 days ago"},
-	    {13 * 86400000LL, "13 days ago"},
-	    {14 * 86400000LL, "2 weeks ago"},
-	    {61 * 86400000LL, "2 months ago"},
-	    {729 * 86400000LL, "24 months ago"},
-	    {730 * 86400000LL, "2 years ago"},
+		{0, "0 sec ago"},
+		{999, "0 sec ago"},
+		{1000, "1 sec ago"},
+		{59000, "59 sec ago"},
+		{60000, "1 min ago"},
+		{3 * 60000 + 59000, "3 min ago"},
+		{3600000, "1 hour ago"},
+		{47 * 3600000LL, "47 hours ago"},
+		{2 * 86400000LL, "2 days ago"},
+		{13 * 86400000LL, "13 days ago"},
+		{14 * 86400000LL, "2 weeks ago"},
+		{61 * 86400000LL, "2 months ago"},
+		{729 * 86400000LL, "24 months ago"},
+		{730 * 86400000LL, "2 years ago"},
 	};
 	const int64_t now = 1795731524123LL;
 	char buf[32];
@@ -159,13 +159,13 @@ static void test_units_format_age(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_units_parse_size_plain_and_suffixes),
-	    cmocka_unit_test(test_units_parse_size_fractions),
-	    cmocka_unit_test(test_units_parse_size_bad),
-	    cmocka_unit_test(test_units_parse_size_range),
-	    cmocka_unit_test(test_units_format_size),
-	    cmocka_unit_test(test_units_format_parse_agree),
-	    cmocka_unit_test(test_units_format_age),
+		cmocka_unit_test(test_units_parse_size_plain_and_suffixes),
+		cmocka_unit_test(test_units_parse_size_fractions),
+		cmocka_unit_test(test_units_parse_size_bad),
+		cmocka_unit_test(test_units_parse_size_range),
+		cmocka_unit_test(test_units_format_size),
+		cmocka_unit_test(test_units_format_parse_agree),
+		cmocka_unit_test(test_units_format_age),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

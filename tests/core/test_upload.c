@@ -58,7 +58,7 @@ static void assert_hash(struct dfs_upload *up, const void *want, size_t n)
 static void write_ok(struct dfs_upload *up, const void *buf, size_t n,
 		     uint64_t off)
 {
-	assert_int_equal(dfs_upload_write(up, buf, n, off), 0);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(buf, n), off), 0);
 }
 
 static void test_upload_new_creates_file(void **state)
@@ -399,9 +399,10 @@ static void test_sha256_fd_known_vector(void **state)
 {
 	/* FIPS 180-2 example: SHA-256("abc"). */
 	static const uint8_t abc[32] = {
-	    0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-	    0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-	    0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+		0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+		0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
 	};
 	struct tu_fix *fix = *state;
 	char path[PATH_MAX];
@@ -442,11 +443,17 @@ static void test_upload_max_write(void **state)
 	dfs_upload_set_max(up, sizeof(data));
 	write_ok(up, data, sizeof(data), 0); /* up to the limit exactly */
 	file_size(up, &size, &blocks);
-	assert_int_equal(dfs_upload_write(up, data, 1, sizeof(data)), -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 2, sizeof(data) - 1),
+	assert_int_equal(
+		dfs_upload_write(up, DFS_SRC_MEM(data, 1), sizeof(data)),
+		-EFBIG);
+	assert_int_equal(
+		dfs_upload_write(up, DFS_SRC_MEM(data, 2), sizeof(data) - 1),
+		-EFBIG);
+	assert_int_equal(dfs_upload_write(up, DFS_SRC_MEM(data, 1), 1ULL << 40),
 			 -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 1, 1ULL << 40), -EFBIG);
-	assert_int_equal(dfs_upload_write(up, data, 4, UINT64_MAX - 1), -EFBIG);
+	assert_int_equal(
+		dfs_upload_write(up, DFS_SRC_MEM(data, 4), UINT64_MAX - 1),
+		-EFBIG);
 	/* Nothing was written or allocated, and the upload goes on. */
 	file_size(up, &size, &blocks2);
 	assert_int_equal(size, sizeof(data));
@@ -468,8 +475,9 @@ static void test_upload_max_write_fd(void **state)
 	assert_int_equal(write(p[1], data, sizeof(data)), sizeof(data));
 	up = new_upload(fix, "up.1");
 	dfs_upload_set_max(up, 50);
-	assert_int_equal(dfs_upload_write_fd(up, p[0], sizeof(data), 0),
-			 -EFBIG);
+	assert_int_equal(
+		dfs_upload_write(up, DFS_SRC_FD(p[0], sizeof(data)), 0),
+		-EFBIG);
 	assert_int_equal(dfs_upload_size(up), 0);
 	/* The pipe was not read. */
 	assert_int_equal(read(p[0], back, sizeof(back)), sizeof(back));
@@ -535,30 +543,30 @@ static void test_upload_max_seed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_upload_new_creates_file),
-	    T(test_upload_new_exists),
-	    T(test_upload_free_removes),
-	    T(test_upload_free_keeps),
-	    T(test_upload_finish_empty),
-	    T(test_upload_write_sequential),
-	    T(test_upload_write_large),
-	    T(test_upload_write_out_of_order),
-	    T(test_upload_write_overwrite),
-	    T(test_upload_write_hole),
-	    T(test_upload_write_rewrite_from_start),
-	    T(test_upload_truncate_shrink),
-	    T(test_upload_truncate_grow),
-	    T(test_upload_truncate_then_append),
-	    T(test_upload_read_back),
-	    T(test_upload_seed_copies),
-	    T(test_upload_seed_then_write),
-	    T(test_upload_seed_then_truncate),
-	    T(test_upload_max_write),
-	    T(test_upload_max_write_fd),
-	    T(test_upload_max_truncate),
-	    T(test_upload_max_seed),
-	    T(test_sha256_fd_file),
-	    T(test_sha256_fd_known_vector),
+		T(test_upload_new_creates_file),
+		T(test_upload_new_exists),
+		T(test_upload_free_removes),
+		T(test_upload_free_keeps),
+		T(test_upload_finish_empty),
+		T(test_upload_write_sequential),
+		T(test_upload_write_large),
+		T(test_upload_write_out_of_order),
+		T(test_upload_write_overwrite),
+		T(test_upload_write_hole),
+		T(test_upload_write_rewrite_from_start),
+		T(test_upload_truncate_shrink),
+		T(test_upload_truncate_grow),
+		T(test_upload_truncate_then_append),
+		T(test_upload_read_back),
+		T(test_upload_seed_copies),
+		T(test_upload_seed_then_write),
+		T(test_upload_seed_then_truncate),
+		T(test_upload_max_write),
+		T(test_upload_max_write_fd),
+		T(test_upload_max_truncate),
+		T(test_upload_max_seed),
+		T(test_sha256_fd_file),
+		T(test_sha256_fd_known_vector),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,23 +181,23 @@ static void test_uuid7_parse_known(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    dfs_uuid7_parse("0190f3c2-abcd-7ef0-9abc-def012345678", id), 0);
+		dfs_uuid7_parse("0190f3c2-abcd-7ef0-9abc-def012345678", id), 0);
 	assert_memory_equal(id, want, 16);
 }
 
 static void test_uuid7_parse_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "",
-	    "0190f3c2",
-	    "0190f3c2-abcd-7ef0-9abc-def01234567",   /* 35 characters */
-	    "0190f3c2-abcd-7ef0-9abc-def0123456789", /* 37 characters */
-	    "0190f3c2abcd-7ef0-9abc-def0123456789",  /* dash moved */
-	    "0190f3c2-abcd-7ef0-9abc_def012345678",  /* not a dash */
-	    "0190f3c2-abcd-7ef0-9abc-def01234567g",  /* not hex */
-	    "0190f3c2-abcd-4ef0-9abc-def012345678",  /* version 4 */
-	    "latest",
-	    "../../etc/passwd",
+		"",
+		"0190f3c2",
+		"0190f3c2-abcd-7ef0-9abc-def01234567",	 /* 35 characters */
+		"0190f3c2-abcd-7ef0-9abc-def0123456789", /* 37 characters */
+		"0190f3c2abcd-7ef0-9abc-def0123456789",	 /* dash moved */
+		"0190f3c2-abcd-7ef0-9abc_def012345678",	 /* not a dash */
+		"0190f3c2-abcd-7ef0-9abc-def01234567g",	 /* not hex */
+		"0190f3c2-abcd-4ef0-9abc-def012345678",	 /* version 4 */
+		"latest",
+		"../../etc/passwd",
 	};
 	uint8_t id[16], keep[16];
 	size_t i;
@@ -214,19 +214,19 @@ static void test_uuid7_parse_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_uuid7_next_version_variant),
-	    cmocka_unit_test(test_uuid7_next_timestamp),
-	    cmocka_unit_test(test_uuid7_next_random_first),
-	    cmocka_unit_test(test_uuid7_next_monotonic_same_ms),
-	    cmocka_unit_test(test_uuid7_next_clock_back),
-	    cmocka_unit_test(test_uuid7_next_clock_forward),
-	    cmocka_unit_test(test_uuid7_next_tail_overflow),
-	    cmocka_unit_test(test_uuid7_floor_lower_bound),
-	    cmocka_unit_test(test_uuid7_ms_known),
-	    cmocka_unit_test(test_uuid7_format_canonical),
-	    cmocka_unit_test(test_uuid7_parse_roundtrip),
-	    cmocka_unit_test(test_uuid7_parse_known),
-	    cmocka_unit_test(test_uuid7_parse_bad),
+		cmocka_unit_test(test_uuid7_next_version_variant),
+		cmocka_unit_test(test_uuid7_next_timestamp),
+		cmocka_unit_test(test_uuid7_next_random_first),
+		cmocka_unit_test(test_uuid7_next_monotonic_same_ms),
+		cmocka_unit_test(test_uuid7_next_clock_back),
+		cmocka_unit_test(test_uuid7_next_clock_forward),
+		cmocka_unit_test(test_uuid7_next_tail_overflow),
+		cmocka_unit_test(test_uuid7_floor_lower_bound),
+		cmocka_unit_test(test_uuid7_ms_known),
+		cmocka_unit_test(test_uuid7_format_canonical),
+		cmocka_unit_test(test_uuid7_parse_roundtrip),
+		cmocka_unit_test(test_uuid7_parse_known),
+		cmocka_unit_test(test_uuid7_parse_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

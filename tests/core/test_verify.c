@@ -16,7 +16,8 @@
 
 #include <cmocka.h>
 
-#include "blob.h"
+#include "payload.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "verify.h"
@@ -69,9 +70,11 @@ static void assert_problem(const struct dfs_problem *p,
 			   const struct dfs_record *rec,
 			   enum dfs_problem_kind kind, uint64_t found_size)
 {
-	char rel[DFS_BLOB_PATH_MAX];
+	char rel[DFS_BLOB_PATH_MAX], hex[65];
 
-	dfs_blob_relpath(rec->payload_hash, rel);
+	/* A local store: the blob's file under blobs/. */
+	dfs_hash_hex(rec->payload_hash, hex);
+	snprintf(rel, sizeof(rel), "blobs/%.2s/%s", hex, hex);
 	assert_memory_equal(p->id, rec->id, 16);
 	assert_string_equal(p->project, rec->project);
 	assert_int_equal(p->kind, kind);
@@ -104,8 +107,9 @@ static void test_verify_clean(void **state)
 	three(fix, r);
 	tu_deploy_text(fix, "web", &bad); /* failed, holding its bytes */
 	tu_deploy(fix, "web", 3, &gone);
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, gone.id, &who, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, gone.id, DFS_DROP_ASKED,
+					  &who, &freed),
+			 0);
 	assert_int_equal(verify(fix, NULL, NULL, &ps, &checked), 0);
 	assert_int_equal(ps.n, 0);
 	/* Records holding payloads, the shared blob counted per record. */
@@ -213,8 +217,9 @@ static void test_verify_id_dropped(void **state)
 
 	tu_who(&who);
 	three(fix, r);
-	assert_int_equal(
-	    dfs_catalog_drop_payload(fix->st, r[1].id, &who, &freed), 0);
+	assert_int_equal(dfs_payload_drop(fix->st, r[1].id, DFS_DROP_ASKED,
+					  &who, &freed),
+			 0);
 	/* A record without a payload has nothing to check. */
 	assert_int_equal(verify(fix, NULL, r[1].id, &ps, &checked), 0);
 	assert_int_equal(checked, 0);
@@ -256,11 +261,11 @@ static void test_verify_stop(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_verify_clean),      T(test_verify_flipped_byte),
-	    T(test_verify_truncated),  T(test_verify_missing),
-	    T(test_verify_project),    T(test_verify_id),
-	    T(test_verify_id_dropped), T(test_verify_unknown),
-	    T(test_verify_stop),
+		T(test_verify_clean),	   T(test_verify_flipped_byte),
+		T(test_verify_truncated),  T(test_verify_missing),
+		T(test_verify_project),	   T(test_verify_id),
+		T(test_verify_id_dropped), T(test_verify_unknown),
+		T(test_verify_stop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,11 +18,11 @@
 
 #include <cmocka.h>
 
+#include "project.h"
 #include "catalog.h"
 #include "isotime.h"
 #include "store.h"
 #include "testutil.h"
-#include "version.h"
 
 static void create(struct dfs_store *st, const char *project,
 		   struct dfs_record *rec)
@@ -33,7 +33,9 @@ static void create(struct dfs_store *st, const char *project,
 	tu_who(&who);
 	who.uid = 0; /* root may remove projects */
 	tu_attr(&attr, 0644);
-	assert_int_equal(dfs_catalog_create(st, project, &who, &attr, rec), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(st), project,
+					    &who, &attr, rec),
+			 0);
 }
 
 static void fail_it(struct dfs_store *st, struct dfs_record *rec)
@@ -41,8 +43,9 @@ static void fail_it(struct dfs_store *st, struct dfs_record *rec)
 	rec->status = DFS_STATUS_FAILED;
 	rec->phase = DFS_PHASE_DONE;
 	rec->completed_ms = dfs_time_now_ms();
-	dfs_record_set_error(rec, "aborted", DFS_PHASE_UPLOAD, "test");
-	assert_int_equal(dfs_catalog_update(st, rec, NULL), 0);
+	dfs_record_set_error(rec, DFS_ERR_ABORTED, DFS_PHASE_UPLOAD, "test");
+	assert_int_equal(
+		dfs_catalog_update(dfs_store_catalog(st), rec, NULL, NULL), 0);
 }
 
 static void assert_lookup(struct dfs_store *st, const char *project,
@@ -52,10 +55,12 @@ static void assert_lookup(struct dfs_store *st, const char *project,
 	uint64_t seq = 0;
 	struct dfs_record got;
 
-	assert_int_equal(dfs_version_lookup(st, project, version, id, &seq), 0);
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(st),
+						  project, version, id, &seq),
+			 0);
 	assert_memory_equal(id, want->id, 16);
 	assert_int_equal(seq, want->seq);
-	assert_int_equal(dfs_catalog_get(st, id, &got), 0);
+	assert_int_equal(dfs_catalog_get(dfs_store_catalog(st), id, &got), 0);
 	assert_int_equal(got.version, version);
 }
 
@@ -78,16 +83,21 @@ static void test_version_counts_per_project(void **state)
 	assert_lookup(fix->st, "web", 1, &w1);
 	assert_lookup(fix->st, "web", 3, &w3);
 	assert_lookup(fix->st, "api", 2, &a2);
-	assert_int_equal(dfs_version_lookup(fix->st, "web", 4, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "web", 4, id, NULL),
 			 -ENOENT);
-	assert_int_equal(dfs_version_lookup(fix->st, "nope", 1, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "nope", 1, id, NULL),
 			 -ENOENT);
 	/* A project whose name prefixes another's is not confused with it. */
-	assert_int_equal(dfs_version_lookup(fix->st, "we", 1, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "we", 1, id, NULL),
 			 -ENOENT);
-	assert_int_equal(dfs_version_lookup(fix->st, "web", 0, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "web", 0, id, NULL),
 			 -EINVAL);
-	assert_int_equal(dfs_version_lookup(fix->st, "a/b", 1, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "a/b", 1, id, NULL),
 			 -EINVAL);
 }
 
@@ -100,7 +110,8 @@ static void test_version_never_changes(void **state)
 	create(fix->st, "web", &r);
 	r.version = 99;
 	fail_it(fix->st, &r);
-	assert_int_equal(dfs_catalog_get(fix->st, r.id, &back), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), r.id, &back), 0);
 	assert_int_equal(back.version, 1);
 	assert_int_equal(back.status, DFS_STATUS_FAILED);
 	assert_lookup(fix->st, "web", 1, &back);
@@ -121,13 +132,15 @@ static void test_version_not_reused_after_project_remove(void **state)
 	fail_it(fix->st, &r2);
 	tu_who(&who);
 	who.uid = 0;
-	assert_int_equal(
-	    dfs_project_remove(fix->st, "web", false, &who, &removed, &freed),
-	    0);
+	assert_int_equal(dfs_project_remove(fix->st, "web", false, &who,
+					    &removed, &freed),
+			 0);
 	assert_int_equal(removed, 2);
-	assert_int_equal(dfs_version_lookup(fix->st, "web", 1, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "web", 1, id, NULL),
 			 -ENOENT);
-	assert_int_equal(dfs_version_lookup(fix->st, "web", 2, id, NULL),
+	assert_int_equal(dfs_catalog_find_version(dfs_store_catalog(fix->st),
+						  "web", 2, id, NULL),
 			 -ENOENT);
 	create(fix->st, "web", &r3);
 	assert_int_equal(r3.version, 3);
@@ -152,7 +165,7 @@ static MDB_env *raw_env(const char *dir)
 /*
  * Make the store at @dir look as format 2 made it: records without
  * "version" (nor "provenance"), no by_version, no counters. This follows
- * store_impl.h: database names and the meta keys.
+ * core/lmdb/lmdb_impl.h: database names and the meta keys.
  */
 #define N_RAW 4096
 
@@ -238,8 +251,9 @@ static void test_version_upgrade_numbers_old_store(void **state)
 	dfs_record_init(&r);
 	tu_who(&r.who);
 	r.status = DFS_STATUS_FAILED;
-	dfs_record_set_error(&r, "aborted", DFS_PHASE_UPLOAD, "test");
-	assert_int_equal(dfs_batch_begin(fix->st, &b), 0);
+	dfs_record_set_error(&r, DFS_ERR_ABORTED, DFS_PHASE_UPLOAD, "test");
+	assert_int_equal(
+		dfs_catalog_batch_begin(dfs_store_catalog(fix->st), &b), 0);
 	for (int i = 0; i < N_UPGRADE; i++) {
 		snprintf(r.project, sizeof(r.project), "p%d", i % 7 % 3);
 		assert_int_equal(dfs_batch_add(b, &r, DFS_TIME_NONE, &recs[i]),
@@ -269,7 +283,9 @@ static void test_version_upgrade_numbers_old_store(void **state)
 	assert_int_equal(read_format(fix->dir), DFS_STORE_FORMAT);
 	for (int i = 0; i < N_UPGRADE; i++) {
 		p = i % 7 % 3;
-		assert_int_equal(dfs_catalog_get(fix->st, recs[i].id, &r), 0);
+		assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
+						 recs[i].id, &r),
+				 0);
 		assert_int_equal(r.version, ++want[p]);
 		assert_string_equal(r.who.prov.exe, "");
 		if (i % 97 == 0)
@@ -279,7 +295,8 @@ static void test_version_upgrade_numbers_old_store(void **state)
 	assert_int_equal(tu_reopen(fix, DFS_STORE_EXCLUSIVE, 0), 0);
 	create(fix->st, "p1", &last);
 	assert_int_equal(last.version, want[1] + 1);
-	assert_int_equal(dfs_catalog_get(fix->st, recs[0].id, &r), 0);
+	assert_int_equal(
+		dfs_catalog_get(dfs_store_catalog(fix->st), recs[0].id, &r), 0);
 	assert_int_equal(r.version, 1);
 }
 
@@ -288,10 +305,10 @@ static void test_version_upgrade_numbers_old_store(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_version_counts_per_project),
-	    T(test_version_never_changes),
-	    T(test_version_not_reused_after_project_remove),
-	    T(test_version_upgrade_numbers_old_store),
+		T(test_version_counts_per_project),
+		T(test_version_never_changes),
+		T(test_version_not_reused_after_project_remove),
+		T(test_version_upgrade_numbers_old_store),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

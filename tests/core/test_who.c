@@ -279,18 +279,18 @@ static void test_provenance_fill_gone_process(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_who_fill_self),
-	    cmocka_unit_test(test_who_fill_unknown_uid),
-	    cmocka_unit_test(test_who_fill_gone_process),
-	    cmocka_unit_test(test_who_self_matches_fill),
-	    cmocka_unit_test(test_envscan_github),
-	    cmocka_unit_test(test_envscan_gitlab_jenkins_buildkite_circle),
-	    cmocka_unit_test(test_envscan_deployfs_vars_win),
-	    cmocka_unit_test(test_envscan_ssh_client),
-	    cmocka_unit_test(test_envscan_lookalikes),
-	    cmocka_unit_test(test_envscan_bounds),
-	    cmocka_unit_test(test_provenance_fill_self),
-	    cmocka_unit_test(test_provenance_fill_gone_process),
+		cmocka_unit_test(test_who_fill_self),
+		cmocka_unit_test(test_who_fill_unknown_uid),
+		cmocka_unit_test(test_who_fill_gone_process),
+		cmocka_unit_test(test_who_self_matches_fill),
+		cmocka_unit_test(test_envscan_github),
+		cmocka_unit_test(test_envscan_gitlab_jenkins_buildkite_circle),
+		cmocka_unit_test(test_envscan_deployfs_vars_win),
+		cmocka_unit_test(test_envscan_ssh_client),
+		cmocka_unit_test(test_envscan_lookalikes),
+		cmocka_unit_test(test_envscan_bounds),
+		cmocka_unit_test(test_provenance_fill_self),
+		cmocka_unit_test(test_provenance_fill_gone_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

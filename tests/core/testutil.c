@@ -74,18 +74,76 @@ int tu_store_setup(void **state)
 	return 0;
 }
 
+/*
+ * The one place a catalog suite learns which backend it runs against:
+ * $DEPLOYFS_TEST_CATALOG names it ("lmdb", the default: a catalog in
+ * fix->dir). A second backend adds its branch here.
+ */
+int tu_catalog_open(struct tu_fix *fix)
+{
+	const char *which = getenv("DEPLOYFS_TEST_CATALOG");
+	char node[DFS_HOST_MAX] = "";
+
+	if (gethostname(node, sizeof(node) - 1) < 0)
+		strcpy(node, "localhost");
+	if (fix->cat) {
+		dfs_catalog_close(fix->cat);
+		fix->cat = NULL;
+	}
+	if (!which || !*which || strcmp(which, "lmdb") == 0)
+		return dfs_catalog_open_lmdb(fix->dir, DFS_CATALOG_CREATE, 0,
+					     node, &fix->cat);
+	fprintf(stderr, "DEPLOYFS_TEST_CATALOG=%s: no such backend\n", which);
+	return -EINVAL;
+}
+
+int tu_catalog_setup(void **state)
+{
+	struct tu_fix *fix;
+	int rc;
+
+	if (fix_new(&fix))
+		return -1;
+	if (mkdir(fix->dir, 0700) < 0) {
+		tu_rmtree(fix->base);
+		free(fix);
+		return -1;
+	}
+	rc = tu_catalog_open(fix);
+	if (rc) {
+		fprintf(stderr, "catalog in %s: %s\n", fix->dir, strerror(-rc));
+		tu_rmtree(fix->base);
+		free(fix);
+		return -1;
+	}
+	*state = fix;
+	return 0;
+}
+
 int tu_teardown(void **state)
 {
 	struct tu_fix *fix = *state;
 
 	if (!fix)
 		return 0;
+	if (fix->cat)
+		dfs_catalog_close(fix->cat);
 	if (fix->st)
 		dfs_store_close(fix->st);
 	tu_rmtree(fix->base);
 	free(fix);
 	*state = NULL;
 	return 0;
+}
+
+int tu_recover(struct dfs_store *st, unsigned *n)
+{
+	struct dfs_who self;
+	int rc;
+
+	dfs_who_self(&self);
+	rc = dfs_catalog_recover(dfs_store_catalog(st), &self, n);
+	return rc ? rc : dfs_store_clear_tmp(st);
 }
 
 int tu_reopen(struct tu_fix *fix, unsigned flags, uint64_t map_size)
@@ -316,12 +374,12 @@ static int count_cb(void *arg, const struct dfs_entry *e)
 	return 0;
 }
 
-long tu_count_records(struct dfs_store *st, enum dfs_scan scope,
+long tu_count_records(struct dfs_catalog *cat, enum dfs_scan scope,
 		      const char *key)
 {
 	long n = 0;
 	int rc;
 
-	rc = dfs_catalog_scan(st, scope, key, 0, count_cb, &n);
+	rc = dfs_catalog_scan(cat, scope, key, 0, count_cb, &n);
 	return rc < 0 ? rc : n;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "catalog.h"
+#include "deploy.h"
 #include "store.h"
 #include "who.h"
 
@@ -22,22 +23,39 @@ struct tu_fix {
 	char base[PATH_MAX];  /* the test's own temp directory */
 	char dir[PATH_MAX];   /* base/store */
 	struct dfs_store *st; /* open on dir, or NULL */
-	void *extra;	      /* per-suite object (a dropbox, ...) */
+	struct dfs_catalog
+		*cat; /* a catalog alone (tu_catalog_setup), or NULL */
+	void *extra;  /* per-suite object (a dropbox, ...) */
+	/* What the test's deploys and dropboxes run under (all zero). */
+	struct dfs_deploy_conf conf;
 };
 
 /* A temp directory only (fix->st stays NULL). */
 int tu_dir_setup(void **state);
 /* A temp directory and a store opened with CREATE | EXCLUSIVE. */
 int tu_store_setup(void **state);
-/* Close fix->st if open, remove the temp directory, free the fixture. */
+/*
+ * A temp directory and a catalog alone in fix->cat (no store), of the
+ * backend tu_catalog_open chooses: the fixture of the catalog suite.
+ */
+int tu_catalog_setup(void **state);
+/* (Re)open fix->cat: $DEPLOYFS_TEST_CATALOG names the backend (lmdb). */
+int tu_catalog_open(struct tu_fix *fix);
+/* Close fix->cat and fix->st if open, remove the temp directory, free the fixture. */
 int tu_teardown(void **state);
+
+/*
+ * What the daemon does at start: dfs_catalog_recover in this process's
+ * name, then dfs_store_clear_tmp. Returns the first error.
+ */
+int tu_recover(struct dfs_store *st, unsigned *n);
 
 /* Open fix->dir again (after the test closed it). Returns dfs_store_open's. */
 int tu_reopen(struct tu_fix *fix, unsigned flags, uint64_t map_size);
 
 /* Format a path into @out (PATH_MAX bytes); exits the test on overflow. */
 void tu_path(char *out, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /* Remove @path and everything below it. Returns 0 or -errno. */
 int tu_rmtree(const char *path);
@@ -77,7 +95,7 @@ void tu_who(struct dfs_who *who);
 void tu_attr(struct dfs_project_attr *attr, uint32_t mode);
 
 /* Number of deployments in @scope (see dfs_catalog_scan), or -errno. */
-long tu_count_records(struct dfs_store *st, enum dfs_scan scope,
+long tu_count_records(struct dfs_catalog *cat, enum dfs_scan scope,
 		      const char *key);
 
 #endif

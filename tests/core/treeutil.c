@@ -35,7 +35,7 @@ int tu_tree_setup(void **state)
 	}
 	fix = *state;
 	fix->extra = tf;
-	if (dfs_dropbox_new(fix->st, &tf->db) ||
+	if (dfs_dropbox_new(fix->st, &fix->conf, &tf->db) ||
 	    dfs_tree_new(fix->st, tf->db, getuid(), getgid(), &tf->t)) {
 		tu_tree_teardown(state);
 		return -1;
@@ -82,10 +82,14 @@ void tu_tree_deploy(struct tu_fix *fix, const char *project, uint32_t seed,
 	tu_attr(&attr, 0644);
 	if (good)
 		assert_int_equal(tu_targz(1000, seed, &buf, &len), 0);
-	assert_int_equal(dfs_deploy_begin(fix->st, project, &who, &attr, &d),
-			 0);
 	assert_int_equal(
-	    dfs_deploy_write(d, good ? buf : (const void *)text, len, 0), 0);
+		dfs_deploy_begin(fix->st, &fix->conf, project, &who, &attr, &d),
+		0);
+	assert_int_equal(
+		dfs_deploy_write(
+			d, DFS_SRC_MEM(good ? buf : (const void *)text, len),
+			0),
+		0);
 	assert_int_equal(dfs_deploy_commit(d, NULL, NULL), good ? 0 : -EBADMSG);
 	*rec = *dfs_deploy_record(d);
 	dfs_deploy_free(d);
@@ -103,8 +107,9 @@ void tu_world_make(struct tu_fix *fix, struct tu_world *w)
 	tu_tree_deploy(fix, "web", 4, false, &w->rec[TU_D]);
 	tu_who(&who);
 	tu_attr(&attr, 0644);
-	assert_int_equal(
-	    dfs_catalog_create(fix->st, "api", &who, &attr, &w->rec[TU_E]), 0);
+	assert_int_equal(dfs_catalog_create(dfs_store_catalog(fix->st), "api",
+					    &who, &attr, &w->rec[TU_E]),
+			 0);
 	for (int i = 0; i < TU_NWORLD; i++)
 		dfs_uuid7_format(w->rec[i].id, w->id[i]);
 }
@@ -162,7 +167,8 @@ void tu_list(struct tu_fix *fix, uint64_t ino, size_t quota,
 	for (int calls = 0; calls < 4 * TU_LIST_MAX; calls++) {
 		l->taken = 0;
 		assert_int_equal(
-		    dfs_tree_readdir(tu_tree(fix), ino, off, fill_cb, l), 0);
+			dfs_tree_readdir(tu_tree(fix), ino, off, fill_cb, l),
+			0);
 		if (l->taken == 0)
 			return;
 		off = l->next[l->n - 1];

@@ -19,7 +19,14 @@
 #define TU_LIST_MAX 128
 
 /* A, B: web success; C: api failed; D: web failed; E: api pending. */
-enum { TU_A, TU_B, TU_C, TU_D, TU_E, TU_NWORLD };
+enum {
+	TU_A,
+	TU_B,
+	TU_C,
+	TU_D,
+	TU_E,
+	TU_NWORLD
+};
 
 struct tu_world {
 	struct dfs_record rec[TU_NWORLD];
@@ -52,7 +59,7 @@ void tu_world_make(struct tu_fix *fix, struct tu_world *w);
 void tu_resolve(struct tu_fix *fix, const char *path, struct stat *s);
 /* The inode number of the path formatted from @fmt. */
 uint64_t tu_ino(struct tu_fix *fix, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+	__attribute__((format(printf, 2, 3)));
 
 /*
  * All of directory @ino through readdir calls that take @quota entries

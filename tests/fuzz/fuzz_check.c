@@ -18,13 +18,13 @@
 #define FUZZ_MAX_UNPACKED (16ULL << 20)
 
 static const char *const codes[] = {
-    "",
-    "not_an_archive",
-    "truncated_archive",
-    "corrupt_archive",
-    "unsafe_path",
-    "unsafe_entry",
-    "too_large",
+	"",
+	"not_an_archive",
+	"truncated_archive",
+	"corrupt_archive",
+	"unsafe_path",
+	"unsafe_entry",
+	"too_large",
 };
 
 static int put(int fd, const uint8_t *data, size_t size)

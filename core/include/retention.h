@@ -19,25 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "catalog.h"
 #include "store.h"
 
-struct dfs_retention {
-	uint64_t keep_success; /* 0: rule not set */
-	uint64_t keep_days;
-	uint64_t max_bytes;
-};
-
-/*
- * dfs_retention_get — the policy of @project (NULL: the store's). *@set
- * tells whether one is stored; an unset one reads as all zero.
- */
-int dfs_retention_get(struct dfs_store *st, const char *project,
-		      struct dfs_retention *pol, bool *set);
-
-/* Store (all zero: remove) the policy of @project (NULL: the store's). */
-int dfs_retention_set(struct dfs_store *st, const char *project,
-		      const struct dfs_retention *pol);
+/* Policies are stored in the catalog: dfs_catalog_policy_get/_set. */
 
 /* One payload a policy drops. */
 struct dfs_drop {
@@ -52,7 +37,8 @@ struct dfs_drop {
  * dfs_retention_plan — what the policies would drop now, over @project
  * (NULL: every project), oldest first per project, with the bytes each
  * drop frees (a blob shared with records that stay frees nothing).
- * *@drops is malloc'd (the caller frees it); *@n its length.
+ * *@drops is malloc'd (the caller frees it); *@n its length. Errors:
+ * -EINVAL (bad project name), -ENOMEM, the catalog's.
  */
 int dfs_retention_plan(struct dfs_store *st, const char *project,
 		       int64_t now_ms, struct dfs_drop **drops, size_t *n);
@@ -60,6 +46,8 @@ int dfs_retention_plan(struct dfs_store *st, const char *project,
 /*
  * dfs_retention_apply — drop what the plan says, in @actor's name (audit
  * events "payload_dropped"). *@freed (may be NULL): the bytes freed.
+ * A payload that changed meanwhile (pinned, current, gone) is left.
+ * Errors: as dfs_retention_plan, and the catalog's.
  */
 int dfs_retention_apply(struct dfs_store *st, const char *project,
 			const struct dfs_who *actor, uint64_t *freed,
@@ -70,13 +58,5 @@ int dfs_retention_apply(struct dfs_store *st, const char *project,
  * one (its own or the store's), in the name of this process. Best effort.
  */
 void dfs_retention_after_commit(struct dfs_store *st, const char *project);
-
-/*
- * dfs_pin — pin (@on) or unpin a deployment: a pinned payload is never
- * dropped by a policy. Audit event "pinned" / "unpinned". Errors:
- * -ENOENT. A pending deployment can be pinned: its commit keeps the pin.
- */
-int dfs_pin(struct dfs_store *st, const uint8_t id[16], bool on,
-	    const struct dfs_who *actor);
 
 #endif

@@ -1,11 +1,12 @@
 /*
  * audit — the append-only trail of every change to a deployment.
  *
- * Each event is one line of JSON (JSON Lines) stored in LMDB under the
- * byte offset where it starts, so audit.log is the concatenation of the
- * values in key order, its size is the end of the last one, and reading
- * at any offset is one cursor seek. Events are appended in the same
- * transaction as the change they describe:
+ * Each event is one line of JSON (JSON Lines); audit.log is the
+ * concatenation of the lines in commit order, and an event's offset is
+ * the byte where its line starts. A catalog backend stores the lines and
+ * appends each in the same transaction as the change it describes
+ * (catalog.h: dfs_catalog_audit_*); this module only makes and reads
+ * lines, so every backend writes the same bytes:
  *
  *   {"seq":1,"time":"…","deployment_id":"…","project":"web",
  *    "action":"created","status":"pending","uid":0,"user":"root",
@@ -27,17 +28,7 @@
 #include <stdint.h>
 
 #include "record.h"
-#include "store.h"
-
-/* The size of audit.log in bytes. Returns 0 or -errno. */
-int dfs_audit_size(struct dfs_store *st, uint64_t *size);
-
-/*
- * dfs_audit_read — up to @n bytes of audit.log at @off into @buf; *@got
- * is 0 at the end. Returns 0 or -errno.
- */
-int dfs_audit_read(struct dfs_store *st, uint64_t off, void *buf, size_t n,
-		   size_t *got);
+#include "who.h"
 
 /* One event, decoded. */
 struct dfs_event {
@@ -56,12 +47,19 @@ struct dfs_event {
 };
 
 /*
- * dfs_audit_scan — call @fn for every event whose line starts at or after
- * byte @from, in order, in one read transaction. @fn returns 0 to go on,
- * non-zero to stop (returned). Returns 0 at the end or -errno.
+ * dfs_audit_line — the line of event number @seq at @time_ms: @action
+ * about @rec by @actor (dfs_audit_project_line: about project @project
+ * as a whole, @records its records removed). *@line is malloc'd (the
+ * caller frees it), *@len bytes ending in a newline, not NUL-terminated.
+ * Errors: -ENOMEM.
  */
-int dfs_audit_scan(struct dfs_store *st, uint64_t from,
-		   int (*fn)(void *arg, const struct dfs_event *e), void *arg);
+int dfs_audit_line(uint64_t seq, int64_t time_ms, const struct dfs_record *rec,
+		   const char *action, const struct dfs_who *actor, char **line,
+		   size_t *len);
+int dfs_audit_project_line(uint64_t seq, int64_t time_ms, const char *project,
+			   const char *action, uint64_t records,
+			   const struct dfs_who *actor, char **line,
+			   size_t *len);
 
 /*
  * dfs_audit_decode — event from the @len bytes of @line, which starts at

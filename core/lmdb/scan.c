@@ -1,32 +1,32 @@
-/* catalog_scan — dfs_catalog_scan (see catalog.h): cursor walks. */
+/* lmdb/scan — dfs_catalog_scan (see catalog.h): cursor walks. */
 #include <errno.h>
 #include <jansson.h>
 #include <string.h>
 
-#include "catalog_impl.h"
+#include "lmdb_impl.h"
 
 #define IDX_LEN 24
 
 /* -ENOENT when no record ever had seq @after (removed ones had). */
-static int seq_given(struct dfs_store *st, MDB_txn *txn, uint64_t after)
+static int seq_given(struct dfs_lmdb *st, MDB_txn *txn, uint64_t after)
 {
-	MDB_val k = dfs_catalog_sval("next_seq"), v;
+	MDB_val k = dfs_lmdb_sval("next_seq"), v;
 	int mrc = mdb_get(txn, st->meta, &k, &v);
 
 	if (mrc == MDB_NOTFOUND)
 		return -ENOENT;
 	if (mrc)
-		return dfs_store_lmdb_err(mrc);
+		return dfs_lmdb_err(mrc);
 	if (v.mv_size != 8)
 		return -EBADMSG;
-	return after < dfs_store_u64_val(v.mv_data) ? 0 : -ENOENT;
+	return after < dfs_lmdb_u64_val(v.mv_data) ? 0 : -ENOENT;
 }
 
 /*
  * Walk by_seq (all deployments: seq order is id order). A removed @after
  * needs no lookup: the walk starts at the next seq anyway.
  */
-static int scan_all(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
+static int scan_all(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 		    uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	uint8_t key[8];
@@ -36,19 +36,19 @@ static int scan_all(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 
 	if (after && (rc = seq_given(st, txn, after)) != 0)
 		return rc;
-	dfs_store_u64_key(after + 1, key);
+	dfs_lmdb_u64_key(after + 1, key);
 	k = (MDB_val){8, key};
 	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); mrc == 0;
 	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8 || v.mv_size != 16)
 			return -EBADMSG;
-		e.seq = dfs_store_u64_val(k.mv_data);
+		e.seq = dfs_lmdb_u64_val(k.mv_data);
 		memcpy(e.id, v.mv_data, 16);
 		rc = fn(arg, &e);
 		if (rc)
 			return rc;
 	}
-	return dfs_store_lmdb_err(mrc == MDB_NOTFOUND ? 0 : mrc);
+	return dfs_lmdb_err(mrc == MDB_NOTFOUND ? 0 : mrc);
 }
 
 /*
@@ -57,7 +57,7 @@ static int scan_all(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
  * whatever an index holds after the removed one comes at or after that.
  * Returns MDB_NOTFOUND when nothing follows.
  */
-static int resume_pos(struct dfs_store *st, MDB_txn *txn, uint64_t after,
+static int resume_pos(struct dfs_lmdb *st, MDB_txn *txn, uint64_t after,
 		      uint8_t pos[IDX_LEN])
 {
 	uint8_t skey[8];
@@ -65,7 +65,7 @@ static int resume_pos(struct dfs_store *st, MDB_txn *txn, uint64_t after,
 	MDB_cursor *cur;
 	int mrc;
 
-	dfs_store_u64_key(after, skey);
+	dfs_lmdb_u64_key(after, skey);
 	mrc = mdb_cursor_open(txn, st->by_seq, &cur);
 	if (mrc)
 		return mrc;
@@ -81,7 +81,7 @@ static int resume_pos(struct dfs_store *st, MDB_txn *txn, uint64_t after,
 }
 
 /* Walk the dups of @key in a (key -> id+seq) index. */
-static int scan_index(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
+static int scan_index(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 		      const char *key, uint64_t after, dfs_scan_fn fn,
 		      void *arg)
 {
@@ -102,24 +102,47 @@ static int scan_index(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 		if (mrc == MDB_NOTFOUND)
 			return 0;
 		if (mrc)
-			return dfs_store_lmdb_err(mrc);
+			return dfs_lmdb_err(mrc);
 		v = (MDB_val){IDX_LEN, pos};
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_BOTH_RANGE);
 		/* Listed already: @after itself, when it is still there. */
 		if (mrc == 0 && v.mv_size == IDX_LEN &&
-		    dfs_store_u64_val((uint8_t *)v.mv_data + 16) == after)
+		    dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16) == after)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
 	}
 	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		if (v.mv_size != IDX_LEN)
 			return -EBADMSG;
 		memcpy(e.id, v.mv_data, 16);
-		e.seq = dfs_store_u64_val((uint8_t *)v.mv_data + 16);
+		e.seq = dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16);
 		rc = fn(arg, &e);
 		if (rc)
 			return rc;
 	}
-	return mrc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(mrc);
+	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
+}
+
+/* The held records of project @key, newest first (retention's walk). */
+static int scan_held(MDB_cursor *cur, const char *key, dfs_scan_fn fn,
+		     void *arg)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	struct dfs_entry e = {0};
+	int rc, mrc;
+
+	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (mrc == 0)
+		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
+		if (v.mv_size != IDX_LEN)
+			return -EBADMSG;
+		memcpy(e.id, v.mv_data, 16);
+		e.seq = dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16);
+		rc = fn(arg, &e);
+		if (rc)
+			return rc;
+	}
+	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
 }
 
 static int project_pseq(const MDB_val *v, struct dfs_entry *e)
@@ -138,7 +161,7 @@ static int project_pseq(const MDB_val *v, struct dfs_entry *e)
 	return rc;
 }
 
-static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
+static int scan_projects(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 			 uint64_t after, dfs_scan_fn fn, void *arg)
 {
 	char name[DFS_PROJECT_MAX + 1];
@@ -153,11 +176,11 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 		uint8_t skey[8];
 		MDB_val sk = {8, skey};
 
-		dfs_store_u64_key(after, skey);
+		dfs_lmdb_u64_key(after, skey);
 		mrc = mdb_get(txn, st->project_seq, &sk, &k);
 		if (mrc)
 			return mrc == MDB_NOTFOUND ? -ENOENT
-						   : dfs_store_lmdb_err(mrc);
+						   : dfs_lmdb_err(mrc);
 		if (k.mv_size > DFS_PROJECT_MAX)
 			return -EBADMSG;
 		/* Its name marks the place even if it was removed since. */
@@ -182,26 +205,27 @@ static int scan_projects(struct dfs_store *st, MDB_txn *txn, MDB_cursor *cur,
 		if (rc)
 			return rc;
 	}
-	return mrc == MDB_NOTFOUND ? 0 : dfs_store_lmdb_err(mrc);
+	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
 }
 
-int dfs_catalog_scan(struct dfs_store *st, enum dfs_scan scope, const char *key,
-		     uint64_t after, dfs_scan_fn fn, void *arg)
+int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope, const char *key,
+		  uint64_t after, dfs_scan_fn fn, void *arg)
 {
+	struct dfs_lmdb *st = dfs_lmdb(cat);
 	MDB_txn *txn;
 	int rc;
 
-	rc = dfs_store_txn(st, false, &txn);
+	rc = dfs_lmdb_txn(st, false, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_catalog_scan_txn(st, txn, scope, key, after, fn, arg);
+	rc = dfs_lmdb_scan_txn(st, txn, scope, key, after, fn, arg);
 	mdb_txn_abort(txn);
 	return rc;
 }
 
-int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
-			 enum dfs_scan scope, const char *key, uint64_t after,
-			 dfs_scan_fn fn, void *arg)
+int dfs_lmdb_scan_txn(struct dfs_lmdb *st, MDB_txn *txn, enum dfs_scan scope,
+		      const char *key, uint64_t after, dfs_scan_fn fn,
+		      void *arg)
 {
 	enum dfs_status status;
 	MDB_cursor *cur;
@@ -223,16 +247,21 @@ int dfs_catalog_scan_txn(struct dfs_store *st, MDB_txn *txn,
 	case DFS_SCAN_PROJECTS:
 		dbi = st->projects;
 		break;
+	case DFS_SCAN_HELD:
+		dbi = st->by_held;
+		break;
 	default:
 		return -EINVAL;
 	}
-	rc = dfs_store_lmdb_err(mdb_cursor_open(txn, dbi, &cur));
+	rc = dfs_lmdb_err(mdb_cursor_open(txn, dbi, &cur));
 	if (rc)
 		return rc;
 	if (scope == DFS_SCAN_ALL)
 		rc = scan_all(st, txn, cur, after, fn, arg);
 	else if (scope == DFS_SCAN_PROJECTS)
 		rc = scan_projects(st, txn, cur, after, fn, arg);
+	else if (scope == DFS_SCAN_HELD)
+		rc = scan_held(cur, key, fn, arg);
 	else
 		rc = scan_index(st, txn, cur, key, after, fn, arg);
 	mdb_cursor_close(cur);

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "blob.h"
+#include "blobs.h"
 #include "record.h"
 #include "store.h"
 

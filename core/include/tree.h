@@ -43,7 +43,8 @@ struct dfs_tree;
 
 /*
  * dfs_tree_new — a tree over @st and @db, with the top directories owned
- * by @uid/@gid (the mounting user). Free with dfs_tree_free.
+ * by @uid/@gid (the mounting user). Free with dfs_tree_free. Errors:
+ * -ENOMEM.
  */
 int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 		 gid_t gid, struct dfs_tree **out);
@@ -83,7 +84,10 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		    const struct dfs_caller *caller);
 
-/* record.json's bytes (malloc'd, the caller frees them). */
+/*
+ * record.json's bytes (malloc'd, the caller frees them). Errors: -EINVAL
+ * (not a record.json inode), -ENOENT, -ENOMEM, the catalog's.
+ */
 int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len);
 
 /*
@@ -102,6 +106,67 @@ int dfs_tree_open_side(struct dfs_tree *t, uint64_t ino,
 struct dfs_reader;
 int dfs_tree_open_payload(struct dfs_tree *t, uint64_t ino,
 			  const struct dfs_caller *c, struct dfs_reader **r);
+
+/* ---- opening and changing (tree_open.c) ------------------------------ */
+
+struct dfs_file;
+
+/*
+ * dfs_tree_open — open inode @ino with open(2) @flags for @c (see file.h
+ * for what a handle is): a drop box as dropbox.h says; every other file
+ * read-only, checked like the kernel would for payloads, logs and
+ * manifests (the project's owner, group and read bits). *@out is the
+ * caller's, closed with dfs_file_close. Errors: -EROFS (written outside
+ * deploy/), -EISDIR (a directory for writing), -EINVAL (a directory or
+ * link), -EACCES, -ENOENT (a payload dropped), -EIO (a payload missing),
+ * the drop box's, -ENOMEM.
+ */
+int dfs_tree_open(struct dfs_tree *t, uint64_t ino, int flags,
+		  const struct dfs_caller *c, struct dfs_file **out);
+
+/*
+ * dfs_tree_create — create and open deploy/@name (dfs_dropbox_create)
+ * and fill @st with its attributes. Errors: -EROFS outside deploy/, and
+ * dfs_dropbox_create's.
+ */
+int dfs_tree_create(struct dfs_tree *t, uint64_t parent, const char *name,
+		    int flags, uint32_t mode, const struct dfs_caller *c,
+		    struct dfs_file **out, struct stat *st);
+
+/*
+ * dfs_tree_symlink — in deploy/, a link to a deployment (the rollback
+ * gesture, dfs_dropbox_symlink); fills @st. Errors: -EROFS elsewhere, and
+ * dfs_dropbox_symlink's.
+ */
+int dfs_tree_symlink(struct dfs_tree *t, uint64_t parent, const char *name,
+		     const char *target, const struct dfs_caller *c,
+		     struct stat *st);
+
+/*
+ * dfs_tree_rename — within deploy/ only (dfs_dropbox_rename: a commit or
+ * a rollback). Errors: -EROFS (elsewhere), -EXDEV (across directories),
+ * -EINVAL (@flags: no RENAME_NOREPLACE or EXCHANGE), and the drop box's.
+ */
+int dfs_tree_rename(struct dfs_tree *t, uint64_t parent, const char *name,
+		    uint64_t newparent, const char *newname, unsigned flags,
+		    const struct dfs_caller *c);
+
+/*
+ * dfs_tree_setattr — chmod, chown, truncate, utimens on deploy/ or a drop
+ * box (through @f when the request came through an open handle, may be
+ * NULL), then @st as getattr gives it. Errors: -EROFS (anything else),
+ * and the drop box's.
+ */
+struct dfs_setattr;
+int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
+		     const struct dfs_setattr *sa, struct dfs_file *f,
+		     const struct dfs_caller *c, struct stat *st);
+
+/*
+ * dfs_tree_mknod — what mkdir, mknod and link get: -EPERM in deploy/
+ * (only files and links to deployments live there), -EROFS elsewhere.
+ */
+int dfs_tree_mknod(struct dfs_tree *t, uint64_t parent);
 
 /*
  * newest/ — query directories, looked up by name and never listed:

@@ -4,10 +4,10 @@
  *   web 01a21a25-f0fa-7077-8b7e-34e1e3754caa: success
  *   web 01a21a25-f0fb-7a1c-9e2d-0c4b5f3a9e11: failed: not_an_archive: <message>
  *
- * core/ never prints: a front end attaches a sink to the store (the
- * daemon: its standard error, which is the journal under systemd), and
- * the places that settle a deployment (deploy.c, and hook.c for a hook
- * that ran on its own thread) report to it once the record is stored.
+ * core/ never prints: a front end gives a sink to its deploys (struct
+ * dfs_deploy_conf; the daemon: its standard error, which is the journal
+ * under systemd), and deploy.c, where every deployment settles, reports
+ * to it once the record is stored (from a hook's thread too).
  * Control bytes in a message (a hook's output lines) are escaped C-style
  * (\n, \t, \\, \ooo), so one deployment is always one line.
  */
@@ -17,20 +17,16 @@
 #include <stddef.h>
 
 #include "record.h"
-#include "store.h"
 
 /* A sink: @line has no newline; it is only valid during the call. */
 typedef void (*dfs_report_fn)(void *arg, const char *line);
 
 /*
- * dfs_report_attach — send the lines of deployments settled through @st
- * to @fn (NULL: nowhere, the default). Attach before serving; @fn may be
- * called from any thread, once per line.
+ * dfs_report_settled — the line of the settled record @rec to @fn (NULL:
+ * nowhere). @fn may be called from any thread, once per line.
  */
-void dfs_report_attach(struct dfs_store *st, dfs_report_fn fn, void *arg);
-
-/* Report the settled record @rec to @st's sink, if it has one. */
-void dfs_report_settled(struct dfs_store *st, const struct dfs_record *rec);
+void dfs_report_settled(dfs_report_fn fn, void *arg,
+			const struct dfs_record *rec);
 
 /* The line for @rec into @buf (truncated to @size, always terminated). */
 void dfs_report_line(const struct dfs_record *rec, char *buf, size_t size);

@@ -12,26 +12,48 @@
 #ifndef DFS_DEPLOY_H
 #define DFS_DEPLOY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "catalog.h"
 #include "record.h"
+#include "report.h"
+#include "src.h"
 #include "store.h"
 
 struct dfs_deploy;
+struct dfs_hooks;
+
+/*
+ * What the front end decides for its deploys, passed to every one of
+ * them explicitly (borrowed: it must outlive them, and the hooks they
+ * started). A NULL conf is all defaults.
+ */
+#define DFS_DEPLOY_PAYLOAD_DEFAULT (64ULL << 30)
+struct dfs_deploy_conf {
+	struct dfs_hooks *hooks; /* NULL: no hooks run */
+	uint64_t max_payload;	 /* 0: DFS_DEPLOY_PAYLOAD_DEFAULT */
+	uint64_t max_unpacked;	 /* 0: the check's default (check.h) */
+	dfs_report_fn report;	 /* a line per settled deployment, or NULL */
+	void *report_arg;
+};
+
+/* The max_payload @conf (may be NULL) means. */
+uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf);
 
 /*
  * dfs_deploy_begin — create the pending record for @project by @who and
- * its temp file. @attr is the project's owner and mode if it is new.
+ * its temp file, under @conf (may be NULL: defaults). @attr is the project's owner and mode if it is new.
  * With @project NULL (a staging file whose project is only known when it
  * is renamed) the upload and its check start, but no record exists until
  * dfs_deploy_name; freed before that, it leaves nothing behind.
  * Errors: -EINVAL (bad name), -ENOSPC, other -errno; nothing is left
- * behind on error. Free with dfs_deploy_free.
+ * behind on error. Free with dfs_deploy_free once settled, else
+ * dfs_deploy_abort.
  */
-int dfs_deploy_begin(struct dfs_store *st, const char *project,
-		     const struct dfs_who *who,
+int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		     const char *project, const struct dfs_who *who,
 		     const struct dfs_project_attr *attr,
 		     struct dfs_deploy **out);
 
@@ -47,19 +69,27 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 		    const struct dfs_project_attr *attr);
 
 /* Whether @d has a record (begun with a project, or named since). */
-int dfs_deploy_named(const struct dfs_deploy *d);
+bool dfs_deploy_named(const struct dfs_deploy *d);
 
 /*
- * dfs_deploy_free — release @d. A deployment still unsettled is failed
- * with code "aborted" (its writer went away without committing); one
- * that was never named just goes, with its temp files.
+ * dfs_deploy_abort — settle @d if it is not settled yet, as failed with
+ * code "aborted" (its writer went away without committing; one that was
+ * never named just goes, with its temp files), then free it.
+ * dfs_deploy_free — only free @d, with its temp files: one not settled
+ * yet keeps its record as last stored (pending, so that recovery fails
+ * it "interrupted" at the next start, as after a crash). A writer that
+ * went away means dfs_deploy_abort.
  */
+void dfs_deploy_abort(struct dfs_deploy *d);
 void dfs_deploy_free(struct dfs_deploy *d);
 
 /* The record as last stored; borrowed, valid until the next call on @d. */
 const struct dfs_record *dfs_deploy_record(const struct dfs_deploy *d);
 
-/* Start from the payload of blob @hash (opens without O_TRUNC). */
+/*
+ * Start from the payload of blob @hash (opens without O_TRUNC). Errors:
+ * -ENOENT (no such blob), the settled result, -ENOSPC, -EIO, -errno.
+ */
 int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
 
 /*
@@ -70,10 +100,8 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32]);
  * made. A truncate past max_payload returns -EFBIG and changes nothing.
  * Errors after settlement: the settled result, or -EBADF.
  */
-int dfs_deploy_write(struct dfs_deploy *d, const void *buf, size_t n,
+int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
 		     uint64_t off);
-/* dfs_deploy_write with the bytes in the pipe @src (see upload.h). */
-int dfs_deploy_write_fd(struct dfs_deploy *d, int src, size_t n, uint64_t off);
 int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size);
 int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
 		    size_t *got);
@@ -110,7 +138,8 @@ void dfs_deploy_save_progress(struct dfs_deploy *d);
  * -ENODATA (its payload was dropped). After creation: what
  * dfs_deploy_commit returns, with @out failed.
  */
-int dfs_deploy_rollback(struct dfs_store *st, const char *project,
+int dfs_deploy_rollback(struct dfs_store *st,
+			const struct dfs_deploy_conf *conf, const char *project,
 			const uint8_t *target, const struct dfs_who *who,
 			struct dfs_record *out);
 
@@ -119,9 +148,9 @@ int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
 			       struct dfs_record *t);
 
 /* True once committed or failed. */
-int dfs_deploy_settled(const struct dfs_deploy *d);
+bool dfs_deploy_settled(const struct dfs_deploy *d);
 
-/* Map an errno to the record's error code ("no_space", "io_error", ...). */
-const char *dfs_deploy_errcode(int err);
+/* Map an errno to the record's error code (DFS_ERR_NO_SPACE, ...). */
+enum dfs_errcode dfs_deploy_errcode(int err);
 
 #endif

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "deploy.h"
 #include "store.h"
 #include "who.h"
 
@@ -91,7 +92,14 @@ struct dfs_setattr {
 	struct timespec mtime;
 };
 
-int dfs_dropbox_new(struct dfs_store *st, struct dfs_dropbox **out);
+/*
+ * dfs_dropbox_new — the drop boxes of @st; every deployment they start
+ * runs under @conf as it is then (may be NULL: defaults; borrowed, it
+ * must outlive the dropbox, and its hooks the deployments that run
+ * them). Errors: -ENOMEM, the catalog's.
+ */
+int dfs_dropbox_new(struct dfs_store *st, const struct dfs_deploy_conf *conf,
+		    struct dfs_dropbox **out);
 /* Abandons every staging file still present (records fail "aborted"). */
 void dfs_dropbox_free(struct dfs_dropbox *db);
 
@@ -128,16 +136,26 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		     int flags, const struct dfs_caller *caller,
 		     struct dfs_dbfile **out);
 
+/* The entry's attributes into @out. Errors: -ENOENT (gone). */
 int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
+/*
+ * Read what the handle sees: the upload in progress, or the payload it
+ * committed or started from. Errors: -EBADF (write-only), -EIO, -errno.
+ */
 int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 		    size_t *got);
-/* The first write starts the deployment in @caller's name. */
-int dfs_dbfile_write(struct dfs_dbfile *f, const void *buf, size_t n,
+/*
+ * The first write starts the deployment in @caller's name. Errors:
+ * -EBADF (read-only), -EFBIG (past max_payload), -ENOSPC, -EIO, the
+ * catalog's, or the result of a deployment that settled already.
+ */
+int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
 		     uint64_t off, const struct dfs_caller *caller);
-/* Commit (project handles) or report a failed write (staging files). */
-/* The same with the bytes in the pipe @src (see upload.h). */
-int dfs_dbfile_write_fd(struct dfs_dbfile *f, int src, size_t n, uint64_t off,
-			const struct dfs_caller *caller);
+/*
+ * Commit (project handles) or report a failed write (staging files).
+ * Errors: what dfs_deploy_commit returns (-EBADMSG, -EFBIG, -ENOSPC,
+ * -EIO, -ECANCELED or -ETIMEDOUT from a waited-for hook).
+ */
 int dfs_dbfile_flush(struct dfs_dbfile *f);
 /* Release: never commits; an uncommitted project handle is abandoned. */
 void dfs_dbfile_close(struct dfs_dbfile *f);
@@ -147,7 +165,9 @@ void dfs_dbfile_close(struct dfs_dbfile *f);
  * through @f when the request came through an open handle (may be NULL).
  * A truncate with no open handle is a deployment of its own. utimens on a
  * project sets the mtime of its open writers' deployments, or when none
- * is open its current deployment's source_mtime. Fills @out.
+ * is open its current deployment's source_mtime. Fills @out. Errors:
+ * -EPERM (chown or chmod by other than the owner or root), -EACCES,
+ * -EFBIG (a truncate past max_payload), -ENOENT, the deployment's.
  */
 int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 			uint64_t num, struct dfs_dbfile *f,

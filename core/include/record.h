@@ -39,11 +39,37 @@ enum dfs_phase {
 #define DFS_PACKAGE_MAX 256
 
 /*
- * code is a stable lowercase token: not_an_archive, truncated_archive,
- * corrupt_archive, unsafe_path, unsafe_entry, too_large (check.h);
- * no_space, io_error, no_memory, write_error (deploy.h); hook_failed,
- * hook_timeout (hook.h); interrupted, aborted.
+ * The error codes, stable lowercase tokens (dfs_errcode_name), in the
+ * order README.md lists them: the archive check's (check.h), the
+ * upload's (deploy.h: errno mapped by dfs_deploy_errcode), the hook's
+ * (hook.h), recovery's and a writer's that went away.
  */
+enum dfs_errcode {
+	DFS_ERR_NONE = 0,	   /* "" */
+	DFS_ERR_NOT_AN_ARCHIVE,	   /* not tar, plain or compressed */
+	DFS_ERR_TRUNCATED_ARCHIVE, /* the data ends before the archive */
+	DFS_ERR_CORRUPT_ARCHIVE,   /* anything else wrong in it */
+	DFS_ERR_UNSAFE_PATH,	   /* absolute, .., or a link out of it */
+	DFS_ERR_UNSAFE_ENTRY,	   /* device, FIFO, socket, setuid/setgid */
+	DFS_ERR_TOO_LARGE,	   /* max_unpacked, max_payload, a window */
+	DFS_ERR_NO_SPACE,	   /* ENOSPC, EDQUOT, a full catalog */
+	DFS_ERR_IO_ERROR,	   /* EIO */
+	DFS_ERR_NO_MEMORY,	   /* ENOMEM */
+	DFS_ERR_WRITE_ERROR,	   /* any other errno of a write */
+	DFS_ERR_HOOK_FAILED,	   /* exit status not 0, or not run */
+	DFS_ERR_HOOK_TIMEOUT,	   /* past hook_timeout: killed */
+	DFS_ERR_INTERRUPTED,	   /* the daemon stopped mid-deploy */
+	DFS_ERR_ABORTED,	   /* the writer went away */
+};
+#define DFS_ERR_COUNT 15
+
+/* The token of @code ("" for DFS_ERR_NONE, "?" out of range). */
+const char *dfs_errcode_name(enum dfs_errcode code);
+
+/* The code named @s into *@out. Returns 0 or -EINVAL (unknown). */
+int dfs_errcode_parse(const char *s, enum dfs_errcode *out);
+
+/* code is one of enum dfs_errcode's tokens, "" when there is none. */
 struct dfs_record_error {
 	char code[DFS_ERRCODE_MAX]; /* "" when there is no error */
 	char message[DFS_ERRMSG_MAX];
@@ -87,10 +113,31 @@ const char *dfs_phase_name(enum dfs_phase p);
 /* Zero @rec and set every time to DFS_TIME_NONE. */
 void dfs_record_init(struct dfs_record *rec);
 
+/*
+ * Whether @rec holds a payload: it has a hash and its blob is present
+ * (a success, or a failed record whose bytes were kept). What blob
+ * references, the held index and current count.
+ */
+bool dfs_record_holds_payload(const struct dfs_record *rec);
+
 /* Set the error fields (message formatted like printf). */
-void dfs_record_set_error(struct dfs_record *rec, const char *code,
+void dfs_record_set_error(struct dfs_record *rec, enum dfs_errcode code,
 			  enum dfs_phase phase, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 4, 5)));
+
+/*
+ * The transitions out of pending, the only ones there are (see the
+ * invariants above): status success or failed, phase done, completed
+ * now. dfs_record_fail sets the error too, its phase the phase @rec was
+ * in (message formatted like printf). dfs_record_fail_with takes an
+ * error as the check made it.
+ */
+void dfs_record_succeed(struct dfs_record *rec);
+void dfs_record_fail(struct dfs_record *rec, enum dfs_errcode code,
+		     const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dfs_record_fail_with(struct dfs_record *rec,
+			  const struct dfs_record_error *err);
 
 /*
  * dfs_record_encode — the stored form (compact JSON, with the internal
@@ -111,7 +158,7 @@ int dfs_record_decode(const void *buf, size_t len, struct dfs_record *rec);
  */
 int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
 
-/* The same fields as one compact line of JSON, without a newline. */
+/* The same as one compact line of JSON, no newline. Errors: -ENOMEM. */
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
 			      size_t *len);
 

@@ -1,0 +1,60 @@
+/*
+ * file — an open file of the mounted tree, whatever its kind: a
+ * record.json snapshot, audit.log, a deployment's log or manifest, its
+ * verified payload reader, or a drop box in deploy/. Opened by the tree
+ * (dfs_tree_open, dfs_tree_create), read, written and closed here, so a
+ * front end holds one handle type and never tests kinds.
+ *
+ * A handle is used by one request at a time for reads (the reader of a
+ * payload checks the hash of reads in order); flush may run beside a
+ * read. Nothing in it is borrowed: it lives until dfs_file_close.
+ */
+#ifndef DFS_FILE_H
+#define DFS_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src.h"
+#include "who.h"
+
+struct dfs_file;
+
+/*
+ * dfs_file_direct_io — whether the kernel should bypass its page cache
+ * for this handle: a snapshot that differs per open (record.json), a file
+ * that grows (audit.log, a log), and a drop box opened for writing
+ * (payloads can be many GB). A payload goes through the page cache but
+ * is not kept between opens, so every full read is verified again.
+ */
+bool dfs_file_direct_io(const struct dfs_file *f);
+
+/*
+ * dfs_file_read — up to @n bytes at @off into @buf; *@got is 0 at the
+ * end. Errors: -EIO (a payload whose bytes no longer match its hash, or
+ * a blob gone), -EBADF (a drop box opened write-only), -errno.
+ */
+int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
+		  size_t *got);
+
+/*
+ * dfs_file_write — @src's bytes at @off (see src.h), by @c: only drop
+ * boxes take writes (see dropbox.h for what a write starts). Errors:
+ * -EBADF (not a drop box, or opened read-only), -EFBIG (past
+ * max_payload), -ENOSPC, -EIO, -errno.
+ */
+int dfs_file_write(struct dfs_file *f, const struct dfs_src *src, uint64_t off,
+		   const struct dfs_caller *c);
+
+/*
+ * dfs_file_flush — commit what was written (a drop box's close: the
+ * deployment settles and its failure is returned here); other kinds
+ * have nothing to flush. Errors: as dfs_dbfile_flush.
+ */
+int dfs_file_flush(struct dfs_file *f);
+
+/* Close @f and free it (NULL is a no-op); a drop box not flushed aborts. */
+void dfs_file_close(struct dfs_file *f);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+ * tree_open — the tree's operations that open or change files (see
+ * tree.h): what each kind of inode does on open, create, rename,
+ * symlink, setattr and the refused ones, so a front end never tests an
+ * inode's kind.
+ */
+#include <errno.h>
+#include <fcntl.h>
+
+#include "catalog.h"
+#include "file_impl.h"
+#include "tree_impl.h"
+
+/* Only deploy/ takes new entries: EPERM there, a read-only tree elsewhere. */
+int dfs_tree_mknod(struct dfs_tree *t, uint64_t parent)
+{
+	(void)t;
+	return parent == DFS_INO_DEPLOY ? -EPERM : -EROFS;
+}
+
+/* Open what is not a drop box: read-only, and each kind its own way. */
+static int open_read(struct dfs_tree *t, uint64_t ino,
+		     const struct dfs_caller *c, struct dfs_file *f)
+{
+	switch (f->kind) {
+	case DFS_FILE_RECORD:
+		/* A snapshot: a record can change while it is read. */
+		f->direct_io = true;
+		return dfs_tree_record(t, ino, &f->buf, &f->len);
+	case DFS_FILE_AUDIT:
+		f->direct_io = true; /* it grows: always read what is there */
+		f->st = t->st;
+		return 0;
+	case DFS_FILE_SIDE:
+		f->direct_io = true; /* a log grows while its deploy runs */
+		return dfs_tree_open_side(t, ino, c, &f->fd);
+	case DFS_FILE_PAYLOAD:
+		/* Not kept cached: every full read is verified by the reader. */
+		return dfs_tree_open_payload(t, ino, c, &f->reader);
+	default:
+		return -EINVAL;
+	}
+}
+
+static int file_kind(enum dfs_node_type type, enum dfs_file_kind *kind)
+{
+	switch (type) {
+	case DFS_NODE_RECORD:
+		*kind = DFS_FILE_RECORD;
+		return 0;
+	case DFS_NODE_AUDIT:
+		*kind = DFS_FILE_AUDIT;
+		return 0;
+	case DFS_NODE_SIDE:
+		*kind = DFS_FILE_SIDE;
+		return 0;
+	case DFS_NODE_PAYLOAD:
+		*kind = DFS_FILE_PAYLOAD;
+		return 0;
+	case DFS_NODE_DROPBOX:
+		*kind = DFS_FILE_DROPBOX;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Writers bypass the page cache: payloads can be many GB. */
+static void dropbox_hints(struct dfs_file *f, int flags)
+{
+	f->direct_io = (flags & O_ACCMODE) != O_RDONLY;
+}
+
+int dfs_tree_open(struct dfs_tree *t, uint64_t ino, int flags,
+		  const struct dfs_caller *c, struct dfs_file **out)
+{
+	enum dfs_node_type type = dfs_tree_type(ino);
+	enum dfs_file_kind kind;
+	struct dfs_file *f;
+	enum dfs_dbkind dk;
+	uint64_t num;
+	int rc;
+
+	if (type != DFS_NODE_DROPBOX && (flags & O_ACCMODE) != O_RDONLY)
+		return type == DFS_NODE_DIR ? -EISDIR : -EROFS;
+	rc = file_kind(type, &kind);
+	if (rc)
+		return rc;
+	f = dfs_file_new(kind);
+	if (!f)
+		return -ENOMEM;
+	if (kind == DFS_FILE_DROPBOX) {
+		dfs_tree_dropbox_ref(ino, &dk, &num);
+		rc = dfs_dropbox_open(t->db, dk, num, flags, c, &f->db);
+		dropbox_hints(f, flags);
+	} else {
+		rc = open_read(t, ino, c, f);
+	}
+	if (rc) {
+		dfs_file_close(f);
+		return rc;
+	}
+	*out = f;
+	return 0;
+}
+
+int dfs_tree_create(struct dfs_tree *t, uint64_t parent, const char *name,
+		    int flags, uint32_t mode, const struct dfs_caller *c,
+		    struct dfs_file **out, struct stat *st)
+{
+	struct dfs_dbstat ds;
+	struct dfs_file *f;
+	int rc;
+
+	if (parent != DFS_INO_DEPLOY)
+		return -EROFS;
+	f = dfs_file_new(DFS_FILE_DROPBOX);
+	if (!f)
+		return -ENOMEM;
+	rc = dfs_dropbox_create(t->db, name, flags, mode, c, &f->db);
+	if (!rc)
+		rc = dfs_dbfile_stat(f->db, &ds);
+	if (rc) {
+		dfs_file_close(f);
+		return rc;
+	}
+	dropbox_hints(f, flags);
+	dfs_tree_dropbox_stat(&ds, st);
+	*out = f;
+	return 0;
+}
+
+int dfs_tree_symlink(struct dfs_tree *t, uint64_t parent, const char *name,
+		     const char *target, const struct dfs_caller *c,
+		     struct stat *st)
+{
+	struct dfs_dbstat ds;
+	int rc;
+
+	if (parent != DFS_INO_DEPLOY)
+		return -EROFS;
+	rc = dfs_dropbox_symlink(t->db, name, target, c, &ds);
+	if (!rc)
+		dfs_tree_dropbox_stat(&ds, st);
+	return rc;
+}
+
+int dfs_tree_rename(struct dfs_tree *t, uint64_t parent, const char *name,
+		    uint64_t newparent, const char *newname, unsigned flags,
+		    const struct dfs_caller *c)
+{
+	if (parent != DFS_INO_DEPLOY || newparent != DFS_INO_DEPLOY)
+		return parent == newparent ? -EROFS : -EXDEV;
+	if (flags)
+		return -EINVAL;
+	return dfs_dropbox_rename(t->db, name, newname, c);
+}
+
+int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
+		     const struct dfs_setattr *sa, struct dfs_file *f,
+		     const struct dfs_caller *c, struct stat *st)
+{
+	struct dfs_dbfile *through =
+		f && f->kind == DFS_FILE_DROPBOX ? f->db : NULL;
+	struct dfs_dbstat ds;
+	enum dfs_dbkind kind;
+	uint64_t num;
+	int rc;
+
+	if (ino == DFS_INO_DEPLOY)
+		rc = dfs_dropbox_dir_setattr(t->db, sa, c, &ds);
+	else if (dfs_tree_dropbox_ref(ino, &kind, &num))
+		rc = dfs_dropbox_setattr(t->db, kind, num, through, sa, c, &ds);
+	else
+		rc = -EROFS;
+	return rc ? rc : dfs_tree_getattr(t, ino, st);
+}
