@@ -16,8 +16,8 @@ pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
 # cluster of the PostgreSQL catalog's tests.
 if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang
-	      clang-format libclang-rt-14-dev man-db groff-base dpkg-dev
-	      openssh-server openssh-client postgresql-15"
+	      clang-format libclang-rt-14-dev man-db groff-base dpkg-dev openssh-server
+	      openssh-client postgresql-15"
 fi
 
 installed() {
