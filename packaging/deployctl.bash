@@ -58,8 +58,8 @@ _deployctl()
 {
 	local cur prev= cword words
 	local commands="list show payload drop-payload push audit rollback pin
-		unpin retention gc verify project"
-	local common="--store --mount --json --help"
+		unpin retention gc verify project init import"
+	local common="--store --catalog --mount --json --help"
 	local cmd= sub= i nargs=0 opts
 	# Names (web@42) are one word, though readline breaks at '@'.
 	if declare -F _get_comp_words_by_ref >/dev/null; then
@@ -76,7 +76,8 @@ _deployctl()
 	# option's value; count the operands after it.
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--store | --mount | --project | --status | --since | --until | \
+		--store | --catalog | --from | --mount | --project | --status | \
+			--since | --until | \
 			--limit | --offset | -o | --output | --keep-success | \
 			--keep-days | --max-bytes)
 			((i++)) ;;
@@ -92,7 +93,7 @@ _deployctl()
 	done
 
 	case $prev in
-	--store | --mount)
+	--store | --mount | --from)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur"))
 		return 0
@@ -143,7 +144,8 @@ _deployctl()
 	gc) opts="--dry-run --project" ;;
 	verify) opts="--project" ;;
 	project) opts="--force" ;;
-	show | drop-payload | pin | unpin) opts= ;;
+	show | drop-payload | pin | unpin | init) opts= ;;
+	import) opts="--from" ;;
 	*) return 0 ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -15,6 +15,8 @@
 # 5. The PostgreSQL catalog on a throwaway cluster: keyset pages of 20,
 #    newest first, for a large, a small and an absent project at N
 #    records (the database side of list --project P --limit 20).
+# 6. Two daemons on one PostgreSQL catalog: cross-host visibility
+#    latency, payload write and read MB/s against the LMDB store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -137,6 +139,62 @@ if tests/pg/cluster.sh start "$W/pg" >/dev/null; then
 	"$B/tests/pg/bench_pg" "$(cat "$W/pg/conninfo")" "$N" |
 		sed 's/$/ (target: under 50 ms)/; 1s/ (target: under 50 ms)$//'
 	tests/pg/cluster.sh stop "$W/pg"
+else
+	echo "bench: no PostgreSQL: skipped"
+fi
+
+echo "== 6. many hosts: two daemons on one PostgreSQL catalog =="
+PA= PB= PL=
+stop_many() {
+	local m p
+	for m in ma mb ml; do
+		fusermount3 -u "$W/$m" 2>/dev/null || fusermount3 -uz "$W/$m" 2>/dev/null || true
+	done
+	for p in $PA $PB $PL; do wait "$p" 2>/dev/null || true; done
+	PA= PB= PL=
+	tests/pg/cluster.sh stop "$W/pg" >/dev/null 2>&1 || true
+}
+trap 'stop_many; cleanup' EXIT
+if tests/pg/cluster.sh start "$W/pg" >/dev/null; then
+	CI=$(cat "$W/pg/conninfo")
+	mkdir -p "$W/ma" "$W/mb" "$W/ml"
+	"$B/fs/deployfs" -f -o "catalog=$CI,node=bench-a" "$W/sa" "$W/ma" 2>>"$W/daemon.err" &
+	PA=$!
+	"$B/fs/deployfs" -f -o "catalog=$CI,node=bench-b" "$W/sb" "$W/mb" 2>>"$W/daemon.err" &
+	PB=$!
+	"$B/fs/deployfs" -f "$W/sl" "$W/ml" 2>>"$W/daemon.err" &
+	PL=$!
+	for _ in $(seq 100); do
+		mountpoint -q "$W/ma" && mountpoint -q "$W/mb" && mountpoint -q "$W/ml" && break
+		sleep 0.1
+	done
+	# Visibility: from cp's return on a to the record listed on b.
+	worst=0
+	for i in 1 2 3 4 5; do
+		head -c 65536 /dev/urandom >"$W/v.bin"
+		tar -C "$W" -czf "$W/v.tgz" v.bin
+		cp "$W/v.tgz" "$W/ma/deploy/vis"; t0=$(now)
+		want=$(ls "$W/ma/deployments" | wc -l)
+		while [ "$(ls "$W/mb/deployments" | wc -l)" -lt "$want" ]; do :; done
+		t1=$(now); worst=$(awk -v a="$(ms "$t0" "$t1")" -v b="$worst" 'BEGIN{print (a>b)?a:b}')
+	done
+	echo "cross-host visibility (cp returned on a -> listed on b): worst of 5 ${worst} ms (target: under 1000 ms)"
+	head -c 256M /dev/urandom >"$W/p.bin"
+	tar -C "$W" -cf "$W/p.tar" p.bin; rm "$W/p.bin"
+	mbs() { awk -v s="$(fsize "$1")" -v a="$2" -v b="$3" 'BEGIN{printf "%.0f", s/1048576/(b-a)}'; }
+	t0=$(now); cp "$W/p.tar" "$W/ml/deploy/big"; t1=$(now)
+	lw=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cp "$W/p.tar" "$W/ma/deploy/big"; t1=$(now)
+	pw=$(mbs "$W/p.tar" "$t0" "$t1")
+	echo "payload write (256 MiB tar): ${pw} MB/s into PostgreSQL, ${lw} MB/s into LMDB + local blobs; ratio $(ratio "$pw" "$lw")"
+	t0=$(now); cat "$W/ml/deploy/big" >/dev/null; t1=$(now)
+	lr=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cat "$W/mb/deploy/big" >/dev/null; t1=$(now)
+	pr=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cat "$W/mb/deploy/big" >/dev/null; t1=$(now)
+	cr=$(mbs "$W/p.tar" "$t0" "$t1")
+	echo "payload read on another host: ${pr} MB/s from PostgreSQL (cold), ${cr} MB/s from its cache, ${lr} MB/s from LMDB's store"
+	stop_many
 else
 	echo "bench: no PostgreSQL: skipped"
 fi

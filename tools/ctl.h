@@ -26,6 +26,8 @@ enum {
  */
 struct ctl {
 	const char *store_dir; /* --store, else $DEPLOYFS_STORE */
+	const char *catalog;   /* --catalog, else $DEPLOYFS_CATALOG */
+	char *cache_dir;       /* a temp payload cache for --catalog alone */
 	struct dfs_store *st;  /* opened on first use */
 	bool json;
 	const char *mount_dir; /* --mount: answer through this mount */
@@ -149,5 +151,15 @@ int cmd_retention(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
 int cmd_project(struct ctl *c, int argc, char **argv);
+int cmd_init(struct ctl *c, int argc, char **argv);
+int cmd_import(struct ctl *c, int argc, char **argv);
+
+/*
+ * ctl_shared_store — open the shared catalog c->catalog as the store
+ * (payload cache: --store, else a temp directory removed by
+ * ctl_shared_close). Prints the error. Returns 0 or an exit code.
+ */
+int ctl_shared_store(struct ctl *c);
+void ctl_shared_close(struct ctl *c);
 
 #endif

@@ -62,9 +62,10 @@ void ctl_shared_close(struct ctl *c)
 }
 
 static const char init_usage[] =
-    "usage: deployctl --catalog CONNINFO init\n"
-    "Make the shared catalog's tables (a daemon or deployctl makes them on\n"
-    "first use too); a catalog made already is checked, not changed.\n";
+	"usage: deployctl --catalog CONNINFO init\n"
+	"Make the shared catalog's tables (a daemon or deployctl makes them "
+	"on\n"
+	"first use too); a catalog made already is checked, not changed.\n";
 
 int cmd_init(struct ctl *c, int argc, char **argv)
 {
@@ -86,18 +87,18 @@ int cmd_init(struct ctl *c, int argc, char **argv)
 }
 
 static const char import_usage[] =
-    "usage: deployctl --catalog CONNINFO import --from STORE\n"
-    "Copy the history (records, projects, policies, the audit trail) and\n"
-    "the payloads of the store STORE into the shared catalog. Running it\n"
-    "again copies only what is new; records older than the catalog's\n"
-    "newest are refused (ids only grow): import into a new catalog.\n";
+	"usage: deployctl --catalog CONNINFO import --from STORE\n"
+	"Copy the history (records, projects, policies, the audit trail) and\n"
+	"the payloads of the store STORE into the shared catalog. Running it\n"
+	"again copies only what is new; records older than the catalog's\n"
+	"newest are refused (ids only grow): import into a new catalog.\n";
 
 int cmd_import(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    CTL_COMMON_OPTS,
-	    {"from", required_argument, NULL, 'f'},
-	    {NULL, 0, NULL, 0}};
+		CTL_COMMON_OPTS,
+		{"from", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0}};
 	struct dfs_import_stats st;
 	const char *from = NULL;
 	struct dfs_store *src;

@@ -6,26 +6,26 @@
 #include <string.h>
 
 static const struct dfs_pg_stmt lock_head = {
-    "dfs_audit_lock",
-    "UPDATE deployfs.audit_head SET next_seq = next_seq + 1 WHERE one "
-    "RETURNING next_seq - 1, end_off, "
-    "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"};
+	"dfs_audit_lock",
+	"UPDATE deployfs.audit_head SET next_seq = next_seq + 1 WHERE one "
+	"RETURNING next_seq - 1, end_off, "
+	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint"};
 
 static const struct dfs_pg_stmt put_line = {
-    "dfs_audit_put",
-    "WITH a AS (INSERT INTO deployfs.audit (off, seq, line) "
-    "VALUES ($1, $2, $3)) "
-    "UPDATE deployfs.audit_head SET end_off = $1 + length($3) WHERE one"};
+	"dfs_audit_put",
+	"WITH a AS (INSERT INTO deployfs.audit (off, seq, line) "
+	"VALUES ($1, $2, $3)) "
+	"UPDATE deployfs.audit_head SET end_off = $1 + length($3) WHERE one"};
 
 static const struct dfs_pg_stmt get_size = {
-    "dfs_audit_size", "SELECT end_off FROM deployfs.audit_head WHERE one"};
+	"dfs_audit_size", "SELECT end_off FROM deployfs.audit_head WHERE one"};
 
 /* The line holding byte $1, then the following ones up to byte $1 + $2. */
 static const struct dfs_pg_stmt get_lines = {
-    "dfs_audit_lines",
-    "SELECT off, line FROM deployfs.audit WHERE off >= "
-    "(SELECT coalesce(max(off), 0) FROM deployfs.audit WHERE off <= $1) "
-    "AND off < $1 + $2 ORDER BY off"};
+	"dfs_audit_lines",
+	"SELECT off, line FROM deployfs.audit WHERE off >= "
+	"(SELECT coalesce(max(off), 0) FROM deployfs.audit WHERE off <= $1) "
+	"AND off < $1 + $2 ORDER BY off"};
 
 int dfs_pg_audit_append(struct dfs_pg *pg, dfs_pg_line_fn make, void *arg,
 			uint64_t *off)

@@ -8,55 +8,57 @@
 #include <unistd.h>
 
 static const struct dfs_pg_stmt claim = {
-    "dfs_blob_claim",
-    "INSERT INTO deployfs.blobs (hash, size, nchunks, created_ms) "
-    "VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * "
-    "1000)::bigint) ON CONFLICT (hash) DO NOTHING RETURNING 1"};
+	"dfs_blob_claim",
+	"INSERT INTO deployfs.blobs (hash, size, nchunks, created_ms) "
+	"VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * "
+	"1000)::bigint) ON CONFLICT (hash) DO NOTHING RETURNING 1"};
 
 static const struct dfs_pg_stmt put_chunk = {
-    "dfs_blob_chunk",
-    "WITH c AS (INSERT INTO deployfs.chunks (hash, size, data) "
-    "VALUES ($3, $4, $5) ON CONFLICT (hash) DO NOTHING) "
-    "INSERT INTO deployfs.blob_chunks (hash, idx, chunk) "
-    "VALUES ($1, $2, $3)"};
+	"dfs_blob_chunk",
+	"WITH c AS (INSERT INTO deployfs.chunks (hash, size, data) "
+	"VALUES ($3, $4, $5) ON CONFLICT (hash) DO NOTHING) "
+	"INSERT INTO deployfs.blob_chunks (hash, idx, chunk) "
+	"VALUES ($1, $2, $3)"};
 
 static const struct dfs_pg_stmt stat_blob = {
-    "dfs_blob_stat",
-    "SELECT b.size, coalesce(r.refs, 0), b.nchunks FROM deployfs.blobs b "
-    "LEFT JOIN deployfs.blob_refs r ON r.hash = b.hash WHERE b.hash = $1"};
+	"dfs_blob_stat",
+	"SELECT b.size, coalesce(r.refs, 0), b.nchunks FROM deployfs.blobs b "
+	"LEFT JOIN deployfs.blob_refs r ON r.hash = b.hash WHERE b.hash = $1"};
 
 static const struct dfs_pg_stmt get_chunk = {
-    "dfs_blob_get", "SELECT c.data, c.hash FROM deployfs.blob_chunks b "
-		    "JOIN deployfs.chunks c ON c.hash = b.chunk "
-		    "WHERE b.hash = $1 AND b.idx = $2"};
+	"dfs_blob_get", "SELECT c.data, c.hash FROM deployfs.blob_chunks b "
+			"JOIN deployfs.chunks c ON c.hash = b.chunk "
+			"WHERE b.hash = $1 AND b.idx = $2"};
 
 static const struct dfs_pg_stmt lock_chunks = {
-    "dfs_blob_lock", "LOCK TABLE deployfs.chunks IN SHARE ROW EXCLUSIVE MODE"};
+	"dfs_blob_lock",
+	"LOCK TABLE deployfs.chunks IN SHARE ROW EXCLUSIVE MODE"};
 
 static const struct dfs_pg_stmt del_blob = {
-    "dfs_blob_del", "DELETE FROM deployfs.blobs b WHERE hash = $1 RETURNING "
-		    "(SELECT coalesce(max(refs), 0) FROM deployfs.blob_refs r "
-		    "WHERE r.hash = b.hash)"};
+	"dfs_blob_del",
+	"DELETE FROM deployfs.blobs b WHERE hash = $1 RETURNING "
+	"(SELECT coalesce(max(refs), 0) FROM deployfs.blob_refs r "
+	"WHERE r.hash = b.hash)"};
 
 static const struct dfs_pg_stmt del_unused_blobs = {
-    "dfs_blob_del_unused",
-    "WITH d AS (DELETE FROM deployfs.blobs b WHERE created_ms < "
-    "(extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1 AND NOT "
-    "EXISTS (SELECT 1 FROM deployfs.blob_refs r WHERE r.hash = b.hash) "
-    "RETURNING 1) SELECT count(*) FROM d"};
+	"dfs_blob_del_unused",
+	"WITH d AS (DELETE FROM deployfs.blobs b WHERE created_ms < "
+	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1 AND NOT "
+	"EXISTS (SELECT 1 FROM deployfs.blob_refs r WHERE r.hash = b.hash) "
+	"RETURNING 1) SELECT count(*) FROM d"};
 
 static const struct dfs_pg_stmt count_unused_blobs = {
-    "dfs_blob_count_unused",
-    "SELECT count(*), coalesce(sum(size), 0)::bigint FROM deployfs.blobs b "
-    "WHERE created_ms < (extract(epoch FROM clock_timestamp()) * "
-    "1000)::bigint - $1 AND NOT EXISTS (SELECT 1 FROM deployfs.blob_refs r "
-    "WHERE r.hash = b.hash)"};
+	"dfs_blob_count_unused",
+	"SELECT count(*), coalesce(sum(size), 0)::bigint FROM deployfs.blobs b "
+	"WHERE created_ms < (extract(epoch FROM clock_timestamp()) * "
+	"1000)::bigint - $1 AND NOT EXISTS (SELECT 1 FROM deployfs.blob_refs r "
+	"WHERE r.hash = b.hash)"};
 
 static const struct dfs_pg_stmt del_orphans = {
-    "dfs_blob_del_orphans",
-    "WITH d AS (DELETE FROM deployfs.chunks c WHERE NOT EXISTS "
-    "(SELECT 1 FROM deployfs.blob_chunks b WHERE b.chunk = c.hash) "
-    "RETURNING size) SELECT coalesce(sum(size), 0)::bigint FROM d"};
+	"dfs_blob_del_orphans",
+	"WITH d AS (DELETE FROM deployfs.chunks c WHERE NOT EXISTS "
+	"(SELECT 1 FROM deployfs.blob_chunks b WHERE b.chunk = c.hash) "
+	"RETURNING size) SELECT coalesce(sum(size), 0)::bigint FROM d"};
 
 static int sha256(const void *buf, size_t n, uint8_t out[32])
 {

@@ -147,8 +147,8 @@ static void evict(struct pgblobs *b)
 		     i++) {
 			if (unlinkat(bfd, vs.v[i].name, 0) == 0)
 				b->cached -= vs.v[i].size < b->cached
-						 ? vs.v[i].size
-						 : b->cached;
+						     ? vs.v[i].size
+						     : b->cached;
 		}
 	}
 	close(bfd);
@@ -318,14 +318,14 @@ static int pg_orphans(struct dfs_blobs *base, int64_t before, bool dry_run,
 }
 
 static const struct dfs_blobs_ops pg_blobs_ops = {
-    .close = pg_close,
-    .put = pg_put,
-    .adopt = pg_adopt,
-    .open = pg_open,
-    .exists = pg_exists,
-    .remove = pg_remove,
-    .path = pg_path,
-    .orphans = pg_orphans,
+	.close = pg_close,
+	.put = pg_put,
+	.adopt = pg_adopt,
+	.open = pg_open,
+	.exists = pg_exists,
+	.remove = pg_remove,
+	.path = pg_path,
+	.orphans = pg_orphans,
 };
 
 int dfs_blobs_open_pg(const char *conninfo, int dirfd, int tmpfd,

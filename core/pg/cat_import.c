@@ -19,36 +19,38 @@
 #include "pgcat.h"
 
 static const struct dfs_pg_stmt has_id = {
-    "dfs_imp_has", "SELECT 1 FROM deployfs.records WHERE id = $1"};
+	"dfs_imp_has", "SELECT 1 FROM deployfs.records WHERE id = $1"};
 static const struct dfs_pg_stmt last_id = {
-    "dfs_imp_last", "SELECT last_id FROM deployfs.clock WHERE one FOR UPDATE"};
+	"dfs_imp_last",
+	"SELECT last_id FROM deployfs.clock WHERE one FOR UPDATE"};
 static const struct dfs_pg_stmt put_clock = {
-    "dfs_imp_clock",
-    "UPDATE deployfs.clock SET last_id = $1, next_seq = next_seq + 1 "
-    "WHERE one RETURNING next_seq - 1"};
+	"dfs_imp_clock",
+	"UPDATE deployfs.clock SET last_id = $1, next_seq = next_seq + 1 "
+	"WHERE one RETURNING next_seq - 1"};
 static const struct dfs_pg_stmt bump_version = {
-    "dfs_imp_version",
-    "INSERT INTO deployfs.versions (name, last) VALUES ($1, $2) "
-    "ON CONFLICT (name) DO UPDATE SET last = greatest(versions.last, $2)"};
+	"dfs_imp_version",
+	"INSERT INTO deployfs.versions (name, last) VALUES ($1, $2) "
+	"ON CONFLICT (name) DO UPDATE SET last = greatest(versions.last, $2)"};
 static const struct dfs_pg_stmt insert_row = {
-    "dfs_imp_insert",
-    "INSERT INTO deployfs.records (id, seq, pseq, version, status, held, "
-    "pinned, payload_hash, payload_size, body) VALUES ($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10)"};
+	"dfs_imp_insert",
+	"INSERT INTO deployfs.records (id, seq, pseq, version, status, held, "
+	"pinned, payload_hash, payload_size, body) VALUES ($1, $2, $3, $4, $5, "
+	"$6, $7, $8, $9, $10)"};
 static const struct dfs_pg_stmt ref_add = {
-    "dfs_imp_ref",
-    "INSERT INTO deployfs.blob_refs (hash, refs, size) VALUES ($1, 1, $2) "
-    "ON CONFLICT (hash) DO UPDATE SET refs = blob_refs.refs + 1"};
+	"dfs_imp_ref",
+	"INSERT INTO deployfs.blob_refs (hash, refs, size) VALUES ($1, 1, $2) "
+	"ON CONFLICT (hash) DO UPDATE SET refs = blob_refs.refs + 1"};
 static const struct dfs_pg_stmt set_current = {
-    "dfs_imp_current",
-    "UPDATE deployfs.projects p SET current = (SELECT id FROM "
-    "deployfs.records r WHERE r.pseq = p.pseq AND r.status = 1 AND r.held "
-    "ORDER BY r.id DESC LIMIT 1) WHERE NOT removed"};
+	"dfs_imp_current",
+	"UPDATE deployfs.projects p SET current = (SELECT id FROM "
+	"deployfs.records r WHERE r.pseq = p.pseq AND r.status = 1 AND r.held "
+	"ORDER BY r.id DESC LIMIT 1) WHERE NOT removed"};
 static const struct dfs_pg_stmt audit_put = {
-    "dfs_imp_audit",
-    "WITH a AS (INSERT INTO deployfs.audit (off, seq, line) VALUES ($1, $2, "
-    "$3)) UPDATE deployfs.audit_head SET end_off = $1 + length($3), "
-    "next_seq = greatest(next_seq, $2 + 1) WHERE one AND end_off = $1"};
+	"dfs_imp_audit",
+	"WITH a AS (INSERT INTO deployfs.audit (off, seq, line) VALUES ($1, "
+	"$2, "
+	"$3)) UPDATE deployfs.audit_head SET end_off = $1 + length($3), "
+	"next_seq = greatest(next_seq, $2 + 1) WHERE one AND end_off = $1"};
 
 struct ctx {
 	struct dfs_pgcat *c;
@@ -267,8 +269,8 @@ static int one_event(void *arg, const struct dfs_event *e)
 }
 
 static const struct dfs_pg_stmt last_line = {
-    "dfs_imp_last_line",
-    "SELECT off, line FROM deployfs.audit ORDER BY off DESC LIMIT 1"};
+	"dfs_imp_last_line",
+	"SELECT off, line FROM deployfs.audit ORDER BY off DESC LIMIT 1"};
 
 /* Whether the catalog's trail is a prefix of the source's: its last line
  * is the source's line at the same offset. */
@@ -349,8 +351,8 @@ static int one_policy(void *arg, const struct dfs_entry *e)
 		rc = dfs_pgcat_policy_get(&x->c->base, e ? e->name : NULL,
 					  &have, &there);
 	if (!rc && set && !there)
-		rc =
-		    dfs_pgcat_policy_set(&x->c->base, e ? e->name : NULL, &pol);
+		rc = dfs_pgcat_policy_set(&x->c->base, e ? e->name : NULL,
+					  &pol);
 	return rc;
 }
 

@@ -19,22 +19,23 @@
 #define PAGE 256
 
 static const struct dfs_pg_stmt seq_bound = {
-    "dfs_cat_seq_bound", "SELECT next_seq FROM deployfs.clock WHERE one"};
+	"dfs_cat_seq_bound", "SELECT next_seq FROM deployfs.clock WHERE one"};
 static const struct dfs_pg_stmt id_upto_seq = {
-    "dfs_cat_id_upto_seq",
-    "SELECT id FROM deployfs.records WHERE seq <= $1 ORDER BY seq DESC "
-    "LIMIT 1"};
+	"dfs_cat_id_upto_seq",
+	"SELECT id FROM deployfs.records WHERE seq <= $1 ORDER BY seq DESC "
+	"LIMIT 1"};
 static const struct dfs_pg_stmt project_name_of = {
-    "dfs_cat_project_name_of",
-    "SELECT name FROM deployfs.projects WHERE pseq = $1"};
+	"dfs_cat_project_name_of",
+	"SELECT name FROM deployfs.projects WHERE pseq = $1"};
 static const struct dfs_pg_stmt project_page = {
-    "dfs_cat_project_page",
-    "SELECT pseq, name, hidden FROM deployfs.projects WHERE NOT removed AND "
-    "name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2"};
+	"dfs_cat_project_page",
+	"SELECT pseq, name, hidden FROM deployfs.projects WHERE NOT removed "
+	"AND "
+	"name COLLATE \"C\" > $1 ORDER BY name COLLATE \"C\" LIMIT $2"};
 static const struct dfs_pg_stmt held_page = {
-    "dfs_cat_held_page",
-    "SELECT id, seq FROM deployfs.records WHERE pseq = $1 AND held AND "
-    "(pseq, id) < ($1, $2) ORDER BY pseq DESC, id DESC LIMIT $3"};
+	"dfs_cat_held_page",
+	"SELECT id, seq FROM deployfs.records WHERE pseq = $1 AND held AND "
+	"(pseq, id) < ($1, $2) ORDER BY pseq DESC, id DESC LIMIT $3"};
 
 /*
  * Where a walk resumes after the record whose seq is @after: after the
@@ -191,8 +192,8 @@ static int scan_projects(struct dfs_pgcat *c, uint64_t after, dfs_scan_fn fn,
 		dfs_pg_param_i64(&p, (int64_t)after);
 		dfs_pgcat_lock(c);
 		rc = after > INT64_MAX
-			 ? -ENOENT
-			 : dfs_pg_exec(c->pg, &project_name_of, &p, &r);
+			     ? -ENOENT
+			     : dfs_pg_exec(c->pg, &project_name_of, &p, &r);
 		dfs_pgcat_unlock(c);
 		if (rc)
 			return rc;

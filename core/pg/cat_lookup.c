@@ -5,23 +5,23 @@
 #include "pgcat.h"
 
 static const struct dfs_pg_stmt by_version = {
-    "dfs_cat_by_version",
-    "SELECT r.id, r.seq FROM deployfs.projects p JOIN deployfs.records r "
-    "ON r.pseq = p.pseq AND r.version = $2 WHERE p.name = $1 AND NOT "
-    "p.removed"};
+	"dfs_cat_by_version",
+	"SELECT r.id, r.seq FROM deployfs.projects p JOIN deployfs.records r "
+	"ON r.pseq = p.pseq AND r.version = $2 WHERE p.name = $1 AND NOT "
+	"p.removed"};
 
 static const struct dfs_pg_stmt by_prefix = {
-    "dfs_cat_by_prefix",
-    "SELECT id FROM deployfs.records WHERE id >= $1 AND id <= $2 "
-    "ORDER BY id LIMIT 2"};
+	"dfs_cat_by_prefix",
+	"SELECT id FROM deployfs.records WHERE id >= $1 AND id <= $2 "
+	"ORDER BY id LIMIT 2"};
 
 static const struct dfs_pg_stmt newest = {
-    "dfs_cat_newest",
-    "SELECT id FROM deployfs.records WHERE pseq = $1 AND (pseq, id) <= "
-    "($1, $2) ORDER BY pseq DESC, id DESC LIMIT 1"};
+	"dfs_cat_newest",
+	"SELECT id FROM deployfs.records WHERE pseq = $1 AND (pseq, id) <= "
+	"($1, $2) ORDER BY pseq DESC, id DESC LIMIT 1"};
 
 static const struct dfs_pg_stmt refs_of = {
-    "dfs_cat_refs", "SELECT refs FROM deployfs.blob_refs WHERE hash = $1"};
+	"dfs_cat_refs", "SELECT refs FROM deployfs.blob_refs WHERE hash = $1"};
 
 int dfs_pgcat_find_version(struct dfs_catalog *cat, const char *project,
 			   uint64_t version, uint8_t id[16], uint64_t *seq)

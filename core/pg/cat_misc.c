@@ -9,26 +9,28 @@
 #define PAGE 256
 
 static const struct dfs_pg_stmt events_from = {
-    "dfs_cat_events",
-    "SELECT off, line FROM deployfs.audit WHERE off >= $1 ORDER BY off "
-    "LIMIT $2"};
+	"dfs_cat_events",
+	"SELECT off, line FROM deployfs.audit WHERE off >= $1 ORDER BY off "
+	"LIMIT $2"};
 static const struct dfs_pg_stmt policy_get = {
-    "dfs_cat_policy_get",
-    "SELECT keep_success, keep_days, max_bytes FROM deployfs.retention "
-    "WHERE scope = $1"};
+	"dfs_cat_policy_get",
+	"SELECT keep_success, keep_days, max_bytes FROM deployfs.retention "
+	"WHERE scope = $1"};
 static const struct dfs_pg_stmt policy_put = {
-    "dfs_cat_policy_put",
-    "INSERT INTO deployfs.retention (scope, keep_success, keep_days, "
-    "max_bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (scope) DO UPDATE SET "
-    "keep_success = $2, keep_days = $3, max_bytes = $4"};
+	"dfs_cat_policy_put",
+	"INSERT INTO deployfs.retention (scope, keep_success, keep_days, "
+	"max_bytes) VALUES ($1, $2, $3, $4) ON CONFLICT (scope) DO UPDATE SET "
+	"keep_success = $2, keep_days = $3, max_bytes = $4"};
 static const struct dfs_pg_stmt policy_del = {
-    "dfs_cat_policy_del", "DELETE FROM deployfs.retention WHERE scope = $1"};
+	"dfs_cat_policy_del",
+	"DELETE FROM deployfs.retention WHERE scope = $1"};
 static const struct dfs_pg_stmt setting_get = {
-    "dfs_cat_setting_get", "SELECT val FROM deployfs.settings WHERE key = $1"};
+	"dfs_cat_setting_get",
+	"SELECT val FROM deployfs.settings WHERE key = $1"};
 static const struct dfs_pg_stmt setting_put = {
-    "dfs_cat_setting_put",
-    "INSERT INTO deployfs.settings (key, val) VALUES ($1, $2) "
-    "ON CONFLICT (key) DO UPDATE SET val = $2"};
+	"dfs_cat_setting_put",
+	"INSERT INTO deployfs.settings (key, val) VALUES ($1, $2) "
+	"ON CONFLICT (key) DO UPDATE SET val = $2"};
 
 int dfs_pgcat_audit_size(struct dfs_catalog *cat, uint64_t *size)
 {

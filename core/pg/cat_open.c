@@ -21,39 +21,39 @@ static void pgcat_close(struct dfs_catalog *cat)
 }
 
 static const struct dfs_catalog_ops pg_ops = {
-    .close = pgcat_close,
-    .recover = dfs_pgcat_recover,
-    .trim = NULL,
-    .create = dfs_pgcat_create,
-    .update = dfs_pgcat_update,
-    .drop_payload = dfs_pgcat_drop_payload,
-    .set_pinned = dfs_pgcat_set_pinned,
-    .note = dfs_pgcat_note,
-    .get = dfs_pgcat_get,
-    .get_seq = dfs_pgcat_get_seq,
-    .find_version = dfs_pgcat_find_version,
-    .find_prefix = dfs_pgcat_find_prefix,
-    .latest = dfs_pgcat_latest,
-    .blob_refs = dfs_pgcat_blob_refs,
-    .project_get = dfs_pgcat_project_get,
-    .project_get_seq = dfs_pgcat_project_get_seq,
-    .project_count = dfs_pgcat_project_count,
-    .project_set_attr = dfs_pgcat_project_set_attr,
-    .project_hide = dfs_pgcat_project_hide,
-    .project_remove = dfs_pgcat_project_remove,
-    .scan = dfs_pgcat_scan,
-    .query = dfs_pgcat_query,
-    .audit_size = dfs_pgcat_audit_size,
-    .audit_read = dfs_pgcat_audit_read,
-    .audit_scan = dfs_pgcat_audit_scan,
-    .policy_get = dfs_pgcat_policy_get,
-    .policy_set = dfs_pgcat_policy_set,
-    .setting_get = dfs_pgcat_setting_get,
-    .setting_set = dfs_pgcat_setting_set,
-    .batch_begin = dfs_pgcat_batch_begin,
-    .batch_add = dfs_pgcat_batch_add,
-    .batch_commit = dfs_pgcat_batch_commit,
-    .batch_abort = dfs_pgcat_batch_abort,
+	.close = pgcat_close,
+	.recover = dfs_pgcat_recover,
+	.trim = NULL,
+	.create = dfs_pgcat_create,
+	.update = dfs_pgcat_update,
+	.drop_payload = dfs_pgcat_drop_payload,
+	.set_pinned = dfs_pgcat_set_pinned,
+	.note = dfs_pgcat_note,
+	.get = dfs_pgcat_get,
+	.get_seq = dfs_pgcat_get_seq,
+	.find_version = dfs_pgcat_find_version,
+	.find_prefix = dfs_pgcat_find_prefix,
+	.latest = dfs_pgcat_latest,
+	.blob_refs = dfs_pgcat_blob_refs,
+	.project_get = dfs_pgcat_project_get,
+	.project_get_seq = dfs_pgcat_project_get_seq,
+	.project_count = dfs_pgcat_project_count,
+	.project_set_attr = dfs_pgcat_project_set_attr,
+	.project_hide = dfs_pgcat_project_hide,
+	.project_remove = dfs_pgcat_project_remove,
+	.scan = dfs_pgcat_scan,
+	.query = dfs_pgcat_query,
+	.audit_size = dfs_pgcat_audit_size,
+	.audit_read = dfs_pgcat_audit_read,
+	.audit_scan = dfs_pgcat_audit_scan,
+	.policy_get = dfs_pgcat_policy_get,
+	.policy_set = dfs_pgcat_policy_set,
+	.setting_get = dfs_pgcat_setting_get,
+	.setting_set = dfs_pgcat_setting_set,
+	.batch_begin = dfs_pgcat_batch_begin,
+	.batch_add = dfs_pgcat_batch_add,
+	.batch_commit = dfs_pgcat_batch_commit,
+	.batch_abort = dfs_pgcat_batch_abort,
 };
 
 bool dfs_catalog_is_pg(const struct dfs_catalog *cat)
@@ -161,9 +161,9 @@ int dfs_pgcat_end(struct dfs_pgcat *c, int rc)
 
 /* The pending records of node @node_id (older than @epoch, if > 0). */
 static const struct dfs_pg_stmt pending_of = {
-    "dfs_cat_pending_of",
-    "SELECT id FROM deployfs.records WHERE status = 0 AND node_id = $1 "
-    "AND ($2 = 0 OR node_epoch < $2) ORDER BY id LIMIT 256"};
+	"dfs_cat_pending_of",
+	"SELECT id FROM deployfs.records WHERE status = 0 AND node_id = $1 "
+	"AND ($2 = 0 OR node_epoch < $2) ORDER BY id LIMIT 256"};
 
 static int fail_pending(struct dfs_pgcat *c, int32_t node_id, int64_t epoch,
 			const struct dfs_who *actor, unsigned *n)
@@ -236,9 +236,9 @@ int dfs_pgcat_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 }
 
 static const struct dfs_pg_stmt pending_nodes = {
-    "dfs_cat_pending_nodes",
-    "SELECT DISTINCT node_id FROM deployfs.records WHERE status = 0 AND "
-    "node_id IS NOT NULL"};
+	"dfs_cat_pending_nodes",
+	"SELECT DISTINCT node_id FROM deployfs.records WHERE status = 0 AND "
+	"node_id IS NOT NULL"};
 
 int dfs_catalog_pg_recover_dead(struct dfs_catalog *cat,
 				const struct dfs_who *actor, unsigned *n)

@@ -10,37 +10,41 @@
 #define COLS "pseq, name, uid, gid, mode, created_ms, ctime_ms, hidden, current"
 
 static const struct dfs_pg_stmt load = {
-    "dfs_cat_project",
-    "SELECT " COLS " FROM deployfs.projects WHERE name = $1 AND NOT removed"};
+	"dfs_cat_project",
+	"SELECT " COLS
+	" FROM deployfs.projects WHERE name = $1 AND NOT removed"};
 static const struct dfs_pg_stmt load_locked = {
-    "dfs_cat_project_locked",
-    "SELECT " COLS " FROM deployfs.projects WHERE name = $1 AND NOT removed "
-    "FOR UPDATE"};
+	"dfs_cat_project_locked",
+	"SELECT " COLS
+	" FROM deployfs.projects WHERE name = $1 AND NOT removed "
+	"FOR UPDATE"};
 static const struct dfs_pg_stmt load_seq = {
-    "dfs_cat_project_seq",
-    "SELECT " COLS " FROM deployfs.projects WHERE pseq = $1 AND NOT removed"};
+	"dfs_cat_project_seq",
+	"SELECT " COLS
+	" FROM deployfs.projects WHERE pseq = $1 AND NOT removed"};
 static const struct dfs_pg_stmt insert = {
-    "dfs_cat_project_insert",
-    "INSERT INTO deployfs.projects (name, uid, gid, mode, created_ms, "
-    "ctime_ms) VALUES ($1, $2, $3, $4, $5, $5) RETURNING pseq"};
+	"dfs_cat_project_insert",
+	"INSERT INTO deployfs.projects (name, uid, gid, mode, created_ms, "
+	"ctime_ms) VALUES ($1, $2, $3, $4, $5, $5) RETURNING pseq"};
 static const struct dfs_pg_stmt store = {
-    "dfs_cat_project_store",
-    "UPDATE deployfs.projects SET uid = $2, gid = $3, mode = $4, "
-    "ctime_ms = $5, hidden = $6, current = $7 WHERE pseq = $1"};
+	"dfs_cat_project_store",
+	"UPDATE deployfs.projects SET uid = $2, gid = $3, mode = $4, "
+	"ctime_ms = $5, hidden = $6, current = $7 WHERE pseq = $1"};
 static const struct dfs_pg_stmt counts = {
-    "dfs_cat_project_counts",
-    "SELECT status, n FROM deployfs.counts WHERE pseq = $1"};
+	"dfs_cat_project_counts",
+	"SELECT status, n FROM deployfs.counts WHERE pseq = $1"};
 static const struct dfs_pg_stmt first_ids = {
-    "dfs_cat_project_ids",
-    "SELECT id FROM deployfs.records WHERE pseq = $1 AND (pseq, id) >= "
-    "($1, '00000000-0000-0000-0000-000000000000') ORDER BY pseq, id "
-    "LIMIT 512"};
+	"dfs_cat_project_ids",
+	"SELECT id FROM deployfs.records WHERE pseq = $1 AND (pseq, id) >= "
+	"($1, '00000000-0000-0000-0000-000000000000') ORDER BY pseq, id "
+	"LIMIT 512"};
 static const struct dfs_pg_stmt mark_removed = {
-    "dfs_cat_project_removed",
-    "UPDATE deployfs.projects SET removed = true, current = NULL "
-    "WHERE pseq = $1"};
+	"dfs_cat_project_removed",
+	"UPDATE deployfs.projects SET removed = true, current = NULL "
+	"WHERE pseq = $1"};
 static const struct dfs_pg_stmt forget_policy = {
-    "dfs_cat_policy_forget", "DELETE FROM deployfs.retention WHERE scope = $1"};
+	"dfs_cat_policy_forget",
+	"DELETE FROM deployfs.retention WHERE scope = $1"};
 
 static int decode(PGresult *r, struct dfs_project *p)
 {
@@ -339,8 +343,8 @@ static int remove_batch(struct dfs_pgcat *c, struct removal *rm)
 			rc = dfs_pg_exec(c->pg, &forget_policy, &prm, NULL);
 		if (!rc)
 			rc = dfs_pgcat_project_event(
-			    c, rm->name, "project_removed", rm->removed + rm->n,
-			    rm->actor);
+				c, rm->name, "project_removed",
+				rm->removed + rm->n, rm->actor);
 	} else if (!rc && p.has_current) {
 		p.has_current = false;
 		rc = dfs_pgcat_project_store(c, &p);

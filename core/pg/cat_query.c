@@ -18,35 +18,36 @@
 
 /* [scope]: all, project, status, project and status; $lo <= id < $hi. */
 static const struct dfs_pg_stmt pages[4] = {
-    {"dfs_q_all", BODY "id >= $1 AND id < $2 ORDER BY id DESC "
-		       "LIMIT $3 OFFSET $4"},
-    {"dfs_q_project", BODY "pseq = $1 AND (pseq, id) >= ($1, $2) AND "
-			   "(pseq, id) < ($1, $3) ORDER BY pseq DESC, id "
-			   "DESC LIMIT $4 OFFSET $5"},
-    {"dfs_q_status", BODY "status = $1 AND (status, id) >= ($1, $2) AND "
-			  "(status, id) < ($1, $3) ORDER BY status DESC, id "
-			  "DESC LIMIT $4 OFFSET $5"},
-    {"dfs_q_pstatus",
-     BODY "pseq = $1 AND status = $2 AND (pseq, status, id) >= ($1, $2, $3) "
-	  "AND (pseq, status, id) < ($1, $2, $4) ORDER BY pseq DESC, status "
-	  "DESC, id DESC LIMIT $5 OFFSET $6"},
+	{"dfs_q_all", BODY "id >= $1 AND id < $2 ORDER BY id DESC "
+			   "LIMIT $3 OFFSET $4"},
+	{"dfs_q_project", BODY "pseq = $1 AND (pseq, id) >= ($1, $2) AND "
+			       "(pseq, id) < ($1, $3) ORDER BY pseq DESC, id "
+			       "DESC LIMIT $4 OFFSET $5"},
+	{"dfs_q_status",
+	 BODY "status = $1 AND (status, id) >= ($1, $2) AND "
+	      "(status, id) < ($1, $3) ORDER BY status DESC, id "
+	      "DESC LIMIT $4 OFFSET $5"},
+	{"dfs_q_pstatus", BODY
+	 "pseq = $1 AND status = $2 AND (pseq, status, id) >= ($1, $2, $3) "
+	 "AND (pseq, status, id) < ($1, $2, $4) ORDER BY pseq DESC, status "
+	 "DESC, id DESC LIMIT $5 OFFSET $6"},
 };
 
 static const struct dfs_pg_stmt counts_in[4] = {
-    {"dfs_qc_all", CNT "id >= $1 AND id < $2"},
-    {"dfs_qc_project", CNT "pseq = $1 AND (pseq, id) >= ($1, $2) AND "
-			   "(pseq, id) < ($1, $3)"},
-    {"dfs_qc_status", CNT "status = $1 AND (status, id) >= ($1, $2) AND "
-			  "(status, id) < ($1, $3)"},
-    {"dfs_qc_pstatus",
-     CNT "pseq = $1 AND status = $2 AND (pseq, status, id) >= ($1, $2, $3) "
-	 "AND (pseq, status, id) < ($1, $2, $4)"},
+	{"dfs_qc_all", CNT "id >= $1 AND id < $2"},
+	{"dfs_qc_project", CNT "pseq = $1 AND (pseq, id) >= ($1, $2) AND "
+			       "(pseq, id) < ($1, $3)"},
+	{"dfs_qc_status", CNT "status = $1 AND (status, id) >= ($1, $2) AND "
+			      "(status, id) < ($1, $3)"},
+	{"dfs_qc_pstatus",
+	 CNT "pseq = $1 AND status = $2 AND (pseq, status, id) >= ($1, $2, $3) "
+	     "AND (pseq, status, id) < ($1, $2, $4)"},
 };
 
 static const struct dfs_pg_stmt counted = {
-    "dfs_qc_counts",
-    "SELECT coalesce(sum(n), 0)::bigint FROM deployfs.counts WHERE "
-    "pseq = $1 AND ($2 < 0 OR status = $2)"};
+	"dfs_qc_counts",
+	"SELECT coalesce(sum(n), 0)::bigint FROM deployfs.counts WHERE "
+	"pseq = $1 AND ($2 < 0 OR status = $2)"};
 
 struct bounds {
 	int scope; /* index into pages[] */

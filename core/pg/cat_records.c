@@ -12,70 +12,71 @@
 #include "uuid7.h"
 
 static const struct dfs_pg_stmt get_row = {
-    "dfs_cat_get",
-    "SELECT body, coalesce(node_id, 0), coalesce(node_epoch, 0), pseq "
-    "FROM deployfs.records WHERE id = $1"};
+	"dfs_cat_get",
+	"SELECT body, coalesce(node_id, 0), coalesce(node_epoch, 0), pseq "
+	"FROM deployfs.records WHERE id = $1"};
 static const struct dfs_pg_stmt get_row_locked = {
-    "dfs_cat_get_locked",
-    "SELECT body, coalesce(node_id, 0), coalesce(node_epoch, 0), pseq "
-    "FROM deployfs.records WHERE id = $1 FOR UPDATE"};
+	"dfs_cat_get_locked",
+	"SELECT body, coalesce(node_id, 0), coalesce(node_epoch, 0), pseq "
+	"FROM deployfs.records WHERE id = $1 FOR UPDATE"};
 /*
  * The project's row, locked before the record's: every writer takes
  * projects rows before records rows (see pgcat.h), or a settle holding
  * its record and a create holding the project would wait on each other.
  */
 static const struct dfs_pg_stmt lock_project_of = {
-    "dfs_cat_lock_project_of",
-    "SELECT 1 FROM deployfs.projects WHERE pseq = (SELECT pseq FROM "
-    "deployfs.records WHERE id = $1) FOR UPDATE"};
+	"dfs_cat_lock_project_of",
+	"SELECT 1 FROM deployfs.projects WHERE pseq = (SELECT pseq FROM "
+	"deployfs.records WHERE id = $1) FOR UPDATE"};
 static const struct dfs_pg_stmt get_by_seq = {
-    "dfs_cat_get_seq", "SELECT body FROM deployfs.records WHERE seq = $1"};
+	"dfs_cat_get_seq", "SELECT body FROM deployfs.records WHERE seq = $1"};
 
 static const struct dfs_pg_stmt insert_row = {
-    "dfs_cat_insert",
-    "INSERT INTO deployfs.records (id, seq, pseq, version, status, held, "
-    "pinned, node_id, node_epoch, payload_hash, payload_size, body) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, 0), nullif($9, 0), $10, "
-    "$11, $12)"};
+	"dfs_cat_insert",
+	"INSERT INTO deployfs.records (id, seq, pseq, version, status, held, "
+	"pinned, node_id, node_epoch, payload_hash, payload_size, body) "
+	"VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, 0), nullif($9, 0), "
+	"$10, "
+	"$11, $12)"};
 static const struct dfs_pg_stmt update_row = {
-    "dfs_cat_update",
-    "UPDATE deployfs.records SET status = $2, held = $3, pinned = $4, "
-    "payload_hash = $5, payload_size = $6, body = $7 WHERE id = $1"};
+	"dfs_cat_update",
+	"UPDATE deployfs.records SET status = $2, held = $3, pinned = $4, "
+	"payload_hash = $5, payload_size = $6, body = $7 WHERE id = $1"};
 static const struct dfs_pg_stmt delete_row = {
-    "dfs_cat_delete", "DELETE FROM deployfs.records WHERE id = $1"};
+	"dfs_cat_delete", "DELETE FROM deployfs.records WHERE id = $1"};
 
 static const struct dfs_pg_stmt next_version = {
-    "dfs_cat_next_version",
-    "INSERT INTO deployfs.versions (name, last) VALUES ($1, 1) "
-    "ON CONFLICT (name) DO UPDATE SET last = versions.last + 1 "
-    "RETURNING last"};
+	"dfs_cat_next_version",
+	"INSERT INTO deployfs.versions (name, last) VALUES ($1, 1) "
+	"ON CONFLICT (name) DO UPDATE SET last = versions.last + 1 "
+	"RETURNING last"};
 
 static const struct dfs_pg_stmt count_add = {
-    "dfs_cat_count_add",
-    "INSERT INTO deployfs.counts (pseq, status, n) VALUES ($1, $2, $3) "
-    "ON CONFLICT (pseq, status) DO UPDATE SET n = counts.n + $3"};
+	"dfs_cat_count_add",
+	"INSERT INTO deployfs.counts (pseq, status, n) VALUES ($1, $2, $3) "
+	"ON CONFLICT (pseq, status) DO UPDATE SET n = counts.n + $3"};
 /* A decrement: the row exists, and an insert of -1 would fail its check. */
 static const struct dfs_pg_stmt count_sub = {
-    "dfs_cat_count_sub",
-    "UPDATE deployfs.counts SET n = n + $3 WHERE pseq = $1 AND status = $2"};
+	"dfs_cat_count_sub", "UPDATE deployfs.counts SET n = n + $3 WHERE pseq "
+			     "= $1 AND status = $2"};
 
 static const struct dfs_pg_stmt ref_add = {
-    "dfs_cat_ref_add",
-    "INSERT INTO deployfs.blob_refs (hash, refs, size) VALUES ($1, 1, $2) "
-    "ON CONFLICT (hash) DO UPDATE SET refs = blob_refs.refs + 1"};
+	"dfs_cat_ref_add",
+	"INSERT INTO deployfs.blob_refs (hash, refs, size) VALUES ($1, 1, $2) "
+	"ON CONFLICT (hash) DO UPDATE SET refs = blob_refs.refs + 1"};
 static const struct dfs_pg_stmt ref_del = {
-    "dfs_cat_ref_del",
-    "UPDATE deployfs.blob_refs SET refs = refs - 1 WHERE hash = $1 AND "
-    "refs > 1 RETURNING refs"};
+	"dfs_cat_ref_del",
+	"UPDATE deployfs.blob_refs SET refs = refs - 1 WHERE hash = $1 AND "
+	"refs > 1 RETURNING refs"};
 static const struct dfs_pg_stmt ref_drop = {
-    "dfs_cat_ref_drop",
-    "DELETE FROM deployfs.blob_refs WHERE hash = $1 AND refs = 1"};
+	"dfs_cat_ref_drop",
+	"DELETE FROM deployfs.blob_refs WHERE hash = $1 AND refs = 1"};
 
 static const struct dfs_pg_stmt newest_held_success = {
-    "dfs_cat_newest_held",
-    "SELECT id FROM deployfs.records WHERE pseq = $1 AND status = 1 AND "
-    "(pseq, status, id) < ($1, 1, $2) AND held "
-    "ORDER BY pseq DESC, status DESC, id DESC LIMIT 1"};
+	"dfs_cat_newest_held",
+	"SELECT id FROM deployfs.records WHERE pseq = $1 AND status = 1 AND "
+	"(pseq, status, id) < ($1, 1, $2) AND held "
+	"ORDER BY pseq DESC, status DESC, id DESC LIMIT 1"};
 
 /* Where a record came from, as its row says. */
 struct origin {
@@ -398,8 +399,8 @@ static const char *change_action(const struct dfs_record *old,
 			return "succeeded";
 		return strcmp(rec->error.code,
 			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
-			   ? "interrupted"
-			   : "failed";
+			       ? "interrupted"
+			       : "failed";
 	}
 	if (old->payload_blob_present && !rec->payload_blob_present)
 		return "payload_dropped";
@@ -417,7 +418,7 @@ static int may_settle(struct dfs_pgcat *c, const struct dfs_record *old,
 	/* Recovered meanwhile (by this node's next life or another's). */
 	if (old->status != rec->status &&
 	    strcmp(old->error.code, dfs_errcode_name(DFS_ERR_INTERRUPTED)) ==
-		0) {
+		    0) {
 		dfs_pg_set_error(c->pg, "the deployment was recovered as "
 					"interrupted meanwhile");
 		return -EIO;

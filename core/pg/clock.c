@@ -7,14 +7,15 @@
 #include "uuid7.h"
 
 static const struct dfs_pg_stmt lock_clock = {
-    "dfs_clock_lock", "SELECT last_id, next_seq, "
-		      "(extract(epoch FROM clock_timestamp()) * 1000)::bigint "
-		      "FROM deployfs.clock WHERE one FOR UPDATE"};
+	"dfs_clock_lock",
+	"SELECT last_id, next_seq, "
+	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint "
+	"FROM deployfs.clock WHERE one FOR UPDATE"};
 
 static const struct dfs_pg_stmt advance = {
-    "dfs_clock_advance",
-    "UPDATE deployfs.clock SET last_id = $1, next_seq = next_seq + 1 "
-    "WHERE one"};
+	"dfs_clock_advance",
+	"UPDATE deployfs.clock SET last_id = $1, next_seq = next_seq + 1 "
+	"WHERE one"};
 
 int dfs_pg_clock_next(struct dfs_pg *pg, uint8_t id[16], uint64_t *seq)
 {

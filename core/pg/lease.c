@@ -12,26 +12,27 @@
  * one statement's snapshot: the caller tries again once.
  */
 static const struct dfs_pg_stmt node_id = {
-    "dfs_lease_node",
-    "WITH ins AS (INSERT INTO deployfs.nodes (name) VALUES ($1) "
-    "ON CONFLICT (name) DO NOTHING RETURNING node_id) "
-    "SELECT node_id FROM ins UNION ALL "
-    "SELECT node_id FROM deployfs.nodes WHERE name = $1"};
+	"dfs_lease_node",
+	"WITH ins AS (INSERT INTO deployfs.nodes (name) VALUES ($1) "
+	"ON CONFLICT (name) DO NOTHING RETURNING node_id) "
+	"SELECT node_id FROM ins UNION ALL "
+	"SELECT node_id FROM deployfs.nodes WHERE name = $1"};
 
 static const struct dfs_pg_stmt try_lock = {
-    "dfs_lease_try", "SELECT pg_try_advisory_lock($1, $2)"};
+	"dfs_lease_try", "SELECT pg_try_advisory_lock($1, $2)"};
 
 static const struct dfs_pg_stmt unlock = {"dfs_lease_unlock",
 					  "SELECT pg_advisory_unlock($1, $2)"};
 
 static const struct dfs_pg_stmt bump = {
-    "dfs_lease_bump",
-    "UPDATE deployfs.nodes SET epoch = epoch + 1, "
-    "seen_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint "
-    "WHERE node_id = $1 RETURNING epoch"};
+	"dfs_lease_bump",
+	"UPDATE deployfs.nodes SET epoch = epoch + 1, "
+	"seen_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint "
+	"WHERE node_id = $1 RETURNING epoch"};
 
 static const struct dfs_pg_stmt get_epoch = {
-    "dfs_lease_epoch", "SELECT epoch FROM deployfs.nodes WHERE node_id = $1"};
+	"dfs_lease_epoch",
+	"SELECT epoch FROM deployfs.nodes WHERE node_id = $1"};
 
 static int lookup(struct dfs_pg *pg, const char *name, int32_t *id)
 {

@@ -15,22 +15,23 @@
  * the table for a small project (tests/pg/test_pg_scan.c checks plans).
  */
 static const struct dfs_pg_stmt pages[4][2] = {
-    {{"dfs_scan_all", SEL "id > $1 ORDER BY id LIMIT $2"},
-     {"dfs_scan_all_desc", SEL "id < $1 ORDER BY id DESC LIMIT $2"}},
-    {{"dfs_scan_project", SEL "pseq = $1 AND (pseq, id) > ($1, $2) "
-			      "ORDER BY pseq, id LIMIT $3"},
-     {"dfs_scan_project_desc", SEL "pseq = $1 AND (pseq, id) < ($1, $2) "
-				   "ORDER BY pseq DESC, id DESC LIMIT $3"}},
-    {{"dfs_scan_status", SEL "status = $1 AND (status, id) > ($1, $2) "
-			     "ORDER BY status, id LIMIT $3"},
-     {"dfs_scan_status_desc", SEL "status = $1 AND (status, id) < ($1, $2) "
-				  "ORDER BY status DESC, id DESC LIMIT $3"}},
-    {{"dfs_scan_pstatus",
-      SEL "pseq = $1 AND status = $2 AND (pseq, status, id) > ($1, $2, $3) "
-	  "ORDER BY pseq, status, id LIMIT $4"},
-     {"dfs_scan_pstatus_desc",
-      SEL "pseq = $1 AND status = $2 AND (pseq, status, id) < ($1, $2, $3) "
-	  "ORDER BY pseq DESC, status DESC, id DESC LIMIT $4"}},
+	{{"dfs_scan_all", SEL "id > $1 ORDER BY id LIMIT $2"},
+	 {"dfs_scan_all_desc", SEL "id < $1 ORDER BY id DESC LIMIT $2"}},
+	{{"dfs_scan_project", SEL "pseq = $1 AND (pseq, id) > ($1, $2) "
+				  "ORDER BY pseq, id LIMIT $3"},
+	 {"dfs_scan_project_desc", SEL "pseq = $1 AND (pseq, id) < ($1, $2) "
+				       "ORDER BY pseq DESC, id DESC LIMIT $3"}},
+	{{"dfs_scan_status", SEL "status = $1 AND (status, id) > ($1, $2) "
+				 "ORDER BY status, id LIMIT $3"},
+	 {"dfs_scan_status_desc",
+	  SEL "status = $1 AND (status, id) < ($1, $2) "
+	      "ORDER BY status DESC, id DESC LIMIT $3"}},
+	{{"dfs_scan_pstatus",
+	  SEL "pseq = $1 AND status = $2 AND (pseq, status, id) > ($1, $2, $3) "
+	      "ORDER BY pseq, status, id LIMIT $4"},
+	 {"dfs_scan_pstatus_desc",
+	  SEL "pseq = $1 AND status = $2 AND (pseq, status, id) < ($1, $2, $3) "
+	      "ORDER BY pseq DESC, status DESC, id DESC LIMIT $4"}},
 };
 
 const char *dfs_pg_scan_sql(enum dfs_pg_scope scope, bool desc)

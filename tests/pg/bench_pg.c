@@ -29,18 +29,18 @@ static int fill(struct dfs_pg *pg, long n)
 	char sql[1024];
 
 	snprintf(
-	    sql, sizeof(sql),
-	    "INSERT INTO deployfs.projects (pseq, name, uid, gid, mode, "
-	    "created_ms, ctime_ms) SELECT g, 'proj-' || lpad(g::text, 3, "
-	    "'0'), 0, 0, 420, 0, 0 FROM generate_series(1, 100) g;"
-	    "INSERT INTO deployfs.records (id, seq, pseq, version, status, "
-	    "held, body) SELECT ('01900000-0000-7000-8000-' || "
-	    "lpad(to_hex(g), 12, '0'))::uuid, g, CASE WHEN g %% 10 = 0 "
-	    "THEN 2 + g %% 99 ELSE 1 END, g, CASE WHEN g %% 20 = 0 THEN 2 "
-	    "ELSE 1 END, g %% 3 = 0, '\\x7b7d'::bytea FROM "
-	    "generate_series(1, %ld) g;"
-	    "ANALYZE deployfs.records;",
-	    n);
+		sql, sizeof(sql),
+		"INSERT INTO deployfs.projects (pseq, name, uid, gid, mode, "
+		"created_ms, ctime_ms) SELECT g, 'proj-' || lpad(g::text, 3, "
+		"'0'), 0, 0, 420, 0, 0 FROM generate_series(1, 100) g;"
+		"INSERT INTO deployfs.records (id, seq, pseq, version, status, "
+		"held, body) SELECT ('01900000-0000-7000-8000-' || "
+		"lpad(to_hex(g), 12, '0'))::uuid, g, CASE WHEN g %% 10 = 0 "
+		"THEN 2 + g %% 99 ELSE 1 END, g, CASE WHEN g %% 20 = 0 THEN 2 "
+		"ELSE 1 END, g %% 3 = 0, '\\x7b7d'::bytea FROM "
+		"generate_series(1, %ld) g;"
+		"ANALYZE deployfs.records;",
+		n);
 	return dfs_pg_exec_sql(pg, sql);
 }
 

@@ -82,8 +82,9 @@ int tu_pg_open(const char *base, const char *node, struct dfs_catalog **out)
 			admin_sql(ci, sql);
 		PQfinish(c);
 	}
-	rc = dfs_catalog_open_pg(
-	    full, DFS_CATALOG_CREATE | DFS_CATALOG_PG_DAEMON, node, out, &err);
+	rc = dfs_catalog_open_pg(full,
+				 DFS_CATALOG_CREATE | DFS_CATALOG_PG_DAEMON,
+				 node, out, &err);
 	if (rc)
 		fprintf(stderr, "catalog in %s: %s\n", db, err ? err : "");
 	free(err);

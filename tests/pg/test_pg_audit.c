@@ -43,7 +43,8 @@ static uint64_t append(struct dfs_pg *pg, size_t n)
 
 	assert_int_equal(dfs_pg_begin(pg), 0);
 	assert_int_equal(
-	    dfs_pg_audit_append(pg, make_line, (void *)(uintptr_t)n, &off), 0);
+		dfs_pg_audit_append(pg, make_line, (void *)(uintptr_t)n, &off),
+		0);
 	assert_int_equal(dfs_pg_commit(pg), 0);
 	return off;
 }
@@ -74,7 +75,7 @@ static void test_pg_audit_read_any_offset(void **state)
 			size_t want = o + n > 110 ? 110 - o : n;
 
 			assert_int_equal(
-			    dfs_pg_audit_read(fix->pg, o, buf, n, &got), 0);
+				dfs_pg_audit_read(fix->pg, o, buf, n, &got), 0);
 			assert_int_equal(got, want);
 			assert_memory_equal(buf, all + o, want);
 		}
@@ -151,7 +152,7 @@ static void test_pg_audit_concurrent_gapless(void **state)
 	for (unsigned i = 0; i < 4; i++) {
 		w[i] = (struct writer){fix->conninfo, i, -1};
 		assert_int_equal(
-		    pthread_create(&t[i], NULL, write_events, &w[i]), 0);
+			pthread_create(&t[i], NULL, write_events, &w[i]), 0);
 	}
 	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);
@@ -159,34 +160,36 @@ static void test_pg_audit_concurrent_gapless(void **state)
 	}
 	/* Each line starts where the one before ended; seqs follow. */
 	assert_string_equal(
-	    pgt_value(fix->raw,
-		      "SELECT count(*) FROM (SELECT off, seq, lag(off + "
-		      "length(line)) OVER w AS prev_end, lag(seq) OVER w AS "
-		      "prev_seq FROM deployfs.audit WINDOW w AS (ORDER BY "
-		      "off)) s WHERE prev_end <> off OR prev_seq + 1 <> seq"),
-	    "0");
+		pgt_value(
+			fix->raw,
+			"SELECT count(*) FROM (SELECT off, seq, lag(off + "
+			"length(line)) OVER w AS prev_end, lag(seq) OVER w AS "
+			"prev_seq FROM deployfs.audit WINDOW w AS (ORDER BY "
+			"off)) s WHERE prev_end <> off OR prev_seq + 1 <> seq"),
+		"0");
 	snprintf(
-	    want, sizeof(want), "0/200/%s",
-	    pgt_value(fix->raw, "SELECT end_off FROM deployfs.audit_head"));
+		want, sizeof(want), "0/200/%s",
+		pgt_value(fix->raw, "SELECT end_off FROM deployfs.audit_head"));
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT min(off) || '/' || count(*) || '/' || "
-				"sum(length(line)) FROM deployfs.audit"),
-	    want);
+		pgt_value(fix->raw,
+			  "SELECT min(off) || '/' || count(*) || '/' || "
+			  "sum(length(line)) FROM deployfs.audit"),
+		want);
 	assert_int_equal(dfs_pg_audit_size(fix->pg, &size), 0);
 	assert_int_equal(
-	    size, strtoull(pgt_value(fix->raw, "SELECT sum(length(line)) "
-					       "FROM deployfs.audit"),
-			   NULL, 10));
+		size, strtoull(pgt_value(fix->raw, "SELECT sum(length(line)) "
+						   "FROM deployfs.audit"),
+			       NULL, 10));
 }
 
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_schema_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_audit_read_any_offset),
-	    T(test_pg_audit_append_outside_txn),
-	    T(test_pg_audit_rollback_no_gap),
-	    T(test_pg_audit_concurrent_gapless),
+		T(test_pg_audit_read_any_offset),
+		T(test_pg_audit_append_outside_txn),
+		T(test_pg_audit_rollback_no_gap),
+		T(test_pg_audit_concurrent_gapless),
 	};
 #undef T
 

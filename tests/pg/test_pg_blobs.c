@@ -136,7 +136,7 @@ static void test_pg_blob_read_offsets(void **state)
 	put(fix, buf, n, hash, NULL);
 	for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
 		size_t want =
-		    n - offs[i] < sizeof(out) ? n - offs[i] : sizeof(out);
+			n - offs[i] < sizeof(out) ? n - offs[i] : sizeof(out);
 
 		assert_int_equal(dfs_pg_blob_read(fix->pg, hash, offs[i], out,
 						  sizeof(out), &got),
@@ -146,8 +146,8 @@ static void test_pg_blob_read_offsets(void **state)
 	}
 	hash[0] ^= 1;
 	assert_int_equal(
-	    dfs_pg_blob_read(fix->pg, hash, 0, out, sizeof(out), &got),
-	    -ENOENT);
+		dfs_pg_blob_read(fix->pg, hash, 0, out, sizeof(out), &got),
+		-ENOENT);
 	free(buf);
 }
 
@@ -161,12 +161,14 @@ static void test_pg_blob_put_wrong_bytes(void **state)
 	fill(buf, sizeof(buf), 6);
 	hash_of(buf, sizeof(buf), hash);
 	assert_int_equal(
-	    dfs_pg_blob_put_fd(fix->pg, fd, sizeof(buf), hash, NULL), -EBADMSG);
+		dfs_pg_blob_put_fd(fix->pg, fd, sizeof(buf), hash, NULL),
+		-EBADMSG);
 	/* Nor is a file shorter than its size. */
 	close(fd);
 	fd = temp_with(buf, 100);
 	assert_int_equal(
-	    dfs_pg_blob_put_fd(fix->pg, fd, sizeof(buf), hash, NULL), -EBADMSG);
+		dfs_pg_blob_put_fd(fix->pg, fd, sizeof(buf), hash, NULL),
+		-EBADMSG);
 	close(fd);
 	assert_string_equal(count(fix, "blobs"), "0");
 	assert_string_equal(count(fix, "chunks"), "0");
@@ -188,8 +190,8 @@ static void test_pg_blob_fetch_corrupt(void **state)
 	assert_int_equal(dfs_pg_blob_fetch(fix->pg, hash, fd), -EBADMSG);
 	close(fd);
 	assert_int_equal(
-	    dfs_pg_blob_read(fix->pg, hash, 0, out, sizeof(out), &got),
-	    -EBADMSG);
+		dfs_pg_blob_read(fix->pg, hash, 0, out, sizeof(out), &got),
+		-EBADMSG);
 }
 
 static void test_pg_blob_empty(void **state)
@@ -253,15 +255,15 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_schema_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_blob_put_fetch),
-	    T(test_pg_blob_put_twice),
-	    T(test_pg_blob_chunks_shared),
-	    T(test_pg_blob_read_offsets),
-	    T(test_pg_blob_put_wrong_bytes),
-	    T(test_pg_blob_fetch_corrupt),
-	    T(test_pg_blob_empty),
-	    T(test_pg_blob_remove),
-	    T(test_pg_blob_gc),
+		T(test_pg_blob_put_fetch),
+		T(test_pg_blob_put_twice),
+		T(test_pg_blob_chunks_shared),
+		T(test_pg_blob_read_offsets),
+		T(test_pg_blob_put_wrong_bytes),
+		T(test_pg_blob_fetch_corrupt),
+		T(test_pg_blob_empty),
+		T(test_pg_blob_remove),
+		T(test_pg_blob_gc),
 	};
 #undef T
 

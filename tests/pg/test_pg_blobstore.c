@@ -200,10 +200,10 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_blobstore_put_on_a_read_on_b),
-	    T(test_pg_blobstore_damaged_chunk),
-	    T(test_pg_blobstore_cache_size),
-	    T(test_pg_blobstore_remove),
+		T(test_pg_blobstore_put_on_a_read_on_b),
+		T(test_pg_blobstore_damaged_chunk),
+		T(test_pg_blobstore_cache_size),
+		T(test_pg_blobstore_remove),
 	};
 #undef T
 

@@ -99,7 +99,8 @@ static void test_pg_catalog_same_node_refused(void **state)
 	free(err);
 	/* deployctl (no lease) opens beside the daemon. */
 	assert_int_equal(
-	    dfs_catalog_open_pg(fix->conninfo, 0, "build-a", &again, NULL), 0);
+		dfs_catalog_open_pg(fix->conninfo, 0, "build-a", &again, NULL),
+		0);
 	dfs_catalog_close(again);
 	dfs_catalog_close(a);
 }
@@ -232,7 +233,7 @@ static void test_pg_catalog_concurrent_hosts(void **state)
 	 * in one order for all, or they wait on each other (-EAGAIN). */
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(
-		    pthread_create(&t[i], NULL, deploy_loop, &d[i]), 0);
+			pthread_create(&t[i], NULL, deploy_loop, &d[i]), 0);
 	for (int i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
 		assert_int_equal(d[i].rc, 0);
@@ -270,7 +271,7 @@ static void test_pg_catalog_commits_announced(void **state)
 	create(a, "web", &rec);
 	for (int i = 0; i < 100 && h.n == 0; i++)
 		assert_int_equal(
-		    dfs_pg_notify_wait(fix->pg, 100, hear, &h, NULL), 0);
+			dfs_pg_notify_wait(fix->pg, 100, hear, &h, NULL), 0);
 	dfs_uuid7_format(rec.id, id);
 	snprintf(want, sizeof(want), "build-a created %s", id);
 	assert_string_equal(h.last, want);
@@ -281,13 +282,13 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_catalog_two_hosts_one_history),
-	    T(test_pg_catalog_same_node_refused),
-	    T(test_pg_catalog_open_errors),
-	    T(test_pg_catalog_lost_lease_cannot_settle),
-	    T(test_pg_catalog_dead_node_recovered),
-	    T(test_pg_catalog_commits_announced),
-	    T(test_pg_catalog_concurrent_hosts),
+		T(test_pg_catalog_two_hosts_one_history),
+		T(test_pg_catalog_same_node_refused),
+		T(test_pg_catalog_open_errors),
+		T(test_pg_catalog_lost_lease_cannot_settle),
+		T(test_pg_catalog_dead_node_recovered),
+		T(test_pg_catalog_commits_announced),
+		T(test_pg_catalog_concurrent_hosts),
 	};
 #undef T
 

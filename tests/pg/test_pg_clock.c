@@ -37,7 +37,7 @@ static void test_pg_clock_next_grows(void **state)
 
 	assert_int_equal(dfs_pg_open(fix->conninfo, &pg2), 0);
 	now = atoll(pgt_value(
-	    fix->raw, "SELECT (extract(epoch FROM now()) * 1000)::bigint"));
+		fix->raw, "SELECT (extract(epoch FROM now()) * 1000)::bigint"));
 	next_in_txn(fix->pg, prev, &seq);
 	assert_int_equal(seq, 1);
 	/* The server's clock, within a minute of it. */
@@ -86,7 +86,7 @@ static void test_pg_clock_ahead_of_server(void **state)
 
 	/* Another host's clock ran an hour ahead: ids still grow. */
 	now = atoll(pgt_value(
-	    fix->raw, "SELECT (extract(epoch FROM now()) * 1000)::bigint"));
+		fix->raw, "SELECT (extract(epoch FROM now()) * 1000)::bigint"));
 	dfs_uuid7_next(NULL, (uint64_t)now + 3600 * 1000, ahead);
 	dfs_uuid7_format(ahead, s);
 	snprintf(sql, sizeof(sql), "UPDATE deployfs.clock SET last_id = '%s'",
@@ -103,7 +103,7 @@ struct maker {
 };
 
 static const struct dfs_pg_stmt keep = {
-    "t_keep", "INSERT INTO t (id, seq) VALUES ($1, $2)"};
+	"t_keep", "INSERT INTO t (id, seq) VALUES ($1, $2)"};
 
 /* 50 creates, each keeping its id and seq in the same transaction. */
 static void *make_ids(void *arg)
@@ -150,25 +150,27 @@ static void test_pg_clock_concurrent(void **state)
 	}
 	/* Seqs 1..200 without a gap, and ids in the same order. */
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT count(*) || '/' || min(seq) || '/' || "
-				"max(seq) FROM t"),
-	    "200/1/200");
+		pgt_value(fix->raw,
+			  "SELECT count(*) || '/' || min(seq) || '/' || "
+			  "max(seq) FROM t"),
+		"200/1/200");
 	assert_string_equal(
-	    pgt_value(fix->raw,
-		      "SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER "
-		      "BY seq) AS prev FROM t) s WHERE prev >= id"),
-	    "0");
+		pgt_value(
+			fix->raw,
+			"SELECT count(*) FROM (SELECT id, lag(id) OVER (ORDER "
+			"BY seq) AS prev FROM t) s WHERE prev >= id"),
+		"0");
 }
 
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_schema_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_clock_next_grows),
-	    T(test_pg_clock_next_outside_txn),
-	    T(test_pg_clock_rollback_gives_none),
-	    T(test_pg_clock_ahead_of_server),
-	    T(test_pg_clock_concurrent),
+		T(test_pg_clock_next_grows),
+		T(test_pg_clock_next_outside_txn),
+		T(test_pg_clock_rollback_gives_none),
+		T(test_pg_clock_ahead_of_server),
+		T(test_pg_clock_concurrent),
 	};
 #undef T
 

@@ -44,7 +44,8 @@ static void test_pg_open_uri(void **state)
 	(void)state;
 	/* A URI parses; the server is reached only by the first call. */
 	assert_int_equal(
-	    dfs_pg_open("postgresql:///nodb?host=/nonexistent-dir", &pg), 0);
+		dfs_pg_open("postgresql:///nodb?host=/nonexistent-dir", &pg),
+		0);
 	assert_false(dfs_pg_connected(pg));
 	dfs_pg_close(pg);
 }
@@ -98,9 +99,9 @@ static void test_pg_errno_table(void **state)
 }
 
 static const struct dfs_pg_stmt ins = {
-    "t_ins", "INSERT INTO t (k, b, u, f, s) VALUES ($1, $2, $3, $4, $5)"};
+	"t_ins", "INSERT INTO t (k, b, u, f, s) VALUES ($1, $2, $3, $4, $5)"};
 static const struct dfs_pg_stmt sel = {
-    "t_sel", "SELECT k, b, u, f, s, length(b), n FROM t WHERE k = $1"};
+	"t_sel", "SELECT k, b, u, f, s, length(b), n FROM t WHERE k = $1"};
 
 static void test_pg_exec_binary_roundtrip(void **state)
 {
@@ -300,20 +301,20 @@ static void test_pg_on_connect_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_pg_open_bad_conninfo),
-	    cmocka_unit_test(test_pg_open_uri),
-	    cmocka_unit_test(test_pg_connect_unreachable),
-	    cmocka_unit_test(test_pg_errno_table),
+		cmocka_unit_test(test_pg_open_bad_conninfo),
+		cmocka_unit_test(test_pg_open_uri),
+		cmocka_unit_test(test_pg_connect_unreachable),
+		cmocka_unit_test(test_pg_errno_table),
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
-	    T(test_pg_connect_no_database),
-	    T(test_pg_exec_binary_roundtrip),
-	    T(test_pg_exec_unique_violation),
-	    T(test_pg_exec_no_table),
-	    T(test_pg_txn_rollback),
-	    T(test_pg_commit_failed_txn),
-	    T(test_pg_reconnect_after_drop),
-	    T(test_pg_reconnect_not_inside_txn),
-	    T(test_pg_on_connect_error),
+		T(test_pg_connect_no_database),
+		T(test_pg_exec_binary_roundtrip),
+		T(test_pg_exec_unique_violation),
+		T(test_pg_exec_no_table),
+		T(test_pg_txn_rollback),
+		T(test_pg_commit_failed_txn),
+		T(test_pg_reconnect_after_drop),
+		T(test_pg_reconnect_not_inside_txn),
+		T(test_pg_on_connect_error),
 #undef T
 	};
 

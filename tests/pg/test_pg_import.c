@@ -112,7 +112,7 @@ static void test_pg_import_history(void **state)
 					     "importer", &pg, NULL),
 			 0);
 	assert_int_equal(
-	    dfs_catalog_pg_import(pg, cat, dfs_store_blobs(s.st), &st), 0);
+		dfs_catalog_pg_import(pg, cat, dfs_store_blobs(s.st), &st), 0);
 	assert_int_equal(st.records, 5);
 	assert_int_equal(st.projects, 2);
 	assert_int_equal(st.blobs,
@@ -145,7 +145,7 @@ static void test_pg_import_history(void **state)
 
 	/* Again: nothing changes. */
 	assert_int_equal(
-	    dfs_catalog_pg_import(pg, cat, dfs_store_blobs(s.st), &st), 0);
+		dfs_catalog_pg_import(pg, cat, dfs_store_blobs(s.st), &st), 0);
 	assert_int_equal(st.records, 0);
 	assert_int_equal(st.skipped, 5);
 	assert_int_equal(st.blobs, 0);
@@ -162,7 +162,7 @@ static void test_pg_import_history(void **state)
 
 		dfs_who_self(&who);
 		assert_int_equal(
-		    dfs_catalog_create(pg, "web", &who, &attr, &back), 0);
+			dfs_catalog_create(pg, "web", &who, &attr, &back), 0);
 		assert_true(memcmp(back.id, s.recs[4].id, 16) > 0);
 		assert_int_equal(back.version, 4);
 	}
@@ -198,8 +198,8 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_import_history),
-	    T(test_pg_import_refuses_older),
+		T(test_pg_import_history),
+		T(test_pg_import_refuses_older),
 	};
 #undef T
 

@@ -124,11 +124,11 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_schema_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_lease_take_refused_twice),
-	    T(test_pg_lease_take_after_close),
-	    T(test_pg_lease_lost_with_session),
-	    T(test_pg_lease_try_dead_node),
-	    T(test_pg_lease_take_empty_name),
+		T(test_pg_lease_take_refused_twice),
+		T(test_pg_lease_take_after_close),
+		T(test_pg_lease_lost_with_session),
+		T(test_pg_lease_try_dead_node),
+		T(test_pg_lease_take_empty_name),
 	};
 #undef T
 

@@ -128,10 +128,10 @@ int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_notify_at_commit),
-	    T(test_pg_notify_wait_timeout),
-	    T(test_pg_notify_too_long),
-	    T(test_pg_notify_lost_listener),
+		T(test_pg_notify_at_commit),
+		T(test_pg_notify_wait_timeout),
+		T(test_pg_notify_too_long),
+		T(test_pg_notify_lost_listener),
 	};
 #undef T
 

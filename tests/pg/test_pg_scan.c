@@ -34,17 +34,18 @@ static int fill_setup(void **state)
 	pgt_schema_setup(state);
 	fix = *state;
 	PQclear(pgt_sql(
-	    fix->raw,
-	    "INSERT INTO deployfs.projects (pseq, name, uid, gid, mode, "
-	    "created_ms, ctime_ms) SELECT g, 'p' || g, 0, 0, 420, 0, 0 "
-	    "FROM generate_series(1, 10) g;"
-	    "INSERT INTO deployfs.records (id, seq, pseq, version, status, "
-	    "held, body) SELECT ('01900000-0000-7000-8000-' || "
-	    "lpad(to_hex(g), 12, '0'))::uuid, g, CASE WHEN g % 1000 = 0 THEN "
-	    "2 WHEN g % 10 = 0 THEN 3 + g % 7 ELSE 1 END, g, CASE WHEN g % "
-	    "50 = 0 THEN 2 WHEN g % 997 = 0 THEN 0 ELSE 1 END, g % 3 = 0, "
-	    "'\\x7b7d'::bytea FROM generate_series(1, 100000) g;"
-	    "ANALYZE deployfs.records;"));
+		fix->raw,
+		"INSERT INTO deployfs.projects (pseq, name, uid, gid, mode, "
+		"created_ms, ctime_ms) SELECT g, 'p' || g, 0, 0, 420, 0, 0 "
+		"FROM generate_series(1, 10) g;"
+		"INSERT INTO deployfs.records (id, seq, pseq, version, status, "
+		"held, body) SELECT ('01900000-0000-7000-8000-' || "
+		"lpad(to_hex(g), 12, '0'))::uuid, g, CASE WHEN g % 1000 = 0 "
+		"THEN "
+		"2 WHEN g % 10 = 0 THEN 3 + g % 7 ELSE 1 END, g, CASE WHEN g % "
+		"50 = 0 THEN 2 WHEN g % 997 = 0 THEN 0 ELSE 1 END, g % 3 = 0, "
+		"'\\x7b7d'::bytea FROM generate_series(1, 100000) g;"
+		"ANALYZE deployfs.records;"));
 	return 0;
 }
 
@@ -123,8 +124,8 @@ static char *explain(struct pgt_fix *fix, enum dfs_pg_scope scope, bool desc,
 {
 	/* The types dfs_pg_scan_page sends. */
 	static const char *const types[] = {
-	    "uuid, bigint", "bigint, uuid, bigint", "integer, uuid, bigint",
-	    "bigint, integer, uuid, bigint"};
+		"uuid, bigint", "bigint, uuid, bigint", "integer, uuid, bigint",
+		"bigint, integer, uuid, bigint"};
 	char sql[512];
 	PGresult *r;
 	size_t len = 0;
@@ -206,11 +207,11 @@ int main(void)
 {
 #define T(f) cmocka_unit_test(f)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_scan_page_every_record_once),
-	    T(test_pg_scan_page_seq),
-	    T(test_pg_scan_plan_project),
-	    T(test_pg_scan_plan_status),
-	    T(test_pg_scan_plan_all),
+		T(test_pg_scan_page_every_record_once),
+		T(test_pg_scan_page_seq),
+		T(test_pg_scan_plan_project),
+		T(test_pg_scan_plan_status),
+		T(test_pg_scan_plan_all),
 	};
 #undef T
 

@@ -25,8 +25,9 @@ static void test_pg_schema_open_absent(void **state)
 	assert_int_equal(dfs_pg_schema_open(fix->pg, false), -ENOENT);
 	assert_int_equal(dfs_pg_schema_version(fix->pg, &version), -ENOENT);
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT to_regclass('deployfs.meta') IS NULL"),
-	    "t");
+		pgt_value(fix->raw,
+			  "SELECT to_regclass('deployfs.meta') IS NULL"),
+		"t");
 }
 
 static void test_pg_schema_open_creates(void **state)
@@ -39,9 +40,10 @@ static void test_pg_schema_open_creates(void **state)
 	assert_int_equal(version, DFS_PG_SCHEMA_VERSION);
 	/* The single-row tables start where the LMDB store starts. */
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT next_seq || '/' || (last_id IS NULL) "
-				"FROM deployfs.clock"),
-	    "1/true");
+		pgt_value(fix->raw,
+			  "SELECT next_seq || '/' || (last_id IS NULL) "
+			  "FROM deployfs.clock"),
+		"1/true");
 	assert_string_equal(pgt_value(fix->raw,
 				      "SELECT next_seq || '/' || end_off FROM "
 				      "deployfs.audit_head"),
@@ -50,7 +52,7 @@ static void test_pg_schema_open_creates(void **state)
 	assert_int_equal(dfs_pg_schema_open(fix->pg, true), 0);
 	assert_int_equal(dfs_pg_schema_open(fix->pg, false), 0);
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT count(*) FROM deployfs.meta"), "1");
+		pgt_value(fix->raw, "SELECT count(*) FROM deployfs.meta"), "1");
 }
 
 static void test_pg_schema_open_other_version(void **state)
@@ -58,14 +60,14 @@ static void test_pg_schema_open_other_version(void **state)
 	struct pgt_fix *fix = *state;
 
 	assert_int_equal(dfs_pg_schema_open(fix->pg, true), 0);
-	PQclear(
-	    pgt_sql(fix->raw, "UPDATE deployfs.meta SET schema_version = 99"));
+	PQclear(pgt_sql(fix->raw,
+			"UPDATE deployfs.meta SET schema_version = 99"));
 	assert_int_equal(dfs_pg_schema_open(fix->pg, true), -EPROTO);
 	assert_non_null(strstr(dfs_pg_error(fix->pg), "version 99"));
 	/* Nothing was migrated or recreated. */
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT schema_version FROM deployfs.meta"),
-	    "99");
+		pgt_value(fix->raw, "SELECT schema_version FROM deployfs.meta"),
+		"99");
 }
 
 struct opener {
@@ -102,19 +104,20 @@ static void test_pg_schema_open_concurrent(void **state)
 		assert_int_equal(o[i].rc, 0);
 	}
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT count(*) FROM deployfs.meta"), "1");
+		pgt_value(fix->raw, "SELECT count(*) FROM deployfs.meta"), "1");
 	assert_string_equal(
-	    pgt_value(fix->raw, "SELECT count(*) FROM deployfs.clock"), "1");
+		pgt_value(fix->raw, "SELECT count(*) FROM deployfs.clock"),
+		"1");
 }
 
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, pgt_setup, pgt_teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_pg_schema_open_absent),
-	    T(test_pg_schema_open_creates),
-	    T(test_pg_schema_open_other_version),
-	    T(test_pg_schema_open_concurrent),
+		T(test_pg_schema_open_absent),
+		T(test_pg_schema_open_creates),
+		T(test_pg_schema_open_other_version),
+		T(test_pg_schema_open_concurrent),
 	};
 #undef T
 
