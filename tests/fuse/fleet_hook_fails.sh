@@ -25,4 +25,8 @@ assert_eq "$(readlink "$ROOT_B/current")" "releases/$id" "host b's release"
 [ ! -e "$ROOT_C/current" ] || fail "host c's failed hook made a release"
 assert_eq "$(rec "$id" .status)" success "the deployment's own status"
 grep -q '"delivery_failed"' "$MNT/audit.log" || fail "no delivery_failed audit event"
+run "$DEPLOYCTL" --catalog "$CATALOG" wait "$id" --timeout 30
+assert_eq "$RC" 1 "deployctl wait with a failed delivery"
+assert_match "$(cat "$T/run.out")" "host-c	web@1	failed	hook_failed" "wait names the failure"
+assert_match "$ERRTXT" "1 of 2 delivery\(ies\) failed" "wait's message"
 finish

@@ -7,7 +7,9 @@
 #   stop_follower_c, kill_follower_c unmount and stop / SIGKILL host c
 #   delivery NODE ID FIELD           a field of the delivery, from the catalog
 #   deliveries_of ID STATUS          how many deliveries of ID have STATUS
+#   DEPLOYCTL                        the deployctl binary (the second argument)
 
+DEPLOYCTL=$(realpath "$2")
 RELEASE_HOOK=$(realpath "$(dirname "$0")/../../scripts/hooks/release.sh")
 ROOT_B=$T/srv_b
 ROOT_C=$T/srv_c
