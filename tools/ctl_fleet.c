@@ -165,7 +165,7 @@ static const char status_usage[] =
 	"delivery's status and age, and whether it lags the project's\n"
 	"current deployment. Needs the shared catalog (--catalog).\n"
 	"\n"
-	"Columns:\n";
+	"columns:\n";
 
 int cmd_status(struct ctl *c, int argc, char **argv)
 {
