@@ -143,6 +143,42 @@ int dfs_delivery_pg_nodes(struct dfs_catalog *cat, const char *project,
 			  int (*fn)(void *arg, const struct dfs_node_view *v),
 			  void *arg);
 
+/*
+ * Nodes by number: a node's id is the nodes table's node_id (given when
+ * the node first took its lease, never reused), so the tree can make
+ * inode numbers of a node's files. dfs_delivery_pg_node_id and
+ * dfs_delivery_pg_node_name map a name to its id and back. Errors:
+ * -ENOENT (no such node), -EOPNOTSUPP, -errno.
+ */
+int dfs_delivery_pg_node_id(struct dfs_catalog *cat, const char *node,
+			    uint32_t *id);
+int dfs_delivery_pg_node_name(struct dfs_catalog *cat, uint32_t id,
+			      char node[DFS_NODE_MAX]);
+
+/* Called per node with its id and name (borrowed for the call). */
+typedef int (*dfs_delivery_node_fn)(void *arg, uint32_t node_id,
+				    const char *node);
+
+/*
+ * dfs_delivery_pg_scan_of — each node with a delivery of deployment
+ * @id, and dfs_delivery_pg_scan_delivered each node that delivered a
+ * deployment of project @pseq successfully, in node id order from the
+ * first id above @after. Return 0, @fn's non-zero return, or -errno
+ * (-EOPNOTSUPP).
+ */
+int dfs_delivery_pg_scan_of(struct dfs_catalog *cat, const uint8_t id[16],
+			    uint32_t after, dfs_delivery_node_fn fn, void *arg);
+int dfs_delivery_pg_scan_delivered(struct dfs_catalog *cat, uint64_t pseq,
+				   uint32_t after, dfs_delivery_node_fn fn,
+				   void *arg);
+
+/*
+ * dfs_delivery_pg_last — node @node's last successful delivery of
+ * project @pseq into @d. Errors: -ENOENT (none), -EOPNOTSUPP, -errno.
+ */
+int dfs_delivery_pg_last(struct dfs_catalog *cat, const char *node,
+			 uint64_t pseq, struct dfs_delivery *d);
+
 struct dfs_delivery_listener;
 
 /*

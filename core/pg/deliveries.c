@@ -9,14 +9,12 @@
 #include "isotime.h"
 #include "name.h"
 #include "pg_audit.h"
+#include "pg_deliveries.h"
 #include "pg_notify.h"
 #include "pgcat.h"
 #include "uuid7.h"
 
-#define COLS                                                                   \
-	"id, node, project, version, status, attempts, started_ms, "           \
-	"coalesce(completed_ms, 0), completed_ms IS NULL, payload_hash, "      \
-	"coalesce(error_code, ''), coalesce(error_message, ''), log_size"
+#define COLS DFS_PG_DELIVERY_COLS
 
 static const struct dfs_pg_stmt follow_clear = {
 	"dfs_dl_follow_clear", "DELETE FROM deployfs.follows WHERE node = $1"};
@@ -117,7 +115,7 @@ static int pg_of(struct dfs_catalog *cat, bool daemon, struct dfs_pgcat **out)
 	return 0;
 }
 
-static int row_delivery(const PGresult *r, int i, struct dfs_delivery *d)
+int dfs_pg_delivery_row(const PGresult *r, int i, struct dfs_delivery *d)
 {
 	const char *s;
 	size_t len;
@@ -286,7 +284,7 @@ static int exec_events(struct dfs_pgcat *c, const struct dfs_pg_stmt *st,
 
 	rc = dfs_pg_exec(c->pg, st, p, &r);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		rc = row_delivery(r, i, &d);
+		rc = dfs_pg_delivery_row(r, i, &d);
 		if (!rc)
 			rc = event(c, &d);
 		if (!rc && n)
@@ -389,7 +387,7 @@ int dfs_delivery_pg_claim(struct dfs_catalog *cat, const struct dfs_record *rec,
 	if (!rc && PQntuples(r) == 0)
 		rc = -EEXIST;
 	if (!rc)
-		rc = row_delivery(r, 0, &got);
+		rc = dfs_pg_delivery_row(r, 0, &got);
 	PQclear(r);
 	if (!rc)
 		rc = event(c, &got);
@@ -471,7 +469,7 @@ int dfs_delivery_pg_settle(struct dfs_catalog *cat, struct dfs_delivery *d)
 	if (!rc && PQntuples(r) == 0)
 		rc = -ESTALE;
 	if (!rc)
-		rc = row_delivery(r, 0, &got);
+		rc = dfs_pg_delivery_row(r, 0, &got);
 	PQclear(r);
 	if (!rc)
 		rc = event(c, &got);
@@ -497,7 +495,7 @@ static int read_rows(struct dfs_pgcat *c, const struct dfs_pg_stmt *st,
 	if (!rc && rows)
 		*rows = (unsigned)PQntuples(r);
 	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		rc = row_delivery(r, i, &d);
+		rc = dfs_pg_delivery_row(r, i, &d);
 		if (!rc)
 			rc = fn(arg, &d);
 	}
