@@ -28,4 +28,9 @@ wait_until 30 deliveries_are "$id3" success 1 || fail "v3 delivered on restart"
 assert_eq "$(readlink "$ROOT_C/current")" "releases/$id3" "current after restart"
 [ ! -e "$ROOT_C/releases/$id2" ] || fail "v2 was released"
 assert_eq "$(delivery host-c "$id2" status)" "$(status_code superseded)" "v2 superseded"
+assert_eq "$(jq -r .status "$MNT/deployments/$id2/deliveries/host-c.json")" superseded \
+	"v2's host-c.json"
+assert_eq "$(stat -c %s "$MNT/deployments/$id2/deliveries/host-c.log")" 0 "v2 never ran: an empty log"
+assert_eq "$(readlink "$MNT_C/projects/web/nodes/host-c")" "../../../deployments/$id3" \
+	"nodes/host-c after catching up"
 finish
