@@ -26,11 +26,10 @@
 #include "tree_impl.h"
 #include "uuid7.h"
 
-#define NODE_BITS 16
-#define NODE_MASK ((1ULL << NODE_BITS) - 1)
-#define HI_LIMIT  (1ULL << (56 - NODE_BITS))
-#define NODES_LINK_LEN                                                         \
-	(sizeof("../../../deployments/") - 1 + DFS_ID_STR_LEN)
+#define NODE_BITS      16
+#define NODE_MASK      ((1ULL << NODE_BITS) - 1)
+#define HI_LIMIT       (1ULL << (56 - NODE_BITS))
+#define NODES_LINK_LEN (sizeof("../../../deployments/") - 1 + DFS_ID_STR_LEN)
 
 static uint64_t fleet_ino(enum ino_class c, uint64_t hi, uint32_t node,
 			  unsigned kind)
@@ -67,8 +66,8 @@ static struct timespec delivery_time(const struct dfs_delivery *d)
 }
 
 /* The delivery a C_DELIVERY inode names, with its deployment's project. */
-static int delivery_of(struct dfs_tree *t, uint64_t ino,
-		       struct dfs_project *p, struct dfs_delivery *d)
+static int delivery_of(struct dfs_tree *t, uint64_t ino, struct dfs_project *p,
+		       struct dfs_delivery *d)
 {
 	struct dfs_catalog *cat = dfs_store_catalog(t->st);
 	char node[DFS_NODE_MAX];
@@ -152,8 +151,8 @@ static int node_number(struct dfs_tree *t, const char *node, uint32_t *id)
 	return *id > NODE_MASK ? -ENOENT : 0;
 }
 
-int dfs_tree_fleet_lookup(struct dfs_tree *t, uint64_t parent,
-			  const char *name, struct stat *s)
+int dfs_tree_fleet_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+			  struct stat *s)
 {
 	char node[DFS_NODE_MAX];
 	const char *dot;
@@ -166,11 +165,11 @@ int dfs_tree_fleet_lookup(struct dfs_tree *t, uint64_t parent,
 	if (ino_class(parent) == C_PROJECT) {
 		rc = node_number(t, name, &id);
 		return rc ? rc
-			  : dfs_tree_fleet_getattr(
-				    t,
-				    fleet_ino(C_NODELINK, ino_num(parent), id,
-					      0),
-				    s);
+			  : dfs_tree_fleet_getattr(t,
+						   fleet_ino(C_NODELINK,
+							     ino_num(parent),
+							     id, 0),
+						   s);
 	}
 	dot = strrchr(name, '.');
 	if (!dot || (size_t)(dot - name) >= sizeof(node))

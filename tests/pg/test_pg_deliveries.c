@@ -321,6 +321,90 @@ static void test_delivery_fleet_view(void **state)
 	dfs_catalog_close(a);
 }
 
+struct numbered {
+	unsigned n;
+	uint32_t ids[4];
+	char nodes[4][DFS_NODE_MAX];
+};
+
+static int number(void *arg, uint32_t id, const char *node)
+{
+	struct numbered *s = arg;
+
+	if (s->n == 4)
+		return 1;
+	s->ids[s->n] = id;
+	snprintf(s->nodes[s->n++], DFS_NODE_MAX, "%s", node);
+	return 0;
+}
+
+static void test_delivery_node_numbers(void **state)
+{
+	struct pgt_fix *fix = *state;
+	struct dfs_catalog *a = host(fix, "app-1"), *b = host(fix, "app-2");
+	struct dfs_delivery d, last;
+	struct dfs_record r1, r2;
+	struct dfs_project p;
+	struct numbered s = {0};
+	char name[DFS_NODE_MAX];
+	uint32_t ida, idb;
+
+	assert_int_equal(dfs_delivery_pg_node_id(b, "app-1", &ida), 0);
+	assert_int_equal(dfs_delivery_pg_node_id(a, "app-2", &idb), 0);
+	assert_true(ida < idb);
+	assert_int_equal(dfs_delivery_pg_node_name(b, ida, name), 0);
+	assert_string_equal(name, "app-1");
+	assert_int_equal(dfs_delivery_pg_node_id(a, "nope", &ida), -ENOENT);
+	assert_int_equal(dfs_delivery_pg_node_name(a, idb + 1000, name),
+			 -ENOENT);
+	follow(a, "web");
+	follow(b, "web");
+	deploy(a, "web", &r1);
+	deploy(a, "web", &r2);
+	assert_int_equal(dfs_catalog_project_get(a, "web", &p), 0);
+	assert_int_equal(dfs_delivery_pg_last(a, "app-1", p.pseq, &last),
+			 -ENOENT);
+	assert_int_equal(dfs_delivery_pg_claim(a, &r1, &d), 0);
+	settle(a, &d, DFS_DELIVERY_SUCCESS);
+	assert_int_equal(dfs_delivery_pg_claim(a, &r2, &d), 0);
+	settle(a, &d, DFS_DELIVERY_FAILED);
+	assert_int_equal(dfs_delivery_pg_claim(b, &r1, &d), 0);
+
+	/* Deliveries of r1 in node id order, resumed after a node. */
+	assert_int_equal(dfs_delivery_pg_scan_of(b, r1.id, 0, number, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.ids[0], ida);
+	assert_string_equal(s.nodes[0], "app-1");
+	assert_int_equal(s.ids[1], idb);
+	s.n = 0;
+	assert_int_equal(dfs_delivery_pg_scan_of(b, r1.id, ida, number, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.nodes[0], "app-2");
+	s.n = 0;
+	assert_int_equal(dfs_delivery_pg_scan_of(b, r2.id, 0, number, &s), 0);
+	assert_int_equal(s.n, 1);
+
+	/* Who delivered web successfully, and what last: a pending counts not. */
+	s.n = 0;
+	assert_int_equal(
+		dfs_delivery_pg_scan_delivered(b, p.pseq, 0, number, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.nodes[0], "app-1");
+	assert_int_equal(dfs_delivery_pg_last(b, "app-1", p.pseq, &last), 0);
+	assert_memory_equal(last.id, r1.id, 16);
+	assert_int_equal(last.status, DFS_DELIVERY_SUCCESS);
+	assert_int_equal(dfs_delivery_pg_last(b, "app-2", p.pseq, &last),
+			 -ENOENT);
+	settle(b, &d, DFS_DELIVERY_SUCCESS);
+	s.n = 0;
+	assert_int_equal(
+		dfs_delivery_pg_scan_delivered(a, p.pseq, ida, number, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.nodes[0], "app-2");
+	dfs_catalog_close(b);
+	dfs_catalog_close(a);
+}
+
 static void test_delivery_json(void **state)
 {
 	struct dfs_delivery d = {0};
@@ -356,6 +440,7 @@ int main(void)
 		T(test_delivery_interrupted_claimed_again),
 		T(test_delivery_log_in_catalog),
 		T(test_delivery_fleet_view),
+		T(test_delivery_node_numbers),
 		cmocka_unit_test(test_delivery_json),
 	};
 #undef T
