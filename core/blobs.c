@@ -40,6 +40,11 @@ int dfs_blobs_remove(struct dfs_blobs *b, const uint8_t hash[32])
 	return b->ops->remove(b, hash);
 }
 
+struct dfs_verified *dfs_blobs_verified(struct dfs_blobs *b)
+{
+	return b->verified;
+}
+
 void dfs_blobs_path(struct dfs_blobs *b, const uint8_t hash[32],
 		    char out[DFS_BLOB_PATH_MAX])
 {

@@ -3,7 +3,9 @@
  * operation's contract is the doc comment of the dfs_blobs_* function of
  * the same name in blobs.h). A backend's struct starts with a struct
  * dfs_blobs, whose ops it fills with a static table; tmpfd is the
- * directory of temp files that dfs_blobs_put_bytes writes into.
+ * directory of temp files that dfs_blobs_put_bytes writes into; verified
+ * the marks of its files proven by this process (verified.h), made and
+ * freed by the backend whose blob files they are, or NULL.
  */
 #ifndef DFS_BLOBS_BACKEND_H
 #define DFS_BLOBS_BACKEND_H
@@ -28,6 +30,7 @@ struct dfs_blobs_ops {
 struct dfs_blobs {
 	const struct dfs_blobs_ops *ops;
 	int tmpfd;
+	struct dfs_verified *verified; /* the backend's, or NULL: no marks */
 };
 
 #endif

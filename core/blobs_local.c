@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "record.h"
+#include "verified.h"
 
 struct local {
 	struct dfs_blobs base;
@@ -197,6 +198,8 @@ static int local_remove(struct dfs_blobs *b, const uint8_t hash[32])
 	if (!rc && unlinkat(st->blobsfd, path, 0) < 0)
 		rc = -errno;
 	if (!rc)
+		dfs_verified_forget(b->verified, hash);
+	if (!rc)
 		rc = fsync_dirat(st->blobsfd, dir);
 	blob_unlock(lock);
 	return rc;
@@ -282,6 +285,7 @@ static void local_close(struct dfs_blobs *b)
 
 	if (st->blobsfd >= 0)
 		close(st->blobsfd);
+	dfs_verified_free(b->verified);
 	free(st);
 }
 
@@ -314,9 +318,16 @@ int dfs_blobs_open_local(int dirfd, int tmpfd, struct dfs_catalog *cat,
 		openat(dirfd, "blobs", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (st->blobsfd < 0)
 		goto out_errno;
+	rc = dfs_verified_new(&st->base.verified);
+	if (rc)
+		goto out_close_blobs;
 	*out = &st->base;
 	return 0;
 
+out_close_blobs:
+	close(st->blobsfd);
+	free(st);
+	return rc;
 out_errno:
 	rc = -errno;
 	free(st);

@@ -521,6 +521,25 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 	return dfs_reader_read(f->reader, buf, n, off, got);
 }
 
+int dfs_dbfile_span(struct dfs_dbfile *f, size_t n, uint64_t off, int *fd,
+		    size_t *len)
+{
+	struct node *nd = f->node;
+	bool drafting = false;
+
+	if (nd) {
+		pthread_mutex_lock(&nd->lock);
+		drafting = nd->dep && !dfs_deploy_settled(nd->dep);
+		pthread_mutex_unlock(&nd->lock);
+	}
+	if (drafting || !f->reader) {
+		*fd = -1;
+		*len = 0;
+		return 0;
+	}
+	return dfs_reader_span(f->reader, n, off, fd, len);
+}
+
 int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
 		     uint64_t off, const struct dfs_caller *caller)
 {

@@ -64,6 +64,24 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 	return -EBADF;
 }
 
+int dfs_file_span(struct dfs_file *f, size_t n, uint64_t off, int *fd,
+		  size_t *len)
+{
+	switch (f->kind) {
+	case DFS_FILE_PAYLOAD:
+		return dfs_reader_span(f->reader, n, off, fd, len);
+	case DFS_FILE_DROPBOX:
+		return dfs_dbfile_span(f->db, n, off, fd, len);
+	case DFS_FILE_RECORD:
+	case DFS_FILE_AUDIT:
+	case DFS_FILE_SIDE:
+		break;
+	}
+	*fd = -1; /* no blob file under these bytes */
+	*len = 0;
+	return 0;
+}
+
 int dfs_file_write(struct dfs_file *f, const struct dfs_src *src, uint64_t off,
 		   const struct dfs_caller *c)
 {

@@ -1,6 +1,7 @@
 /* ops — FUSE operations on the tree; writes are in ops_deploy.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -38,6 +39,11 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* Write data as a pipe, spliced into the upload's file. */
 	if (conn->capable & FUSE_CAP_SPLICE_READ)
 		conn->want |= FUSE_CAP_SPLICE_READ;
+	/* Payloads are read by splicing from their blob file. */
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE;
+	if (conn->capable & FUSE_CAP_SPLICE_MOVE)
+		conn->want |= FUSE_CAP_SPLICE_MOVE;
 }
 
 static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -173,13 +179,44 @@ static void dfs_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		dfs_fh_free(fs, dfs_fh_of(fi)); /* the caller was interrupted */
 }
 
+/*
+ * A payload's bytes go from its blob file to the kernel by splice, with
+ * no copy through the daemon. Whether it replied: not when the file has
+ * no span there (see dfs_file_span) and the bytes are to be copied.
+ */
+static bool read_spliced(fuse_req_t req, struct dfs_file *f, size_t size,
+			 off_t off)
+{
+	struct fuse_bufvec bv = FUSE_BUFVEC_INIT(0);
+	size_t len = 0;
+	int rc, fd = -1;
+
+	rc = dfs_file_span(f, size, (uint64_t)off, &fd, &len);
+	if (rc) {
+		fuse_reply_err(req, -rc);
+		return true;
+	}
+	if (fd < 0)
+		return false;
+	bv.buf[0].size = len;
+	bv.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	bv.buf[0].fd = fd; /* the request's own: the handle may be released */
+	bv.buf[0].pos = off;
+	fuse_reply_data(req, &bv, FUSE_BUF_SPLICE_MOVE);
+	close(fd);
+	return true;
+}
+
 static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		     struct fuse_file_info *fi)
 {
+	struct dfs_file *f = dfs_fh_of(fi)->file;
 	size_t got = 0;
 	char *buf;
 	int rc;
 
+	if (read_spliced(req, f, size, off))
+		return;
 	/*
 	 * The reply is sent from a buffer of this request's own: once the
 	 * reader has its bytes it may close, and release (on another
@@ -190,7 +227,7 @@ static void dfs_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	rc = dfs_file_read(dfs_fh_of(fi)->file, buf, size, (uint64_t)off, &got);
+	rc = dfs_file_read(f, buf, size, (uint64_t)off, &got);
 	if (rc)
 		fuse_reply_err(req, -rc);
 	else

@@ -70,6 +70,14 @@ int dfs_blobs_put_bytes(struct dfs_blobs *b, const void *buf, size_t n,
  */
 int dfs_blobs_open(struct dfs_blobs *b, const uint8_t hash[32], int *fd);
 
+/*
+ * dfs_blobs_verified — the marks of the blob files this process proved
+ * to hold their hash (verified.h; reader.h sets and reads them), or NULL
+ * when the backend keeps none. Lives as long as @b.
+ */
+struct dfs_verified;
+struct dfs_verified *dfs_blobs_verified(struct dfs_blobs *b);
+
 /* Whether blob @hash is stored. */
 bool dfs_blobs_exists(struct dfs_blobs *b, const uint8_t hash[32]);
 

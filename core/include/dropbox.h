@@ -145,6 +145,15 @@ int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
 int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 		    size_t *got);
 /*
+ * The @n bytes at @off as a span of a committed payload's blob file (see
+ * dfs_reader_span): *@fd is the caller's to close. *@fd is -1 when the
+ * bytes are not in a blob (a deploy in progress through this handle, no
+ * payload yet): read them with dfs_dbfile_read. Errors: as
+ * dfs_reader_span.
+ */
+int dfs_dbfile_span(struct dfs_dbfile *f, size_t n, uint64_t off, int *fd,
+		    size_t *len);
+/*
  * The first write starts the deployment in @caller's name. Errors:
  * -EBADF (read-only), -EFBIG (past max_payload), -ENOSPC, -EIO, the
  * catalog's, or the result of a deployment that settled already.

@@ -26,7 +26,8 @@ struct dfs_file;
  * for this handle: a snapshot that differs per open (record.json), a file
  * that grows (audit.log, a log), and a drop box opened for writing
  * (payloads can be many GB). A payload goes through the page cache but
- * is not kept between opens, so every full read is verified again.
+ * is not kept between opens, so every full read is checked again (hashed,
+ * or found proven while its blob file is unchanged: see reader.h).
  */
 bool dfs_file_direct_io(const struct dfs_file *f);
 
@@ -37,6 +38,18 @@ bool dfs_file_direct_io(const struct dfs_file *f);
  */
 int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 		  size_t *got);
+
+/*
+ * dfs_file_span — the @n bytes at @off as a span of a payload's blob
+ * file, for the caller to splice: *@fd is a new descriptor of it, the
+ * caller's to close, whose bytes [@off, @off + *@len) are the payload's
+ * (*@len is 0 at the end), checked as dfs_file_read checks them. *@fd is
+ * -1 when the bytes are not in a blob file (not a payload, a drop box
+ * with a deploy in progress or opened write-only): read them with
+ * dfs_file_read. Errors: -EIO (as dfs_file_read), -EMFILE, -ENFILE.
+ */
+int dfs_file_span(struct dfs_file *f, size_t n, uint64_t off, int *fd,
+		  size_t *len);
 
 /*
  * dfs_file_write — @src's bytes at @off (see src.h), by @c: only drop

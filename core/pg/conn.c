@@ -344,14 +344,16 @@ int dfs_pg_exec(struct dfs_pg *pg, const struct dfs_pg_stmt *st,
 int dfs_pg_exec_sql(struct dfs_pg *pg, const char *sql)
 {
 	int rc = dfs_pg_connect(pg);
+	PGresult *r;
 
 	if (rc)
 		return rc;
-	rc = result_errno(pg, PQexec(pg->conn, sql));
-	if (rc)
-		return rc;
-	/* PQexec returns the last result only; it succeeded. */
-	return 0;
+	r = PQexec(pg->conn, sql);
+	/* A failed result is cleared by result_errno; a good one here. */
+	rc = result_errno(pg, r);
+	if (!rc)
+		PQclear(r);
+	return rc;
 }
 
 int dfs_pg_begin(struct dfs_pg *pg)

@@ -2,7 +2,9 @@
  * test_reader — payloads read back through dfs_reader: a full sequential
  * read proves the bytes, and the read that reaches the end of a damaged
  * payload fails with -EIO and leaves one "payload_corrupt" audit event;
- * reads out of order are served unverified.
+ * reads out of order are served unverified. Spans of the blob file
+ * (dfs_reader_span) keep the same rules, and a blob proven once is marked
+ * so, until its file changes.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,13 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "payload.h"
+#include "blobs.h"
 #include "catalog.h"
 #include "maintutil.h"
 #include "reader.h"
+#include "verified.h"
 
 #define CHUNK 700
 
@@ -237,6 +243,211 @@ static void test_reader_open_missing_blob(void **state)
 	free(buf);
 }
 
+/* Span in order, CHUNK bytes at a time, into @out, as read(2) would. */
+static int span_all(struct dfs_reader *r, uint8_t *out, size_t cap,
+		    uint64_t *at)
+{
+	uint64_t off = 0;
+	size_t len;
+	ssize_t k;
+	int rc, fd;
+
+	for (;;) {
+		len = 0;
+		fd = -1;
+		rc = dfs_reader_span(r, CHUNK, off, &fd, &len);
+		if (rc) {
+			*at = off;
+			return rc;
+		}
+		assert_true(fd >= 0);
+		assert_true(len <= CHUNK);
+		assert_true(off + len <= cap);
+		k = pread(fd, out + off, len, (off_t)off);
+		close(fd);
+		assert_int_equal(k, (ssize_t)len);
+		if (len == 0)
+			return 0;
+		off += len;
+	}
+}
+
+static void test_reader_span_intact(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	uint8_t *buf, *out, b;
+	uint64_t at = 0;
+	size_t n, len;
+	int fd;
+
+	deploy(fix, 8, &rec, &buf, &n);
+	out = calloc(1, n + CHUNK);
+	assert_non_null(out);
+	r = open_reader(fix, &rec);
+	assert_int_equal(span_all(r, out, n + CHUNK, &at), 0);
+	assert_memory_equal(out, buf, n);
+	/* The span's descriptor is the caller's: it outlives the reader. */
+	assert_int_equal(dfs_reader_span(r, 1, 3, &fd, &len), 0);
+	assert_int_equal(len, 1);
+	dfs_reader_close(r);
+	assert_int_equal(pread(fd, &b, 1, 3), 1);
+	assert_int_equal(b, buf[3]);
+	close(fd);
+	assert_int_equal(tu_audit_count(fix, "payload_corrupt", NULL), 0);
+	free(out);
+	free(buf);
+}
+
+static void test_reader_span_corrupt(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	uint8_t *buf, *out;
+	uint64_t at = 0;
+	size_t n;
+
+	deploy(fix, 9, &rec, &buf, &n);
+	tu_blob_flip(fix, rec.payload_hash, 100);
+	out = calloc(1, n + CHUNK);
+	assert_non_null(out);
+	r = open_reader(fix, &rec);
+	assert_int_equal(span_all(r, out, n + CHUNK, &at), -EIO);
+	assert_true(at + CHUNK >= n);
+	assert_true(at < n);
+	assert_false(dfs_reader_proven(r));
+	dfs_reader_close(r);
+	assert_int_equal(tu_audit_count(fix, "payload_corrupt", rec.id), 1);
+	free(out);
+	free(buf);
+}
+
+/* Re-reading what was read already keeps a read in order. */
+static void test_reader_read_reread_corrupt(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	uint8_t *buf, out[CHUNK];
+	uint64_t off;
+	size_t n, got;
+	int rc = 0;
+
+	deploy(fix, 10, &rec, &buf, &n);
+	tu_blob_flip(fix, rec.payload_hash, n / 2);
+	r = open_reader(fix, &rec);
+	assert_int_equal(dfs_reader_read(r, out, CHUNK, 0, &got), 0);
+	assert_int_equal(dfs_reader_read(r, out, CHUNK, 0, &got), 0);
+	assert_int_equal(dfs_reader_read(r, out, CHUNK, CHUNK / 2, &got), 0);
+	for (off = CHUNK / 2 + got; rc == 0; off += got) {
+		rc = dfs_reader_read(r, out, CHUNK, off, &got);
+		assert_true(rc == -EIO || got > 0);
+	}
+	assert_int_equal(rc, -EIO);
+	dfs_reader_close(r);
+	assert_int_equal(tu_audit_count(fix, "payload_corrupt", rec.id), 1);
+	free(buf);
+}
+
+/*
+ * A full read proves the blob: later readers of the unchanged file are
+ * proven at open. Once the file changes, the mark no longer holds and a
+ * full read fails again.
+ */
+static void test_reader_proven_once(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	uint8_t *buf, *out;
+	uint64_t at = 0;
+	size_t n;
+
+	deploy(fix, 11, &rec, &buf, &n);
+	out = calloc(1, n + 2 * CHUNK);
+	assert_non_null(out);
+	/* A blob changed a moment ago is not marked (verified.h). */
+	usleep(2 * DFS_VERIFIED_SETTLE_MS * 1000);
+	r = open_reader(fix, &rec);
+	assert_false(dfs_reader_proven(r));
+	assert_int_equal(read_all(r, out, n + 2 * CHUNK, &at), 0);
+	assert_true(dfs_reader_proven(r));
+	dfs_reader_close(r);
+	r = open_reader(fix, &rec);
+	assert_true(dfs_reader_proven(r));
+	assert_int_equal(span_all(r, out, n + 2 * CHUNK, &at), 0);
+	assert_memory_equal(out, buf, n);
+	dfs_reader_close(r);
+	/* The file changes: its ctime moves, and the mark is void. */
+	tu_blob_flip(fix, rec.payload_hash, n - 10);
+	r = open_reader(fix, &rec);
+	assert_false(dfs_reader_proven(r));
+	assert_int_equal(read_all(r, out, n + 2 * CHUNK, &at), -EIO);
+	dfs_reader_close(r);
+	assert_int_equal(tu_audit_count(fix, "payload_corrupt", rec.id), 1);
+	/* Put back, it is proven again only by a full read. */
+	tu_blob_flip(fix, rec.payload_hash, n - 10);
+	r = open_reader(fix, &rec);
+	assert_false(dfs_reader_proven(r));
+	dfs_reader_close(r);
+	free(out);
+	free(buf);
+}
+
+/* A reader closed in the middle of a read stops its hasher. */
+static void test_reader_close_midway(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	uint8_t *buf, out[CHUNK];
+	size_t n, got;
+
+	deploy(fix, 12, &rec, &buf, &n);
+	r = open_reader(fix, &rec);
+	assert_int_equal(dfs_reader_read(r, out, CHUNK, 0, &got), 0);
+	assert_memory_equal(out, buf, CHUNK);
+	dfs_reader_close(r);
+	free(buf);
+}
+
+/* A blob removed (its payload dropped) loses its mark with its file. */
+static void test_reader_proven_dropped(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_verified *v = dfs_blobs_verified(dfs_store_blobs(fix->st));
+	struct dfs_record rec;
+	struct dfs_reader *r;
+	struct dfs_who who;
+	uint8_t *buf, *out;
+	char path[4096];
+	uint64_t at = 0, freed = 0;
+	struct stat sb;
+	size_t n;
+
+	deploy(fix, 13, &rec, &buf, &n);
+	out = calloc(1, n + 2 * CHUNK);
+	assert_non_null(out);
+	usleep(2 * DFS_VERIFIED_SETTLE_MS * 1000);
+	r = open_reader(fix, &rec);
+	assert_int_equal(read_all(r, out, n + 2 * CHUNK, &at), 0);
+	assert_true(dfs_reader_proven(r));
+	dfs_reader_close(r);
+	tu_blob_path(fix, rec.payload_hash, path);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_true(dfs_verified_holds(v, rec.payload_hash, &sb));
+	dfs_who_self(&who);
+	assert_int_equal(
+		dfs_payload_drop(fix->st, rec.id, DFS_DROP_ASKED, &who, &freed),
+		0);
+	assert_false(tu_blob_file_exists(fix, rec.payload_hash));
+	assert_false(dfs_verified_holds(v, rec.payload_hash, &sb));
+	free(out);
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_store_setup, tu_teardown)
 
 int main(void)
@@ -249,6 +460,12 @@ int main(void)
 		T(test_reader_read_truncated),
 		T(test_reader_open_dropped),
 		T(test_reader_open_missing_blob),
+		T(test_reader_span_intact),
+		T(test_reader_span_corrupt),
+		T(test_reader_read_reread_corrupt),
+		T(test_reader_proven_once),
+		T(test_reader_close_midway),
+		T(test_reader_proven_dropped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -122,6 +122,85 @@ static void test_tree_open_payload_reads(void **state)
 	free(buf);
 }
 
+/* @f's bytes at @off have a span of a blob file, holding @want. */
+static void assert_span(struct dfs_file *f, uint64_t off, const char *want,
+			size_t n)
+{
+	char got[64];
+	size_t len = 0;
+	int fd = -1;
+
+	assert_true(n <= sizeof(got));
+	assert_int_equal(dfs_file_span(f, n, off, &fd, &len), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(len, n);
+	assert_int_equal(pread(fd, got, n, (off_t)off), (ssize_t)n);
+	assert_memory_equal(got, want, n);
+	close(fd);
+}
+
+static void assert_no_span(struct dfs_file *f)
+{
+	size_t len = 1;
+	int fd = 0;
+
+	assert_int_equal(dfs_file_span(f, 16, 0, &fd, &len), 0);
+	assert_int_equal(fd, -1);
+	assert_int_equal(len, 0);
+}
+
+/*
+ * Payloads (deployments/<id>/payload, deploy/<p>) are spans of their
+ * blob file; a record, or a drop box with its deploy in progress, is not.
+ */
+static void test_tree_open_spans(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_caller c = self();
+	struct dfs_file *f, *w;
+	struct tu_world wd;
+	struct stat st;
+	char buf[64];
+	uint8_t *tgz;
+	size_t len;
+
+	tu_world_make(fix, &wd);
+	assert_int_equal(dfs_tree_open(tu_tree(fix),
+				       tu_ino(fix, "deployments/%s/payload",
+					      wd.id[TU_A]),
+				       O_RDONLY, &c, &f),
+			 0);
+	assert_int_equal(read_all(f, buf, sizeof(buf)), sizeof(buf));
+	assert_span(f, 0, buf, sizeof(buf));
+	assert_span(f, 10, buf + 10, 20);
+	dfs_file_close(f);
+	assert_int_equal(dfs_tree_open(tu_tree(fix),
+				       tu_ino(fix, "deployments/%s/record.json",
+					      wd.id[TU_A]),
+				       O_RDONLY, &c, &f),
+			 0);
+	assert_no_span(f);
+	dfs_file_close(f);
+
+	/* A deploy in progress: its bytes are in the upload, no blob yet. */
+	assert_int_equal(tu_targz(1000, 5, &tgz, &len), 0);
+	assert_int_equal(dfs_tree_create(tu_tree(fix), DFS_INO_DEPLOY, "site",
+					 O_RDWR | O_CREAT | O_TRUNC, 0644, &c,
+					 &w, &st),
+			 0);
+	assert_int_equal(dfs_file_write(w, DFS_SRC_MEM(tgz, len), 0, &c), 0);
+	assert_no_span(w);
+	assert_int_equal(dfs_file_flush(w), 0);
+	dfs_file_close(w);
+	/* Committed: deploy/site reads the new payload from its blob. */
+	assert_int_equal(dfs_tree_open(tu_tree(fix), tu_ino(fix, "deploy/site"),
+				       O_RDONLY, &c, &f),
+			 0);
+	assert_span(f, 0, (const char *)tgz, sizeof(buf));
+	dfs_file_close(f);
+	free(tgz);
+}
+
 static void test_tree_open_refused(void **state)
 {
 	struct tu_fix *fix = *state;
@@ -223,6 +302,7 @@ int main(void)
 		T(test_tree_open_record_snapshot),
 		T(test_tree_open_audit_grows),
 		T(test_tree_open_payload_reads),
+		T(test_tree_open_spans),
 		T(test_tree_open_refused),
 		T(test_tree_create_write_flush),
 		T(test_tree_rename_symlink_mknod_routes),

@@ -132,7 +132,9 @@ static void kill_sessions_of(struct pgt_fix *fix, const char *node)
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(pg_terminate_backend(l.pid)) FROM pg_locks l "
 		 "JOIN deployfs.nodes n ON l.objid = n.node_id WHERE "
-		 "l.locktype = 'advisory' AND n.name = '%s'",
+		 "l.locktype = 'advisory' AND l.database = (SELECT oid FROM "
+		 "pg_database WHERE datname = current_database()) AND "
+		 "n.name = '%s'",
 		 node);
 	assert_string_equal(pgt_value(fix->raw, sql), "1");
 }
