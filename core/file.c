@@ -75,6 +75,7 @@ int dfs_file_span(struct dfs_file *f, size_t n, uint64_t off, int *fd,
 	case DFS_FILE_RECORD:
 	case DFS_FILE_AUDIT:
 	case DFS_FILE_SIDE:
+	case DFS_FILE_DLOG:
 		break;
 	}
 	*fd = -1; /* no blob file under these bytes */
