@@ -12,6 +12,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "blobs_pg.h"
+#include "catalog_pg.h"
 #include "store_impl.h"
 
 static int open_subdir(int dirfd, const char *name, int *fd)
@@ -34,11 +36,31 @@ static int take_lock(struct dfs_store *st)
 }
 
 /*
- * Open @dir's directory, then its catalog (@cat, taken over; NULL: the
- * LMDB one in @dir), the lock, tmp/ and the blob store.
+ * The catalog @sh names, in PostgreSQL: a daemon (the exclusive opener)
+ * holds its node's lease; the tables are made on first use.
+ */
+static int open_shared(struct dfs_store *st, unsigned flags,
+		       const struct dfs_store_shared *sh, const char *host,
+		       char **err)
+{
+	unsigned cflags = DFS_CATALOG_CREATE;
+
+	if (flags & DFS_STORE_EXCLUSIVE)
+		cflags |= DFS_CATALOG_PG_DAEMON;
+	return dfs_catalog_open_pg(sh->conninfo, cflags,
+				   sh->node && *sh->node ? sh->node : host,
+				   &st->cat, err);
+}
+
+/*
+ * Open @dir's directory, then its catalog (@cat, taken over; else the
+ * shared one @sh names; else the LMDB one in @dir), the lock, tmp/ and
+ * the blob store (with @sh, the catalog-held one).
  */
 static int store_open(const char *dir, unsigned flags, uint64_t map_size,
-		      struct dfs_catalog *cat, struct dfs_store **out)
+		      struct dfs_catalog *cat,
+		      const struct dfs_store_shared *sh, struct dfs_store **out,
+		      char **err)
 {
 	unsigned cflags = flags & DFS_STORE_CREATE ? DFS_CATALOG_CREATE : 0;
 	char host[DFS_HOST_MAX] = "";
@@ -73,7 +95,9 @@ static int store_open(const char *dir, unsigned flags, uint64_t map_size,
 	 * The catalog first: a damaged store is refused before anything is
 	 * made in it (without CREATE, a directory holding none too).
 	 */
-	if (!st->cat)
+	if (!st->cat && sh)
+		rc = open_shared(st, flags, sh, host, err);
+	else if (!st->cat)
 		rc = dfs_catalog_open_lmdb(dir, cflags, map_size, host,
 					   &st->cat);
 	if (rc)
@@ -84,7 +108,10 @@ static int store_open(const char *dir, unsigned flags, uint64_t map_size,
 			goto out_free;
 	}
 	rc = open_subdir(st->dirfd, "tmp", &st->tmpfd);
-	if (!rc)
+	if (!rc && sh)
+		rc = dfs_blobs_open_pg(sh->conninfo, st->dirfd, st->tmpfd,
+				       st->cat, sh->cache_size, &st->blobs);
+	else if (!rc)
 		rc = dfs_blobs_open_local(st->dirfd, st->tmpfd, st->cat,
 					  &st->blobs);
 	if (rc)
@@ -100,13 +127,22 @@ out_free:
 int dfs_store_open(const char *dir, unsigned flags, uint64_t map_size,
 		   struct dfs_store **out)
 {
-	return store_open(dir, flags, map_size, NULL, out);
+	return store_open(dir, flags, map_size, NULL, NULL, out, NULL);
 }
 
 int dfs_store_open_catalog(const char *dir, unsigned flags,
 			   struct dfs_catalog *cat, struct dfs_store **out)
 {
-	return store_open(dir, flags, 0, cat, out);
+	return store_open(dir, flags, 0, cat, NULL, out, NULL);
+}
+
+int dfs_store_open_shared(const char *dir, unsigned flags,
+			  const struct dfs_store_shared *sh,
+			  struct dfs_store **out, char **err)
+{
+	if (err)
+		*err = NULL;
+	return store_open(dir, flags, 0, NULL, sh, out, err);
 }
 
 void dfs_store_close(struct dfs_store *st)

@@ -15,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_pg.h"
+#include "deliver.h"
 #include "fs.h"
+#include "name.h"
 #include "report.h"
 #include "service.h"
 #include "units.h"
@@ -29,6 +32,10 @@ struct options {
 	char *hook;
 	unsigned hook_timeout;
 	int hook_wait;
+	char *catalog;	  /* a PostgreSQL conninfo: the shared catalog */
+	char *node;	  /* this host's name in it */
+	char *cache_size; /* STORE/blobs limit with a shared catalog */
+	char *follow;	  /* P1:P2 or *: deliver these projects here */
 };
 
 static const struct fuse_opt option_spec[] = {
@@ -38,6 +45,10 @@ static const struct fuse_opt option_spec[] = {
 	{"hook=%s", offsetof(struct options, hook), 0},
 	{"hook_timeout=%u", offsetof(struct options, hook_timeout), 0},
 	{"hook_wait", offsetof(struct options, hook_wait), 1},
+	{"catalog=%s", offsetof(struct options, catalog), 0},
+	{"node=%s", offsetof(struct options, node), 0},
+	{"cache_size=%s", offsetof(struct options, cache_size), 0},
+	{"follow=%s", offsetof(struct options, follow), 0},
 	FUSE_OPT_END,
 };
 
@@ -75,8 +86,50 @@ static void usage(const char *prog)
 	       "                           overrides it per project)\n"
 	       "    -o hook_timeout=SECS   kill a hook after SECS (default "
 	       "600)\n"
-	       "    -o hook_wait           close() waits for the hook\n\n",
+	       "    -o hook_wait           close() waits for the hook\n"
+	       "    -o catalog=CONNINFO    catalog and payloads in "
+	       "PostgreSQL,\n"
+	       "                           shared by many hosts (a libpq\n"
+	       "                           string or postgresql:// URI)\n"
+	       "    -o node=NAME           this host's name in it (default:\n"
+	       "                           the host name)\n"
+	       "    -o cache_size=SIZE     STORE/blobs payload cache with\n"
+	       "                           catalog= (default 10G)\n"
+	       "    -o follow=P1:P2|*      with catalog=: deliver each "
+	       "successful\n"
+	       "                           deploy of these projects here, "
+	       "through\n"
+	       "                           the hook (* for all projects)\n\n",
 	       prog);
+}
+
+/*
+ * Split follow=P1:P2 in place into @fl (names borrowed from @s): each a
+ * project name, or a lone "*". Returns 0 or -EINVAL.
+ */
+static int parse_follow(char *s, struct dfs_follower_conf *fl)
+{
+	const char **names;
+	size_t n = 1;
+	char *p;
+
+	for (p = s; *p; p++)
+		n += *p == ':';
+	names = calloc(n, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	n = 0;
+	while ((p = strsep(&s, ":")) != NULL)
+		names[n++] = p;
+	for (size_t i = 0; i < n; i++)
+		if (!dfs_name_is_project(names[i]) &&
+		    !(strcmp(names[i], "*") == 0 && n == 1)) {
+			free(names);
+			return -EINVAL;
+		}
+	fl->projects = names;
+	fl->n = n;
+	return 0;
 }
 
 /* A size as every size option takes it: 10M, 1.5G (see units.h). */
@@ -86,14 +139,26 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /* Open the store (exclusively) and recover what a crash left behind. */
-static int open_store(const char *dir, uint64_t map_size, struct dfs_store **st)
+static int open_store(const char *dir, uint64_t map_size,
+		      const struct dfs_store_shared *sh, struct dfs_store **st)
 {
+	unsigned flags = DFS_STORE_CREATE | DFS_STORE_EXCLUSIVE;
 	struct dfs_who self;
+	char *err = NULL;
 	unsigned n = 0;
 	int rc;
 
-	rc = dfs_store_open(dir, DFS_STORE_CREATE | DFS_STORE_EXCLUSIVE,
-			    map_size, st);
+	if (sh)
+		rc = dfs_store_open_shared(dir, flags, sh, st, &err);
+	else
+		rc = dfs_store_open(dir, flags, map_size, st);
+	if (rc && err && *err) {
+		fprintf(stderr, "deployfs: catalog '%s': %s\n", sh->conninfo,
+			err);
+		free(err);
+		return rc;
+	}
+	free(err);
 	if (rc == -EBUSY) {
 		fprintf(stderr,
 			"deployfs: store '%s' is served by another "
@@ -151,7 +216,44 @@ struct housekeeper {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	bool shared;	  /* a PostgreSQL catalog */
+	bool unreachable; /* as last seen: log the changes only */
 };
+
+/*
+ * With a shared catalog, every second: say in the log when the database
+ * stops answering and when it is back (the session reconnects by itself
+ * on the next call); every ten seconds: fail "interrupted" the pending
+ * deployments of nodes whose daemon died (their lease is free).
+ */
+static void shared_tick(struct housekeeper *t, unsigned ticks)
+{
+	struct dfs_catalog *cat = dfs_store_catalog(t->st);
+	struct dfs_who self;
+	char msg[256] = "";
+	unsigned n = 0;
+	int rc;
+
+	if (ticks % 10 != 0)
+		return;
+	rc = dfs_catalog_pg_check(cat, msg, sizeof(msg));
+	if (rc && !t->unreachable)
+		fprintf(stderr,
+			"deployfs: catalog unreachable, deploys fail with "
+			"EIO until it is back: %s\n",
+			msg);
+	else if (!rc && t->unreachable)
+		fprintf(stderr, "deployfs: catalog reachable again\n");
+	t->unreachable = rc != 0;
+	if (rc || ticks % 100 != 0)
+		return;
+	dfs_who_self(&self);
+	if (dfs_catalog_pg_recover_dead(cat, &self, &n) == 0 && n)
+		fprintf(stderr,
+			"deployfs: %u deployment(s) of a dead node marked "
+			"interrupted\n",
+			n);
+}
 
 static void *housekeeping(void *arg)
 {
@@ -173,6 +275,8 @@ static void *housekeeping(void *arg)
 				 &trimmed);
 		if (++ticks % 10 == 0)
 			dfs_dropbox_tick(t->db);
+		if (t->shared)
+			shared_tick(t, ticks);
 	}
 	pthread_mutex_unlock(&t->lock);
 	return NULL;
@@ -206,13 +310,33 @@ static int exit_status(int loop_rc)
 	return loop_rc ? 1 : 0;
 }
 
+/* Deliver the followed projects here, from now until the unmount. */
+static int start_follower(struct dfs_store *st, struct dfs_hooks *h,
+			  const struct dfs_follower_conf *follow,
+			  struct dfs_follower **out)
+{
+	int rc = dfs_follower_start(st, h, follow, out);
+
+	if (rc)
+		fprintf(stderr, "deployfs: cannot follow: %s\n", strerror(-rc));
+	return rc;
+}
+
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const char *store, uint64_t map_size, uint64_t max_payload,
-	       uint64_t max_unpacked, const struct dfs_hooks_conf *hooks)
+	       uint64_t max_unpacked, const struct dfs_hooks_conf *hooks,
+	       const struct dfs_store_shared *sh,
+	       const struct dfs_follower_conf *follow)
 {
-	struct housekeeper hk = {NULL, NULL, PTHREAD_MUTEX_INITIALIZER,
-				 PTHREAD_COND_INITIALIZER, false};
+	struct housekeeper hk = {NULL,
+				 NULL,
+				 PTHREAD_MUTEX_INITIALIZER,
+				 PTHREAD_COND_INITIALIZER,
+				 false,
+				 sh != NULL,
+				 false};
 	struct dfs_notifier *notifier = NULL;
+	struct dfs_follower *follower = NULL;
 	struct dfs_deploy_conf conf = {NULL, max_payload, max_unpacked,
 				       report_stderr, NULL};
 	struct dfs_fs fs = {0};
@@ -222,7 +346,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 
 	pthread_mutex_init(&fs.fh_lock, NULL);
 	/* A trial open reports a bad store on the terminal, before forking. */
-	if (open_store(store, map_size, &fs.st))
+	if (open_store(store, map_size, sh, &fs.st))
 		return 1;
 	dfs_store_close(fs.st);
 	fs.st = NULL;
@@ -235,12 +359,14 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 		goto out_signals;
 	fuse_daemonize(cmd->foreground);
 	/* LMDB must be opened by the process that uses it: after the fork. */
-	if (open_store(store, map_size, &fs.st) ||
+	if (open_store(store, map_size, sh, &fs.st) ||
 	    dfs_hooks_new(fs.st, hooks, &fs.hooks))
 		goto out_unmount;
 	conf.hooks = fs.hooks;
 	if (dfs_dropbox_new(fs.st, &conf, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
+		goto out_unmount;
+	if (follow && start_follower(fs.st, fs.hooks, follow, &follower))
 		goto out_unmount;
 	hk.st = fs.st;
 	hk.db = fs.db;
@@ -256,6 +382,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_join(keeper, NULL);
 out_unmount:
 	fuse_session_unmount(se);
+	dfs_follower_stop(follower);
 	dfs_fs_free_handles(&fs);
 	dfs_notifier_free(notifier);
 	dfs_tree_free(fs.tree);
@@ -275,6 +402,9 @@ int main(int argc, char *argv[])
 	struct options o = {.hook_timeout = 600};
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
+	struct dfs_store_shared shared = {NULL, NULL, 0};
+	struct dfs_follower_conf follow = {NULL, NULL, 0};
+	char *follow_names = NULL; /* follow= split at the ':' */
 	char store[PATH_MAX];
 	uint64_t map_size = 0, max_payload = DFS_DEPLOY_PAYLOAD_DEFAULT;
 	uint64_t max_unpacked = 0;
@@ -328,6 +458,35 @@ int main(int argc, char *argv[])
 			o.max_unpacked);
 		goto out;
 	}
+	if (o.cache_size &&
+	    (parse_size(o.cache_size, &shared.cache_size) != 0 ||
+	     shared.cache_size == 0)) {
+		fprintf(stderr, "deployfs: bad cache_size '%s'\n",
+			o.cache_size);
+		goto out;
+	}
+	if ((o.node || o.cache_size) && !o.catalog) {
+		fprintf(stderr, "deployfs: node= and cache_size= go with "
+				"catalog=\n");
+		goto out;
+	}
+	if (o.follow && !o.catalog) {
+		fprintf(stderr, "deployfs: follow= goes with catalog= (a "
+				"follower delivers deploys of the shared "
+				"catalog)\n");
+		goto out;
+	}
+	if (o.follow && ((follow_names = strdup(o.follow)) == NULL ||
+			 parse_follow(follow_names, &follow) != 0)) {
+		fprintf(stderr,
+			"deployfs: bad follow '%s': give project names "
+			"separated by ':', or '*'\n",
+			o.follow);
+		goto out;
+	}
+	follow.conninfo = o.catalog;
+	shared.conninfo = o.catalog;
+	shared.node = o.node;
 	/* The daemon leaves the working directory: keep an absolute path. */
 	if (mkdir(o.store, 0700) < 0 && errno != EEXIST) {
 		fprintf(stderr, "deployfs: cannot create store '%s': %s\n",
@@ -345,7 +504,7 @@ int main(int argc, char *argv[])
 	hooks.timeout_s = o.hook_timeout;
 	hooks.wait = o.hook_wait;
 	rc = run(&args, &cmd, store, map_size, max_payload, max_unpacked,
-		 &hooks);
+		 &hooks, o.catalog ? &shared : NULL, o.follow ? &follow : NULL);
 out:
 	free(cmd.mountpoint);
 	free(o.store);
@@ -353,6 +512,12 @@ out:
 	free(o.max_unpacked);
 	free(o.max_payload);
 	free(o.hook);
+	free(o.catalog);
+	free(o.node);
+	free(o.cache_size);
+	free(o.follow);
+	free((void *)follow.projects);
+	free(follow_names);
 	fuse_opt_free_args(&args);
 	return rc;
 }

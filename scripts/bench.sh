@@ -28,9 +28,14 @@
 #    --inplace) vs a plain cp of the whole file into deployfs.
 # 7. Daemon RSS while a 10 GiB payload deploys and reads back, vs the
 #    64 MiB bound (scaled down, loudly, when the disk is short).
+# 8. The PostgreSQL catalog on a throwaway cluster: keyset pages of 20,
+#    newest first, for a large, a small and an absent project at N
+#    records (the database side of list --project P --limit 20).
+# 9. Two daemons on one PostgreSQL catalog: cross-host visibility
+#    latency, payload write and read MB/s against the LMDB store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECTIONS=1,2,3,4,5,6,7
+SECTIONS=1,2,3,4,5,6,7,8,9
 if [ "${1:-}" = "-s" ]; then
 	SECTIONS=$2
 	shift 2
@@ -59,6 +64,12 @@ cleanup() {
 		kill "$PT_PID" 2>/dev/null || true
 		wait "$PT_PID" 2>/dev/null || true
 	fi
+	# The throwaway PostgreSQL clusters of sections 8 and 9.
+	for d in "$W"/pg*; do
+		if [ -d "$d" ]; then
+			tests/pg/cluster.sh stop "$d" >/dev/null 2>&1 || true
+		fi
+	done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -334,4 +345,73 @@ t1=$(now)
 echo "${size} GiB: peak RSS deploying $((up / 1024)) MiB, ratio $(ratio "$up" 65536); reading back ($(ms "$t0" "$t1") ms) $((down / 1024)) MiB, ratio $(ratio "$down" 65536) (target: under 1.00 of 64 MiB)"
 unmount_store
 rm -rf "$W/s7"
+fi
+
+if want 8; then
+echo "== 8. PostgreSQL catalog: keyset pages at $N records =="
+if tests/pg/cluster.sh start "$W/pg8" >/dev/null; then
+	"$B/bench/bench_pg" "$(cat "$W/pg8/conninfo")" "$N" |
+		sed 's/$/ (target: under 50 ms)/; 1s/ (target: under 50 ms)$//'
+	tests/pg/cluster.sh stop "$W/pg8"
+else
+	echo "bench: no PostgreSQL: section 8 skipped"
+fi
+fi
+
+if want 9; then
+echo "== 9. many hosts: two daemons on one PostgreSQL catalog =="
+PA= PB= PL=
+stop_many() {
+	local m p
+	for m in ma mb ml; do
+		fusermount3 -u "$W/$m" 2>/dev/null || fusermount3 -uz "$W/$m" 2>/dev/null || true
+	done
+	for p in $PA $PB $PL; do wait "$p" 2>/dev/null || true; done
+	PA= PB= PL=
+	tests/pg/cluster.sh stop "$W/pg" >/dev/null 2>&1 || true
+}
+trap 'stop_many; cleanup' EXIT
+if tests/pg/cluster.sh start "$W/pg" >/dev/null; then
+	CI=$(cat "$W/pg/conninfo")
+	mkdir -p "$W/ma" "$W/mb" "$W/ml"
+	"$B/fs/deployfs" -f -o "catalog=$CI,node=bench-a" "$W/sa" "$W/ma" 2>>"$W/daemon.err" &
+	PA=$!
+	"$B/fs/deployfs" -f -o "catalog=$CI,node=bench-b" "$W/sb" "$W/mb" 2>>"$W/daemon.err" &
+	PB=$!
+	"$B/fs/deployfs" -f "$W/sl" "$W/ml" 2>>"$W/daemon.err" &
+	PL=$!
+	for _ in $(seq 100); do
+		mountpoint -q "$W/ma" && mountpoint -q "$W/mb" && mountpoint -q "$W/ml" && break
+		sleep 0.1
+	done
+	# Visibility: from cp's return on a to the record listed on b.
+	worst=0
+	for i in 1 2 3 4 5; do
+		head -c 65536 /dev/urandom >"$W/v.bin"
+		tar -C "$W" -czf "$W/v.tgz" v.bin
+		cp "$W/v.tgz" "$W/ma/deploy/vis"; t0=$(now)
+		want=$(ls "$W/ma/deployments" | wc -l)
+		while [ "$(ls "$W/mb/deployments" | wc -l)" -lt "$want" ]; do :; done
+		t1=$(now); worst=$(awk -v a="$(ms "$t0" "$t1")" -v b="$worst" 'BEGIN{print (a>b)?a:b}')
+	done
+	echo "cross-host visibility (cp returned on a -> listed on b): worst of 5 ${worst} ms (target: under 1000 ms)"
+	head -c 256M /dev/urandom >"$W/p.bin"
+	tar -C "$W" -cf "$W/p.tar" p.bin; rm "$W/p.bin"
+	mbs() { awk -v s="$(fsize "$1")" -v a="$2" -v b="$3" 'BEGIN{printf "%.0f", s/1048576/(b-a)}'; }
+	t0=$(now); cp "$W/p.tar" "$W/ml/deploy/big"; t1=$(now)
+	lw=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cp "$W/p.tar" "$W/ma/deploy/big"; t1=$(now)
+	pw=$(mbs "$W/p.tar" "$t0" "$t1")
+	echo "payload write (256 MiB tar): ${pw} MB/s into PostgreSQL, ${lw} MB/s into LMDB + local blobs; ratio $(ratio "$pw" "$lw")"
+	t0=$(now); cat "$W/ml/deploy/big" >/dev/null; t1=$(now)
+	lr=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cat "$W/mb/deploy/big" >/dev/null; t1=$(now)
+	pr=$(mbs "$W/p.tar" "$t0" "$t1")
+	t0=$(now); cat "$W/mb/deploy/big" >/dev/null; t1=$(now)
+	cr=$(mbs "$W/p.tar" "$t0" "$t1")
+	echo "payload read on another host: ${pr} MB/s from PostgreSQL (cold), ${cr} MB/s from its cache, ${lr} MB/s from LMDB's store"
+	stop_many
+else
+	echo "bench: no PostgreSQL: skipped"
+fi
 fi

@@ -6,30 +6,37 @@ set -e
 
 pkgs="build-essential cmake pkg-config libfuse3-dev fuse3 liblmdb-dev
       libssl-dev uuid-dev libjansson-dev libarchive-dev zlib1g-dev
-      liblzma-dev libzstd-dev libbz2-dev libsmartcols-dev libsystemd-dev"
+      liblzma-dev libzstd-dev libbz2-dev libsmartcols-dev libsystemd-dev
+      libpq-dev"
 # python3: hostile archives, a service manager's notify socket; man-db,
 # groff-base: man -l of the installed pages; dpkg-dev: cpack's
 # dpkg-shlibdeps; clang and its runtime: the fuzzers; clang-format: the
 # format check; openssh-server and -client: a throwaway sshd on
-# 127.0.0.1 for rsync -e ssh and scp.
-if [ "$1" = "--test" ]; then
+# 127.0.0.1 for rsync -e ssh and scp; postgresql-15: the throwaway
+# cluster of the PostgreSQL catalog's tests.
+if [ "${1:-}" = "--test" ]; then
 	pkgs="$pkgs libcmocka-dev rsync jq xz-utils bzip2 zstd python3 clang
 	      clang-format libclang-rt-14-dev man-db groff-base dpkg-dev openssh-server
-	      openssh-client"
+	      openssh-client postgresql-15"
 fi
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
 
 missing=""
 for p in $pkgs; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-		grep -q 'install ok installed'; then
-		missing="$missing $p"
-	fi
+	installed "$p" || missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing:$missing"
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
+apt_install() {
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
+		--no-install-recommends "$@"
+}
 
 # The tests start their own sshd; installing openssh-server must not leave
 # the system's sshd listening on port 22. While apt runs, a policy-rc.d
@@ -53,7 +60,22 @@ case " $missing " in
 esac
 
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+
+# The server package creates and starts a "main" cluster on its first
+# install unless postgresql-common's createcluster.conf says not to; the
+# tests start a throwaway cluster of their own (tests/pg/cluster.sh), so
+# postgresql-common goes first and the setting is written before the
+# server package is configured. A cluster that exists already is left
+# alone.
+case " $missing " in
+*" postgresql-15 "*)
+	installed postgresql-common || apt_install postgresql-common
+	conf=/etc/postgresql-common/createcluster.conf
+	$sudo sed -i '/^[[:space:]]*create_main_cluster[[:space:]]*=/d' "$conf"
+	echo "create_main_cluster = false" | $sudo tee -a "$conf" >/dev/null
+	;;
+esac
+apt_install $missing
 
 case " $missing " in
 *" openssh-server "*)

@@ -26,6 +26,8 @@ enum {
  */
 struct ctl {
 	const char *store_dir; /* --store, else $DEPLOYFS_STORE */
+	const char *catalog;   /* --catalog, else $DEPLOYFS_CATALOG */
+	char *cache_dir;       /* a temp payload cache for --catalog alone */
 	struct dfs_store *st;  /* opened on first use */
 	bool json;
 	const char *mount_dir; /* --mount: answer through this mount */
@@ -149,5 +151,26 @@ int cmd_retention(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
 int cmd_verify(struct ctl *c, int argc, char **argv);
 int cmd_project(struct ctl *c, int argc, char **argv);
+int cmd_init(struct ctl *c, int argc, char **argv);
+int cmd_import(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_wait(struct ctl *c, int argc, char **argv);
+
+/*
+ * ctl_wait_delivered — deployctl wait on deployment @id: until @nodes
+ * (0: every follower of its project) have settled their delivery, or
+ * @timeout_s (0: none) passed; prints the outcomes. Returns an exit
+ * status: 1 when a delivery failed or the time ran out.
+ */
+int ctl_wait_delivered(struct ctl *c, const uint8_t id[16], unsigned nodes,
+		       unsigned timeout_s);
+
+/*
+ * ctl_shared_store — open the shared catalog c->catalog as the store
+ * (payload cache: --store, else a temp directory removed by
+ * ctl_shared_close). Prints the error. Returns 0 or an exit code.
+ */
+int ctl_shared_store(struct ctl *c);
+void ctl_shared_close(struct ctl *c);
 
 #endif

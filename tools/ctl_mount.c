@@ -583,6 +583,8 @@ int ctl_open(struct ctl *c)
 		return 0;
 	if (c->mount_dir && *c->mount_dir)
 		return use_mount(c, c->mount_dir);
+	if (c->catalog && *c->catalog)
+		return ctl_shared_store(c);
 	if (c->store_dir && *c->store_dir) {
 		rc = dfs_store_open(c->store_dir, 0, 0, &c->st);
 		if (rc != -EACCES)

@@ -17,11 +17,14 @@
 #include "units.h"
 
 static const char usage_text[] =
-	"usage: deployctl [--store STORE | --mount MOUNT] [--json] COMMAND "
-	"[ARGS]\n"
+	"usage: deployctl [--store STORE | --catalog CONNINFO | --mount "
+	"MOUNT]\n"
+	"                 [--json] COMMAND [ARGS]\n"
 	"       deployctl --version\n"
 	"\n"
-	"Query and maintain a deployfs store (default: $DEPLOYFS_STORE).\n"
+	"Query and maintain a deployfs store (default: $DEPLOYFS_STORE), or\n"
+	"the PostgreSQL catalog many hosts share (--catalog, a libpq\n"
+	"connection string or postgresql:// URI; $DEPLOYFS_CATALOG).\n"
 	"list, show, payload, audit, drop-payload, pin, unpin and rollback\n"
 	"also answer through a mount (--mount, $DEPLOYFS_MOUNT, or the one\n"
 	"deployfs mount there is) when the store cannot be opened or none is\n"
@@ -34,7 +37,8 @@ static const char usage_text[] =
 	"  show NAME                       one record\n"
 	"  payload ID [-o FILE]            the payload bytes\n"
 	"  drop-payload ID                 free a payload, keep the record\n"
-	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
+	"  push PROJECT FILE [--mount DIR] [--wait-delivered]\n"
+	"                                  deploy FILE through the mount\n"
 	"  audit [--since T] [--project P] [--follow] [-o COLUMNS]\n"
 	"                                  the audit trail\n"
 	"  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload "
@@ -46,6 +50,13 @@ static const char usage_text[] =
 	"  verify [--project P] [ID]       re-hash payloads against records\n"
 	"  project list                    projects: owner, mode, deployments\n"
 	"  project rm PROJECT [--force]    remove a project made by mistake\n"
+	"  init                            make the shared catalog's tables\n"
+	"  import --from STORE             copy a store's history and "
+	"payloads\n"
+	"                                  into the shared catalog\n"
+	"  status PROJECT                  the fleet: what each follower\n"
+	"                                  node delivered, and if it lags\n"
+	"  wait ID [--nodes N] [--timeout S]  until the followers delivered\n"
 	"\n"
 	"A deployment NAME (ID above) is an id, a unique prefix of one, or\n"
 	"PROJECT@N (its N-th deployment), PROJECT@current, PROJECT@latest.\n"
@@ -136,6 +147,8 @@ int ctl_store(struct ctl *c)
 {
 	if (c->st)
 		return 0;
+	if (c->catalog && *c->catalog)
+		return ctl_shared_store(c);
 	if (c->mnt || (c->mount_dir && *c->mount_dir))
 		return ctl_error(CTL_USAGE,
 				 "this command needs the store itself: use "
@@ -289,12 +302,17 @@ static const struct {
 	{"gc", cmd_gc},
 	{"verify", cmd_verify},
 	{"project", cmd_project},
+	{"init", cmd_init},
+	{"import", cmd_import},
+	{"status", cmd_status},
+	{"wait", cmd_wait},
 };
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"store", required_argument, NULL, 's'},
+		{"catalog", required_argument, NULL, 'c'},
 		{"mount", required_argument, NULL, 'm'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
@@ -302,6 +320,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct ctl c = {.store_dir = getenv("DEPLOYFS_STORE"),
+			.catalog = getenv("DEPLOYFS_CATALOG"),
 			.mount_env = getenv("DEPLOYFS_MOUNT")};
 	int opt, rc;
 
@@ -310,6 +329,9 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			c.store_dir = optarg;
+			break;
+		case 'c':
+			c.catalog = optarg;
 			break;
 		case 'm':
 			c.mount_dir = optarg;
@@ -340,6 +362,7 @@ int main(int argc, char **argv)
 		optind = 0; /* a full reset: GNU getopt then permutes again */
 		rc = commands[i].fn(&c, argc, argv);
 		dfs_store_close(c.st);
+		ctl_shared_close(&c);
 		free(c.mnt);
 		return rc == CTL_SHOWED_HELP ? CTL_OK : rc;
 	}

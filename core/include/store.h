@@ -64,6 +64,28 @@ void dfs_store_close(struct dfs_store *st);
 int dfs_store_open_catalog(const char *dir, unsigned flags,
 			   struct dfs_catalog *cat, struct dfs_store **out);
 
+/* Where a store on many hosts keeps its catalog and payloads. */
+struct dfs_store_shared {
+	const char *conninfo; /* libpq connection string or URI */
+	const char *node;     /* origin_node and lease; NULL: host name */
+	uint64_t cache_size;  /* STORE/blobs limit; 0: 10G */
+};
+
+/*
+ * dfs_store_open_shared — a store whose catalog and payloads live in the
+ * PostgreSQL database @sh names (catalog_pg.h, blobs_pg.h): the
+ * directory @dir (created if missing) keeps tmp/, the payload cache and
+ * daemon.lock. With DFS_STORE_EXCLUSIVE (the daemon) the node's lease is
+ * taken too. The catalog's tables are made on first use. Errors: those
+ * of dfs_store_open and dfs_catalog_open_pg (-EBUSY: another daemon
+ * serves the directory or holds the node; -EIO: the database is
+ * unreachable; -EPROTO: tables of another version); *@err (may be NULL)
+ * the server's message, malloc'd (the caller frees it).
+ */
+int dfs_store_open_shared(const char *dir, unsigned flags,
+			  const struct dfs_store_shared *sh,
+			  struct dfs_store **out, char **err);
+
 /* The store's catalog and blob store; they live as long as @st. */
 struct dfs_catalog *dfs_store_catalog(const struct dfs_store *st);
 struct dfs_blobs *dfs_store_blobs(const struct dfs_store *st);

@@ -18,6 +18,8 @@
 
 #include "testutil.h"
 
+#include "pgcatutil.h"
+
 static int fix_new(struct tu_fix **out)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -93,6 +95,8 @@ int tu_catalog_open(struct tu_fix *fix)
 	if (!which || !*which || strcmp(which, "lmdb") == 0)
 		return dfs_catalog_open_lmdb(fix->dir, DFS_CATALOG_CREATE, 0,
 					     node, &fix->cat);
+	if (strcmp(which, "pg") == 0)
+		return tu_pg_open(fix->base, node, &fix->cat);
 	fprintf(stderr, "DEPLOYFS_TEST_CATALOG=%s: no such backend\n", which);
 	return -EINVAL;
 }
@@ -130,6 +134,9 @@ int tu_teardown(void **state)
 		dfs_catalog_close(fix->cat);
 	if (fix->st)
 		dfs_store_close(fix->st);
+	if (getenv("DEPLOYFS_TEST_CATALOG") &&
+	    strcmp(getenv("DEPLOYFS_TEST_CATALOG"), "pg") == 0)
+		tu_pg_drop(fix->base);
 	tu_rmtree(fix->base);
 	free(fix);
 	*state = NULL;

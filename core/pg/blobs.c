@@ -1,0 +1,430 @@
+/* pg/blobs — see blobs.h. */
+#include "pg_blobs.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const struct dfs_pg_stmt claim = {
+	"dfs_blob_claim",
+	"INSERT INTO deployfs.blobs (hash, size, nchunks, created_ms) "
+	"VALUES ($1, $2, $3, (extract(epoch FROM clock_timestamp()) * "
+	"1000)::bigint) ON CONFLICT (hash) DO NOTHING RETURNING 1"};
+
+static const struct dfs_pg_stmt put_chunk = {
+	"dfs_blob_chunk",
+	"WITH c AS (INSERT INTO deployfs.chunks (hash, size, data) "
+	"VALUES ($3, $4, $5) ON CONFLICT (hash) DO NOTHING) "
+	"INSERT INTO deployfs.blob_chunks (hash, idx, chunk) "
+	"VALUES ($1, $2, $3)"};
+
+static const struct dfs_pg_stmt stat_blob = {
+	"dfs_blob_stat",
+	"SELECT b.size, coalesce(r.refs, 0), b.nchunks FROM deployfs.blobs b "
+	"LEFT JOIN deployfs.blob_refs r ON r.hash = b.hash WHERE b.hash = $1"};
+
+static const struct dfs_pg_stmt get_chunk = {
+	"dfs_blob_get", "SELECT c.data, c.hash FROM deployfs.blob_chunks b "
+			"JOIN deployfs.chunks c ON c.hash = b.chunk "
+			"WHERE b.hash = $1 AND b.idx = $2"};
+
+static const struct dfs_pg_stmt lock_chunks = {
+	"dfs_blob_lock",
+	"LOCK TABLE deployfs.chunks IN SHARE ROW EXCLUSIVE MODE"};
+
+static const struct dfs_pg_stmt del_blob = {
+	"dfs_blob_del",
+	"DELETE FROM deployfs.blobs b WHERE hash = $1 RETURNING "
+	"(SELECT coalesce(max(refs), 0) FROM deployfs.blob_refs r "
+	"WHERE r.hash = b.hash)"};
+
+static const struct dfs_pg_stmt del_unused_blobs = {
+	"dfs_blob_del_unused",
+	"WITH d AS (DELETE FROM deployfs.blobs b WHERE created_ms < "
+	"(extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1 AND NOT "
+	"EXISTS (SELECT 1 FROM deployfs.blob_refs r WHERE r.hash = b.hash) "
+	"RETURNING 1) SELECT count(*) FROM d"};
+
+static const struct dfs_pg_stmt count_unused_blobs = {
+	"dfs_blob_count_unused",
+	"SELECT count(*), coalesce(sum(size), 0)::bigint FROM deployfs.blobs b "
+	"WHERE created_ms < (extract(epoch FROM clock_timestamp()) * "
+	"1000)::bigint - $1 AND NOT EXISTS (SELECT 1 FROM deployfs.blob_refs r "
+	"WHERE r.hash = b.hash)"};
+
+static const struct dfs_pg_stmt del_orphans = {
+	"dfs_blob_del_orphans",
+	"WITH d AS (DELETE FROM deployfs.chunks c WHERE NOT EXISTS "
+	"(SELECT 1 FROM deployfs.blob_chunks b WHERE b.chunk = c.hash) "
+	"RETURNING size) SELECT coalesce(sum(size), 0)::bigint FROM d"};
+
+static int sha256(const void *buf, size_t n, uint8_t out[32])
+{
+	unsigned len = 0;
+
+	if (!EVP_Digest(buf, n, out, &len, EVP_sha256(), NULL) || len != 32)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Read exactly @n bytes at @off (short only at end of file). */
+static int read_at(int fd, void *buf, size_t n, uint64_t off, size_t *got)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, (char *)buf + done, n - done,
+				  (off_t)(off + done));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
+static int send_chunks(struct dfs_pg *pg, int fd, uint64_t size,
+		       const uint8_t hash[32], void *buf)
+{
+	uint8_t ch[32], whole[32];
+	struct dfs_pg_params p;
+	unsigned len = 0;
+	EVP_MD_CTX *md;
+	size_t got = 0;
+	int rc = 0;
+
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return -ENOMEM;
+	}
+	for (uint64_t off = 0, idx = 0; !rc && off < size;
+	     off += DFS_PG_CHUNK, idx++) {
+		size_t want = size - off < DFS_PG_CHUNK ? (size_t)(size - off)
+							: DFS_PG_CHUNK;
+
+		rc = read_at(fd, buf, want, off, &got);
+		if (!rc && got != want)
+			rc = -EBADMSG; /* the file shrank under us */
+		if (!rc)
+			rc = sha256(buf, got, ch);
+		if (rc)
+			break;
+		EVP_DigestUpdate(md, buf, got);
+		dfs_pg_params_init(&p);
+		dfs_pg_param_bytes(&p, hash, 32);
+		dfs_pg_param_i32(&p, (int32_t)idx);
+		dfs_pg_param_bytes(&p, ch, 32);
+		dfs_pg_param_i32(&p, (int32_t)got);
+		dfs_pg_param_bytes(&p, buf, got);
+		rc = dfs_pg_exec(pg, &put_chunk, &p, NULL);
+	}
+	if (!rc && (!EVP_DigestFinal_ex(md, whole, &len) || len != 32))
+		rc = -ENOMEM;
+	if (!rc && memcmp(whole, hash, 32) != 0)
+		rc = -EBADMSG;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+int dfs_pg_blob_put_fd(struct dfs_pg *pg, int fd, uint64_t size,
+		       const uint8_t hash[32], bool *stored_before)
+{
+	struct dfs_pg_params p;
+	uint64_t nchunks = (size + DFS_PG_CHUNK - 1) / DFS_PG_CHUNK;
+	PGresult *r;
+	bool fresh;
+	void *buf;
+	int rc;
+
+	if (dfs_pg_in_txn(pg) || nchunks > INT32_MAX || size > INT64_MAX)
+		return -EINVAL;
+	buf = malloc(DFS_PG_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	rc = dfs_pg_begin(pg);
+	if (rc)
+		goto out_free;
+	/* Claiming the row first makes a concurrent put of it wait. */
+	dfs_pg_params_init(&p);
+	dfs_pg_param_bytes(&p, hash, 32);
+	dfs_pg_param_i64(&p, (int64_t)size);
+	dfs_pg_param_i32(&p, (int32_t)nchunks);
+	rc = dfs_pg_exec(pg, &claim, &p, &r);
+	if (rc)
+		goto out_rollback;
+	fresh = PQntuples(r) == 1;
+	PQclear(r);
+	if (fresh)
+		rc = send_chunks(pg, fd, size, hash, buf);
+	if (rc)
+		goto out_rollback;
+	rc = dfs_pg_commit(pg);
+	if (!rc && stored_before)
+		*stored_before = !fresh;
+	goto out_free;
+out_rollback:
+	dfs_pg_rollback(pg);
+out_free:
+	free(buf);
+	return rc;
+}
+
+int dfs_pg_blob_stat(struct dfs_pg *pg, const uint8_t hash[32], bool *exists,
+		     uint64_t *size, uint64_t *refs)
+{
+	struct dfs_pg_params p;
+	PGresult *r;
+	int rc;
+
+	dfs_pg_params_init(&p);
+	dfs_pg_param_bytes(&p, hash, 32);
+	rc = dfs_pg_exec(pg, &stat_blob, &p, &r);
+	if (rc)
+		return rc;
+	*exists = PQntuples(r) == 1;
+	if (size)
+		*size = *exists ? (uint64_t)dfs_pg_i64(r, 0, 0) : 0;
+	if (refs)
+		*refs = *exists ? (uint64_t)dfs_pg_i64(r, 0, 1) : 0;
+	PQclear(r);
+	return 0;
+}
+
+/* Chunk @idx of blob @hash, checked against its own hash. */
+static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
+			     uint64_t idx, PGresult **res, const char **data,
+			     size_t *len)
+{
+	struct dfs_pg_params p;
+	uint8_t want[32], got[32];
+	const char *h;
+	PGresult *r;
+	size_t hl;
+	int rc;
+
+	dfs_pg_params_init(&p);
+	dfs_pg_param_bytes(&p, hash, 32);
+	dfs_pg_param_i32(&p, (int32_t)idx);
+	rc = dfs_pg_exec(pg, &get_chunk, &p, &r);
+	if (rc)
+		return rc;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return -ENOENT;
+	}
+	*data = dfs_pg_bytes(r, 0, 0, len);
+	h = dfs_pg_bytes(r, 0, 1, &hl);
+	rc = hl == 32 ? sha256(*data, *len, got) : -EBADMSG;
+	if (!rc) {
+		memcpy(want, h, 32);
+		if (memcmp(got, want, 32) != 0)
+			rc = -EBADMSG;
+	}
+	if (rc) {
+		PQclear(r);
+		return rc;
+	}
+	*res = r;
+	return 0;
+}
+
+int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
+		     void *buf, size_t n, size_t *got)
+{
+	uint64_t size;
+	size_t done = 0;
+	bool exists;
+	int rc;
+
+	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	if (rc)
+		return rc;
+	if (!exists)
+		return -ENOENT;
+	while (done < n && off + done < size) {
+		uint64_t at = off + done, idx = at / DFS_PG_CHUNK;
+		size_t skip = (size_t)(at % DFS_PG_CHUNK), len, take;
+		const char *data;
+		PGresult *r;
+
+		rc = get_chunk_checked(pg, hash, idx, &r, &data, &len);
+		if (rc == -ENOENT)
+			rc = -EIO; /* the blob row promised this chunk */
+		if (rc)
+			return rc;
+		take = len > skip ? len - skip : 0;
+		if (take > n - done)
+			take = n - done;
+		memcpy((char *)buf + done, data + skip, take);
+		PQclear(r);
+		if (take == 0)
+			return -EIO;
+		done += take;
+	}
+	*got = done;
+	return 0;
+}
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
+{
+	uint8_t whole[32];
+	uint64_t size, done = 0;
+	unsigned len = 0;
+	EVP_MD_CTX *md;
+	bool exists;
+	int rc;
+
+	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	if (rc)
+		return rc;
+	if (!exists)
+		return -ENOENT;
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		return -ENOMEM;
+	}
+	for (uint64_t idx = 0; !rc && done < size; idx++) {
+		const char *data;
+		PGresult *r;
+		size_t n;
+
+		rc = get_chunk_checked(pg, hash, idx, &r, &data, &n);
+		if (rc == -ENOENT)
+			rc = -EIO;
+		if (rc)
+			break;
+		if (n == 0 || n > size - done)
+			rc = -EBADMSG;
+		if (!rc) {
+			EVP_DigestUpdate(md, data, n);
+			rc = write_all(fd, data, n);
+			done += n;
+		}
+		PQclear(r);
+	}
+	if (!rc && (!EVP_DigestFinal_ex(md, whole, &len) || len != 32))
+		rc = -ENOMEM;
+	if (!rc && memcmp(whole, hash, 32) != 0)
+		rc = -EBADMSG;
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+/* In the caller's transaction: the chunks no blob uses any more. */
+static int drop_orphans(struct dfs_pg *pg, uint64_t *freed)
+{
+	PGresult *r;
+	int rc;
+
+	rc = dfs_pg_exec(pg, &del_orphans, NULL, &r);
+	if (rc)
+		return rc;
+	if (freed)
+		*freed = (uint64_t)dfs_pg_i64(r, 0, 0);
+	PQclear(r);
+	return 0;
+}
+
+int dfs_pg_blob_remove(struct dfs_pg *pg, const uint8_t hash[32],
+		       uint64_t *freed)
+{
+	struct dfs_pg_params p;
+	PGresult *r;
+	int rc;
+
+	rc = dfs_pg_begin(pg);
+	if (rc)
+		return rc;
+	rc = dfs_pg_exec(pg, &lock_chunks, NULL, NULL);
+	if (rc)
+		goto out_rollback;
+	dfs_pg_params_init(&p);
+	dfs_pg_param_bytes(&p, hash, 32);
+	rc = dfs_pg_exec(pg, &del_blob, &p, &r);
+	if (rc)
+		goto out_rollback;
+	if (PQntuples(r) != 1)
+		rc = -ENOENT;
+	else if (dfs_pg_i64(r, 0, 0) != 0)
+		rc = -EBUSY;
+	PQclear(r);
+	if (!rc)
+		rc = drop_orphans(pg, freed);
+	if (rc)
+		goto out_rollback;
+	return dfs_pg_commit(pg);
+out_rollback:
+	dfs_pg_rollback(pg);
+	return rc;
+}
+
+int dfs_pg_blob_gc(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
+		   uint64_t *freed)
+{
+	struct dfs_pg_params p;
+	PGresult *r;
+	int rc;
+
+	rc = dfs_pg_begin(pg);
+	if (rc)
+		return rc;
+	rc = dfs_pg_exec(pg, &lock_chunks, NULL, NULL);
+	dfs_pg_params_init(&p);
+	dfs_pg_param_i64(&p, grace_ms);
+	if (!rc)
+		rc = dfs_pg_exec(pg, &del_unused_blobs, &p, &r);
+	if (rc)
+		goto out_rollback;
+	if (blobs)
+		*blobs = (uint64_t)dfs_pg_i64(r, 0, 0);
+	PQclear(r);
+	rc = drop_orphans(pg, freed);
+	if (rc)
+		goto out_rollback;
+	return dfs_pg_commit(pg);
+out_rollback:
+	dfs_pg_rollback(pg);
+	return rc;
+}
+
+int dfs_pg_blob_unused(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
+		       uint64_t *bytes)
+{
+	struct dfs_pg_params p;
+	PGresult *r;
+	int rc;
+
+	dfs_pg_params_init(&p);
+	dfs_pg_param_i64(&p, grace_ms);
+	rc = dfs_pg_exec(pg, &count_unused_blobs, &p, &r);
+	if (rc)
+		return rc;
+	*blobs = (uint64_t)dfs_pg_i64(r, 0, 0);
+	*bytes = (uint64_t)dfs_pg_i64(r, 0, 1);
+	PQclear(r);
+	return 0;
+}
