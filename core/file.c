@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "delivery_pg.h"
 
 struct dfs_file *dfs_file_new(enum dfs_file_kind kind)
 {
@@ -50,6 +51,9 @@ int dfs_file_read(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 		return dfs_reader_read(f->reader, buf, n, off, got);
 	case DFS_FILE_DROPBOX:
 		return dfs_dbfile_read(f->db, buf, n, off, got);
+	case DFS_FILE_DLOG:
+		return dfs_delivery_pg_log_read(dfs_store_catalog(f->st), f->id,
+						f->node, off, buf, n, got);
 	case DFS_FILE_SIDE:
 		r = pread(f->fd, buf, n, (off_t)off);
 		if (r < 0)
@@ -71,6 +75,7 @@ int dfs_file_span(struct dfs_file *f, size_t n, uint64_t off, int *fd,
 	case DFS_FILE_RECORD:
 	case DFS_FILE_AUDIT:
 	case DFS_FILE_SIDE:
+	case DFS_FILE_DLOG:
 		break;
 	}
 	*fd = -1; /* no blob file under these bytes */
@@ -100,5 +105,6 @@ void dfs_file_close(struct dfs_file *f)
 	if (f->fd >= 0)
 		close(f->fd);
 	free(f->buf);
+	free(f->node);
 	free(f);
 }

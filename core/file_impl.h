@@ -16,6 +16,7 @@ enum dfs_file_kind {
 	DFS_FILE_SIDE,	  /* fd: a log or manifest */
 	DFS_FILE_PAYLOAD, /* reader: verified as it is read */
 	DFS_FILE_DROPBOX, /* db: deploy/<name> or a staging file */
+	DFS_FILE_DLOG,	  /* a delivery's log, read through the catalog */
 };
 
 struct dfs_file {
@@ -27,6 +28,8 @@ struct dfs_file {
 	int fd;
 	struct dfs_reader *reader;
 	struct dfs_dbfile *db;
+	uint8_t id[16]; /* a delivery log's deployment and node */
+	char *node;
 };
 
 /* A file of @kind with nothing open yet (fd -1); NULL without memory. */

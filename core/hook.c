@@ -33,6 +33,9 @@ struct job {
 	int log_fd;
 	dfs_hook_done_fn done;
 	void *arg;
+	char node[256];	       /* DEPLOYFS_NODE, "" for none */
+	dfs_hook_sink_fn sink; /* the output's destination, else log_fd */
+	void *sink_arg;
 	pid_t pid; /* the hook's process group while it runs, under h->lock */
 	char tail[TAIL_MAX + 1];
 	size_t tail_len;
@@ -107,8 +110,8 @@ bool dfs_hooks_find(struct dfs_hooks *h, const char *project, char *path,
 static bool ours(const char *var)
 {
 	static const char *const names[] = {
-		"DEPLOYFS_ID=", "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
-		"DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE="};
+		"DEPLOYFS_ID=",	     "DEPLOYFS_PROJECT=", "DEPLOYFS_SHA256=",
+		"DEPLOYFS_PAYLOAD=", "DEPLOYFS_STORE=",	  "DEPLOYFS_NODE="};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strncmp(var, names[i], strlen(names[i])) == 0)
@@ -117,7 +120,7 @@ static bool ours(const char *var)
 }
 
 /* The hook's environment: ours plus the DEPLOYFS_* variables. */
-static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
+static char **hook_env(struct job *j, char vars[6][PATH_MAX + 32])
 {
 	char id[37], hex[65], rel[DFS_BLOB_PATH_MAX];
 	size_t n = 0, i = 0;
@@ -125,7 +128,7 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 
 	while (environ[n])
 		n++;
-	env = calloc(n + 6, sizeof(*env));
+	env = calloc(n + 7, sizeof(*env));
 	if (!env)
 		return NULL;
 	/* Ours replace any inherited; other DEPLOYFS_* settings pass on. */
@@ -142,7 +145,8 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 	snprintf(vars[3], sizeof(vars[3]), "DEPLOYFS_PAYLOAD=%s/%s",
 		 j->h->st->dir, rel);
 	snprintf(vars[4], sizeof(vars[4]), "DEPLOYFS_STORE=%s", j->h->st->dir);
-	for (int k = 0; k < 5; k++)
+	snprintf(vars[5], sizeof(vars[5]), "DEPLOYFS_NODE=%s", j->node);
+	for (int k = 0; k < (j->node[0] ? 6 : 5); k++)
 		env[i++] = vars[k];
 	return env;
 }
@@ -150,7 +154,7 @@ static char **hook_env(struct job *j, char vars[5][PATH_MAX + 32])
 static int spawn(struct job *j, int in, int out, pid_t *pid)
 {
 	static const int reset[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-	char vars[5][PATH_MAX + 32];
+	char vars[6][PATH_MAX + 32];
 	char *argv[] = {j->hook, NULL};
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -248,7 +252,10 @@ static bool pump(struct job *j, int fd, pid_t pid, int *status)
 			eof = true;
 			continue;
 		}
-		if (j->log_fd >= 0 && write(j->log_fd, buf, (size_t)n) < 0) {
+		if (j->sink)
+			j->sink(j->sink_arg, buf, (size_t)n);
+		else if (j->log_fd >= 0 &&
+			 write(j->log_fd, buf, (size_t)n) < 0) {
 			/* The log is best effort; the hook goes on. */
 		}
 		keep_tail(j, buf, (size_t)n);
@@ -401,4 +408,40 @@ int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
 	j->log_fd = -1;
 	free(j);
 	return not_run(h, rec, hook, log_fd, done, arg, rc);
+}
+
+int dfs_hooks_run(struct dfs_hooks *h, const struct dfs_record *rec,
+		  const char *hook, const char *node, dfs_hook_sink_fn sink,
+		  void *sink_arg, dfs_hook_done_fn done, void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (!j)
+		return -ENOMEM;
+	j->h = h;
+	j->rec = *rec;
+	snprintf(j->hook, sizeof(j->hook), "%s", hook);
+	snprintf(j->node, sizeof(j->node), "%s", node);
+	j->log_fd = -1;
+	j->done = done;
+	j->arg = arg;
+	j->sink = sink;
+	j->sink_arg = sink_arg;
+	/* Listed while it runs, so that dfs_hooks_free kills it too. */
+	pthread_mutex_lock(&h->lock);
+	j->next = h->jobs;
+	h->jobs = j;
+	pthread_mutex_unlock(&h->lock);
+	rc = run_job(j);
+	pthread_mutex_lock(&h->lock);
+	for (struct job **p = &h->jobs; *p; p = &(*p)->next)
+		if (*p == j) {
+			*p = j->next;
+			break;
+		}
+	pthread_cond_broadcast(&h->idle);
+	pthread_mutex_unlock(&h->lock);
+	free(j);
+	return rc;
 }

@@ -332,6 +332,22 @@ int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len)
 		    JSON_INDENT(2) | JSON_PRESERVE_ORDER, true, out, len);
 }
 
+int dfs_record_render_fleet(const struct dfs_record *rec,
+			    const struct dfs_record_fleet *fleet, char **out,
+			    size_t *len)
+{
+	json_t *o = record_json(rec, false);
+
+	if (o)
+		json_object_set_new(
+			o, "deliveries",
+			json_pack("{s:I, s:I, s:I}", "success",
+				  (json_int_t)fleet->success, "failed",
+				  (json_int_t)fleet->failed, "pending",
+				  (json_int_t)fleet->pending));
+	return dump(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER, true, out, len);
+}
+
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
 			      size_t *len)
 {

@@ -65,6 +65,8 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		case D_LOG:
 		case D_MANIFEST:
 			return DFS_NODE_SIDE;
+		case D_DELIVERIES:
+			return DFS_NODE_DIR;
 		}
 		return DFS_NODE_NONE;
 	case C_PROJECT:
@@ -72,6 +74,7 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		case P_DROPBOX:
 			return DFS_NODE_DROPBOX;
 		case P_DIR:
+		case P_NODES:
 			return DFS_NODE_DIR;
 		case P_LATEST:
 		case P_CURRENT:
@@ -83,6 +86,12 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 	case C_QUERY:
 		return ino_kind(ino) <= DFS_STATUS_COUNT ? DFS_NODE_DIR
 							 : DFS_NODE_NONE;
+	case C_DELIVERY:
+		return ino_kind(ino) == DL_JSON	 ? DFS_NODE_DELIVERY
+		       : ino_kind(ino) == DL_LOG ? DFS_NODE_DELIVERY_LOG
+						 : DFS_NODE_NONE;
+	case C_NODELINK:
+		return ino_kind(ino) == 0 ? DFS_NODE_LINK : DFS_NODE_NONE;
 	}
 	return DFS_NODE_NONE;
 }
@@ -103,25 +112,6 @@ uint64_t dfs_tree_dropbox_ino(enum dfs_dbkind kind, uint64_t num)
 }
 
 /* ---- attributes -------------------------------------------------------- */
-
-static void base_stat(struct stat *s, uint64_t ino, mode_t mode, uid_t uid,
-		      gid_t gid, struct timespec tm)
-{
-	memset(s, 0, sizeof(*s));
-	s->st_ino = ino;
-	s->st_mode = mode;
-	s->st_nlink = S_ISDIR(mode) ? 2 : 1;
-	s->st_uid = uid;
-	s->st_gid = gid;
-	s->st_blksize = BLKSIZE;
-	s->st_atim = s->st_mtim = s->st_ctim = tm;
-}
-
-static void set_size(struct stat *s, uint64_t size)
-{
-	s->st_size = (off_t)size;
-	s->st_blocks = (blkcnt_t)((size + 511) / 512);
-}
 
 static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 {
@@ -202,16 +192,20 @@ static int deployment_stat(struct dfs_tree *t, const struct dfs_record *r,
 
 	switch (kind) {
 	case D_DIR:
+	case D_DELIVERIES:
+		if (kind == D_DELIVERIES && !dfs_tree_fleet_on(t))
+			return -ENOENT;
 		/* Writable where the project is: rm payload drops it. */
 		rc = dfs_catalog_project_get(dfs_store_catalog(t->st),
 					     r->project, &p);
 		if (rc)
 			return rc;
-		base_stat(s, ino, S_IFDIR | 0555 | (p.mode & 0222), p.uid,
-			  p.gid, started);
+		base_stat(s, ino,
+			  S_IFDIR | 0555 | (kind == D_DIR ? p.mode & 0222 : 0),
+			  p.uid, p.gid, started);
 		return 0;
 	case D_RECORD:
-		rc = dfs_record_render(r, &buf, &len);
+		rc = dfs_tree_record_render(t, r, &buf, &len);
 		if (rc)
 			return rc;
 		free(buf);
@@ -270,16 +264,20 @@ static int project_stat(struct dfs_tree *t, const struct dfs_project *p,
 			dfs_tree_dropbox_stat(&db, s);
 		return rc;
 	}
+	if (kind == P_NODES && !dfs_tree_fleet_on(t))
+		return -ENOENT;
 	/* Directories and links show the time of the newest deployment. */
 	rc = dfs_catalog_latest(dfs_store_catalog(t->st), p->name, id);
 	if (rc && rc != -ENOENT)
 		return rc;
-	base_stat(s, ino, kind == P_DIR ? S_IFDIR | 0555 : S_IFLNK | 0777,
+	base_stat(s, ino,
+		  kind == P_DIR || kind == P_NODES ? S_IFDIR | 0555
+						   : S_IFLNK | 0777,
 		  p->uid, p->gid, dfs_time_to_timespec(p->created_ms));
 	if (rc == 0)
 		s->st_mtim = s->st_ctim =
 			dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
-	if (kind == P_DIR)
+	if (kind == P_DIR || kind == P_NODES)
 		return 0;
 	rc = project_link_id(t, p, kind, id);
 	if (rc)
@@ -316,6 +314,9 @@ int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 		return rc;
 	case C_QUERY:
 		return dfs_tree_query_getattr(t, ino, s);
+	case C_DELIVERY:
+	case C_NODELINK:
+		return dfs_tree_fleet_getattr(t, ino, s);
 	}
 	return -ENOENT;
 }
@@ -437,6 +438,10 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 					      project[0] ? project : NULL,
 					      status, s);
 	}
+	if ((ino_class(parent) == C_DEPLOYMENT &&
+	     ino_kind(parent) == D_DELIVERIES) ||
+	    (ino_class(parent) == C_PROJECT && ino_kind(parent) == P_NODES))
+		return dfs_tree_fleet_lookup(t, parent, name, s);
 	if (ino_class(parent) == C_DEPLOYMENT) {
 		rc = dfs_catalog_get_seq(dfs_store_catalog(t->st),
 					 ino_num(parent), &r);
@@ -450,6 +455,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 			return deployment_stat(t, &r, D_LOG, s);
 		if (strcmp(name, "manifest") == 0)
 			return deployment_stat(t, &r, D_MANIFEST, s);
+		if (strcmp(name, "deliveries") == 0)
+			return deployment_stat(t, &r, D_DELIVERIES, s);
 		return -ENOENT;
 	}
 	rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st),
@@ -460,6 +467,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		return project_stat(t, &p, P_LATEST, s);
 	if (strcmp(name, "current") == 0)
 		return project_stat(t, &p, P_CURRENT, s);
+	if (strcmp(name, "nodes") == 0)
+		return project_stat(t, &p, P_NODES, s);
 	if (name[0] == 'v')
 		return lookup_version(t, &p, name, s);
 	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);
@@ -475,6 +484,8 @@ int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 
 	if (ino_class(ino) == C_NODE)
 		return dfs_dropbox_readlink(t->db, ino_num(ino), buf, size);
+	if (ino_class(ino) == C_NODELINK && dfs_tree_type(ino) == DFS_NODE_LINK)
+		return dfs_tree_fleet_readlink(t, ino, buf, size);
 	if (dfs_tree_type(ino) != DFS_NODE_LINK)
 		return -EINVAL;
 	if (ino_class(ino) == C_DEPLOYMENT) {
@@ -503,8 +514,8 @@ static int history_unlink(struct dfs_tree *t, uint64_t parent, const char *name)
 	struct stat s;
 	int rc;
 
-	if (strcmp(name, "record.json") != 0 && strcmp(name, "log") != 0 &&
-	    strcmp(name, "manifest") != 0)
+	if (ino_kind(parent) == D_DIR && strcmp(name, "record.json") != 0 &&
+	    strcmp(name, "log") != 0 && strcmp(name, "manifest") != 0)
 		return -ENOENT;
 	rc = dfs_tree_lookup(t, parent, name, &s);
 	return rc ? rc : -EPERM;
@@ -524,7 +535,7 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	if (dfs_tree_type(parent) != DFS_NODE_DIR ||
 	    ino_class(parent) != C_DEPLOYMENT)
 		return -EROFS;
-	if (strcmp(name, "payload") != 0)
+	if (strcmp(name, "payload") != 0 || ino_kind(parent) != D_DIR)
 		return history_unlink(t, parent, name);
 	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(parent), &r);
 	if (!rc)
@@ -548,7 +559,7 @@ int dfs_tree_record(struct dfs_tree *t, uint64_t ino, char **buf, size_t *len)
 	if (dfs_tree_type(ino) != DFS_NODE_RECORD)
 		return -EINVAL;
 	rc = dfs_catalog_get_seq(dfs_store_catalog(t->st), ino_num(ino), &r);
-	return rc ? rc : dfs_record_render(&r, buf, len);
+	return rc ? rc : dfs_tree_record_render(t, &r, buf, len);
 }
 
 /* Read permission on a deployment's payload, log or manifest. */

@@ -141,6 +141,9 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	if (off < 4 && p.has_current &&
 	    emit(l, "current", mkino(C_PROJECT, p.pseq, P_CURRENT), S_IFLNK, 4))
 		return 0;
+	if (off < 5 && dfs_tree_fleet_on(t) &&
+	    emit(l, "nodes", mkino(C_PROJECT, p.pseq, P_NODES), S_IFDIR, 5))
+		return 0;
 	*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_PROJLINK, S_IFLNK};
 	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
 }
@@ -175,9 +178,13 @@ static int list_deployment(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	if (off < 5 && has_side(t, &r, DFS_LOG) &&
 	    emit(l, "log", mkino(C_DEPLOYMENT, r.seq, D_LOG), S_IFREG, 5))
 		return 0;
-	if (off < 6 && has_side(t, &r, DFS_MANIFEST))
-		emit(l, "manifest", mkino(C_DEPLOYMENT, r.seq, D_MANIFEST),
-		     S_IFREG, 6);
+	if (off < 6 && has_side(t, &r, DFS_MANIFEST) &&
+	    emit(l, "manifest", mkino(C_DEPLOYMENT, r.seq, D_MANIFEST), S_IFREG,
+		 6))
+		return 0;
+	if (off < 7 && dfs_tree_fleet_on(t))
+		emit(l, "deliveries", mkino(C_DEPLOYMENT, r.seq, D_DELIVERIES),
+		     S_IFDIR, 7);
 	return 0;
 }
 
@@ -192,6 +199,9 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return 0;
 	if (off < 2 && emit(&l, "..", DFS_INO_ROOT, S_IFDIR, 2))
 		return 0;
+	if ((ino_class(ino) == C_DEPLOYMENT && ino_kind(ino) == D_DELIVERIES) ||
+	    (ino_class(ino) == C_PROJECT && ino_kind(ino) == P_NODES))
+		return dfs_tree_fleet_readdir(t, ino, off, fn, arg);
 	switch (ino_class(ino)) {
 	case C_FIXED:
 		return list_fixed(t, &l, ino, off);

@@ -4,11 +4,14 @@
  *
  * An inode number is class (4 bits) | number (56 bits) | kind (4 bits):
  * fixed directories, deployments by seq, projects by pseq, and dropbox
- * nodes by their number.
+ * nodes by their number. A node's delivery files and its link in a
+ * project's nodes/ are numbered seq or pseq (40 bits) | node id (16 bits,
+ * the catalog's node number, never reused): see tree_fleet.c.
  */
 #ifndef DFS_TREE_IMPL_H
 #define DFS_TREE_IMPL_H
 
+#include <string.h>
 #include <time.h>
 
 #include "tree.h"
@@ -27,7 +30,9 @@ enum ino_class {
 	C_DEPLOYMENT = 1,
 	C_PROJECT = 2,
 	C_NODE = 3,
-	C_QUERY = 4, /* newest/<filter>: project pseq (0: all), 1 + status */
+	C_QUERY = 4,	/* newest/<filter>: project pseq (0: all), 1 + status */
+	C_DELIVERY = 5, /* deliveries/<node>.{json,log}: seq | node id */
+	C_NODELINK = 6, /* projects/<p>/nodes/<node>: pseq | node id */
 };
 enum {
 	D_DIR,
@@ -36,13 +41,19 @@ enum {
 	D_PROJLINK,
 	D_STATUSLINK,
 	D_LOG,
-	D_MANIFEST
+	D_MANIFEST,
+	D_DELIVERIES
 };
 enum {
 	P_DROPBOX,
 	P_DIR,
 	P_LATEST,
-	P_CURRENT
+	P_CURRENT,
+	P_NODES
+};
+enum {
+	DL_JSON,
+	DL_LOG
 };
 
 /* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
@@ -78,6 +89,25 @@ static inline unsigned ino_kind(uint64_t ino)
 	return ino & 15;
 }
 
+static inline void base_stat(struct stat *s, uint64_t ino, mode_t mode,
+			     uid_t uid, gid_t gid, struct timespec tm)
+{
+	memset(s, 0, sizeof(*s));
+	s->st_ino = ino;
+	s->st_mode = mode;
+	s->st_nlink = S_ISDIR(mode) ? 2 : 1;
+	s->st_uid = uid;
+	s->st_gid = gid;
+	s->st_blksize = BLKSIZE;
+	s->st_atim = s->st_mtim = s->st_ctim = tm;
+}
+
+static inline void set_size(struct stat *s, uint64_t size)
+{
+	s->st_size = (off_t)size;
+	s->st_blocks = (blkcnt_t)((size + 511) / 512);
+}
+
 extern const char *const dfs_tree_top_names[4];
 
 /*
@@ -91,5 +121,29 @@ int dfs_tree_query_lookup(struct dfs_tree *t, const char *name, struct stat *s);
 int dfs_tree_query_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s);
 int dfs_tree_query_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 			   dfs_tree_fill_fn fn, void *arg);
+
+/*
+ * tree_fleet.c: what followers delivered (a PostgreSQL catalog only;
+ * elsewhere none of it exists). dfs_tree_fleet_on says whether it does.
+ * The directories deployments/<id>/deliveries/ and projects/<p>/nodes/
+ * (stat'ed as the deployment's and the project's directories are), the
+ * files and links in them, record.json with its deliveries counts.
+ */
+bool dfs_tree_fleet_on(struct dfs_tree *t);
+int dfs_tree_fleet_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s);
+int dfs_tree_fleet_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+			  struct stat *s);
+int dfs_tree_fleet_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
+			   dfs_tree_fill_fn fn, void *arg);
+int dfs_tree_fleet_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
+			    size_t size);
+struct dfs_file;
+int dfs_tree_fleet_json(struct dfs_tree *t, uint64_t ino, char **buf,
+			size_t *len);
+/* Errors: -EACCES (the project's read bits), -ENOENT, -ENOMEM. */
+int dfs_tree_fleet_open_log(struct dfs_tree *t, uint64_t ino,
+			    const struct dfs_caller *c, struct dfs_file *f);
+int dfs_tree_record_render(struct dfs_tree *t, const struct dfs_record *r,
+			   char **buf, size_t *len);
 
 #endif

@@ -26,7 +26,12 @@ static int open_read(struct dfs_tree *t, uint64_t ino,
 	case DFS_FILE_RECORD:
 		/* A snapshot: a record can change while it is read. */
 		f->direct_io = true;
+		if (dfs_tree_type(ino) == DFS_NODE_DELIVERY)
+			return dfs_tree_fleet_json(t, ino, &f->buf, &f->len);
 		return dfs_tree_record(t, ino, &f->buf, &f->len);
+	case DFS_FILE_DLOG:
+		f->direct_io = true; /* a hook's output grows while it runs */
+		return dfs_tree_fleet_open_log(t, ino, c, f);
 	case DFS_FILE_AUDIT:
 		f->direct_io = true; /* it grows: always read what is there */
 		f->st = t->st;
@@ -46,7 +51,11 @@ static int file_kind(enum dfs_node_type type, enum dfs_file_kind *kind)
 {
 	switch (type) {
 	case DFS_NODE_RECORD:
+	case DFS_NODE_DELIVERY:
 		*kind = DFS_FILE_RECORD;
+		return 0;
+	case DFS_NODE_DELIVERY_LOG:
+		*kind = DFS_FILE_DLOG;
 		return 0;
 	case DFS_NODE_AUDIT:
 		*kind = DFS_FILE_AUDIT;

@@ -16,7 +16,9 @@
 #include <unistd.h>
 
 #include "catalog_pg.h"
+#include "deliver.h"
 #include "fs.h"
+#include "name.h"
 #include "report.h"
 #include "service.h"
 #include "units.h"
@@ -33,6 +35,7 @@ struct options {
 	char *catalog;	  /* a PostgreSQL conninfo: the shared catalog */
 	char *node;	  /* this host's name in it */
 	char *cache_size; /* STORE/blobs limit with a shared catalog */
+	char *follow;	  /* P1:P2 or *: deliver these projects here */
 };
 
 static const struct fuse_opt option_spec[] = {
@@ -45,6 +48,7 @@ static const struct fuse_opt option_spec[] = {
 	{"catalog=%s", offsetof(struct options, catalog), 0},
 	{"node=%s", offsetof(struct options, node), 0},
 	{"cache_size=%s", offsetof(struct options, cache_size), 0},
+	{"follow=%s", offsetof(struct options, follow), 0},
 	FUSE_OPT_END,
 };
 
@@ -90,8 +94,42 @@ static void usage(const char *prog)
 	       "    -o node=NAME           this host's name in it (default:\n"
 	       "                           the host name)\n"
 	       "    -o cache_size=SIZE     STORE/blobs payload cache with\n"
-	       "                           catalog= (default 10G)\n\n",
+	       "                           catalog= (default 10G)\n"
+	       "    -o follow=P1:P2|*      with catalog=: deliver each "
+	       "successful\n"
+	       "                           deploy of these projects here, "
+	       "through\n"
+	       "                           the hook (* for all projects)\n\n",
 	       prog);
+}
+
+/*
+ * Split follow=P1:P2 in place into @fl (names borrowed from @s): each a
+ * project name, or a lone "*". Returns 0 or -EINVAL.
+ */
+static int parse_follow(char *s, struct dfs_follower_conf *fl)
+{
+	const char **names;
+	size_t n = 1;
+	char *p;
+
+	for (p = s; *p; p++)
+		n += *p == ':';
+	names = calloc(n, sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	n = 0;
+	while ((p = strsep(&s, ":")) != NULL)
+		names[n++] = p;
+	for (size_t i = 0; i < n; i++)
+		if (!dfs_name_is_project(names[i]) &&
+		    !(strcmp(names[i], "*") == 0 && n == 1)) {
+			free(names);
+			return -EINVAL;
+		}
+	fl->projects = names;
+	fl->n = n;
+	return 0;
 }
 
 /* A size as every size option takes it: 10M, 1.5G (see units.h). */
@@ -272,10 +310,23 @@ static int exit_status(int loop_rc)
 	return loop_rc ? 1 : 0;
 }
 
+/* Deliver the followed projects here, from now until the unmount. */
+static int start_follower(struct dfs_store *st, struct dfs_hooks *h,
+			  const struct dfs_follower_conf *follow,
+			  struct dfs_follower **out)
+{
+	int rc = dfs_follower_start(st, h, follow, out);
+
+	if (rc)
+		fprintf(stderr, "deployfs: cannot follow: %s\n", strerror(-rc));
+	return rc;
+}
+
 static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	       const char *store, uint64_t map_size, uint64_t max_payload,
 	       uint64_t max_unpacked, const struct dfs_hooks_conf *hooks,
-	       const struct dfs_store_shared *sh)
+	       const struct dfs_store_shared *sh,
+	       const struct dfs_follower_conf *follow)
 {
 	struct housekeeper hk = {NULL,
 				 NULL,
@@ -285,6 +336,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 				 sh != NULL,
 				 false};
 	struct dfs_notifier *notifier = NULL;
+	struct dfs_follower *follower = NULL;
 	struct dfs_deploy_conf conf = {NULL, max_payload, max_unpacked,
 				       report_stderr, NULL};
 	struct dfs_fs fs = {0};
@@ -314,6 +366,8 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	if (dfs_dropbox_new(fs.st, &conf, &fs.db) ||
 	    dfs_tree_new(fs.st, fs.db, getuid(), getgid(), &fs.tree))
 		goto out_unmount;
+	if (follow && start_follower(fs.st, fs.hooks, follow, &follower))
+		goto out_unmount;
 	hk.st = fs.st;
 	hk.db = fs.db;
 	if (pthread_create(&keeper, NULL, housekeeping, &hk) != 0)
@@ -328,6 +382,7 @@ static int run(struct fuse_args *args, struct fuse_cmdline_opts *cmd,
 	pthread_join(keeper, NULL);
 out_unmount:
 	fuse_session_unmount(se);
+	dfs_follower_stop(follower);
 	dfs_fs_free_handles(&fs);
 	dfs_notifier_free(notifier);
 	dfs_tree_free(fs.tree);
@@ -348,6 +403,8 @@ int main(int argc, char *argv[])
 	struct fuse_cmdline_opts cmd = {0};
 	struct dfs_hooks_conf hooks;
 	struct dfs_store_shared shared = {NULL, NULL, 0};
+	struct dfs_follower_conf follow = {NULL, NULL, 0};
+	char *follow_names = NULL; /* follow= split at the ':' */
 	char store[PATH_MAX];
 	uint64_t map_size = 0, max_payload = DFS_DEPLOY_PAYLOAD_DEFAULT;
 	uint64_t max_unpacked = 0;
@@ -413,6 +470,21 @@ int main(int argc, char *argv[])
 				"catalog=\n");
 		goto out;
 	}
+	if (o.follow && !o.catalog) {
+		fprintf(stderr, "deployfs: follow= goes with catalog= (a "
+				"follower delivers deploys of the shared "
+				"catalog)\n");
+		goto out;
+	}
+	if (o.follow && ((follow_names = strdup(o.follow)) == NULL ||
+			 parse_follow(follow_names, &follow) != 0)) {
+		fprintf(stderr,
+			"deployfs: bad follow '%s': give project names "
+			"separated by ':', or '*'\n",
+			o.follow);
+		goto out;
+	}
+	follow.conninfo = o.catalog;
 	shared.conninfo = o.catalog;
 	shared.node = o.node;
 	/* The daemon leaves the working directory: keep an absolute path. */
@@ -432,7 +504,7 @@ int main(int argc, char *argv[])
 	hooks.timeout_s = o.hook_timeout;
 	hooks.wait = o.hook_wait;
 	rc = run(&args, &cmd, store, map_size, max_payload, max_unpacked,
-		 &hooks, o.catalog ? &shared : NULL);
+		 &hooks, o.catalog ? &shared : NULL, o.follow ? &follow : NULL);
 out:
 	free(cmd.mountpoint);
 	free(o.store);
@@ -443,6 +515,9 @@ out:
 	free(o.catalog);
 	free(o.node);
 	free(o.cache_size);
+	free(o.follow);
+	free((void *)follow.projects);
+	free(follow_names);
 	fuse_opt_free_args(&args);
 	return rc;
 }

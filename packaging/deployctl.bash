@@ -43,6 +43,7 @@ _deployctl_columns()
 		REVISION REF CI_URL NOTE" ;;
 	audit) cols="TIME AGE SEQ ACTION NAME ID PROJECT STATUS USER UID PID
 		COMMAND" ;;
+	status) cols="NODE DELIVERED STATUS AGE LAGS ERROR" ;;
 	esac
 	if [[ $cur == *,* ]]; then
 		head=${cur%,*},
@@ -58,7 +59,7 @@ _deployctl()
 {
 	local cur prev= cword words
 	local commands="list show payload drop-payload push audit rollback pin
-		unpin retention gc verify project init import"
+		unpin retention gc verify project init import status wait"
 	local common="--store --catalog --mount --json --help"
 	local cmd= sub= i nargs=0 opts
 	# Names (web@42) are one word, though readline breaks at '@'.
@@ -99,7 +100,7 @@ _deployctl()
 		return 0
 		;;
 	-o | --output)
-		if [[ $cmd == list || $cmd == audit ]]; then
+		if [[ $cmd == list || $cmd == audit || $cmd == status ]]; then
 			compopt -o nospace 2>/dev/null
 			COMPREPLY=($(_deployctl_columns "$cmd" "$cur"))
 		else
@@ -120,7 +121,8 @@ _deployctl()
 		COMPREPLY=($(compgen -W "1h 2d 1w today yesterday now" -- "$cur"))
 		return 0
 		;;
-	--limit | --offset | --keep-success | --keep-days | --max-bytes)
+	--limit | --offset | --keep-success | --keep-days | --max-bytes | \
+		--nodes | --timeout)
 		return 0
 		;;
 	esac
@@ -138,7 +140,10 @@ _deployctl()
 	list) opts="--project --status --since --until --limit --offset -o
 		--output" ;;
 	payload) opts="--output -o" ;;
-	push | rollback) opts= ;;
+	push) opts="--wait-delivered" ;;
+	rollback) opts= ;;
+	status) opts="-o --output" ;;
+	wait) opts="--nodes --timeout" ;;
 	audit) opts="--since --project --follow -o --output" ;;
 	retention) opts="--keep-success --keep-days --max-bytes --clear" ;;
 	gc) opts="--dry-run --project" ;;
@@ -153,11 +158,11 @@ _deployctl()
 		return 0
 	fi
 	case $cmd:$nargs in
-	push:0 | rollback:0 | retention:0)
+	push:0 | rollback:0 | retention:0 | status:0)
 		COMPREPLY=($(_deployctl_projects "$cur"))
 		;;
 	show:0 | payload:0 | drop-payload:0 | pin:0 | unpin:0 | verify:0 | \
-		rollback:1)
+		rollback:1 | wait:0)
 		COMPREPLY=($(_deployctl_names "$cur"))
 		;;
 	project:0)

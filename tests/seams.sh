@@ -26,6 +26,14 @@ for f in $(grep -rlE '#include [<"](lmdb\.h|lmdb_impl\.h|catalog_backend\.h|blob
 	*) fail "$f includes a backend's private header" ;;
 	esac
 done
+# libpq and the PostgreSQL floor's headers only in core/pg: the tree
+# reaches deliveries through delivery_pg.h, which any catalog answers.
+for f in $(grep -rlE '#include [<"](libpq-fe\.h|pg\.h|pgcat\.h|pg_[a-z_]*\.h)[">]' core fs tools); do
+	case $f in
+	core/pg/*) ;;
+	*) fail "$f includes a PostgreSQL backend header" ;;
+	esac
+done
 # The catalog layer never includes what sits above it.
 for f in core/lmdb/* core/catalog.c core/audit.c core/record.c \
 	core/include/catalog.h core/include/audit.h core/include/record.h; do

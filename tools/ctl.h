@@ -153,6 +153,17 @@ int cmd_verify(struct ctl *c, int argc, char **argv);
 int cmd_project(struct ctl *c, int argc, char **argv);
 int cmd_init(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_wait(struct ctl *c, int argc, char **argv);
+
+/*
+ * ctl_wait_delivered — deployctl wait on deployment @id: until @nodes
+ * (0: every follower of its project) have settled their delivery, or
+ * @timeout_s (0: none) passed; prints the outcomes. Returns an exit
+ * status: 1 when a delivery failed or the time ran out.
+ */
+int ctl_wait_delivered(struct ctl *c, const uint8_t id[16], unsigned nodes,
+		       unsigned timeout_s);
 
 /*
  * ctl_shared_store — open the shared catalog c->catalog as the store

@@ -17,12 +17,18 @@
 #define RECENT 64 /* our deployment is among a project's newest ones */
 
 static const char push_usage[] =
-	"usage: deployctl push PROJECT FILE [--mount DIR]\n"
+	"usage: deployctl push PROJECT FILE [--mount DIR] [--wait-delivered]\n"
 	"\n"
 	"Deploy FILE by copying it to DIR/deploy/PROJECT (DIR defaults to\n"
 	"$DEPLOYFS_MOUNT), with a progress bar on a terminal; then print the\n"
 	"deployment id and its status. Exits 0 only when the deploy "
-	"succeeded.\n";
+	"succeeded.\n"
+	"\n"
+	"--wait-delivered  then wait, as 'deployctl wait' does, until every\n"
+	"                  node that follows PROJECT has settled its delivery\n"
+	"                  (needs the shared catalog: --catalog); exits 1 "
+	"when\n"
+	"                  one failed.\n";
 
 struct progress {
 	bool tty;
@@ -152,10 +158,29 @@ static int report(struct ctl *c, json_t *rec)
 	return status && strcmp(status, "success") == 0 ? CTL_OK : CTL_FAIL;
 }
 
+/* --wait-delivered: the followers' deliveries of the pushed deployment. */
+static int wait_for_fleet(struct ctl *c, json_t *rec)
+{
+	const char *id =
+		json_string_value(json_object_get(rec, "deployment_id"));
+	uint8_t raw[16];
+	int rc;
+
+	if (!id)
+		return ctl_error(CTL_FAIL, "the record has no deployment_id");
+	/* The rest goes to the catalog, not the mount. */
+	c->mount_dir = NULL;
+	rc = ctl_store(c);
+	if (!rc)
+		rc = ctl_resolve(c, id, raw);
+	return rc ? rc : ctl_wait_delivered(c, raw, 0, 0);
+}
+
 int cmd_push(struct ctl *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"mount", required_argument, NULL, 'm'},
+		{"wait-delivered", no_argument, NULL, 'w'},
 		CTL_COMMON_OPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -164,6 +189,7 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 	char dest[4096];
 	struct stat sb;
 	int opt, rc, in, out;
+	bool wait_delivered = false;
 	json_t *rec;
 
 	while ((opt = getopt_long(argc, argv, ":m:", opts, NULL)) != -1) {
@@ -172,6 +198,8 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 			return rc;
 		if (opt == 'm')
 			mnt = optarg;
+		if (opt == 'w')
+			wait_delivered = true;
 	}
 	if (argc - optind != 2) {
 		fputs(push_usage, stderr);
@@ -185,6 +213,10 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 	if (!mnt || !*mnt)
 		return ctl_error(CTL_USAGE, "push needs --mount DIR or "
 					    "DEPLOYFS_MOUNT");
+	if (wait_delivered && (!c->catalog || !*c->catalog))
+		return ctl_error(CTL_USAGE,
+				 "push --wait-delivered needs --catalog "
+				 "CONNINFO or DEPLOYFS_CATALOG");
 	in = open(file, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &sb) < 0)
 		return ctl_error(CTL_FAIL, "cannot open '%s': %s", file,
@@ -218,6 +250,8 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 				      mnt);
 	rec = wait_settled(mnt, rec);
 	rc = report(c, rec);
+	if (rc == CTL_OK && wait_delivered)
+		rc = wait_for_fleet(c, rec);
 	json_decref(rec);
 	return rc;
 }

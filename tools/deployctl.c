@@ -37,7 +37,8 @@ static const char usage_text[] =
 	"  show NAME                       one record\n"
 	"  payload ID [-o FILE]            the payload bytes\n"
 	"  drop-payload ID                 free a payload, keep the record\n"
-	"  push PROJECT FILE [--mount DIR] deploy FILE through the mount\n"
+	"  push PROJECT FILE [--mount DIR] [--wait-delivered]\n"
+	"                                  deploy FILE through the mount\n"
 	"  audit [--since T] [--project P] [--follow] [-o COLUMNS]\n"
 	"                                  the audit trail\n"
 	"  rollback PROJECT [ID] [--mount DIR]  deploy an earlier payload "
@@ -53,6 +54,9 @@ static const char usage_text[] =
 	"  import --from STORE             copy a store's history and "
 	"payloads\n"
 	"                                  into the shared catalog\n"
+	"  status PROJECT                  the fleet: what each follower\n"
+	"                                  node delivered, and if it lags\n"
+	"  wait ID [--nodes N] [--timeout S]  until the followers delivered\n"
 	"\n"
 	"A deployment NAME (ID above) is an id, a unique prefix of one, or\n"
 	"PROJECT@N (its N-th deployment), PROJECT@current, PROJECT@latest.\n"
@@ -300,6 +304,8 @@ static const struct {
 	{"project", cmd_project},
 	{"init", cmd_init},
 	{"import", cmd_import},
+	{"status", cmd_status},
+	{"wait", cmd_wait},
 };
 
 int main(int argc, char **argv)

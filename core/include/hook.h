@@ -90,4 +90,18 @@ int dfs_hooks_start(struct dfs_hooks *h, struct dfs_record *rec,
 		    const char *hook, int log_fd, dfs_hook_done_fn done,
 		    void *arg);
 
+/* Where a follower's hook output goes, chunk by chunk as it comes. */
+typedef int (*dfs_hook_sink_fn)(void *arg, const void *buf, size_t n);
+
+/*
+ * dfs_hooks_run — a follower's delivery (deliver.h): run @hook for @rec
+ * on the caller's thread, with DEPLOYFS_NODE=@node added to the usual
+ * environment and its output handed to @sink, then call @done with
+ * log_fd -1 and return what it returned. dfs_hooks_free kills it like
+ * any other (DFS_HOOK_STOPPED). Errors: -ENOMEM, @done's.
+ */
+int dfs_hooks_run(struct dfs_hooks *h, const struct dfs_record *rec,
+		  const char *hook, const char *node, dfs_hook_sink_fn sink,
+		  void *sink_arg, dfs_hook_done_fn done, void *arg);
+
 #endif

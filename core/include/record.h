@@ -158,6 +158,20 @@ int dfs_record_decode(const void *buf, size_t len, struct dfs_record *rec);
  */
 int dfs_record_render(const struct dfs_record *rec, char **out, size_t *len);
 
+/* A deployment's deliveries by status, as record.json shows them. */
+struct dfs_record_fleet {
+	uint64_t success, failed, pending;
+};
+
+/*
+ * dfs_record_render_fleet — dfs_record_render with a last field
+ * "deliveries": {"success": N, "failed": N, "pending": N} from @fleet
+ * (in a shared catalog, where followers deliver). Errors: -ENOMEM.
+ */
+int dfs_record_render_fleet(const struct dfs_record *rec,
+			    const struct dfs_record_fleet *fleet, char **out,
+			    size_t *len);
+
 /* The same as one compact line of JSON, no newline. Errors: -ENOMEM. */
 int dfs_record_render_compact(const struct dfs_record *rec, char **out,
 			      size_t *len);

@@ -2,8 +2,9 @@
  * tree — the mounted tree as inode numbers, struct stat, names and link
  * targets, computed from the store; no FUSE in it (fs/ replies with it).
  *
- *   /  deploy/  deployments/<id>/{record.json,payload}
- *      projects/<p>/{<id>,latest,current,v<N>}
+ *   /  deploy/  deployments/<id>/{record.json,payload,log,manifest}
+ *      deployments/<id>/deliveries/<node>.{json,log}  (shared catalog)
+ *      projects/<p>/{<id>,latest,current,v<N>,nodes/<node>}
  *      status/{pending,success,failed}/
  *      newest/{<p>,<p>:<status>,:<status>,:all}/   (see below)
  *
@@ -31,12 +32,14 @@
 enum dfs_node_type {
 	DFS_NODE_DIR,
 	DFS_NODE_LINK,
-	DFS_NODE_RECORD,  /* deployments/<id>/record.json */
-	DFS_NODE_PAYLOAD, /* deployments/<id>/payload */
-	DFS_NODE_DROPBOX, /* deploy/<name> */
-	DFS_NODE_AUDIT,	  /* audit.log */
-	DFS_NODE_SIDE,	  /* deployments/<id>/log and manifest */
-	DFS_NODE_NONE,	  /* not a valid inode number */
+	DFS_NODE_RECORD,       /* deployments/<id>/record.json */
+	DFS_NODE_PAYLOAD,      /* deployments/<id>/payload */
+	DFS_NODE_DROPBOX,      /* deploy/<name> */
+	DFS_NODE_AUDIT,	       /* audit.log */
+	DFS_NODE_SIDE,	       /* deployments/<id>/log and manifest */
+	DFS_NODE_DELIVERY,     /* deployments/<id>/deliveries/<node>.json */
+	DFS_NODE_DELIVERY_LOG, /* deployments/<id>/deliveries/<node>.log */
+	DFS_NODE_NONE,	       /* not a valid inode number */
 };
 
 struct dfs_tree;

@@ -125,7 +125,46 @@ static const char ddl[] =
 	"  idx integer NOT NULL,\n"
 	"  chunk bytea NOT NULL REFERENCES deployfs.chunks,\n"
 	"  PRIMARY KEY (hash, idx));\n"
-	"CREATE INDEX blob_chunks_chunk ON deployfs.blob_chunks (chunk);\n";
+	"CREATE INDEX blob_chunks_chunk ON deployfs.blob_chunks (chunk);\n"
+	/*
+	 * Fleet delivery (delivery_pg.h): which projects each follower node
+	 * follows ('*': all), and one row per (deployment, node) delivery,
+	 * claimed by inserting it. Status 0 pending, 1 success, 2 failed,
+	 * 3 superseded, 4 interrupted; epoch is the lease epoch of the
+	 * session that claimed it. The hook's output is kept in chunks.
+	 */
+	"CREATE TABLE deployfs.follows (\n"
+	"  node text NOT NULL,\n"
+	"  project text NOT NULL,\n"
+	"  since_ms bigint NOT NULL,\n"
+	"  PRIMARY KEY (node, project));\n"
+	"CREATE INDEX follows_project ON deployfs.follows (project, node);\n"
+	"CREATE TABLE deployfs.deliveries (\n"
+	"  id uuid NOT NULL REFERENCES deployfs.records ON DELETE CASCADE,\n"
+	"  node text NOT NULL,\n"
+	"  pseq bigint NOT NULL,\n"
+	"  project text NOT NULL,\n"
+	"  version bigint NOT NULL,\n"
+	"  status smallint NOT NULL CHECK (status BETWEEN 0 AND 4),\n"
+	"  epoch bigint NOT NULL,\n"
+	"  attempts integer NOT NULL DEFAULT 1,\n"
+	"  started_ms bigint NOT NULL,\n"
+	"  completed_ms bigint,\n"
+	"  payload_hash bytea,\n"
+	"  error_code text,\n"
+	"  error_message text,\n"
+	"  log_size bigint NOT NULL DEFAULT 0,\n"
+	"  PRIMARY KEY (id, node));\n"
+	"CREATE INDEX deliveries_node ON deployfs.deliveries (node, pseq, "
+	"id);\n"
+	"CREATE TABLE deployfs.delivery_log (\n"
+	"  id uuid NOT NULL,\n"
+	"  node text NOT NULL,\n"
+	"  off bigint NOT NULL,\n"
+	"  data bytea NOT NULL,\n"
+	"  PRIMARY KEY (id, node, off),\n"
+	"  FOREIGN KEY (id, node) REFERENCES deployfs.deliveries\n"
+	"    ON DELETE CASCADE);\n";
 
 static const struct dfs_pg_stmt get_version = {
 	"dfs_schema_version",

@@ -437,6 +437,41 @@ static void test_record_render_indented(void **state)
 	free(out);
 }
 
+/* record.json in a shared catalog: the same, then the deliveries counts. */
+static void test_record_render_fleet_counts_last(void **state)
+{
+	struct dfs_record_fleet fleet = {2, 1, 3};
+	struct dfs_record rec;
+	json_error_t jerr;
+	json_t *a, *b, *c;
+	char *out = NULL;
+	size_t len = 0;
+
+	(void)state;
+	full_record(&rec);
+	assert_int_equal(dfs_record_render_fleet(&rec, &fleet, &out, &len), 0);
+	assert_int_equal(strlen(out), len);
+	assert_true(out[len - 1] == '\n');
+	b = json_loadb(out, len, JSON_PRESERVE_ORDER, &jerr);
+	if (!b)
+		fail_msg("fleet record is not JSON: %s\n%s", jerr.text, out);
+	free(out);
+	c = json_pack("{s:I, s:I, s:I}", "success", (json_int_t)2, "failed",
+		      (json_int_t)1, "pending", (json_int_t)3);
+	assert_true(json_equal(json_object_get(b, "deliveries"), c));
+	assert_string_equal(
+		json_object_iter_key(json_object_iter_at(b, "deliveries")),
+		"deliveries");
+	assert_null(
+		json_object_iter_next(b, json_object_iter_at(b, "deliveries")));
+	json_object_del(b, "deliveries");
+	a = render_parse(&rec, JSON_PRESERVE_ORDER);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+}
+
 static void test_record_render_nulls(void **state)
 {
 	struct dfs_record rec;
@@ -681,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_record_render_field_order),
 		cmocka_unit_test(test_record_render_compact_one_line),
 		cmocka_unit_test(test_record_render_indented),
+		cmocka_unit_test(test_record_render_fleet_counts_last),
 		cmocka_unit_test(test_record_render_nulls),
 		cmocka_unit_test(test_record_render_version_provenance),
 		cmocka_unit_test(test_record_decode_without_version_provenance),

@@ -21,6 +21,12 @@ assert_eq "$rc" 0 "cp app.tar.gz deploy/web: exit status"
 id1=$(new_id "$before")
 ORDER+=("$id1")
 assert_eq "$(ids_of web)" "$id1" "ls projects/web after one cp"
+# No fleet without a shared catalog: no deliveries/, nodes/ or counts.
+assert_eq "$(ls "$MNT/projects/web" | tr '\n' ' ')" "$id1 current latest " "ls projects/web"
+[ ! -e "$MNT/projects/web/nodes" ] || fail "projects/web/nodes on a local store"
+[ ! -e "$MNT/deployments/$id1/deliveries" ] || fail "deliveries/ on a local store"
+ls "$MNT/deployments/$id1" | grep -qx deliveries && fail "deliveries/ listed on a local store"
+assert_eq "$(rec "$id1" 'has("deliveries")')" false "record.json's deliveries on a local store"
 check_success "$id1" web "$T/app.tar.gz"
 assert_eq "$(rec "$id1" .user)" "$(id -un)" "user"
 assert_eq "$(rec "$id1" .uid)" "$(id -u)" "uid"

@@ -1,0 +1,94 @@
+/* delivery — see delivery.h. */
+#include "delivery.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "isotime.h"
+#include "uuid7.h"
+
+static const char *const names[] = {
+	[DFS_DELIVERY_PENDING] = "pending",
+	[DFS_DELIVERY_SUCCESS] = "success",
+	[DFS_DELIVERY_FAILED] = "failed",
+	[DFS_DELIVERY_SUPERSEDED] = "superseded",
+	[DFS_DELIVERY_INTERRUPTED] = "interrupted",
+};
+
+const char *dfs_delivery_status_name(enum dfs_delivery_status s)
+{
+	if ((unsigned)s >= sizeof(names) / sizeof(names[0]))
+		return "?";
+	return names[s];
+}
+
+int dfs_delivery_status_parse(const char *s, enum dfs_delivery_status *out)
+{
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum dfs_delivery_status)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+bool dfs_delivery_settled(enum dfs_delivery_status s)
+{
+	return s == DFS_DELIVERY_SUCCESS || s == DFS_DELIVERY_FAILED ||
+	       s == DFS_DELIVERY_SUPERSEDED;
+}
+
+static json_t *time_or_null(int64_t ms)
+{
+	char buf[DFS_ISOTIME_LEN];
+
+	if (ms == DFS_TIME_NONE)
+		return json_null();
+	return json_string(dfs_time_format(ms, buf));
+}
+
+int dfs_delivery_json(const struct dfs_delivery *d, char **out, size_t *len)
+{
+	char idstr[37], hex[65];
+	json_t *o, *err, *hash;
+	char *s;
+
+	dfs_uuid7_format(d->id, idstr);
+	if (d->has_hash) {
+		dfs_hash_hex(d->payload_hash, hex);
+		hash = json_string(hex);
+	} else {
+		hash = json_null();
+	}
+	if (d->error.code[0])
+		err = json_pack("{s:s, s:s, s:s}", "code", d->error.code,
+				"message", d->error.message, "phase",
+				"delivery");
+	else
+		err = json_null();
+	o = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:o, s:o, s:o, s:o}",
+		      "node", d->node, "deployment_id", idstr, "project",
+		      d->project, "version", (json_int_t)d->version, "status",
+		      dfs_delivery_status_name(d->status), "attempts",
+		      (json_int_t)d->attempts, "started_at",
+		      time_or_null(d->started_ms), "completed_at",
+		      time_or_null(d->completed_ms), "payload_hash", hash,
+		      "error", err);
+	if (!o)
+		return -ENOMEM;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	*len = strlen(s) + 1;
+	*out = realloc(s, *len + 1);
+	if (!*out) {
+		free(s);
+		return -ENOMEM;
+	}
+	(*out)[*len - 1] = '\n';
+	(*out)[*len] = '\0';
+	return 0;
+}
