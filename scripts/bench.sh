@@ -397,7 +397,7 @@ if tests/pg/cluster.sh start "$W/pg" >/dev/null; then
 	echo "cross-host visibility (cp returned on a -> listed on b): worst of 5 ${worst} ms (target: under 1000 ms)"
 	head -c 256M /dev/urandom >"$W/p.bin"
 	tar -C "$W" -cf "$W/p.tar" p.bin; rm "$W/p.bin"
-	mbs() { awk -v s="$(fsize "$1")" -v a="$2" -v b="$3" 'BEGIN{printf "%.0f", s/1048576/(b-a)}'; }
+	mbs() { awk -v s="$(stat -c %s "$1")" -v a="$2" -v b="$3" 'BEGIN{printf "%.0f", s/1048576/(b-a)}'; }
 	t0=$(now); cp "$W/p.tar" "$W/ml/deploy/big"; t1=$(now)
 	lw=$(mbs "$W/p.tar" "$t0" "$t1")
 	t0=$(now); cp "$W/p.tar" "$W/ma/deploy/big"; t1=$(now)
