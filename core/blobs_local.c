@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "catalog.h"
+#include "dirwalk.h"
 #include "record.h"
 #include "verified.h"
 
@@ -205,35 +206,6 @@ static int local_remove(struct dfs_blobs *b, const uint8_t hash[32])
 	return rc;
 }
 
-/* Visit the regular files of directory @dirfd/@name. */
-static int each_file(int parent, const char *name,
-		     int (*fn)(void *arg, int dfd, const char *f,
-			       const struct stat *sb),
-		     void *arg)
-{
-	struct dirent *de;
-	struct stat sb;
-	int fd, rc = 0;
-	DIR *d;
-
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while (!rc && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		rc = fn(arg, dirfd(d), de->d_name, &sb);
-	}
-	closedir(d);
-	return rc;
-}
-
 struct orphans {
 	struct local *st;
 	int64_t before;
@@ -268,7 +240,8 @@ static int blob_file(void *arg, int dfd, const char *f, const struct stat *sb)
 
 static int fan_dir(void *arg, int dfd, const char *f, const struct stat *sb)
 {
-	return S_ISDIR(sb->st_mode) ? each_file(dfd, f, blob_file, arg) : 0;
+	return S_ISDIR(sb->st_mode) ? dfs_dirwalk_each(dfd, f, blob_file, arg)
+				    : 0;
 }
 
 static int local_orphans(struct dfs_blobs *b, int64_t before, bool dry_run,
@@ -276,7 +249,7 @@ static int local_orphans(struct dfs_blobs *b, int64_t before, bool dry_run,
 {
 	struct orphans o = {local_of(b), before, dry_run, n, bytes};
 
-	return each_file(o.st->dirfd, "blobs", fan_dir, &o);
+	return dfs_dirwalk_each(o.st->dirfd, "blobs", fan_dir, &o);
 }
 
 static void local_close(struct dfs_blobs *b)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "blobs.h"
+#include "dirwalk.h"
 #include "store_impl.h"
 
 /* Whether a daemon serves the store: its lock cannot be taken. */
@@ -24,35 +25,6 @@ static bool daemon_running(struct dfs_store *st)
 	held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 	close(fd); /* releases the lock if we got it */
 	return held;
-}
-
-/* Visit the regular files of directory @dirfd/@name. */
-static int each_file(int parent, const char *name,
-		     int (*fn)(void *arg, int dfd, const char *f,
-			       const struct stat *sb),
-		     void *arg)
-{
-	struct dirent *de;
-	struct stat sb;
-	int fd, rc = 0;
-	DIR *d;
-
-	fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	while (!rc && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		rc = fn(arg, dirfd(d), de->d_name, &sb);
-	}
-	closedir(d);
-	return rc;
 }
 
 struct ctx {
@@ -86,6 +58,6 @@ int dfs_gc_orphans(struct dfs_store *st, bool dry_run, struct dfs_orphans *out)
 	rc = dfs_blobs_orphans(dfs_store_blobs(st), before, dry_run,
 			       &out->blobs, &out->blob_bytes);
 	if (!rc && !out->daemon)
-		rc = each_file(st->dirfd, "tmp", temp_file, &c);
+		rc = dfs_dirwalk_each(st->dirfd, "tmp", temp_file, &c);
 	return rc;
 }
