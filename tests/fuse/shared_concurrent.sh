@@ -7,8 +7,17 @@
 set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/pglib.sh"
-start_host_a
-start_host_b
+# A hook that takes a second keeps each deploy in flight (pending/hook,
+# not yet current) far longer than cp's gap between its stat and its
+# O_EXCL create: the race the rounds below run is the one of a first
+# deploy in flight. (One that settles inside that gap is cp's own
+# O_EXCL race, as on any file system.)
+write_hook "$T/slow" <<'EOF2'
+#!/bin/sh
+sleep 1
+EOF2
+start_host_a -o "hook=$T/slow,hook_wait"
+start_host_b -o "hook=$T/slow,hook_wait"
 
 N=7
 for i in $(seq $N); do make_tgz "$T/p$i.tgz" 32; done
