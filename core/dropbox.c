@@ -180,7 +180,26 @@ int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 	return rc;
 }
 
-/* By name (@lookup), a hidden project is not there; by number it is. */
+/*
+ * A project whose first deployment is still in flight: no name yet, so
+ * that cp's O_CREAT | O_EXCL of the same new project at the same time on
+ * another host (or here) is not refused EEXIST before it reaches
+ * dfs_dropbox_create, which adopts the project.
+ */
+static bool first_in_flight(struct dfs_dropbox *db, const struct dfs_project *p)
+{
+	struct dfs_project_counts n;
+
+	if (p->has_current ||
+	    dfs_catalog_project_count(dfs_store_catalog(db->st), p->name, &n))
+		return false;
+	return n.success == 0 && n.failed == 0;
+}
+
+/*
+ * By name (@lookup), a hidden project, or one whose first deployment is in
+ * flight, is not there; by number it is.
+ */
 static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 			struct dfs_dbstat *out)
 {
@@ -192,7 +211,7 @@ static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 	rc = dfs_dropbox_current(db, name, &p, &cur, &has);
 	if (rc)
 		return rc;
-	if (lookup && p.hidden)
+	if (lookup && (p.hidden || first_in_flight(db, &p)))
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
 	out->kind = DFS_DB_PROJECT;
@@ -434,7 +453,13 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 				     writable(flags) ? DFS_MAY_WRITE
 						     : DFS_MAY_READ))
 			return -EACCES;
-		if (flags & O_EXCL)
+		/*
+		 * O_EXCL: taken by a project with a current payload. One with
+		 * none yet is a first deploy in flight, on this host or on
+		 * another sharing the catalog, begun between the caller's
+		 * lookup and this create: the create adopts the project.
+		 */
+		if ((flags & O_EXCL) && p.has_current)
 			return -EEXIST;
 		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
 		return open_project(db, name, &p, flags, &attr, out);

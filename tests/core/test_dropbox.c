@@ -451,6 +451,39 @@ static void test_dropbox_create_excl_existing(void **state)
 	assert_null(f);
 }
 
+/*
+ * cp's O_EXCL create that lost the race to a first deploy in flight (here
+ * or on another host sharing the catalog) adopts the new project.
+ */
+static void test_dropbox_create_excl_first_deploy_in_flight(void **state)
+{
+	struct tu_fix *fix = *state;
+	struct dfs_caller c = tu_caller();
+	struct dfs_dbfile *a = NULL, *b = NULL;
+	struct dfs_record cur;
+	struct dfs_dbstat st;
+	uint8_t buf[2048];
+
+	tu_tar(buf, sizeof(buf), 24);
+	assert_int_equal(dfs_dropbox_create(tu_db(fix), "web", WCREAT | O_EXCL,
+					    0644, &c, &a),
+			 0);
+	tu_write_all(a, buf, 1024); /* the project row exists, pending */
+	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &st), -ENOENT);
+	assert_int_equal(dfs_dropbox_create(tu_db(fix), "web", WCREAT | O_EXCL,
+					    0644, &c, &b),
+			 0);
+	tu_write_all(a, buf + 1024, sizeof(buf) - 1024);
+	assert_int_equal(dfs_dbfile_flush(a), 0);
+	dfs_dbfile_close(a);
+	tu_write_all(b, buf, sizeof(buf));
+	assert_int_equal(dfs_dbfile_flush(b), 0);
+	dfs_dbfile_close(b);
+	tu_current(fix, "web", &cur);
+	assert_int_equal(cur.version, 2);
+	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &st), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, tu_db_setup, tu_db_teardown)
 
 int main(void)
@@ -477,6 +510,7 @@ int main(void)
 		T(test_dropbox_create_bad_name),
 		T(test_dropbox_open_missing),
 		T(test_dropbox_create_excl_existing),
+		T(test_dropbox_create_excl_first_deploy_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
