@@ -16,6 +16,7 @@ static void pgcat_close(struct dfs_catalog *cat)
 	struct dfs_pgcat *c = dfs_pgcat(cat);
 
 	dfs_pg_close(c->pg); /* ends the session: the lease goes with it */
+	dfs_pg_known_free(c->known);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -29,14 +30,14 @@ static const struct dfs_catalog_ops pg_ops = {
 	.drop_payload = dfs_pgcat_drop_payload,
 	.set_pinned = dfs_pgcat_set_pinned,
 	.note = dfs_pgcat_note,
-	.get = dfs_pgcat_get,
-	.get_seq = dfs_pgcat_get_seq,
+	.get = dfs_pgcat_known_get,
+	.get_seq = dfs_pgcat_known_get_seq,
 	.find_version = dfs_pgcat_find_version,
 	.find_prefix = dfs_pgcat_find_prefix,
-	.latest = dfs_pgcat_latest,
+	.latest = dfs_pgcat_known_latest,
 	.blob_refs = dfs_pgcat_blob_refs,
-	.project_get = dfs_pgcat_project_get,
-	.project_get_seq = dfs_pgcat_project_get_seq,
+	.project_get = dfs_pgcat_known_project_get,
+	.project_get_seq = dfs_pgcat_known_project_get_seq,
 	.project_count = dfs_pgcat_project_count,
 	.project_set_attr = dfs_pgcat_project_set_attr,
 	.project_hide = dfs_pgcat_project_hide,
@@ -99,6 +100,11 @@ int dfs_catalog_open_pg(const char *conninfo, unsigned flags, const char *node,
 	snprintf(c->node, sizeof(c->node), "%s", node);
 	c->daemon = flags & DFS_CATALOG_PG_DAEMON;
 	pthread_mutex_init(&c->lock, NULL);
+	if (c->daemon) {
+		rc = dfs_pg_known_new(&c->known);
+		if (rc)
+			goto out_free;
+	}
 	rc = dfs_pg_open(conninfo, &c->pg);
 	if (rc)
 		goto out_free;
@@ -116,6 +122,7 @@ int dfs_catalog_open_pg(const char *conninfo, unsigned flags, const char *node,
 	*out = &c->base;
 	return 0;
 out_free:
+	dfs_pg_known_free(c->known);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	return rc;

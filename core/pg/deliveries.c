@@ -586,6 +586,10 @@ int dfs_delivery_pg_counts(struct dfs_catalog *cat, const uint8_t id[16],
 		}
 	}
 	PQclear(r);
+	if (!rc && c->known)
+		dfs_pg_known_counts(c->known, id, &n);
+	if (dfs_pgcat_offline(c, rc))
+		rc = dfs_pg_known_counts_get(c->known, id, &n) ? -EIO : 0;
 	if (!rc)
 		*counts = n;
 	return rc;

@@ -17,6 +17,7 @@
 
 #include "catalog_backend.h"
 #include "catalog_pg.h"
+#include "pg_lastknown.h"
 #include "pg_lease.h"
 #include "pg.h"
 
@@ -29,6 +30,7 @@ struct dfs_pgcat {
 	struct dfs_pg_lease lease; /* valid when daemon */
 	bool has_actor;		   /* recovery ran: in whose name */
 	struct dfs_who actor;
+	struct dfs_pg_lastknown *known; /* a daemon's; NULL otherwise */
 };
 
 static inline struct dfs_pgcat *dfs_pgcat(struct dfs_catalog *cat)
@@ -97,6 +99,23 @@ int dfs_pgcat_find_prefix(struct dfs_catalog *, const uint8_t[16], unsigned,
 int dfs_pgcat_latest(struct dfs_catalog *, const char *, uint8_t[16]);
 int dfs_pgcat_blob_refs(struct dfs_catalog *, const uint8_t[32], uint64_t *);
 int dfs_pgcat_recover(struct dfs_catalog *, const struct dfs_who *, unsigned *);
+
+/*
+ * lastknown.c: get, get_seq, latest, project_get and project_get_seq
+ * through the last-known table (pg_lastknown.h); the table of ops points
+ * here. dfs_pgcat_offline: whether @rc (a call's result) means the
+ * database is unreachable (-EIO with the session down) and c has a table.
+ */
+bool dfs_pgcat_offline(struct dfs_pgcat *c, int rc);
+int dfs_pgcat_known_get(struct dfs_catalog *, const uint8_t[16],
+			struct dfs_record *);
+int dfs_pgcat_known_get_seq(struct dfs_catalog *, uint64_t,
+			    struct dfs_record *);
+int dfs_pgcat_known_latest(struct dfs_catalog *, const char *, uint8_t[16]);
+int dfs_pgcat_known_project_get(struct dfs_catalog *, const char *,
+				struct dfs_project *);
+int dfs_pgcat_known_project_get_seq(struct dfs_catalog *, uint64_t,
+				    struct dfs_project *);
 
 int dfs_pgcat_project_get(struct dfs_catalog *, const char *,
 			  struct dfs_project *);
