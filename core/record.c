@@ -121,6 +121,22 @@ void dfs_record_succeed(struct dfs_record *rec)
 	leave_pending(rec, DFS_STATUS_SUCCESS);
 }
 
+void dfs_record_settle_as(struct dfs_record *fin, const struct dfs_record *tmpl,
+			  const struct dfs_record *created)
+{
+	*fin = *tmpl;
+	memcpy(fin->id, created->id, 16);
+	fin->seq = created->seq;
+	fin->version = created->version;
+	fin->started_ms = created->started_ms;
+	snprintf(fin->origin_node, sizeof(fin->origin_node), "%s",
+		 created->origin_node);
+	if (fin->completed_ms == DFS_TIME_NONE ||
+	    fin->completed_ms < created->started_ms)
+		fin->completed_ms = created->started_ms;
+	fin->phase = DFS_PHASE_DONE;
+}
+
 void dfs_record_fail(struct dfs_record *rec, enum dfs_errcode code,
 		     const char *fmt, ...)
 {

@@ -140,6 +140,15 @@ void dfs_record_fail_with(struct dfs_record *rec,
 			  const struct dfs_record_error *err);
 
 /*
+ * dfs_record_settle_as — @fin becomes the settled record a batch (a
+ * synthetic or imported history) asks for: @tmpl's fields, with what the
+ * catalog assigned at create kept from @created (id, seq, version,
+ * started_at, origin_node), completed no earlier than started, phase done.
+ */
+void dfs_record_settle_as(struct dfs_record *fin, const struct dfs_record *tmpl,
+			  const struct dfs_record *created);
+
+/*
  * dfs_record_encode — the stored form (compact JSON, with the internal
  * seq). Returns 0 or -ENOMEM; *@out is malloc'd, the caller frees it.
  */

@@ -47,16 +47,7 @@ int dfs_lmdb_batch_add(struct dfs_batch *batch, const struct dfs_record *tmpl,
 	if (rc || tmpl->status == DFS_STATUS_PENDING)
 		goto out;
 	/* Settle it as the template says, keeping what create assigned. */
-	fin = *tmpl;
-	memcpy(fin.id, rec.id, 16);
-	fin.seq = rec.seq;
-	fin.started_ms = rec.started_ms;
-	snprintf(fin.origin_node, sizeof(fin.origin_node), "%s",
-		 rec.origin_node);
-	if (fin.completed_ms == DFS_TIME_NONE ||
-	    fin.completed_ms < rec.started_ms)
-		fin.completed_ms = rec.started_ms;
-	fin.phase = DFS_PHASE_DONE;
+	dfs_record_settle_as(&fin, tmpl, &rec);
 	rc = dfs_lmdb_update_txn(b->st, b->txn, &fin, NULL, NULL);
 	rec = fin;
 out:

@@ -695,6 +695,38 @@ static void test_record_succeed_fail(void **state)
 	assert_true(dfs_record_holds_payload(&r));
 }
 
+/* A batch's record keeps what create assigned and settles as asked. */
+static void test_record_settle_as_keeps_created(void **state)
+{
+	struct dfs_record tmpl, created, fin;
+
+	(void)state;
+	dfs_record_init(&tmpl);
+	dfs_record_init(&created);
+	snprintf(tmpl.project, sizeof(tmpl.project), "web");
+	tmpl.status = DFS_STATUS_SUCCESS;
+	tmpl.started_ms = 1000;
+	tmpl.completed_ms = 500; /* before the start the catalog gives */
+	tmpl.version = 99;
+	snprintf(tmpl.origin_node, sizeof(tmpl.origin_node), "other");
+	memset(created.id, 0xab, 16);
+	created.seq = 7;
+	created.version = 3;
+	created.started_ms = 2000;
+	snprintf(created.origin_node, sizeof(created.origin_node), "here");
+
+	dfs_record_settle_as(&fin, &tmpl, &created);
+	assert_memory_equal(fin.id, created.id, 16);
+	assert_int_equal(fin.seq, 7);
+	assert_int_equal(fin.version, 3);
+	assert_int_equal(fin.started_ms, 2000);
+	assert_int_equal(fin.completed_ms, 2000);
+	assert_string_equal(fin.origin_node, "here");
+	assert_string_equal(fin.project, "web");
+	assert_int_equal(fin.status, DFS_STATUS_SUCCESS);
+	assert_int_equal(fin.phase, DFS_PHASE_DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +756,7 @@ int main(void)
 		cmocka_unit_test(test_hash_hex_known),
 		cmocka_unit_test(test_hash_parse_roundtrip),
 		cmocka_unit_test(test_hash_parse_bad),
+		cmocka_unit_test(test_record_settle_as_keeps_created),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
