@@ -20,6 +20,11 @@ const char *dfs_catalog_node(const struct dfs_catalog *cat)
 	return cat->node;
 }
 
+bool dfs_catalog_shared(const struct dfs_catalog *cat)
+{
+	return cat->ops->shared;
+}
+
 int dfs_catalog_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 			unsigned *n)
 {

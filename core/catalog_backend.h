@@ -29,6 +29,8 @@
 #include "catalog.h"
 
 struct dfs_catalog_ops {
+	/* Other hosts write to the same catalog (dfs_catalog_shared). */
+	bool shared;
 	void (*close)(struct dfs_catalog *cat);
 	int (*recover)(struct dfs_catalog *cat, const struct dfs_who *actor,
 		       unsigned *n);

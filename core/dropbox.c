@@ -181,17 +181,21 @@ int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 }
 
 /*
- * A project whose first deployment is still in flight: no name yet, so
- * that cp's O_CREAT | O_EXCL of the same new project at the same time on
- * another host (or here) is not refused EEXIST before it reaches
- * dfs_dropbox_create, which adopts the project.
+ * On a shared catalog, a project whose first deployment is still in
+ * flight: no name yet, so that cp's O_CREAT | O_EXCL of the same new
+ * project at the same time on another host is not refused EEXIST before
+ * it reaches dfs_dropbox_create, which adopts the project. Not on one
+ * host: there a cp started during the first deploy would take the name
+ * for free, use O_EXCL, and be refused by the kernel once that deploy
+ * commits (concurrent first deploys on one host work without it).
  */
 static bool first_in_flight(struct dfs_dropbox *db, const struct dfs_project *p)
 {
+	struct dfs_catalog *cat = dfs_store_catalog(db->st);
 	struct dfs_project_counts n;
 
-	if (p->has_current ||
-	    dfs_catalog_project_count(dfs_store_catalog(db->st), p->name, &n))
+	if (p->has_current || !dfs_catalog_shared(cat) ||
+	    dfs_catalog_project_count(cat, p->name, &n))
 		return false;
 	return n.success == 0 && n.failed == 0;
 }

@@ -102,6 +102,9 @@ void dfs_catalog_close(struct dfs_catalog *cat);
 /* The node name recorded as origin_node; lives as long as @cat. */
 const char *dfs_catalog_node(const struct dfs_catalog *cat);
 
+/* Whether other hosts write to the same catalog (PostgreSQL). */
+bool dfs_catalog_shared(const struct dfs_catalog *cat);
+
 /*
  * dfs_catalog_recover — after a crash of the node serving @cat: every
  * pending record it received becomes failed with code "interrupted"

@@ -22,6 +22,7 @@ static void pgcat_close(struct dfs_catalog *cat)
 }
 
 static const struct dfs_catalog_ops pg_ops = {
+	.shared = true,
 	.close = pgcat_close,
 	.recover = dfs_pgcat_recover,
 	.trim = NULL,

@@ -453,7 +453,8 @@ static void test_dropbox_create_excl_existing(void **state)
 
 /*
  * cp's O_EXCL create that lost the race to a first deploy in flight (here
- * or on another host sharing the catalog) adopts the new project.
+ * or on another host sharing the catalog) adopts the new project; on one
+ * host the in-flight project keeps its name.
  */
 static void test_dropbox_create_excl_first_deploy_in_flight(void **state)
 {
@@ -469,7 +470,8 @@ static void test_dropbox_create_excl_first_deploy_in_flight(void **state)
 					    0644, &c, &a),
 			 0);
 	tu_write_all(a, buf, 1024); /* the project row exists, pending */
-	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &st), -ENOENT);
+	/* One host (LMDB): the name is there; hidden only on a shared catalog. */
+	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), "web", &st), 0);
 	assert_int_equal(dfs_dropbox_create(tu_db(fix), "web", WCREAT | O_EXCL,
 					    0644, &c, &b),
 			 0);
