@@ -550,6 +550,11 @@ int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
 	return dfs_reader_read(f->reader, buf, n, off, got);
 }
 
+struct dfs_reader *dfs_dbfile_reader(struct dfs_dbfile *f)
+{
+	return writable(f->flags) ? NULL : f->reader;
+}
+
 int dfs_dbfile_span(struct dfs_dbfile *f, size_t n, uint64_t off, int *fd,
 		    size_t *len)
 {

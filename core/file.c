@@ -25,6 +25,11 @@ bool dfs_file_direct_io(const struct dfs_file *f)
 	return f->direct_io;
 }
 
+bool dfs_file_keep_cache(const struct dfs_file *f)
+{
+	return f->keep_cache;
+}
+
 static int read_snapshot(struct dfs_file *f, void *buf, size_t n, uint64_t off,
 			 size_t *got)
 {
@@ -100,6 +105,8 @@ void dfs_file_close(struct dfs_file *f)
 {
 	if (!f)
 		return;
+	if (f->kc)
+		dfs_keepcache_close(f->kc, f->kc_ino);
 	dfs_dbfile_close(f->db);
 	dfs_reader_close(f->reader);
 	if (f->fd >= 0)

@@ -6,6 +6,7 @@
 #define DFS_FILE_IMPL_H
 
 #include "dropbox.h"
+#include "keepcache.h"
 #include "file.h"
 #include "reader.h"
 #include "store.h"
@@ -22,6 +23,9 @@ enum dfs_file_kind {
 struct dfs_file {
 	enum dfs_file_kind kind;
 	bool direct_io;
+	bool keep_cache;
+	struct dfs_keepcache *kc; /* the ledger that counts this handle */
+	uint64_t kc_ino;
 	struct dfs_store *st; /* audit.log */
 	char *buf;
 	size_t len;

@@ -242,6 +242,11 @@ bool dfs_reader_proven(struct dfs_reader *r)
 	return proven;
 }
 
+const uint8_t *dfs_reader_hash(const struct dfs_reader *r)
+{
+	return r->rec.payload_hash;
+}
+
 void dfs_reader_close(struct dfs_reader *r)
 {
 	if (!r)

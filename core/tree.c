@@ -11,6 +11,7 @@
 #include "audit.h"
 #include "blobs.h"
 #include "catalog.h"
+#include "keepcache.h"
 #include "project.h"
 #include "isotime.h"
 #include "log.h"
@@ -30,6 +31,7 @@ int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 		return -ENOMEM;
 	t->st = st;
 	t->db = db;
+	t->kc = dfs_keepcache_new(); /* without: no pages kept */
 	t->uid = uid;
 	t->gid = gid;
 	clock_gettime(CLOCK_REALTIME, &t->born);
@@ -39,6 +41,8 @@ int dfs_tree_new(struct dfs_store *st, struct dfs_dropbox *db, uid_t uid,
 
 void dfs_tree_free(struct dfs_tree *t)
 {
+	if (t)
+		dfs_keepcache_free(t->kc);
 	free(t);
 }
 

@@ -64,6 +64,7 @@ enum {
 struct dfs_tree {
 	struct dfs_store *st;
 	struct dfs_dropbox *db;
+	struct dfs_keepcache *kc;
 	uid_t uid;
 	gid_t gid;
 	struct timespec born;

@@ -40,7 +40,7 @@ static int open_read(struct dfs_tree *t, uint64_t ino,
 		f->direct_io = true; /* a log grows while its deploy runs */
 		return dfs_tree_open_side(t, ino, c, &f->fd);
 	case DFS_FILE_PAYLOAD:
-		/* Not kept cached: every full read is verified by the reader. */
+		/* Pages kept only while proven: see cache_hints. */
 		return dfs_tree_open_payload(t, ino, c, &f->reader);
 	default:
 		return -EINVAL;
@@ -74,10 +74,41 @@ static int file_kind(enum dfs_node_type type, enum dfs_file_kind *kind)
 	}
 }
 
-/* Writers bypass the page cache: payloads can be many GB. */
+/*
+ * Writers bypass the page cache: payloads can be many GB. Their open
+ * leaves readers' pages be (rsync --inplace opens its basis to read, then
+ * to write): what they write reaches readers only by a commit, which
+ * changes the blob a later open serves, and so drops the pages then.
+ */
 static void dropbox_hints(struct dfs_file *f, int flags)
 {
 	f->direct_io = (flags & O_ACCMODE) != O_RDONLY;
+	f->keep_cache = f->direct_io;
+}
+
+/* How a read-only payload handle uses the page cache: see keepcache.h. */
+static void cache_hints(struct dfs_tree *t, uint64_t ino, struct dfs_file *f)
+{
+	struct dfs_reader *r = f->reader;
+
+	if (!r && f->db)
+		r = dfs_dbfile_reader(f->db);
+	if (f->direct_io || !r)
+		return;
+	switch (dfs_keepcache_open(t->kc, ino, dfs_reader_hash(r),
+				   dfs_reader_proven(r))) {
+	case DFS_CACHE_BYPASS:
+		f->direct_io = true;
+		f->keep_cache = true; /* the pages are others' */
+		return;
+	case DFS_CACHE_KEEP:
+		f->keep_cache = true;
+		break;
+	case DFS_CACHE_DROP:
+		break;
+	}
+	f->kc = t->kc;
+	f->kc_ino = ino;
 }
 
 int dfs_tree_open(struct dfs_tree *t, uint64_t ino, int flags,
@@ -109,6 +140,7 @@ int dfs_tree_open(struct dfs_tree *t, uint64_t ino, int flags,
 		dfs_file_close(f);
 		return rc;
 	}
+	cache_hints(t, ino, f);
 	*out = f;
 	return 0;
 }

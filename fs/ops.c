@@ -36,6 +36,11 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	/* Writeback caching reorders writes and hides the writer's pid. */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want &= ~FUSE_CAP_READDIRPLUS;
+	/*
+	 * No attributes fetched before every read: a handle reads one
+	 * blob for its life, and opens drop the cached pages (no keep_cache).
+	 */
+	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Write data as a pipe, spliced into the upload's file. */
 	if (conn->capable & FUSE_CAP_SPLICE_READ)
 		conn->want |= FUSE_CAP_SPLICE_READ;
@@ -137,6 +142,7 @@ int dfs_fh_new(struct dfs_fs *fs, struct dfs_file *file,
 	pthread_mutex_unlock(&fs->fh_lock);
 	fi->fh = (uintptr_t)fh;
 	fi->direct_io = dfs_file_direct_io(file);
+	fi->keep_cache = dfs_file_keep_cache(file);
 	return 0;
 }
 

@@ -138,6 +138,9 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 
 /* The entry's attributes into @out. Errors: -ENOENT (gone). */
 int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out);
+
+/* The reader of a handle opened read-only on a project, or NULL. */
+struct dfs_reader *dfs_dbfile_reader(struct dfs_dbfile *f);
 /*
  * Read what the handle sees: the upload in progress, or the payload it
  * committed or started from. Errors: -EBADF (write-only), -EIO, -errno.

@@ -25,11 +25,21 @@ struct dfs_file;
  * dfs_file_direct_io — whether the kernel should bypass its page cache
  * for this handle: a snapshot that differs per open (record.json), a file
  * that grows (audit.log, a log), and a drop box opened for writing
- * (payloads can be many GB). A payload goes through the page cache but
- * is not kept between opens, so every full read is checked again (hashed,
- * or found proven while its blob file is unchanged: see reader.h).
+ * (payloads can be many GB). A payload goes through the page cache; its
+ * pages outlive the handle only while its blob file stays proven (see
+ * dfs_file_keep_cache), so every full read is checked (hashed, found
+ * proven while its blob file is unchanged, or served from pages read
+ * from that proven file).
  */
 bool dfs_file_direct_io(const struct dfs_file *f);
+
+/*
+ * dfs_file_keep_cache — whether the kernel may keep the pages it cached
+ * of this inode from earlier opens: only when they can hold nothing but
+ * the proven bytes this handle serves (see keepcache.h). Otherwise the
+ * open drops them.
+ */
+bool dfs_file_keep_cache(const struct dfs_file *f);
 
 /*
  * dfs_file_read — up to @n bytes at @off into @buf; *@got is 0 at the

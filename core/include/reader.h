@@ -55,6 +55,9 @@ int dfs_reader_span(struct dfs_reader *r, size_t n, uint64_t off, int *fd,
 /* Whether @r's payload is proven: hashed in full, or marked so. */
 bool dfs_reader_proven(struct dfs_reader *r);
 
+/* The hash of the blob @r serves (its record's payload_hash). */
+const uint8_t *dfs_reader_hash(const struct dfs_reader *r);
+
 /* Stops the hasher, if any, and frees @r; NULL is ignored. */
 void dfs_reader_close(struct dfs_reader *r);
 
