@@ -422,6 +422,8 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	bool before;
 	int rc;
 
+	/* The disk writes the rest while the check reads it. */
+	dfs_upload_kick(up);
 	if (!d->check) {
 		rc = dfs_check_start(dfs_upload_fd(up), d->manifest_fd,
 				     d->conf.max_unpacked, &d->check);

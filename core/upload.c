@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #define REHASH_BUF (1 << 20)
+/* Written bytes are sent to the disk in steps of this (see kick). */
+#define KICK_STEP (8u << 20)
 
 struct dfs_upload {
 	int dirfd;
@@ -19,6 +21,7 @@ struct dfs_upload {
 	uint64_t size;
 	uint64_t max;	 /* no byte at or past this offset */
 	bool sequential; /* every write so far was at the end */
+	uint64_t kicked; /* [0, kicked) is on its way to the disk */
 };
 
 int dfs_upload_new(int dirfd, const char *name, struct dfs_upload **out)
@@ -68,6 +71,29 @@ void dfs_upload_set_max(struct dfs_upload *up, uint64_t max)
 	up->max = max;
 }
 
+/*
+ * Start writing [kicked, size) to the disk without waiting, once
+ * KICK_STEP (or, with @all, anything) is pending: the fsync before a
+ * commit then finds little left, and the page cache no great heap of
+ * dirty pages. Bytes rewritten after their kick are dirty again, and the
+ * fsync writes them; a failed kick leaves it all to the fsync.
+ */
+static void kick(struct dfs_upload *up, bool all)
+{
+	uint64_t n = up->size > up->kicked ? up->size - up->kicked : 0;
+
+	if (n == 0 || (!all && n < KICK_STEP))
+		return;
+	if (sync_file_range(up->fd, (off_t)up->kicked, (off_t)n,
+			    SYNC_FILE_RANGE_WRITE) == 0)
+		up->kicked = up->size;
+}
+
+void dfs_upload_kick(struct dfs_upload *up)
+{
+	kick(up, true);
+}
+
 int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 {
 	struct stat sb;
@@ -91,6 +117,8 @@ int dfs_upload_seed(struct dfs_upload *up, int srcfd)
 	}
 	up->size = (uint64_t)sb.st_size;
 	up->sequential = up->size == 0;
+	up->kicked = 0;
+	kick(up, true);
 	return 0;
 }
 
@@ -150,6 +178,7 @@ int dfs_upload_write(struct dfs_upload *up, const struct dfs_src *src,
 		up->sequential = false;
 	if (off + n > up->size)
 		up->size = off + n;
+	kick(up, false);
 	return 0;
 }
 
@@ -164,6 +193,8 @@ int dfs_upload_truncate(struct dfs_upload *up, uint64_t size)
 	/* Growing adds zeros the hash has not seen; shrinking cuts it. */
 	up->sequential = false;
 	up->size = size;
+	if (up->kicked > size)
+		up->kicked = size;
 	return 0;
 }
 

@@ -48,6 +48,13 @@ void dfs_upload_set_max(struct dfs_upload *up, uint64_t max);
 int dfs_upload_seed(struct dfs_upload *up, int srcfd);
 
 /*
+ * dfs_upload_kick — start writing every byte not yet sent to the disk,
+ * without waiting: the fsync that stores the file then waits less.
+ * Writes and seeds kick by themselves, in steps of a few MiB.
+ */
+void dfs_upload_kick(struct dfs_upload *up);
+
+/*
  * dfs_upload_write — @src's bytes at @off: from memory, or from the pipe
  * or file src->fd with splice(2), from which they go to the page cache
  * without passing through user space (the FUSE adapter hands write data

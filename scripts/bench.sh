@@ -102,9 +102,19 @@ ms() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", (b-a)*1000}'; }
 
 # best A B — the smaller of two numbers
 best() { awk -v a="$1" -v b="$2" 'BEGIN{print (a<b)?a:b}'; }
-# unique SRC DST — SRC plus a few random bytes after the archive's end, so
-# that every round stores new bytes (no dedup) and stays a valid archive.
-unique() { { cat "$1"; head -c 4096 /dev/urandom | gzip -c; } > "$2"; }
+# unique SRC DST — the archive SRC (.tar or .tgz) with a member of random
+# bytes put first, so that every round stores new bytes (no dedup) and
+# stays a valid archive (nothing may follow an archive's end). The member
+# is a header and 4096 bytes; a .tgz gets it as a gzip member of its own.
+unique() {
+	head -c 4096 /dev/urandom > "$W/nonce"
+	tar -C "$W" -cf "$W/nonce.tar" nonce
+	case $1 in
+	*.tgz) { head -c 4608 "$W/nonce.tar" | gzip -c; cat "$1"; } > "$2" ;;
+	*) { head -c 4608 "$W/nonce.tar"; cat "$1"; } > "$2" ;;
+	esac
+	rm -f "$W/nonce" "$W/nonce.tar"
+}
 # uncache FILE... — drop the files' pages from the page cache
 uncache() {
 	local f
