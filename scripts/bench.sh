@@ -238,9 +238,9 @@ for mode in warm cold; do
 	times=(999999 999999 999999 999999)
 	for _ in 1 2 3 4 5; do
 		for k in 0 1 2 3; do
-			# The mount's own pages go either way: dropping them at
-			# open would be timed otherwise (no page is kept
-			# between opens, by the baseline or by deployfs).
+			# The mount's own pages go either way: deployfs keeps
+			# a proven payload's pages between opens (the baseline
+			# does not), and the read itself is what is timed.
 			uncache "${paths[$k]}"
 			if [ "$mode" = cold ]; then
 				uncache "$blob"
