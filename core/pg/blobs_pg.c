@@ -110,6 +110,8 @@ static void pick(void *arg, int fan, const char *name, const struct stat *st)
 	unsigned at = vs->n;
 
 	(void)fan;
+	if (strlen(name) != 64)
+		return; /* not a copy of the cache's own: a blob is named by hash */
 	if (vs->n == EVICT_BATCH) {
 		unsigned newest = 0;
 
@@ -124,7 +126,9 @@ static void pick(void *arg, int fan, const char *name, const struct stat *st)
 	}
 	vs->v[at].atime = st->st_atim;
 	vs->v[at].size = (uint64_t)st->st_size;
-	snprintf(vs->v[at].name, sizeof(vs->v[at].name), "%.2s/%s", name, name);
+	memcpy(vs->v[at].name, name, 2);
+	vs->v[at].name[2] = '/';
+	memcpy(vs->v[at].name + 3, name, 65);
 }
 
 /*
