@@ -190,6 +190,11 @@ static void drop(struct dfs_check_links *l, struct link **p)
 	struct link *k = *p;
 
 	*p = k->next;
+	/* Named by the message being made no more. */
+	if (l->first == k)
+		l->first = NULL;
+	if (l->via == k)
+		l->via = NULL;
 	l->bytes -= link_size(k->key_len, strlen(k->target));
 	l->count--;
 	free(k);
@@ -335,10 +340,10 @@ static int walk(struct dfs_check_links *l, const char *path, size_t n)
 		link = *slot(l, l->out.p, l->out.len, l->hashes[l->depth - 1]);
 		if (!link)
 			continue;
-		if (++hops > DFS_CHECK_LINKS_HOPS)
-			return -ELOOP;
 		l->via = link;
 		l->first = l->first ? l->first : link;
+		if (++hops > DFS_CHECK_LINKS_HOPS)
+			return -ELOOP;
 		pop(l);
 		if (link->target[0] == '/')
 			return 1;
@@ -399,6 +404,8 @@ static void fail(struct dfs_check_links *l, struct dfs_record_error *err,
 		 enum dfs_errcode code, const char *what, const char *name,
 		 const char *sep, const char *more)
 {
+	const struct link *a = l->first ? l->first : l->via;
+	const struct link *b = a == l->via ? NULL : l->via;
 	char n[DFS_ERRMSG_MAX / 4], m[DFS_ERRMSG_MAX / 4], f[96], v[96],
 		via[232] = "";
 
@@ -406,14 +413,15 @@ static void fail(struct dfs_check_links *l, struct dfs_record_error *err,
 	snprintf(err->code, sizeof(err->code), "%s", dfs_errcode_name(code));
 	dfs_check_entry_escape(name, n, sizeof(n));
 	dfs_check_entry_escape(more ? more : "", m, sizeof(m));
-	if (l->first && l->first != l->via)
+
+	if (a && b)
 		snprintf(via, sizeof(via),
 			 " through the symbolic links %s and %s",
-			 dfs_check_entry_escape(l->first->key, f, sizeof(f)),
-			 dfs_check_entry_escape(l->via->key, v, sizeof(v)));
-	else if (l->via)
+			 dfs_check_entry_escape(a->key, f, sizeof(f)),
+			 dfs_check_entry_escape(b->key, v, sizeof(v)));
+	else if (a)
 		snprintf(via, sizeof(via), " through the symbolic link %s",
-			 dfs_check_entry_escape(l->via->key, v, sizeof(v)));
+			 dfs_check_entry_escape(a->key, v, sizeof(v)));
 	snprintf(err->message, sizeof(err->message), "%s%s: %s%s%s", what, via,
 		 n, more ? sep : "", m);
 	err->phase = DFS_PHASE_VALIDATE;
@@ -510,7 +518,9 @@ int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
 		if (rc)
 			return judge(l, rc, "", path, "", NULL, err);
 		p = slot(l, l->out.p, l->out.len, l->hashes[l->depth - 1]);
-		if (*p) {
+		if (*p && strcmp((*p)->key, l->loc.p) != 0) {
+			l->first = l->first ? l->first : *p;
+			l->via = *p;
 			rc = buf_set(&l->target, (*p)->target,
 				     strlen((*p)->target));
 			if (rc)
