@@ -15,10 +15,15 @@
  *                      compressed stream
  *   unsafe_path        an entry (or hard link target) that is absolute or
  *                      has a ".." component; a symbolic link whose target
- *                      is absolute or climbs out of the archive's root
+ *                      is absolute or climbs out of the archive's root;
+ *                      an entry, hard link or symbolic link that leaves
+ *                      the root once the links before it (and, for links,
+ *                      all of them at the end) are followed, or that
+ *                      needs too many links followed (check_impl.h)
  *   unsafe_entry       a device, FIFO or socket; a setuid or setgid entry
  *   too_large          the archive unpacks to more than the limit (or its
- *                      compression needs a window over DFS_CHECK_WINDOW_MAX)
+ *                      compression needs a window over DFS_CHECK_WINDOW_MAX,
+ *                      or its links more than DFS_CHECK_LINKS_MAX bytes)
  * and records the entries (the manifest), their count and sizes, and the
  * package_identifier of a package.json at the top or under one top folder.
  * too_large stops the check where it is found; the others are reported

@@ -1,7 +1,8 @@
 /*
- * check_impl — what check_stream.c (the streaming reader) and
+ * check_impl — what check_stream.c (the streaming reader),
  * check_entry.c (what one entry's header is allowed to be, and its
- * manifest line) share. core/check*.c only.
+ * manifest line) and check_links.c (where entries land through the
+ * archive's symbolic links) share. core/check*.c only.
  */
 #ifndef DFS_CHECK_IMPL_H
 #define DFS_CHECK_IMPL_H
@@ -40,5 +41,57 @@ void dfs_check_entry_manifest(int fd, struct archive_entry *e);
  * Returns @out.
  */
 char *dfs_check_entry_escape(const char *s, char *out, size_t cap);
+
+/*
+ * check_links — where each entry of an archive lands when it is unpacked
+ * in order, as an extractor that follows symbolic links would put it: the
+ * symbolic links seen so far are kept (location -> target; nothing else
+ * is), and each entry's directories, each hard link's target and each
+ * symbolic link's target are walked through them, component by component.
+ * A location is a path free of links ("a/b/c"), relative to the root.
+ *
+ * At most DFS_CHECK_LINKS_HOPS links are followed in one walk (the
+ * kernel's bound), and at most DFS_CHECK_LINKS_WALK_MAX bytes of path and
+ * targets walked; past either, the entry is refused. The links kept take
+ * at most the bytes given to dfs_check_links_new (names, targets, the
+ * map); past that, the archive is refused as too_large.
+ */
+#define DFS_CHECK_LINKS_MAX	 (32U << 20)
+#define DFS_CHECK_LINKS_HOPS	 40U
+#define DFS_CHECK_LINKS_WALK_MAX (32U << 10)
+
+struct dfs_check_links;
+
+/* An empty set of links, of at most @max_bytes. Errors: -ENOMEM. */
+int dfs_check_links_new(size_t max_bytes, struct dfs_check_links **out);
+
+void dfs_check_links_free(struct dfs_check_links *l);
+
+/*
+ * dfs_check_links_entry — the next entry, at @path, a symbolic link to
+ * @symlink or a hard link to @hardlink (NULL: neither), whose text
+ * dfs_check_entry_policy already passed. A symbolic link is kept; any
+ * other entry replaces the link at its location, if any; a hard link to
+ * a symbolic link is one more symbolic link. Returns 0, or with @err set
+ * (the entry and the links gone through named in its message):
+ *   -EBADMSG  unsafe_path: the entry's location, or the hard link's
+ *             target, or the symbolic link's target (followed to its
+ *             end), leaves the root; or the walk needs more than the
+ *             bounds above
+ *   -EFBIG    too_large: keeping the link would pass the memory bound
+ *   -ENOMEM   no_memory
+ */
+int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
+			  const char *symlink, const char *hardlink,
+			  struct dfs_record_error *err);
+
+/*
+ * dfs_check_links_finish — after the last entry: every link kept, walked
+ * as the unpacked tree has it (a later link may redirect an earlier one),
+ * must stay in the root. Returns 0, or -EBADMSG (unsafe_path, the first
+ * such link in the archive's order named) or -ENOMEM with @err set.
+ */
+int dfs_check_links_finish(struct dfs_check_links *l,
+			   struct dfs_record_error *err);
 
 #endif

@@ -74,6 +74,7 @@ struct dfs_check {
 	char *pkg; /* package.json being read */
 	size_t pkg_len;
 	int pkg_depth; /* of the package.json kept so far, -1: none */
+	struct dfs_check_links *links;
 	struct dfs_check_result res;
 };
 
@@ -411,9 +412,23 @@ static int next_header(struct archive *in, struct archive_entry **e)
 static bool entry_allowed(struct dfs_check *c, struct archive_entry *e)
 {
 	struct dfs_record_error err;
+	int rc;
 
 	if (!dfs_check_entry_policy(e, &err))
 		keep_error(c, &err);
+	else if (!c->res.error.code[0] &&
+		 (rc = dfs_check_links_entry(
+			  c->links, archive_entry_pathname(e),
+			  archive_entry_filetype(e) == AE_IFLNK
+				  ? archive_entry_symlink(e)
+				  : NULL,
+			  archive_entry_hardlink(e), &err)) != 0) {
+		if (rc == -ENOMEM)
+			c->io_error = ENOMEM;
+		keep_error(c, &err);
+		if (rc != -EBADMSG)
+			return false; /* too_large, no memory: stop there */
+	}
 	if (archive_entry_filetype(e) == AE_IFREG &&
 	    !archive_entry_hardlink(e) && archive_entry_size(e) > 0) {
 		c->declared += (uint64_t)archive_entry_size(e);
@@ -427,6 +442,7 @@ static bool entry_allowed(struct dfs_check *c, struct archive_entry *e)
 
 static void read_tar(struct dfs_check *c, struct archive *in)
 {
+	struct dfs_record_error err;
 	struct archive_entry *e;
 	int r, depth;
 	bool keep;
@@ -452,6 +468,12 @@ static void read_tar(struct dfs_check *c, struct archive *in)
 	}
 	if (r != ARCHIVE_EOF)
 		archive_failed(c, archive_error_string(in), c->res.entries > 0);
+	else if (!c->res.error.code[0] &&
+		 (r = dfs_check_links_finish(c->links, &err)) != 0) {
+		if (r == -ENOMEM)
+			c->io_error = ENOMEM;
+		keep_error(c, &err);
+	}
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -584,6 +606,7 @@ int dfs_check_start(int fd, int manifest_fd, uint64_t max_unpacked,
 	c->pkg = malloc(PACKAGE_MAX);
 	c->md = EVP_MD_CTX_new();
 	if (!c->buf || !c->pkg || !c->md ||
+	    dfs_check_links_new(DFS_CHECK_LINKS_MAX, &c->links) != 0 ||
 	    EVP_DigestInit_ex(c->md, EVP_sha256(), NULL) != 1)
 		goto out_free;
 	pthread_mutex_init(&c->lock, NULL);
@@ -595,6 +618,7 @@ int dfs_check_start(int fd, int manifest_fd, uint64_t max_unpacked,
 	return 0;
 
 out_free:
+	dfs_check_links_free(c->links);
 	EVP_MD_CTX_free(c->md);
 	free(c->pkg);
 	free(c->buf);
@@ -619,6 +643,7 @@ static void check_free(struct dfs_check *c)
 		pthread_join(c->thread, NULL);
 	pthread_mutex_destroy(&c->lock);
 	pthread_cond_destroy(&c->cond);
+	dfs_check_links_free(c->links);
 	EVP_MD_CTX_free(c->md);
 	free(c->pkg);
 	free(c->buf);

@@ -123,6 +123,33 @@ def entries(outdir):
             ok, entry("app/passwd", tarfile.SYMTYPE, link="/etc/passwd")],
         "unsafe_path--climbing-symlink.tar": [
             ok, entry("app/up", tarfile.SYMTYPE, link="../../etc")],
+        # Links that leave the root only once other links are followed.
+        "unsafe_path--symlink-chain.tar": [
+            ok, entry("a/l", tarfile.SYMTYPE, link=".."),
+            entry("a/m", tarfile.SYMTYPE, link="l/..")],
+        "unsafe_path--through-symlink.tar": [
+            ok, entry("x", tarfile.SYMTYPE, link="d/.."),
+            entry("d", tarfile.SYMTYPE, link="."),
+            entry("x/etc/passwd")],
+        "unsafe_path--hardlink-to-symlink.tar": [
+            ok, entry("a/l", tarfile.SYMTYPE, link=".."),
+            entry("h", tarfile.LNKTYPE, link="a/l")],
+        "unsafe_path--redirected-symlink.tar": [
+            ok, entry("x", tarfile.SYMTYPE, link="d/.."),
+            entry("d", tarfile.SYMTYPE, link=".")],
+        "unsafe_path--symlink-loop.tar": [
+            ok, entry("a", tarfile.SYMTYPE, link="b"),
+            entry("b", tarfile.SYMTYPE, link="a")],
+        "ok--symlink-chains.tar": [
+            entry("v2/bin/app", data=b"#!/bin/sh\n", mode=0o755),
+            entry("shared/lib/libx.so"),
+            entry("cur", tarfile.SYMTYPE, link="v2"),
+            entry("v2/lib", tarfile.SYMTYPE, link="../shared/lib"),
+            entry("bin", tarfile.SYMTYPE, link="cur/bin"),
+            entry("a/l", tarfile.SYMTYPE, link=".."),
+            entry("a/m", tarfile.SYMTYPE, link="l/shared"),
+            entry("cur/lib/libx.so.1", tarfile.LNKTYPE,
+                  link="shared/lib/libx.so")],
         "ok--relative-symlinks.tar": [
             entry("node_modules/pkg/bin/x", data=b"#!/bin/sh\n", mode=0o755),
             entry("node_modules/.bin/x", tarfile.SYMTYPE,

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Hostile archives cannot hurt the host: each one tests/hostile_archives.py
 # writes (devices, FIFO, setuid and setgid entries, absolute and climbing
-# symlinks, control bytes in names, a huge and a malformed pax header,
+# symlinks, chains of symlinks and entries written through them that leave
+# the root, a symlink loop, control bytes in names, a huge and a malformed pax header,
 # garbage after the end of every format, and the bombs: a 20 MiB .tar.gz,
 # a 3 MiB .tar.xz and 0.6 MiB .tar.zst, one with a 2 GiB window, each
 # unpacking to 20 GiB of zeros, as one declared file or as bare zeros) is refused by cp with the record's
@@ -76,6 +77,15 @@ for i in $(ids_of h); do
 	assert_match "$(rec "$i" .error.message)" 'app/(s[dbgu][a-z]*|pipe)' \
 		"unsafe_entry message names the entry"
 done
+seen=0
+for i in $(ids_of h); do
+	case $(rec "$i" .error.message) in
+	*"through the symbolic link a/l: a/m -> l/.."*) seen=$((seen | 1)) ;;
+	*"through the symbolic links x and d: x/etc/passwd"*) seen=$((seen | 2)) ;;
+	*"once unpacked through the symbolic link d: x -> d/.."*) seen=$((seen | 4)) ;;
+	esac
+done
+[ "$seen" = 7 ] || fail "unsafe_path messages do not name the links gone through ($seen)"
 for i in $(ids_of fine); do
 	if grep -q 'two\\nlines' "$MNT/deployments/$i/manifest" 2>/dev/null; then
 		grep -qx -- '-rw-r--r-- 5 app/two\\nlines' "$MNT/deployments/$i/manifest" ||
