@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "check_impl.h"
 
@@ -36,6 +38,11 @@ struct buf {
 };
 
 struct dfs_check_links {
+	/*
+	 * Hashes start here, a value of this check's own: the archive's
+	 * author cannot pick names that all land in one bucket.
+	 */
+	uint64_t seed;
 	size_t max_bytes;
 	size_t bytes; /* links, their strings and the buckets */
 	struct link **buckets;
@@ -64,9 +71,24 @@ static uint64_t fnv(uint64_t h, const char *s, size_t n)
 }
 
 /* The hash of @n bytes of a location, as resolution computes it. */
-static uint64_t key_hash(const char *s, size_t n)
+static uint64_t key_hash(const struct dfs_check_links *l, const char *s,
+			 size_t n)
 {
-	return fnv(FNV_OFFSET, s, n);
+	return fnv(l->seed, s, n);
+}
+
+/* A start for the hashes that differs from run to run. */
+static uint64_t new_seed(const void *salt)
+{
+	uint64_t r = 0;
+	struct timespec ts;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = (uint64_t)ts.tv_nsec * FNV_PRIME ^ (uint64_t)ts.tv_sec ^
+		    (uint64_t)(uintptr_t)salt;
+	}
+	return FNV_OFFSET ^ r;
 }
 
 static int buf_reserve(struct buf *b, size_t n)
@@ -104,6 +126,7 @@ int dfs_check_links_new(size_t max_bytes, struct dfs_check_links **out)
 
 	if (!l)
 		return -ENOMEM;
+	l->seed = new_seed(l);
 	l->max_bytes = max_bytes;
 	l->nbuckets = 64;
 	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
@@ -204,7 +227,7 @@ static void drop(struct dfs_check_links *l, struct link **p)
 static int store(struct dfs_check_links *l, const char *key, size_t n,
 		 const char *target)
 {
-	uint64_t hash = key_hash(key, n);
+	uint64_t hash = key_hash(l, key, n);
 	size_t tn = strlen(target), need = link_size(n, tn);
 	struct link **p = slot(l, key, n, hash), *k;
 	int rc;
@@ -237,7 +260,7 @@ static int store(struct dfs_check_links *l, const char *key, size_t n,
 /* Append one component @c of @n bytes to the location. */
 static int push(struct dfs_check_links *l, const char *c, size_t n)
 {
-	uint64_t h = l->depth ? l->hashes[l->depth - 1] : FNV_OFFSET;
+	uint64_t h = l->depth ? l->hashes[l->depth - 1] : l->seed;
 	size_t len = l->out.len;
 	int rc;
 
@@ -479,7 +502,7 @@ static int add_link(struct dfs_check_links *l, size_t dir, const char *name,
 		   " -> ", target, err);
 	if (rc) {
 		p = slot(l, l->loc.p, l->loc.len,
-			 key_hash(l->loc.p, l->loc.len));
+			 key_hash(l, l->loc.p, l->loc.len));
 		if (*p)
 			drop(l, p);
 	}
@@ -531,7 +554,7 @@ int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
 	if (symlink)
 		return add_link(l, dir, path, symlink, err);
 	/* Anything else put there replaces a link that was. */
-	p = slot(l, l->loc.p, l->loc.len, key_hash(l->loc.p, l->loc.len));
+	p = slot(l, l->loc.p, l->loc.len, key_hash(l, l->loc.p, l->loc.len));
 	if (*p)
 		drop(l, p);
 	return 0;
