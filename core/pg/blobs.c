@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 static const struct dfs_pg_stmt claim = {
 	"dfs_blob_claim",
 	"INSERT INTO deployfs.blobs (hash, size, nchunks, created_ms) "
@@ -286,21 +288,6 @@ int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 {
 	uint8_t whole[32];
@@ -334,7 +321,7 @@ int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 			rc = -EBADMSG;
 		if (!rc) {
 			EVP_DigestUpdate(md, data, n);
-			rc = write_all(fd, data, n);
+			rc = dfs_fdio_write_all(fd, data, n);
 			done += n;
 		}
 		PQclear(r);
