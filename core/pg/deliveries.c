@@ -90,6 +90,42 @@ int dfs_pg_delivery_cat(struct dfs_catalog *cat, bool daemon,
 	return 0;
 }
 
+int dfs_pg_delivery_query(struct dfs_catalog *cat, const struct dfs_pg_stmt *st,
+			  const struct dfs_pg_params *p, dfs_pg_row_fn fn,
+			  void *arg)
+{
+	struct dfs_pgcat *c;
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, false, &c);
+	if (rc)
+		return rc;
+	return dfs_pg_query(c->pg, &c->lock, st, p, fn, arg, NULL);
+}
+
+int dfs_pg_delivery_query_one(struct dfs_catalog *cat,
+			      const struct dfs_pg_stmt *st,
+			      const struct dfs_pg_params *p, int none,
+			      dfs_pg_row_fn fn, void *arg)
+{
+	struct dfs_pgcat *c;
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, false, &c);
+	if (rc)
+		return rc;
+	return dfs_pg_query_one(c->pg, &c->lock, st, p, none, fn, arg);
+}
+
+/* The daemon's catalog @cat, its lock taken and a transaction begun. */
+static int begin_own(struct dfs_catalog *cat, struct dfs_pgcat **c)
+{
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, true, c);
+	return rc ? rc : dfs_pgcat_begin(*c);
+}
+
 int dfs_pg_delivery_row(const PGresult *r, int i, struct dfs_delivery *d)
 {
 	const char *s;
@@ -215,16 +251,10 @@ int dfs_delivery_pg_followers(struct dfs_catalog *cat, const char *project,
 {
 	struct node_fn f = {fn, arg};
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, project);
-	return dfs_pg_query(c->pg, &c->lock, &followers, &p, follower_at, &f,
-			    NULL);
+	return dfs_pg_delivery_query(cat, &followers, &p, follower_at, &f);
 }
 
 /* A delivery a statement changed: its event. */
@@ -244,10 +274,7 @@ int dfs_delivery_pg_recover(struct dfs_catalog *cat, unsigned *n)
 	unsigned count = 0;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
@@ -282,10 +309,7 @@ int dfs_delivery_pg_next(struct dfs_catalog *cat, struct dfs_record *rec)
 	struct todo t;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
@@ -319,10 +343,7 @@ int dfs_delivery_pg_claim(struct dfs_catalog *cat, const struct dfs_record *rec,
 	struct dfs_delivery got;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
@@ -362,10 +383,9 @@ int dfs_delivery_pg_log(struct dfs_catalog *cat, const uint8_t id[16],
 	int64_t off;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, true, &c);
-	if (rc || n == 0)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	if (n == 0)
+		return dfs_pg_delivery_cat(cat, true, &c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);

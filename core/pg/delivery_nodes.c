@@ -42,16 +42,11 @@ int dfs_delivery_pg_node_id(struct dfs_catalog *cat, const char *node,
 			    uint32_t *id)
 {
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, node);
-	return dfs_pg_query_one(c->pg, &c->lock, &node_id_of, &p, -ENOENT,
-				node_id_at, id);
+	return dfs_pg_delivery_query_one(cat, &node_id_of, &p, -ENOENT,
+					 node_id_at, id);
 }
 
 static int node_name_at(void *node, const PGresult *r, int row)
@@ -108,13 +103,8 @@ static int scan_nodes(struct dfs_catalog *cat, const struct dfs_pg_stmt *st,
 		      void *arg)
 {
 	struct node_fn f = {fn, arg};
-	struct dfs_pgcat *c;
-	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
-	return dfs_pg_query(c->pg, &c->lock, st, p, node_at, &f, NULL);
+	return dfs_pg_delivery_query(cat, st, p, node_at, &f);
 }
 
 int dfs_delivery_pg_scan_of(struct dfs_catalog *cat, const uint8_t id[16],
@@ -144,15 +134,10 @@ int dfs_delivery_pg_last(struct dfs_catalog *cat, const char *node,
 			 uint64_t pseq, struct dfs_delivery *d)
 {
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, node);
 	dfs_pg_param_i64(&p, (int64_t)pseq);
-	return dfs_pg_query_one(c->pg, &c->lock, &last_of, &p, -ENOENT,
-				dfs_pg_delivery_at, d);
+	return dfs_pg_delivery_query_one(cat, &last_of, &p, -ENOENT,
+					 dfs_pg_delivery_at, d);
 }

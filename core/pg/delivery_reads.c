@@ -47,18 +47,14 @@ int dfs_delivery_pg_get(struct dfs_catalog *cat, const uint8_t id[16],
 			const char *node, struct dfs_delivery *d)
 {
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
 	struct dfs_delivery got;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_uuid(&p, id);
 	dfs_pg_param_text(&p, node);
-	rc = dfs_pg_query_one(c->pg, &c->lock, &get_one, &p, -ENOENT,
-			      dfs_pg_delivery_at, &got);
+	rc = dfs_pg_delivery_query_one(cat, &get_one, &p, -ENOENT,
+				       dfs_pg_delivery_at, &got);
 	if (!rc)
 		*d = got;
 	return rc;
@@ -85,16 +81,10 @@ int dfs_delivery_pg_list(struct dfs_catalog *cat, const uint8_t id[16],
 {
 	struct delivery_fn f = {fn, arg};
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_uuid(&p, id);
-	return dfs_pg_query(c->pg, &c->lock, &list_of, &p, delivery_to_fn, &f,
-			    NULL);
+	return dfs_pg_delivery_query(cat, &list_of, &p, delivery_to_fn, &f);
 }
 
 /* A row (status, count) into the counts @n. */
@@ -181,18 +171,13 @@ int dfs_delivery_pg_log_read(struct dfs_catalog *cat, const uint8_t id[16],
 {
 	struct log_read l = {off, buf, n, 0, false};
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
 	int rc;
 
-	rc = dfs_pg_delivery_cat(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_uuid(&p, id);
 	dfs_pg_param_text(&p, node);
 	dfs_pg_param_i64(&p, (int64_t)off);
-	rc = dfs_pg_query(c->pg, &c->lock, &log_get, &p, log_chunk_at, &l,
-			  NULL);
+	rc = dfs_pg_delivery_query(cat, &log_get, &p, log_chunk_at, &l);
 	if (!rc)
 		*got = l.done;
 	return rc;

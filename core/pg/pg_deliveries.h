@@ -28,6 +28,19 @@ struct dfs_pgcat;
 int dfs_pg_delivery_cat(struct dfs_catalog *cat, bool daemon,
 			struct dfs_pgcat **out);
 
+/*
+ * dfs_pg_delivery_query, dfs_pg_delivery_query_one — dfs_pg_query and
+ * dfs_pg_query_one of @st on @cat's session, under its lock: a read.
+ * Errors: -EOPNOTSUPP (not a PostgreSQL catalog), dfs_pg_query's.
+ */
+int dfs_pg_delivery_query(struct dfs_catalog *cat, const struct dfs_pg_stmt *st,
+			  const struct dfs_pg_params *p, dfs_pg_row_fn fn,
+			  void *arg);
+int dfs_pg_delivery_query_one(struct dfs_catalog *cat,
+			      const struct dfs_pg_stmt *st,
+			      const struct dfs_pg_params *p, int none,
+			      dfs_pg_row_fn fn, void *arg);
+
 /* Row @i of @r (DFS_PG_DELIVERY_COLS) into @d. Errors: -EBADMSG. */
 int dfs_pg_delivery_row(const PGresult *r, int i, struct dfs_delivery *d);
 
