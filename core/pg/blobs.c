@@ -213,7 +213,11 @@ int dfs_pg_blob_stat(struct dfs_pg *pg, const uint8_t hash[32], bool *exists,
 	return 0;
 }
 
-/* Chunk @idx of blob @hash, checked against its own hash. */
+/*
+ * Chunk @idx of a stored blob @hash, checked against its own hash: -EIO
+ * when it is missing (the blob row promised it), -EBADMSG when it does
+ * not match.
+ */
 static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 			     uint64_t idx, PGresult **res, const char **data,
 			     size_t *len)
@@ -230,10 +234,10 @@ static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 	dfs_pg_param_i32(&p, (int32_t)idx);
 	rc = dfs_pg_exec(pg, &get_chunk, &p, &r);
 	if (rc)
-		return rc;
+		return rc == -ENOENT ? -EIO : rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		return -ENOENT;
+		return -EIO;
 	}
 	*data = dfs_pg_bytes(r, 0, 0, len);
 	h = dfs_pg_bytes(r, 0, 1, &hl);
@@ -251,19 +255,27 @@ static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 	return 0;
 }
 
+/* The size of blob @hash; -ENOENT when it is not stored. */
+static int stored_size(struct dfs_pg *pg, const uint8_t hash[32],
+		       uint64_t *size)
+{
+	bool exists;
+	int rc;
+
+	rc = dfs_pg_blob_stat(pg, hash, &exists, size, NULL);
+	return rc ? rc : exists ? 0 : -ENOENT;
+}
+
 int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 		     void *buf, size_t n, size_t *got)
 {
 	uint64_t size;
 	size_t done = 0;
-	bool exists;
 	int rc;
 
-	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	rc = stored_size(pg, hash, &size);
 	if (rc)
 		return rc;
-	if (!exists)
-		return -ENOENT;
 	while (done < n && off + done < size) {
 		uint64_t at = off + done, idx = at / DFS_PG_CHUNK;
 		size_t skip = (size_t)(at % DFS_PG_CHUNK), len, take;
@@ -271,8 +283,6 @@ int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 		PGresult *r;
 
 		rc = get_chunk_checked(pg, hash, idx, &r, &data, &len);
-		if (rc == -ENOENT)
-			rc = -EIO; /* the blob row promised this chunk */
 		if (rc)
 			return rc;
 		take = len > skip ? len - skip : 0;
@@ -294,14 +304,11 @@ int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 	uint64_t size, done = 0;
 	unsigned len = 0;
 	EVP_MD_CTX *md;
-	bool exists;
 	int rc;
 
-	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	rc = stored_size(pg, hash, &size);
 	if (rc)
 		return rc;
-	if (!exists)
-		return -ENOENT;
 	md = EVP_MD_CTX_new();
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(md);
@@ -313,8 +320,6 @@ int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 		size_t n;
 
 		rc = get_chunk_checked(pg, hash, idx, &r, &data, &n);
-		if (rc == -ENOENT)
-			rc = -EIO;
 		if (rc)
 			break;
 		if (n == 0 || n > size - done)
