@@ -11,26 +11,12 @@
 #include "blobs.h"
 #include "catalog.h"
 #include "ctl.h"
+#include "fdio.h"
 #include "isotime.h"
 #include "reader.h"
 #include "uuid7.h"
 
 #define CHUNK (1 << 20)
-
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 	     void *arg)
@@ -49,7 +35,7 @@ int ctl_copy(int in, int out, void (*progress)(void *arg, uint64_t done),
 			rc = -errno;
 			break;
 		}
-		rc = write_all(out, buf, (size_t)n);
+		rc = dfs_fdio_write_all(out, buf, (size_t)n);
 		if (rc)
 			break;
 		total += (uint64_t)n;
@@ -88,7 +74,7 @@ static int copy_verified(struct ctl *c, const struct dfs_record *r, int out)
 	do {
 		rc = dfs_reader_read(rd, buf, CHUNK, off, &got);
 		if (!rc)
-			rc = write_all(out, buf, got);
+			rc = dfs_fdio_write_all(out, buf, got);
 		off += got;
 	} while (!rc && got > 0);
 	dfs_reader_close(rd);

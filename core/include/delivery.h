@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "who.h"
 
 #define DFS_NODE_MAX 256
 
@@ -64,5 +65,17 @@ bool dfs_delivery_settled(enum dfs_delivery_status s);
  * frees it). Errors: -ENOMEM.
  */
 int dfs_delivery_json(const struct dfs_delivery *d, char **out, size_t *len);
+
+/*
+ * dfs_delivery_audit_line — the audit.log line (audit.h's shape) of
+ * event number @seq at @time_ms: a change of @d by @actor, with action
+ * delivery_started while pending and delivery_<status> after, plus the
+ * delivery's "node" and "attempt". *@line is malloc'd (the caller frees
+ * it), *@len bytes ending with '\n'. Errors: -ENOMEM.
+ */
+int dfs_delivery_audit_line(uint64_t seq, int64_t time_ms,
+			    const struct dfs_delivery *d,
+			    const struct dfs_who *actor, char **line,
+			    size_t *len);
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdio.h"
+
 static const struct dfs_pg_stmt claim = {
 	"dfs_blob_claim",
 	"INSERT INTO deployfs.blobs (hash, size, nchunks, created_ms) "
@@ -139,7 +141,7 @@ int dfs_pg_blob_put_fd(struct dfs_pg *pg, int fd, uint64_t size,
 {
 	struct dfs_pg_params p;
 	uint64_t nchunks = (size + DFS_PG_CHUNK - 1) / DFS_PG_CHUNK;
-	PGresult *r;
+	unsigned rows = 0;
 	bool fresh;
 	void *buf;
 	int rc;
@@ -157,11 +159,10 @@ int dfs_pg_blob_put_fd(struct dfs_pg *pg, int fd, uint64_t size,
 	dfs_pg_param_bytes(&p, hash, 32);
 	dfs_pg_param_i64(&p, (int64_t)size);
 	dfs_pg_param_i32(&p, (int32_t)nchunks);
-	rc = dfs_pg_exec(pg, &claim, &p, &r);
+	rc = dfs_pg_query(pg, NULL, &claim, &p, NULL, NULL, &rows);
 	if (rc)
 		goto out_rollback;
-	fresh = PQntuples(r) == 1;
-	PQclear(r);
+	fresh = rows == 1;
 	if (fresh)
 		rc = send_chunks(pg, fd, size, hash, buf);
 	if (rc)
@@ -177,28 +178,46 @@ out_free:
 	return rc;
 }
 
+struct blob_stat {
+	bool exists;
+	uint64_t size, refs;
+};
+
+static int stat_at(void *arg, const PGresult *r, int row)
+{
+	struct blob_stat *st = arg;
+
+	st->exists = true;
+	st->size = (uint64_t)dfs_pg_i64(r, row, 0);
+	st->refs = (uint64_t)dfs_pg_i64(r, row, 1);
+	return 0;
+}
+
 int dfs_pg_blob_stat(struct dfs_pg *pg, const uint8_t hash[32], bool *exists,
 		     uint64_t *size, uint64_t *refs)
 {
+	struct blob_stat st = {false, 0, 0};
 	struct dfs_pg_params p;
-	PGresult *r;
 	int rc;
 
 	dfs_pg_params_init(&p);
 	dfs_pg_param_bytes(&p, hash, 32);
-	rc = dfs_pg_exec(pg, &stat_blob, &p, &r);
+	rc = dfs_pg_query_one(pg, NULL, &stat_blob, &p, 0, stat_at, &st);
 	if (rc)
 		return rc;
-	*exists = PQntuples(r) == 1;
+	*exists = st.exists;
 	if (size)
-		*size = *exists ? (uint64_t)dfs_pg_i64(r, 0, 0) : 0;
+		*size = st.size;
 	if (refs)
-		*refs = *exists ? (uint64_t)dfs_pg_i64(r, 0, 1) : 0;
-	PQclear(r);
+		*refs = st.refs;
 	return 0;
 }
 
-/* Chunk @idx of blob @hash, checked against its own hash. */
+/*
+ * Chunk @idx of a stored blob @hash, checked against its own hash: -EIO
+ * when it is missing (the blob row promised it), -EBADMSG when it does
+ * not match.
+ */
 static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 			     uint64_t idx, PGresult **res, const char **data,
 			     size_t *len)
@@ -215,10 +234,10 @@ static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 	dfs_pg_param_i32(&p, (int32_t)idx);
 	rc = dfs_pg_exec(pg, &get_chunk, &p, &r);
 	if (rc)
-		return rc;
+		return rc == -ENOENT ? -EIO : rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
-		return -ENOENT;
+		return -EIO;
 	}
 	*data = dfs_pg_bytes(r, 0, 0, len);
 	h = dfs_pg_bytes(r, 0, 1, &hl);
@@ -236,19 +255,27 @@ static int get_chunk_checked(struct dfs_pg *pg, const uint8_t hash[32],
 	return 0;
 }
 
+/* The size of blob @hash; -ENOENT when it is not stored. */
+static int stored_size(struct dfs_pg *pg, const uint8_t hash[32],
+		       uint64_t *size)
+{
+	bool exists;
+	int rc;
+
+	rc = dfs_pg_blob_stat(pg, hash, &exists, size, NULL);
+	return rc ? rc : exists ? 0 : -ENOENT;
+}
+
 int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 		     void *buf, size_t n, size_t *got)
 {
 	uint64_t size;
 	size_t done = 0;
-	bool exists;
 	int rc;
 
-	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	rc = stored_size(pg, hash, &size);
 	if (rc)
 		return rc;
-	if (!exists)
-		return -ENOENT;
 	while (done < n && off + done < size) {
 		uint64_t at = off + done, idx = at / DFS_PG_CHUNK;
 		size_t skip = (size_t)(at % DFS_PG_CHUNK), len, take;
@@ -256,8 +283,6 @@ int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 		PGresult *r;
 
 		rc = get_chunk_checked(pg, hash, idx, &r, &data, &len);
-		if (rc == -ENOENT)
-			rc = -EIO; /* the blob row promised this chunk */
 		if (rc)
 			return rc;
 		take = len > skip ? len - skip : 0;
@@ -273,35 +298,17 @@ int dfs_pg_blob_read(struct dfs_pg *pg, const uint8_t hash[32], uint64_t off,
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 {
 	uint8_t whole[32];
 	uint64_t size, done = 0;
 	unsigned len = 0;
 	EVP_MD_CTX *md;
-	bool exists;
 	int rc;
 
-	rc = dfs_pg_blob_stat(pg, hash, &exists, &size, NULL);
+	rc = stored_size(pg, hash, &size);
 	if (rc)
 		return rc;
-	if (!exists)
-		return -ENOENT;
 	md = EVP_MD_CTX_new();
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
 		EVP_MD_CTX_free(md);
@@ -313,15 +320,13 @@ int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 		size_t n;
 
 		rc = get_chunk_checked(pg, hash, idx, &r, &data, &n);
-		if (rc == -ENOENT)
-			rc = -EIO;
 		if (rc)
 			break;
 		if (n == 0 || n > size - done)
 			rc = -EBADMSG;
 		if (!rc) {
 			EVP_DigestUpdate(md, data, n);
-			rc = write_all(fd, data, n);
+			rc = dfs_fdio_write_all(fd, data, n);
 			done += n;
 		}
 		PQclear(r);
@@ -334,97 +339,93 @@ int dfs_pg_blob_fetch(struct dfs_pg *pg, const uint8_t hash[32], int fd)
 	return rc;
 }
 
-/* In the caller's transaction: the chunks no blob uses any more. */
-static int drop_orphans(struct dfs_pg *pg, uint64_t *freed)
+/* Column 0 of a row into the uint64_t @arg (may be NULL). */
+static int u64_at(void *arg, const PGresult *r, int row)
 {
-	PGresult *r;
+	if (arg)
+		*(uint64_t *)arg = (uint64_t)dfs_pg_i64(r, row, 0);
+	return 0;
+}
+
+/*
+ * In one transaction that keeps puts out (pg_blobs.h): @st removes
+ * blobs and @fn reads its row (@none when none), then the chunks no blob
+ * uses any more go; *@freed (may be NULL) their bytes.
+ */
+static int sweep(struct dfs_pg *pg, const struct dfs_pg_stmt *st,
+		 const struct dfs_pg_params *p, int none, dfs_pg_row_fn fn,
+		 void *arg, uint64_t *freed)
+{
 	int rc;
 
-	rc = dfs_pg_exec(pg, &del_orphans, NULL, &r);
+	rc = dfs_pg_begin(pg);
 	if (rc)
 		return rc;
-	if (freed)
-		*freed = (uint64_t)dfs_pg_i64(r, 0, 0);
-	PQclear(r);
-	return 0;
+	rc = dfs_pg_exec(pg, &lock_chunks, NULL, NULL);
+	if (!rc)
+		rc = dfs_pg_query_one(pg, NULL, st, p, none, fn, arg);
+	/* An aggregate: always one row. */
+	if (!rc)
+		rc = dfs_pg_query_one(pg, NULL, &del_orphans, NULL, -EIO,
+				      u64_at, freed);
+	if (rc) {
+		dfs_pg_rollback(pg);
+		return rc;
+	}
+	return dfs_pg_commit(pg);
+}
+
+/* The row of a removed blob: -EBUSY if a record still held it. */
+static int unheld_at(void *arg, const PGresult *r, int row)
+{
+	(void)arg;
+	return dfs_pg_i64(r, row, 0) != 0 ? -EBUSY : 0;
 }
 
 int dfs_pg_blob_remove(struct dfs_pg *pg, const uint8_t hash[32],
 		       uint64_t *freed)
 {
 	struct dfs_pg_params p;
-	PGresult *r;
-	int rc;
 
-	rc = dfs_pg_begin(pg);
-	if (rc)
-		return rc;
-	rc = dfs_pg_exec(pg, &lock_chunks, NULL, NULL);
-	if (rc)
-		goto out_rollback;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_bytes(&p, hash, 32);
-	rc = dfs_pg_exec(pg, &del_blob, &p, &r);
-	if (rc)
-		goto out_rollback;
-	if (PQntuples(r) != 1)
-		rc = -ENOENT;
-	else if (dfs_pg_i64(r, 0, 0) != 0)
-		rc = -EBUSY;
-	PQclear(r);
-	if (!rc)
-		rc = drop_orphans(pg, freed);
-	if (rc)
-		goto out_rollback;
-	return dfs_pg_commit(pg);
-out_rollback:
-	dfs_pg_rollback(pg);
-	return rc;
+	return sweep(pg, &del_blob, &p, -ENOENT, unheld_at, NULL, freed);
 }
 
 int dfs_pg_blob_gc(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
 		   uint64_t *freed)
 {
 	struct dfs_pg_params p;
-	PGresult *r;
-	int rc;
 
-	rc = dfs_pg_begin(pg);
-	if (rc)
-		return rc;
-	rc = dfs_pg_exec(pg, &lock_chunks, NULL, NULL);
 	dfs_pg_params_init(&p);
 	dfs_pg_param_i64(&p, grace_ms);
-	if (!rc)
-		rc = dfs_pg_exec(pg, &del_unused_blobs, &p, &r);
-	if (rc)
-		goto out_rollback;
-	if (blobs)
-		*blobs = (uint64_t)dfs_pg_i64(r, 0, 0);
-	PQclear(r);
-	rc = drop_orphans(pg, freed);
-	if (rc)
-		goto out_rollback;
-	return dfs_pg_commit(pg);
-out_rollback:
-	dfs_pg_rollback(pg);
-	return rc;
+	return sweep(pg, &del_unused_blobs, &p, -EIO, u64_at, blobs, freed);
+}
+
+static int unused_at(void *arg, const PGresult *r, int row)
+{
+	uint64_t *n = arg;
+
+	n[0] = (uint64_t)dfs_pg_i64(r, row, 0);
+	n[1] = (uint64_t)dfs_pg_i64(r, row, 1);
+	return 0;
 }
 
 int dfs_pg_blob_unused(struct dfs_pg *pg, int64_t grace_ms, uint64_t *blobs,
 		       uint64_t *bytes)
 {
 	struct dfs_pg_params p;
-	PGresult *r;
+	uint64_t n[2];
 	int rc;
 
 	dfs_pg_params_init(&p);
 	dfs_pg_param_i64(&p, grace_ms);
-	rc = dfs_pg_exec(pg, &count_unused_blobs, &p, &r);
+	/* An aggregate: always one row. */
+	rc = dfs_pg_query_one(pg, NULL, &count_unused_blobs, &p, -EIO,
+			      unused_at, n);
 	if (rc)
 		return rc;
-	*blobs = (uint64_t)dfs_pg_i64(r, 0, 0);
-	*bytes = (uint64_t)dfs_pg_i64(r, 0, 1);
-	PQclear(r);
+	*blobs = n[0];
+	*bytes = n[1];
 	return 0;
 }

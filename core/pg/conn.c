@@ -341,6 +341,58 @@ int dfs_pg_exec(struct dfs_pg *pg, const struct dfs_pg_stmt *st,
 	return 0;
 }
 
+/* Run @st under @lock (if any): the lock covers the statement only. */
+static int exec_locked(struct dfs_pg *pg, pthread_mutex_t *lock,
+		       const struct dfs_pg_stmt *st,
+		       const struct dfs_pg_params *p, PGresult **res)
+{
+	int rc;
+
+	if (lock)
+		pthread_mutex_lock(lock);
+	rc = dfs_pg_exec(pg, st, p, res);
+	if (lock)
+		pthread_mutex_unlock(lock);
+	return rc;
+}
+
+int dfs_pg_query(struct dfs_pg *pg, pthread_mutex_t *lock,
+		 const struct dfs_pg_stmt *st, const struct dfs_pg_params *p,
+		 dfs_pg_row_fn fn, void *arg, unsigned *rows)
+{
+	PGresult *r;
+	int rc;
+
+	rc = exec_locked(pg, lock, st, p, &r);
+	if (rc)
+		return rc;
+	if (rows)
+		*rows = (unsigned)PQntuples(r);
+	for (int i = 0; fn && !rc && i < PQntuples(r); i++)
+		rc = fn(arg, r, i);
+	PQclear(r);
+	return rc;
+}
+
+int dfs_pg_query_one(struct dfs_pg *pg, pthread_mutex_t *lock,
+		     const struct dfs_pg_stmt *st,
+		     const struct dfs_pg_params *p, int none, dfs_pg_row_fn fn,
+		     void *arg)
+{
+	PGresult *r;
+	int rc;
+
+	rc = exec_locked(pg, lock, st, p, &r);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = none;
+	else if (fn)
+		rc = fn(arg, r, 0);
+	PQclear(r);
+	return rc;
+}
+
 int dfs_pg_exec_sql(struct dfs_pg *pg, const char *sql)
 {
 	int rc = dfs_pg_connect(pg);

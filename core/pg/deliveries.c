@@ -1,6 +1,10 @@
-/* pg/deliveries — fleet delivery in the catalog (see delivery_pg.h). */
+/*
+ * pg/deliveries — fleet delivery in the catalog, the follower's side:
+ * what it follows, what it claims, its log and how each delivery ends,
+ * each change with its audit event (see delivery_pg.h). What anyone
+ * reads is in delivery_reads.c, the listener in delivery_listener.c.
+ */
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +65,6 @@ static const struct dfs_pg_stmt claim = {
 	"SET status = 0, epoch = $4, attempts = d.attempts + 1, started_ms = "
 	"$5, completed_ms = NULL, error_code = NULL, error_message = NULL "
 	"WHERE d.status = 4 RETURNING " COLS};
-static const struct dfs_pg_stmt get_one = {
-	"dfs_dl_get",
-	"SELECT " COLS " FROM deployfs.deliveries WHERE id = $1 AND node = $2"};
 static const struct dfs_pg_stmt log_grow = {
 	"dfs_dl_log_grow",
 	"UPDATE deployfs.deliveries SET log_size = log_size + $4 WHERE id = $1 "
@@ -72,40 +73,14 @@ static const struct dfs_pg_stmt log_put = {
 	"dfs_dl_log_put",
 	"INSERT INTO deployfs.delivery_log (id, node, off, data) VALUES ($1, "
 	"$2, $3, $4)"};
-static const struct dfs_pg_stmt log_get = {
-	"dfs_dl_log_get",
-	"SELECT off, data FROM deployfs.delivery_log WHERE id = $1 AND node = "
-	"$2 AND off + length(data) > $3 ORDER BY off LIMIT 64"};
 static const struct dfs_pg_stmt settle = {
 	"dfs_dl_settle",
 	"UPDATE deployfs.deliveries SET status = $4, completed_ms = $5, "
 	"error_code = nullif($6, ''), error_message = nullif($7, '') WHERE id "
 	"= "
 	"$1 AND node = $2 AND status = 0 AND epoch = $3 RETURNING " COLS};
-static const struct dfs_pg_stmt list_of = {
-	"dfs_dl_list", "SELECT " COLS " FROM deployfs.deliveries WHERE id = $1 "
-		       "ORDER BY node"};
-static const struct dfs_pg_stmt counts_of = {
-	"dfs_dl_counts", "SELECT status, count(*) FROM deployfs.deliveries "
-			 "WHERE id = $1 GROUP BY status"};
-static const struct dfs_pg_stmt fleet_nodes = {
-	"dfs_dl_fleet_nodes",
-	"SELECT node, bool_or(f) FROM (SELECT node, true AS f FROM "
-	"deployfs.follows WHERE project = $1 OR project = '*' UNION ALL SELECT "
-	"DISTINCT node, false FROM deployfs.deliveries WHERE pseq = $2) n "
-	"GROUP BY node ORDER BY node"};
-static const struct dfs_pg_stmt last_success = {
-	"dfs_dl_last_success",
-	"SELECT " COLS
-	" FROM deployfs.deliveries WHERE node = $1 AND pseq = $2 "
-	"AND status = 1 ORDER BY id DESC LIMIT 1"};
-static const struct dfs_pg_stmt latest_of = {
-	"dfs_dl_latest",
-	"SELECT " COLS
-	" FROM deployfs.deliveries WHERE node = $1 AND pseq = $2 "
-	"AND status <> 3 ORDER BY id DESC LIMIT 1"};
-
-static int pg_of(struct dfs_catalog *cat, bool daemon, struct dfs_pgcat **out)
+int dfs_pg_delivery_cat(struct dfs_catalog *cat, bool daemon,
+			struct dfs_pgcat **out)
 {
 	if (!dfs_catalog_is_pg(cat))
 		return -EOPNOTSUPP;
@@ -113,6 +88,42 @@ static int pg_of(struct dfs_catalog *cat, bool daemon, struct dfs_pgcat **out)
 	if (daemon && !(*out)->daemon)
 		return -EPERM;
 	return 0;
+}
+
+int dfs_pg_delivery_query(struct dfs_catalog *cat, const struct dfs_pg_stmt *st,
+			  const struct dfs_pg_params *p, dfs_pg_row_fn fn,
+			  void *arg)
+{
+	struct dfs_pgcat *c;
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, false, &c);
+	if (rc)
+		return rc;
+	return dfs_pg_query(c->pg, &c->lock, st, p, fn, arg, NULL);
+}
+
+int dfs_pg_delivery_query_one(struct dfs_catalog *cat,
+			      const struct dfs_pg_stmt *st,
+			      const struct dfs_pg_params *p, int none,
+			      dfs_pg_row_fn fn, void *arg)
+{
+	struct dfs_pgcat *c;
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, false, &c);
+	if (rc)
+		return rc;
+	return dfs_pg_query_one(c->pg, &c->lock, st, p, none, fn, arg);
+}
+
+/* The daemon's catalog @cat, its lock taken and a transaction begun. */
+static int begin_own(struct dfs_catalog *cat, struct dfs_pgcat **c)
+{
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, true, c);
+	return rc ? rc : dfs_pgcat_begin(*c);
 }
 
 int dfs_pg_delivery_row(const PGresult *r, int i, struct dfs_delivery *d)
@@ -152,49 +163,22 @@ int dfs_pg_delivery_row(const PGresult *r, int i, struct dfs_delivery *d)
 	return 0;
 }
 
+int dfs_pg_delivery_at(void *d, const PGresult *r, int row)
+{
+	return dfs_pg_delivery_row(r, row, d);
+}
+
 struct event {
 	const struct dfs_delivery *d;
 	const struct dfs_who *actor;
 };
 
-/* A deployment's event (audit.h's shape) naming the node. */
 static int make_line(void *arg, uint64_t seq, int64_t time_ms, char **line,
 		     size_t *len)
 {
 	struct event *e = arg;
-	char when[DFS_ISOTIME_LEN], idstr[37], action[40];
-	json_t *o;
-	char *s;
 
-	dfs_uuid7_format(e->d->id, idstr);
-	snprintf(action, sizeof(action), "delivery_%s",
-		 e->d->status == DFS_DELIVERY_PENDING
-			 ? "started"
-			 : dfs_delivery_status_name(e->d->status));
-	o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, "
-		      "s:s, s:I}",
-		      "seq", (json_int_t)seq, "time",
-		      dfs_time_format(time_ms, when), "deployment_id", idstr,
-		      "project", e->d->project, "action", action, "status",
-		      "success", "uid", (json_int_t)e->actor->uid, "user",
-		      e->actor->user, "pid", (json_int_t)e->actor->pid,
-		      "command", e->actor->command, "node", e->d->node,
-		      "attempt", (json_int_t)e->d->attempts);
-	if (!o)
-		return -ENOMEM;
-	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!s)
-		return -ENOMEM;
-	*len = strlen(s) + 1;
-	*line = realloc(s, *len + 1);
-	if (!*line) {
-		free(s);
-		return -ENOMEM;
-	}
-	(*line)[*len - 1] = '\n';
-	(*line)[*len] = '\0';
-	return 0;
+	return dfs_delivery_audit_line(seq, time_ms, e->d, e->actor, line, len);
 }
 
 /* The audit event and the announcement of a change of @d. */
@@ -223,7 +207,7 @@ int dfs_delivery_pg_follow(struct dfs_catalog *cat, const char *const *projects,
 	struct dfs_pgcat *c;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
+	rc = dfs_pg_delivery_cat(cat, true, &c);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < n; i++)
@@ -246,52 +230,41 @@ int dfs_delivery_pg_follow(struct dfs_catalog *cat, const char *const *projects,
 	return dfs_pgcat_end(c, rc);
 }
 
+struct node_fn {
+	int (*fn)(void *arg, const char *node);
+	void *arg;
+};
+
+static int follower_at(void *arg, const PGresult *r, int row)
+{
+	struct node_fn *f = arg;
+	char node[DFS_NODE_MAX];
+	size_t len;
+	const char *s = dfs_pg_bytes(r, row, 0, &len);
+
+	snprintf(node, sizeof(node), "%.*s", (int)len, s);
+	return f->fn(f->arg, node);
+}
+
 int dfs_delivery_pg_followers(struct dfs_catalog *cat, const char *project,
 			      int (*fn)(void *arg, const char *node), void *arg)
 {
+	struct node_fn f = {fn, arg};
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	char node[DFS_NODE_MAX];
-	int rc;
 
-	rc = pg_of(cat, false, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, project);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &followers, &p, &r);
-	dfs_pgcat_unlock(c);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		size_t len;
-		const char *s = dfs_pg_bytes(r, i, 0, &len);
-
-		snprintf(node, sizeof(node), "%.*s", (int)len, s);
-		rc = fn(arg, node);
-	}
-	PQclear(r);
-	return rc;
+	return dfs_pg_delivery_query(cat, &followers, &p, follower_at, &f);
 }
 
-/* Run @st and add an event for each delivery it returns. */
-static int exec_events(struct dfs_pgcat *c, const struct dfs_pg_stmt *st,
-		       const struct dfs_pg_params *p, unsigned *n)
+/* A delivery a statement changed: its event. */
+static int event_at(void *c, const PGresult *r, int row)
 {
 	struct dfs_delivery d;
-	PGresult *r = NULL;
 	int rc;
 
-	rc = dfs_pg_exec(c->pg, st, p, &r);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		rc = dfs_pg_delivery_row(r, i, &d);
-		if (!rc)
-			rc = event(c, &d);
-		if (!rc && n)
-			(*n)++;
-	}
-	PQclear(r);
-	return rc;
+	rc = dfs_pg_delivery_row(r, row, &d);
+	return rc ? rc : event(c, &d);
 }
 
 int dfs_delivery_pg_recover(struct dfs_catalog *cat, unsigned *n)
@@ -301,21 +274,31 @@ int dfs_delivery_pg_recover(struct dfs_catalog *cat, unsigned *n)
 	unsigned count = 0;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, c->node);
 	dfs_pg_param_i64(&p, c->lease.epoch);
 	dfs_pg_param_i64(&p, dfs_time_now_ms());
-	rc = exec_events(c, &recover_own, &p, &count);
+	rc = dfs_pg_query(c->pg, NULL, &recover_own, &p, event_at, c, &count);
 	rc = dfs_pgcat_end(c, rc);
 	if (!rc)
 		*n = count;
 	return rc;
+}
+
+struct todo {
+	int64_t pseq;
+	uint8_t id[16];
+};
+
+static int todo_at(void *arg, const PGresult *r, int row)
+{
+	struct todo *t = arg;
+
+	t->pseq = dfs_pg_i64(r, row, 0);
+	return dfs_pg_uuid(r, row, 1, t->id);
 }
 
 int dfs_delivery_pg_next(struct dfs_catalog *cat, struct dfs_record *rec)
@@ -323,38 +306,28 @@ int dfs_delivery_pg_next(struct dfs_catalog *cat, struct dfs_record *rec)
 	struct dfs_pg_params p;
 	struct dfs_pgcat *c;
 	struct dfs_record r;
-	uint8_t id[16];
-	PGresult *res = NULL;
-	int64_t pseq;
+	struct todo t;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, c->node);
-	rc = dfs_pg_exec(c->pg, &next_todo, &p, &res);
-	if (!rc && PQntuples(res) == 0)
-		rc = -ENOENT;
-	if (!rc) {
-		pseq = dfs_pg_i64(res, 0, 0);
-		rc = dfs_pg_uuid(res, 0, 1, id);
-	}
-	PQclear(res);
+	rc = dfs_pg_query_one(c->pg, NULL, &next_todo, &p, -ENOENT, todo_at,
+			      &t);
 	if (!rc)
-		rc = dfs_pgcat_record_get(c, id, false, &r);
+		rc = dfs_pgcat_record_get(c, t.id, false, &r);
 	if (!rc) {
 		dfs_pg_params_init(&p);
 		dfs_pg_param_text(&p, c->node);
-		dfs_pg_param_i64(&p, pseq);
-		dfs_pg_param_uuid(&p, id);
+		dfs_pg_param_i64(&p, t.pseq);
+		dfs_pg_param_uuid(&p, t.id);
 		dfs_pg_param_text(&p, r.project);
 		dfs_pg_param_i64(&p, c->lease.epoch);
 		dfs_pg_param_i64(&p, dfs_time_now_ms());
-		rc = exec_events(c, &supersede, &p, NULL);
+		rc = dfs_pg_query(c->pg, NULL, &supersede, &p, event_at, c,
+				  NULL);
 	}
 	rc = dfs_pgcat_end(c, rc);
 	if (!rc)
@@ -368,13 +341,9 @@ int dfs_delivery_pg_claim(struct dfs_catalog *cat, const struct dfs_record *rec,
 	struct dfs_pg_params p;
 	struct dfs_pgcat *c;
 	struct dfs_delivery got;
-	PGresult *r = NULL;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
-	if (rc)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
@@ -383,12 +352,8 @@ int dfs_delivery_pg_claim(struct dfs_catalog *cat, const struct dfs_record *rec,
 	dfs_pg_param_text(&p, rec->project);
 	dfs_pg_param_i64(&p, c->lease.epoch);
 	dfs_pg_param_i64(&p, dfs_time_now_ms());
-	rc = dfs_pg_exec(c->pg, &claim, &p, &r);
-	if (!rc && PQntuples(r) == 0)
-		rc = -EEXIST;
-	if (!rc)
-		rc = dfs_pg_delivery_row(r, 0, &got);
-	PQclear(r);
+	rc = dfs_pg_query_one(c->pg, NULL, &claim, &p, -EEXIST,
+			      dfs_pg_delivery_at, &got);
 	if (!rc)
 		rc = event(c, &got);
 	rc = dfs_pgcat_end(c, rc);
@@ -404,19 +369,23 @@ int dfs_delivery_pg_claim(struct dfs_catalog *cat, const struct dfs_record *rec,
 	return rc;
 }
 
+static int offset_at(void *off, const PGresult *r, int row)
+{
+	*(int64_t *)off = dfs_pg_i64(r, row, 0);
+	return 0;
+}
+
 int dfs_delivery_pg_log(struct dfs_catalog *cat, const uint8_t id[16],
 			const void *buf, size_t n)
 {
 	struct dfs_pg_params p;
 	struct dfs_pgcat *c;
-	PGresult *r = NULL;
 	int64_t off;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
-	if (rc || n == 0)
-		return rc;
-	rc = dfs_pgcat_begin(c);
+	if (n == 0)
+		return dfs_pg_delivery_cat(cat, true, &c);
+	rc = begin_own(cat, &c);
 	if (rc)
 		return rc;
 	dfs_pg_params_init(&p);
@@ -424,11 +393,9 @@ int dfs_delivery_pg_log(struct dfs_catalog *cat, const uint8_t id[16],
 	dfs_pg_param_text(&p, c->node);
 	dfs_pg_param_i64(&p, c->lease.epoch);
 	dfs_pg_param_i64(&p, (int64_t)n);
-	rc = dfs_pg_exec(c->pg, &log_grow, &p, &r);
-	if (!rc && PQntuples(r) == 0)
-		rc = -ESTALE;
+	rc = dfs_pg_query_one(c->pg, NULL, &log_grow, &p, -ESTALE, offset_at,
+			      &off);
 	if (!rc) {
-		off = dfs_pg_i64(r, 0, 0);
 		dfs_pg_params_init(&p);
 		dfs_pg_param_uuid(&p, id);
 		dfs_pg_param_text(&p, c->node);
@@ -436,7 +403,6 @@ int dfs_delivery_pg_log(struct dfs_catalog *cat, const uint8_t id[16],
 		dfs_pg_param_bytes(&p, buf, n);
 		rc = dfs_pg_exec(c->pg, &log_put, &p, NULL);
 	}
-	PQclear(r);
 	return dfs_pgcat_end(c, rc);
 }
 
@@ -445,10 +411,9 @@ int dfs_delivery_pg_settle(struct dfs_catalog *cat, struct dfs_delivery *d)
 	struct dfs_pg_params p;
 	struct dfs_pgcat *c;
 	struct dfs_delivery got;
-	PGresult *r = NULL;
 	int rc;
 
-	rc = pg_of(cat, true, &c);
+	rc = dfs_pg_delivery_cat(cat, true, &c);
 	if (rc)
 		return rc;
 	if (d->status != DFS_DELIVERY_SUCCESS &&
@@ -465,303 +430,12 @@ int dfs_delivery_pg_settle(struct dfs_catalog *cat, struct dfs_delivery *d)
 	dfs_pg_param_i64(&p, dfs_time_now_ms());
 	dfs_pg_param_text(&p, d->error.code);
 	dfs_pg_param_text(&p, d->error.message);
-	rc = dfs_pg_exec(c->pg, &settle, &p, &r);
-	if (!rc && PQntuples(r) == 0)
-		rc = -ESTALE;
-	if (!rc)
-		rc = dfs_pg_delivery_row(r, 0, &got);
-	PQclear(r);
+	rc = dfs_pg_query_one(c->pg, NULL, &settle, &p, -ESTALE,
+			      dfs_pg_delivery_at, &got);
 	if (!rc)
 		rc = event(c, &got);
 	rc = dfs_pgcat_end(c, rc);
 	if (!rc)
 		*d = got;
 	return rc;
-}
-
-/* One statement's rows of deliveries, each to @fn. */
-static int read_rows(struct dfs_pgcat *c, const struct dfs_pg_stmt *st,
-		     const struct dfs_pg_params *p,
-		     int (*fn)(void *arg, const struct dfs_delivery *d),
-		     void *arg, unsigned *rows)
-{
-	struct dfs_delivery d;
-	PGresult *r = NULL;
-	int rc;
-
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, st, p, &r);
-	dfs_pgcat_unlock(c);
-	if (!rc && rows)
-		*rows = (unsigned)PQntuples(r);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		rc = dfs_pg_delivery_row(r, i, &d);
-		if (!rc)
-			rc = fn(arg, &d);
-	}
-	PQclear(r);
-	return rc;
-}
-
-static int copy_one(void *arg, const struct dfs_delivery *d)
-{
-	*(struct dfs_delivery *)arg = *d;
-	return 0;
-}
-
-int dfs_delivery_pg_get(struct dfs_catalog *cat, const uint8_t id[16],
-			const char *node, struct dfs_delivery *d)
-{
-	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	struct dfs_delivery got;
-	unsigned rows = 0;
-	int rc;
-
-	rc = pg_of(cat, false, &c);
-	if (rc)
-		return rc;
-	dfs_pg_params_init(&p);
-	dfs_pg_param_uuid(&p, id);
-	dfs_pg_param_text(&p, node);
-	rc = read_rows(c, &get_one, &p, copy_one, &got, &rows);
-	if (!rc && rows == 0)
-		rc = -ENOENT;
-	if (!rc)
-		*d = got;
-	return rc;
-}
-
-int dfs_delivery_pg_list(struct dfs_catalog *cat, const uint8_t id[16],
-			 int (*fn)(void *arg, const struct dfs_delivery *d),
-			 void *arg)
-{
-	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	int rc;
-
-	rc = pg_of(cat, false, &c);
-	if (rc)
-		return rc;
-	dfs_pg_params_init(&p);
-	dfs_pg_param_uuid(&p, id);
-	return read_rows(c, &list_of, &p, fn, arg, NULL);
-}
-
-int dfs_delivery_pg_counts(struct dfs_catalog *cat, const uint8_t id[16],
-			   struct dfs_delivery_counts *counts)
-{
-	struct dfs_delivery_counts n = {0};
-	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	int rc;
-
-	rc = pg_of(cat, false, &c);
-	if (rc)
-		return rc;
-	dfs_pg_params_init(&p);
-	dfs_pg_param_uuid(&p, id);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &counts_of, &p, &r);
-	dfs_pgcat_unlock(c);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		uint64_t k = (uint64_t)dfs_pg_i64(r, i, 1);
-
-		switch (dfs_pg_i16(r, i, 0)) {
-		case DFS_DELIVERY_PENDING:
-			n.pending = k;
-			break;
-		case DFS_DELIVERY_SUCCESS:
-			n.success = k;
-			break;
-		case DFS_DELIVERY_FAILED:
-			n.failed = k;
-			break;
-		case DFS_DELIVERY_SUPERSEDED:
-			n.superseded = k;
-			break;
-		default:
-			n.interrupted = k;
-		}
-	}
-	PQclear(r);
-	if (!rc && c->known)
-		dfs_pg_known_counts(c->known, id, &n);
-	if (dfs_pgcat_offline(c, rc))
-		rc = dfs_pg_known_counts_get(c->known, id, &n) ? -EIO : 0;
-	if (!rc)
-		*counts = n;
-	return rc;
-}
-
-int dfs_delivery_pg_log_read(struct dfs_catalog *cat, const uint8_t id[16],
-			     const char *node, uint64_t off, void *buf,
-			     size_t n, size_t *got)
-{
-	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	size_t done = 0;
-	int rc;
-
-	rc = pg_of(cat, false, &c);
-	if (rc)
-		return rc;
-	dfs_pg_params_init(&p);
-	dfs_pg_param_uuid(&p, id);
-	dfs_pg_param_text(&p, node);
-	dfs_pg_param_i64(&p, (int64_t)off);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &log_get, &p, &r);
-	dfs_pgcat_unlock(c);
-	for (int i = 0; !rc && i < PQntuples(r) && done < n; i++) {
-		uint64_t at = (uint64_t)dfs_pg_i64(r, i, 0);
-		size_t len, skip, take;
-		const char *data = dfs_pg_bytes(r, i, 1, &len);
-
-		if (at > off + done)
-			break; /* a gap: never, as chunks are gapless */
-		skip = (size_t)(off + done - at);
-		if (skip >= len)
-			continue;
-		take = len - skip < n - done ? len - skip : n - done;
-		memcpy((char *)buf + done, data + skip, take);
-		done += take;
-	}
-	PQclear(r);
-	if (!rc)
-		*got = done;
-	return rc;
-}
-
-struct fleet_row {
-	struct dfs_delivery d;
-	bool has;
-};
-
-static int get_for(struct dfs_pgcat *c, const struct dfs_pg_stmt *st,
-		   const char *node, int64_t pseq, struct fleet_row *out)
-{
-	struct dfs_pg_params p;
-	unsigned rows = 0;
-	int rc;
-
-	dfs_pg_params_init(&p);
-	dfs_pg_param_text(&p, node);
-	dfs_pg_param_i64(&p, pseq);
-	rc = read_rows(c, st, &p, copy_one, &out->d, &rows);
-	out->has = !rc && rows > 0;
-	return rc;
-}
-
-int dfs_delivery_pg_nodes(struct dfs_catalog *cat, const char *project,
-			  int (*fn)(void *arg, const struct dfs_node_view *v),
-			  void *arg)
-{
-	struct dfs_pg_params p;
-	struct dfs_project pj;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	int rc;
-
-	rc = pg_of(cat, false, &c);
-	if (!rc)
-		rc = dfs_catalog_project_get(cat, project, &pj);
-	if (rc)
-		return rc;
-	dfs_pg_params_init(&p);
-	dfs_pg_param_text(&p, project);
-	dfs_pg_param_i64(&p, (int64_t)pj.pseq);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &fleet_nodes, &p, &r);
-	dfs_pgcat_unlock(c);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		struct fleet_row ok, latest;
-		struct dfs_node_view v;
-		char node[DFS_NODE_MAX];
-		size_t len;
-		const char *s = dfs_pg_bytes(r, i, 0, &len);
-
-		snprintf(node, sizeof(node), "%.*s", (int)len, s);
-		rc = get_for(c, &last_success, node, (int64_t)pj.pseq, &ok);
-		if (!rc)
-			rc = get_for(c, &latest_of, node, (int64_t)pj.pseq,
-				     &latest);
-		if (rc)
-			break;
-		v.node = node;
-		v.delivered = ok.has ? &ok.d : NULL;
-		v.latest = latest.has ? &latest.d : NULL;
-		v.following = dfs_pg_bool(r, i, 1);
-		rc = fn(arg, &v);
-	}
-	PQclear(r);
-	return rc;
-}
-
-struct dfs_delivery_listener {
-	struct dfs_pg *pg;
-	bool fresh; /* (re)connected since the last wait */
-};
-
-static int relisten(void *arg, struct dfs_pg *pg)
-{
-	struct dfs_delivery_listener *l = arg;
-
-	l->fresh = true;
-	return dfs_pg_listen(pg, DFS_PG_CHANNEL);
-}
-
-int dfs_delivery_listener_open(const char *conninfo,
-			       struct dfs_delivery_listener **out)
-{
-	struct dfs_delivery_listener *l = calloc(1, sizeof(*l));
-	int rc;
-
-	if (!l)
-		return -ENOMEM;
-	rc = dfs_pg_open(conninfo, &l->pg);
-	if (rc) {
-		free(l);
-		return rc;
-	}
-	dfs_pg_on_connect(l->pg, relisten, l);
-	*out = l;
-	return 0;
-}
-
-void dfs_delivery_listener_close(struct dfs_delivery_listener *l)
-{
-	if (!l)
-		return;
-	dfs_pg_close(l->pg);
-	free(l);
-}
-
-static int any_note(void *arg, const struct dfs_pg_note *note)
-{
-	(void)arg;
-	(void)note;
-	return 0;
-}
-
-int dfs_delivery_listener_wait(struct dfs_delivery_listener *l, int timeout_ms)
-{
-	unsigned n = 0;
-	int rc;
-
-	rc = dfs_pg_connect(l->pg);
-	if (rc)
-		return rc;
-	if (l->fresh) {
-		l->fresh = false;
-		return 1;
-	}
-	rc = dfs_pg_notify_wait(l->pg, timeout_ms, any_note, NULL, &n);
-	if (rc == -EIO)
-		dfs_pg_disconnect(l->pg);
-	if (rc)
-		return rc;
-	return n > 0 ? 1 : 0;
 }

@@ -32,11 +32,9 @@ static const struct dfs_pg_stmt last_of = {
 	" FROM deployfs.deliveries WHERE node = $1 AND pseq = $2 AND status "
 	"= 1 ORDER BY id DESC LIMIT 1"};
 
-static int pg_of(struct dfs_catalog *cat, struct dfs_pgcat **out)
+static int node_id_at(void *id, const PGresult *r, int row)
 {
-	if (!dfs_catalog_is_pg(cat))
-		return -EOPNOTSUPP;
-	*out = dfs_pgcat(cat);
+	*(uint32_t *)id = (uint32_t)dfs_pg_i32(r, row, 0);
 	return 0;
 }
 
@@ -44,24 +42,22 @@ int dfs_delivery_pg_node_id(struct dfs_catalog *cat, const char *node,
 			    uint32_t *id)
 {
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	int rc;
 
-	rc = pg_of(cat, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, node);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &node_id_of, &p, &r);
-	dfs_pgcat_unlock(c);
-	if (!rc && PQntuples(r) == 0)
-		rc = -ENOENT;
-	if (!rc)
-		*id = (uint32_t)dfs_pg_i32(r, 0, 0);
-	PQclear(r);
-	return rc;
+	return dfs_pg_delivery_query_one(cat, &node_id_of, &p, -ENOENT,
+					 node_id_at, id);
+}
+
+static int node_name_at(void *node, const PGresult *r, int row)
+{
+	size_t len;
+	const char *s = dfs_pg_bytes(r, row, 0, &len);
+
+	if (len >= DFS_NODE_MAX)
+		return -ENAMETOOLONG;
+	snprintf(node, DFS_NODE_MAX, "%.*s", (int)len, s);
+	return 0;
 }
 
 int dfs_delivery_pg_node_name(struct dfs_catalog *cat, uint32_t id,
@@ -69,32 +65,36 @@ int dfs_delivery_pg_node_name(struct dfs_catalog *cat, uint32_t id,
 {
 	struct dfs_pg_params p;
 	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	const char *s;
-	size_t len;
 	int rc;
 
-	rc = pg_of(cat, &c);
+	rc = dfs_pg_delivery_cat(cat, false, &c);
 	if (rc)
 		return rc;
 	if (id > INT32_MAX)
 		return -ENOENT;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_i32(&p, (int32_t)id);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &node_name_of, &p, &r);
-	dfs_pgcat_unlock(c);
-	if (!rc && PQntuples(r) == 0)
-		rc = -ENOENT;
-	if (!rc) {
-		s = dfs_pg_bytes(r, 0, 0, &len);
-		if (len >= DFS_NODE_MAX)
-			rc = -ENAMETOOLONG;
-		else
-			snprintf(node, DFS_NODE_MAX, "%.*s", (int)len, s);
-	}
-	PQclear(r);
-	return rc;
+	return dfs_pg_query_one(c->pg, &c->lock, &node_name_of, &p, -ENOENT,
+				node_name_at, node);
+}
+
+struct node_fn {
+	dfs_delivery_node_fn fn;
+	void *arg;
+};
+
+/* A row (node_id, name) to the caller; a name too long is passed over. */
+static int node_at(void *arg, const PGresult *r, int row)
+{
+	struct node_fn *f = arg;
+	char node[DFS_NODE_MAX];
+	size_t len;
+	const char *s = dfs_pg_bytes(r, row, 1, &len);
+
+	if (len >= DFS_NODE_MAX)
+		return 0;
+	snprintf(node, sizeof(node), "%.*s", (int)len, s);
+	return f->fn(f->arg, (uint32_t)dfs_pg_i32(r, row, 0), node);
 }
 
 /* One statement's rows of (node_id, name), each to @fn. */
@@ -102,28 +102,9 @@ static int scan_nodes(struct dfs_catalog *cat, const struct dfs_pg_stmt *st,
 		      struct dfs_pg_params *p, dfs_delivery_node_fn fn,
 		      void *arg)
 {
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	int rc;
+	struct node_fn f = {fn, arg};
 
-	rc = pg_of(cat, &c);
-	if (rc)
-		return rc;
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, st, p, &r);
-	dfs_pgcat_unlock(c);
-	for (int i = 0; !rc && i < PQntuples(r); i++) {
-		char node[DFS_NODE_MAX];
-		size_t len;
-		const char *s = dfs_pg_bytes(r, i, 1, &len);
-
-		if (len >= DFS_NODE_MAX)
-			continue;
-		snprintf(node, sizeof(node), "%.*s", (int)len, s);
-		rc = fn(arg, (uint32_t)dfs_pg_i32(r, i, 0), node);
-	}
-	PQclear(r);
-	return rc;
+	return dfs_pg_delivery_query(cat, st, p, node_at, &f);
 }
 
 int dfs_delivery_pg_scan_of(struct dfs_catalog *cat, const uint8_t id[16],
@@ -153,23 +134,10 @@ int dfs_delivery_pg_last(struct dfs_catalog *cat, const char *node,
 			 uint64_t pseq, struct dfs_delivery *d)
 {
 	struct dfs_pg_params p;
-	struct dfs_pgcat *c;
-	PGresult *r = NULL;
-	int rc;
 
-	rc = pg_of(cat, &c);
-	if (rc)
-		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, node);
 	dfs_pg_param_i64(&p, (int64_t)pseq);
-	dfs_pgcat_lock(c);
-	rc = dfs_pg_exec(c->pg, &last_of, &p, &r);
-	dfs_pgcat_unlock(c);
-	if (!rc && PQntuples(r) == 0)
-		rc = -ENOENT;
-	if (!rc)
-		rc = dfs_pg_delivery_row(r, 0, d);
-	PQclear(r);
-	return rc;
+	return dfs_pg_delivery_query_one(cat, &last_of, &p, -ENOENT,
+					 dfs_pg_delivery_at, d);
 }

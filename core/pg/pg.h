@@ -20,6 +20,7 @@
 #define DFS_PG_H
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -106,6 +107,41 @@ PGconn *dfs_pg_conn(struct dfs_pg *pg);
  */
 int dfs_pg_exec(struct dfs_pg *pg, const struct dfs_pg_stmt *st,
 		const struct dfs_pg_params *p, PGresult **res);
+
+/*
+ * A consumer of row @row of @r, called by dfs_pg_query: @r is cleared
+ * once the query returns, so it copies out what it keeps. Returns 0 to
+ * go on, or -errno to stop the query with that error.
+ */
+typedef int (*dfs_pg_row_fn)(void *arg, const PGresult *r, int row);
+
+/*
+ * dfs_pg_query — a whole query in one call: run @st with @p as
+ * dfs_pg_exec does, holding @lock (NULL: the caller serialises already,
+ * as inside its transaction) for the statement only, then give each row
+ * of the result in order to @fn (NULL: rows are not read), with @lock
+ * released so that @fn may run queries of its own. Stops at the first
+ * error @fn returns. *@rows (may be NULL) is set to the number of rows
+ * the statement returned once it ran, whatever @fn says. The result is
+ * cleared before the call returns.
+ * Errors: those of dfs_pg_exec (dfs_pg_errno, the one translation of
+ * libpq's), then what @fn returns.
+ */
+int dfs_pg_query(struct dfs_pg *pg, pthread_mutex_t *lock,
+		 const struct dfs_pg_stmt *st, const struct dfs_pg_params *p,
+		 dfs_pg_row_fn fn, void *arg, unsigned *rows);
+
+/*
+ * dfs_pg_query_one — dfs_pg_query for a statement about one row: @fn
+ * (NULL: none) gets the first row only, and @none is returned when the
+ * statement returned no row (the caller's word for that: -ENOENT for a
+ * lookup, -ESTALE for a change whose row has moved on, 0 when absence is
+ * an answer). Errors: @none, those of dfs_pg_query.
+ */
+int dfs_pg_query_one(struct dfs_pg *pg, pthread_mutex_t *lock,
+		     const struct dfs_pg_stmt *st,
+		     const struct dfs_pg_params *p, int none, dfs_pg_row_fn fn,
+		     void *arg);
 
 /* Run SQL text without parameters (several statements allowed). */
 int dfs_pg_exec_sql(struct dfs_pg *pg, const char *sql);

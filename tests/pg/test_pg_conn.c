@@ -1,9 +1,12 @@
 /*
  * test_pg_conn — the libpq floor: connection strings, errors translated
  * to -errno in one place, binary parameters and results, transactions,
- * and reconnection after the server drops the session.
+ * reconnection after the server drops the session, and whole queries
+ * (dfs_pg_query: rows to a callback, the lock, the same errors).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -298,6 +301,153 @@ static void test_pg_on_connect_error(void **state)
 	assert_string_equal(dfs_pg_error(fix->pg), "refused by the hook");
 }
 
+/* Rows seen by a dfs_pg_query callback, and whether the lock was free. */
+struct seen {
+	pthread_mutex_t *lock;
+	int32_t v[8];
+	int n;
+	int stop_at; /* the call that returns -ECANCELED; 0: none */
+	bool locked;
+};
+
+static int seen_row(void *arg, const PGresult *r, int row)
+{
+	struct seen *s = arg;
+
+	if (s->lock) {
+		if (pthread_mutex_trylock(s->lock) != 0)
+			s->locked = true;
+		else
+			pthread_mutex_unlock(s->lock);
+	}
+	assert_true(s->n < 8);
+	s->v[s->n++] = dfs_pg_i32(r, row, 0);
+	return s->n == s->stop_at ? -ECANCELED : 0;
+}
+
+static const struct dfs_pg_stmt q_all = {"t_q_all",
+					 "SELECT v FROM q ORDER BY v"};
+static const struct dfs_pg_stmt q_none = {"t_q_none",
+					  "SELECT v FROM q WHERE v < 0"};
+static const struct dfs_pg_stmt q_ins = {"t_q_ins",
+					 "INSERT INTO q (v) VALUES ($1)"};
+static const struct dfs_pg_stmt q_div = {"t_q_div", "SELECT 1 / $1"};
+
+static void make_q(struct pgt_fix *fix)
+{
+	PQclear(pgt_sql(fix->raw,
+			"CREATE TABLE q (v int PRIMARY KEY); "
+			"INSERT INTO q SELECT generate_series(1, 5)"));
+}
+
+static void test_pg_query_rows_in_order(void **state)
+{
+	struct pgt_fix *fix = *state;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct seen s = {.lock = &lock};
+	unsigned rows = 99;
+
+	make_q(fix);
+	assert_int_equal(
+		dfs_pg_query(fix->pg, &lock, &q_all, NULL, seen_row, &s, &rows),
+		0);
+	assert_int_equal(rows, 5);
+	assert_int_equal(s.n, 5);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(s.v[i], i + 1);
+	/* The lock covers the statement, not the callback, and is let go. */
+	assert_false(s.locked);
+	assert_int_equal(pthread_mutex_trylock(&lock), 0);
+	pthread_mutex_unlock(&lock);
+	/* No callback: only the count. */
+	assert_int_equal(
+		dfs_pg_query(fix->pg, NULL, &q_none, NULL, NULL, NULL, &rows),
+		0);
+	assert_int_equal(rows, 0);
+}
+
+static void test_pg_query_callback_error_stops(void **state)
+{
+	struct pgt_fix *fix = *state;
+	struct seen s = {.stop_at = 3};
+	unsigned rows = 99;
+
+	make_q(fix);
+	assert_int_equal(
+		dfs_pg_query(fix->pg, NULL, &q_all, NULL, seen_row, &s, &rows),
+		-ECANCELED);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(rows, 5);
+	/* The connection goes on. */
+	assert_int_equal(dfs_pg_exec_sql(fix->pg, "SELECT 1"), 0);
+}
+
+/* What the header promises: SQLSTATEs become -errno, the lock is freed. */
+static void test_pg_query_errors_translated(void **state)
+{
+	struct pgt_fix *fix = *state;
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct seen s = {0};
+	struct dfs_pg_params p;
+	unsigned rows = 99;
+
+	/* 42P01, no such table. */
+	assert_int_equal(
+		dfs_pg_query(fix->pg, &lock, &q_all, NULL, seen_row, &s, &rows),
+		-ENOENT);
+	assert_int_equal(pthread_mutex_trylock(&lock), 0);
+	pthread_mutex_unlock(&lock);
+	make_q(fix);
+	/* 23505, unique violation. */
+	dfs_pg_params_init(&p);
+	dfs_pg_param_i32(&p, 1);
+	assert_int_equal(
+		dfs_pg_query(fix->pg, &lock, &q_ins, &p, NULL, NULL, &rows),
+		-EEXIST);
+	/* 22012, division by zero: a data exception. */
+	dfs_pg_params_init(&p);
+	dfs_pg_param_i32(&p, 0);
+	assert_int_equal(dfs_pg_query_one(fix->pg, &lock, &q_div, &p, -ENOENT,
+					  seen_row, &s),
+			 -EINVAL);
+	assert_non_null(strstr(dfs_pg_error(fix->pg), "division by zero"));
+	/* A session lost under the call. */
+	kill_session(fix);
+	assert_int_equal(
+		dfs_pg_query(fix->pg, &lock, &q_all, NULL, seen_row, &s, &rows),
+		-EIO);
+	assert_int_equal(pthread_mutex_trylock(&lock), 0);
+	pthread_mutex_unlock(&lock);
+	/* Failed calls read no row and leave *rows alone. */
+	assert_int_equal(s.n, 0);
+	assert_int_equal(rows, 99);
+}
+
+static void test_pg_query_one(void **state)
+{
+	struct pgt_fix *fix = *state;
+	struct seen s = {0};
+
+	make_q(fix);
+	/* No row: the caller's word for it, and no callback. */
+	assert_int_equal(dfs_pg_query_one(fix->pg, NULL, &q_none, NULL, -ESTALE,
+					  seen_row, &s),
+			 -ESTALE);
+	assert_int_equal(
+		dfs_pg_query_one(fix->pg, NULL, &q_none, NULL, 0, seen_row, &s),
+		0);
+	assert_int_equal(s.n, 0);
+	/* Rows: the first one only. */
+	assert_int_equal(dfs_pg_query_one(fix->pg, NULL, &q_all, NULL, -ESTALE,
+					  seen_row, &s),
+			 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0], 1);
+	assert_int_equal(dfs_pg_query_one(fix->pg, NULL, &q_all, NULL, -ESTALE,
+					  NULL, NULL),
+			 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -315,6 +465,10 @@ int main(void)
 		T(test_pg_reconnect_after_drop),
 		T(test_pg_reconnect_not_inside_txn),
 		T(test_pg_on_connect_error),
+		T(test_pg_query_rows_in_order),
+		T(test_pg_query_callback_error_stops),
+		T(test_pg_query_errors_translated),
+		T(test_pg_query_one),
 #undef T
 	};
 
