@@ -126,3 +126,167 @@ int dfs_delivery_audit_line(uint64_t seq, int64_t time_ms,
 			  (json_int_t)d->attempts),
 		line, len);
 }
+
+/* A time field: null, or an ISO 8601 string. */
+static int time_field(json_t *o, const char *key, int64_t *ms)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_null(v)) {
+		*ms = DFS_TIME_NONE;
+		return 0;
+	}
+	if (!json_is_string(v) || dfs_time_parse(json_string_value(v), ms))
+		return -EBADMSG;
+	return 0;
+}
+
+static int copy_field(json_t *o, const char *key, char *out, size_t size)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= size)
+		return -EBADMSG;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+/* The JSON object @o as dfs_delivery_json writes it, into @d. */
+static int decode_object(json_t *o, struct dfs_delivery *d)
+{
+	json_t *hash = json_object_get(o, "payload_hash");
+	json_t *err = json_object_get(o, "error");
+	json_t *version = json_object_get(o, "version");
+	json_t *attempts = json_object_get(o, "attempts");
+	json_t *status = json_object_get(o, "status");
+
+	memset(d, 0, sizeof(*d));
+	if (copy_field(o, "node", d->node, sizeof(d->node)) ||
+	    copy_field(o, "project", d->project, sizeof(d->project)) ||
+	    !json_is_string(json_object_get(o, "deployment_id")) ||
+	    dfs_uuid7_parse(
+		    json_string_value(json_object_get(o, "deployment_id")),
+		    d->id) ||
+	    !json_is_string(status) ||
+	    dfs_delivery_status_parse(json_string_value(status), &d->status) ||
+	    !json_is_integer(version) || json_integer_value(version) < 0 ||
+	    !json_is_integer(attempts) || json_integer_value(attempts) < 0 ||
+	    time_field(o, "started_at", &d->started_ms) ||
+	    time_field(o, "completed_at", &d->completed_ms))
+		return -EBADMSG;
+	d->version = (uint64_t)json_integer_value(version);
+	d->attempts = (unsigned)json_integer_value(attempts);
+	if (json_is_string(hash)) {
+		if (dfs_hash_parse(json_string_value(hash), d->payload_hash))
+			return -EBADMSG;
+		d->has_hash = true;
+	} else if (!json_is_null(hash)) {
+		return -EBADMSG;
+	}
+	if (json_is_object(err)) {
+		if (copy_field(err, "code", d->error.code,
+			       sizeof(d->error.code)) ||
+		    copy_field(err, "message", d->error.message,
+			       sizeof(d->error.message)))
+			return -EBADMSG;
+	} else if (!json_is_null(err)) {
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+/* @o (an object, or null when @has is given), into @d. */
+static int decode_or_null(json_t *o, struct dfs_delivery *d, bool *has)
+{
+	struct dfs_delivery tmp;
+	int rc;
+
+	if (has && json_is_null(o)) {
+		*has = false;
+		return 0;
+	}
+	if (!json_is_object(o))
+		return -EBADMSG;
+	rc = decode_object(o, &tmp);
+	if (rc)
+		return rc;
+	*d = tmp;
+	if (has)
+		*has = true;
+	return 0;
+}
+
+int dfs_delivery_decode(const char *buf, size_t len, struct dfs_delivery *d)
+{
+	json_t *o = json_loadb(buf, len, 0, NULL);
+	int rc;
+
+	if (!o)
+		return -EBADMSG;
+	rc = decode_or_null(o, d, NULL);
+	json_decref(o);
+	return rc;
+}
+
+/* A delivery as a JSON value (null without one). NULL: no memory. */
+static json_t *delivery_value(const struct dfs_delivery *d, bool has)
+{
+	char *s;
+	size_t len;
+	json_t *v;
+
+	if (!has)
+		return json_null();
+	if (dfs_delivery_json(d, &s, &len))
+		return NULL;
+	v = json_loadb(s, len, 0, NULL);
+	free(s);
+	return v;
+}
+
+int dfs_delivery_node_json(const struct dfs_delivery_node *n, char **out,
+			   size_t *len)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:b, s:b, s:o, s:o}", "node", n->node, "following",
+		      n->following, "lags_current", n->lags_current,
+		      "delivered",
+		      delivery_value(&n->delivered, n->has_delivered), "latest",
+		      delivery_value(&n->latest, n->has_latest));
+	if (!o)
+		return -ENOMEM;
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	*len = strlen(s);
+	*out = s;
+	return 0;
+}
+
+int dfs_delivery_node_decode(const char *buf, size_t len,
+			     struct dfs_delivery_node *n)
+{
+	json_t *o = json_loadb(buf, len, 0, NULL), *following, *lags;
+	int rc = -EBADMSG;
+
+	if (!o)
+		return -EBADMSG;
+	following = json_object_get(o, "following");
+	lags = json_object_get(o, "lags_current");
+	if (json_is_object(o) &&
+	    !copy_field(o, "node", n->node, sizeof(n->node)) &&
+	    json_is_boolean(following) && json_is_boolean(lags) &&
+	    !decode_or_null(json_object_get(o, "delivered"), &n->delivered,
+			    &n->has_delivered) &&
+	    !decode_or_null(json_object_get(o, "latest"), &n->latest,
+			    &n->has_latest)) {
+		n->following = json_is_true(following);
+		n->lags_current = json_is_true(lags);
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}

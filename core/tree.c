@@ -83,6 +83,8 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		case P_LATEST:
 		case P_CURRENT:
 			return DFS_NODE_LINK;
+		case P_FLEET:
+			return DFS_NODE_DELIVERY;
 		}
 		return DFS_NODE_NONE;
 	case C_NODE:
@@ -268,6 +270,8 @@ static int project_stat(struct dfs_tree *t, const struct dfs_project *p,
 			dfs_tree_dropbox_stat(&db, s);
 		return rc;
 	}
+	if (kind == P_FLEET)
+		return dfs_tree_fleet_view_stat(t, p, s);
 	if (kind == P_NODES && !dfs_tree_fleet_on(t))
 		return -ENOENT;
 	/* Directories and links show the time of the newest deployment. */
@@ -473,6 +477,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		return project_stat(t, &p, P_CURRENT, s);
 	if (strcmp(name, "nodes") == 0)
 		return project_stat(t, &p, P_NODES, s);
+	if (strcmp(name, "nodes.json") == 0)
+		return project_stat(t, &p, P_FLEET, s);
 	if (name[0] == 'v')
 		return lookup_version(t, &p, name, s);
 	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);

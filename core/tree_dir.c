@@ -144,6 +144,10 @@ static int list_project(struct dfs_tree *t, struct lister *l, uint64_t ino,
 	if (off < 5 && dfs_tree_fleet_on(t) &&
 	    emit(l, "nodes", mkino(C_PROJECT, p.pseq, P_NODES), S_IFDIR, 5))
 		return 0;
+	if (off < 6 && dfs_tree_fleet_on(t) &&
+	    emit(l, "nodes.json", mkino(C_PROJECT, p.pseq, P_FLEET), S_IFREG,
+		 6))
+		return 0;
 	*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_PROJLINK, S_IFLNK};
 	return list(t, l, DFS_SCAN_PROJECT, p.name, off);
 }

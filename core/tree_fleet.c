@@ -4,6 +4,7 @@
  *   deployments/<id>/deliveries/<node>.json   the delivery (delivery.h)
  *   deployments/<id>/deliveries/<node>.log    the hook's output, live
  *   projects/<p>/nodes/<node>                 the node's last success
+ *   projects/<p>/nodes.json                   the fleet view, a line a node
  *
  * Deliveries exist in a PostgreSQL catalog only (delivery_pg.h answers
  * -EOPNOTSUPP elsewhere): on any other, none of these names exists and
@@ -283,6 +284,87 @@ int dfs_tree_fleet_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
 	return 0;
 }
 
+struct view_writer {
+	FILE *f;
+	const struct dfs_project *p;
+};
+
+static int view_line(void *arg, const struct dfs_node_view *v)
+{
+	struct view_writer *w = arg;
+	struct dfs_delivery_node n;
+	char *line;
+	size_t len;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	snprintf(n.node, sizeof(n.node), "%s", v->node);
+	n.following = v->following;
+	n.has_delivered = v->delivered != NULL;
+	n.has_latest = v->latest != NULL;
+	if (v->delivered)
+		n.delivered = *v->delivered;
+	if (v->latest)
+		n.latest = *v->latest;
+	n.lags_current = !w->p->has_current || !v->delivered ||
+			 memcmp(v->delivered->id, w->p->current, 16) != 0;
+	rc = dfs_delivery_node_json(&n, &line, &len);
+	if (rc)
+		return rc;
+	rc = fwrite(line, 1, len, w->f) == len && fputc('\n', w->f) != EOF
+		     ? 0
+		     : -ENOMEM;
+	free(line);
+	return rc;
+}
+
+/* projects/<p>/nodes.json: one line per node of the fleet view. */
+static int view_render(struct dfs_tree *t, const struct dfs_project *p,
+		       char **buf, size_t *len)
+{
+	struct view_writer w = {NULL, p};
+	char *out = NULL;
+	size_t n = 0;
+	int rc;
+
+	w.f = open_memstream(&out, &n);
+	if (!w.f)
+		return -ENOMEM;
+	rc = dfs_delivery_pg_nodes(dfs_store_catalog(t->st), p->name, view_line,
+				   &w);
+	if (fclose(w.f) != 0 && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		free(out);
+		return gone(rc);
+	}
+	*buf = out;
+	*len = n;
+	return 0;
+}
+
+int dfs_tree_fleet_view_stat(struct dfs_tree *t, const struct dfs_project *p,
+			     struct stat *s)
+{
+	uint8_t id[16];
+	char *buf;
+	size_t len;
+	int rc;
+
+	rc = view_render(t, p, &buf, &len);
+	if (rc)
+		return rc;
+	free(buf);
+	/* Readable by all, as record.json; the time of the newest deploy. */
+	base_stat(s, mkino(C_PROJECT, p->pseq, P_FLEET), S_IFREG | 0444, p->uid,
+		  p->gid, dfs_time_to_timespec(p->created_ms));
+	if (dfs_catalog_latest(dfs_store_catalog(t->st), p->name, id) == 0)
+		s->st_mtim = s->st_ctim =
+			dfs_time_to_timespec((int64_t)dfs_uuid7_ms(id));
+	set_size(s, len);
+	return 0;
+}
+
 int dfs_tree_fleet_json(struct dfs_tree *t, uint64_t ino, char **buf,
 			size_t *len)
 {
@@ -290,6 +372,11 @@ int dfs_tree_fleet_json(struct dfs_tree *t, uint64_t ino, char **buf,
 	struct dfs_delivery d;
 	int rc;
 
+	if (ino_class(ino) == C_PROJECT) {
+		rc = dfs_catalog_project_get_seq(dfs_store_catalog(t->st),
+						 ino_num(ino), &p);
+		return rc ? rc : view_render(t, &p, buf, len);
+	}
 	rc = delivery_of(t, ino, &p, &d);
 	return rc ? rc : dfs_delivery_json(&d, buf, len);
 }

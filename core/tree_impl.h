@@ -49,7 +49,8 @@ enum {
 	P_DIR,
 	P_LATEST,
 	P_CURRENT,
-	P_NODES
+	P_NODES,
+	P_FLEET /* projects/<p>/nodes.json */
 };
 enum {
 	DL_JSON,
@@ -139,8 +140,12 @@ int dfs_tree_fleet_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 int dfs_tree_fleet_readlink(struct dfs_tree *t, uint64_t ino, char *buf,
 			    size_t size);
 struct dfs_file;
+/* A <node>.json of deliveries/, or a project's nodes.json. */
 int dfs_tree_fleet_json(struct dfs_tree *t, uint64_t ino, char **buf,
 			size_t *len);
+/* projects/<p>/nodes.json's attributes. */
+int dfs_tree_fleet_view_stat(struct dfs_tree *t, const struct dfs_project *p,
+			     struct stat *s);
 /* Errors: -EACCES (the project's read bits), -ENOENT, -ENOMEM. */
 int dfs_tree_fleet_open_log(struct dfs_tree *t, uint64_t ino,
 			    const struct dfs_caller *c, struct dfs_file *f);

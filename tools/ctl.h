@@ -104,6 +104,30 @@ int ctl_mount_resolve(struct ctl *c, const char *name, uint8_t id[16]);
 int ctl_mount_audit_scan(struct ctl *c, uint64_t from,
 			 int (*fn)(void *arg, const struct dfs_event *e),
 			 void *arg);
+/*
+ * ctl_mount_find — answer through --mount, else $DEPLOYFS_MOUNT, else the
+ * one deployfs mount, whatever the store: 0, -1 (no mount found) or an
+ * exit status (printed).
+ */
+int ctl_mount_find(struct ctl *c);
+/* The mount's small file @rel (malloc'd, NUL-terminated). 0 or -errno. */
+int ctl_mount_read(struct ctl *c, const char *rel, char **out, size_t *len);
+/*
+ * ctl_mount_fleet.c: the fleet through a mount. ctl_mount_nodes calls
+ * @fn with each line of projects/<p>/nodes.json (-ENOENT: no project,
+ * -EOPNOTSUPP: the mount has no fleet, not a shared catalog);
+ * ctl_mount_deliveries with each deployments/<id>/deliveries/<node>.json
+ * in node name order (-ENOENT: no deployment). @fn's non-zero return
+ * stops the walk and is returned.
+ */
+struct dfs_delivery_node;
+struct dfs_delivery;
+int ctl_mount_nodes(struct ctl *c, const char *project,
+		    int (*fn)(void *arg, const struct dfs_delivery_node *n),
+		    void *arg);
+int ctl_mount_deliveries(struct ctl *c, const uint8_t id[16],
+			 int (*fn)(void *arg, const struct dfs_delivery *d),
+			 void *arg);
 /* deployments/<id>/payload opened for reading (the daemon verifies it). */
 int ctl_mount_payload(struct ctl *c, const uint8_t id[16], int *fd);
 /* rm deployments/<id>/payload; the user.pinned attribute (tree.h). */

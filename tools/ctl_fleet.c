@@ -1,7 +1,7 @@
 /*
  * ctl_fleet — deployctl status and wait: the fleet view of a project and
- * waiting for its followers' deliveries (delivery_pg.h), on the shared
- * catalog only.
+ * waiting for its followers' deliveries (delivery_pg.h), from the shared
+ * catalog or through a mount of a daemon on it (ctl_mount_fleet.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,15 +19,70 @@
 #include "units.h"
 #include "uuid7.h"
 
-static int need_catalog(struct ctl *c, const char *cmd)
+/*
+ * Where deliveries are read: --mount, else the shared catalog, else
+ * $DEPLOYFS_MOUNT, else (unless a store was named: a store of its own
+ * has no fleet) the one deployfs mount. 0 or an exit status.
+ */
+static int need_fleet(struct ctl *c, const char *cmd)
 {
-	if (!c->catalog || !*c->catalog)
-		return ctl_error(CTL_USAGE,
-				 "%s: deliveries live in the shared catalog: "
-				 "give --catalog CONNINFO or set "
-				 "DEPLOYFS_CATALOG",
-				 cmd);
-	return ctl_store(c);
+	bool named = (c->mount_dir && *c->mount_dir) ||
+		     (c->mount_env && *c->mount_env);
+	int rc;
+
+	if (c->mnt || c->st)
+		return 0;
+	if (!(c->mount_dir && *c->mount_dir) && c->catalog && *c->catalog)
+		return ctl_store(c);
+	if (named || !c->store_dir || !*c->store_dir) {
+		rc = ctl_mount_find(c);
+		if (rc != -1)
+			return rc;
+	}
+	return ctl_error(CTL_USAGE,
+			 "%s: deliveries live in the shared catalog: give "
+			 "--catalog CONNINFO or set DEPLOYFS_CATALOG, or "
+			 "--mount MOUNT of a daemon on it",
+			 cmd);
+}
+
+/* Say that a mount's daemon has no shared catalog, or what @rc is. */
+static const char *fleet_strerror(int rc)
+{
+	return rc == -EOPNOTSUPP ? "no deliveries there: its daemon has no "
+				   "shared catalog (-o catalog=)"
+				 : strerror(-rc);
+}
+
+struct node_adapter {
+	int (*fn)(void *arg, const struct dfs_node_view *v);
+	void *arg;
+};
+
+static int node_adapt(void *arg, const struct dfs_delivery_node *n)
+{
+	struct node_adapter *a = arg;
+	struct dfs_node_view v = {
+		n->node,
+		n->has_delivered ? &n->delivered : NULL,
+		n->has_latest ? &n->latest : NULL,
+		n->following,
+	};
+
+	return a->fn(a->arg, &v);
+}
+
+/* dfs_delivery_pg_nodes, from the catalog or the mount. */
+static int fleet_nodes(struct ctl *c, const char *project,
+		       int (*fn)(void *arg, const struct dfs_node_view *v),
+		       void *arg)
+{
+	struct node_adapter a = {fn, arg};
+
+	if (c->mnt)
+		return ctl_mount_nodes(c, project, node_adapt, &a);
+	return dfs_delivery_pg_nodes(dfs_store_catalog(c->st), project, fn,
+				     arg);
 }
 
 /* "web@42" of a delivery's deployment. */
@@ -163,7 +218,8 @@ static const char status_usage[] =
 	"One line per node that follows PROJECT or delivered it: the\n"
 	"deployment it last delivered successfully (PROJECT@N), its latest\n"
 	"delivery's status and age, and whether it lags the project's\n"
-	"current deployment. Needs the shared catalog (--catalog).\n"
+	"current deployment. Needs the shared catalog (--catalog), or a\n"
+	"mount of a daemon on it (--mount: projects/PROJECT/nodes.json).\n"
 	"\n"
 	"columns:\n";
 
@@ -200,7 +256,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	if (!dfs_name_is_project(project))
 		return ctl_error(CTL_USAGE, "'%s' is not a project name",
 				 project);
-	rc = need_catalog(c, "status");
+	rc = need_fleet(c, "status");
 	if (rc)
 		return rc;
 	rc = ctl_current(c, project, &w.has_current, w.current);
@@ -217,8 +273,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 	} else {
 		putchar('[');
 	}
-	rc = dfs_delivery_pg_nodes(dfs_store_catalog(c->st), project,
-				   status_row, &w);
+	rc = fleet_nodes(c, project, status_row, &w);
 	if (c->json)
 		puts("]");
 	if (ctl_table_free(w.t) && !rc)
@@ -227,7 +282,7 @@ int cmd_status(struct ctl *c, int argc, char **argv)
 		return ctl_error(CTL_FAIL, "no project '%s'", project);
 	if (rc)
 		return ctl_error(CTL_FAIL, "status of '%s': %s", project,
-				 strerror(-rc));
+				 fleet_strerror(rc));
 	return CTL_OK;
 }
 
@@ -279,6 +334,12 @@ static int count_follower(void *arg, const char *node)
 	return 0;
 }
 
+static int count_following(void *arg, const struct dfs_delivery_node *n)
+{
+	*(unsigned *)arg += n->following;
+	return 0;
+}
+
 /*
  * How many settled deliveries @id waits for: --nodes, else every
  * follower of its project. *@done: the deployment failed (no delivery
@@ -287,7 +348,7 @@ static int count_follower(void *arg, const char *node)
 static int wait_check(struct ctl *c, const uint8_t id[16], unsigned nodes,
 		      struct wait_tally *t, unsigned *want, bool *done)
 {
-	struct dfs_catalog *cat = dfs_store_catalog(c->st);
+	struct dfs_catalog *cat = c->mnt ? NULL : dfs_store_catalog(c->st);
 	struct dfs_record r;
 	unsigned followers = 0;
 	int rc;
@@ -298,19 +359,25 @@ static int wait_check(struct ctl *c, const uint8_t id[16], unsigned nodes,
 	*done = r.status == DFS_STATUS_FAILED;
 	if (r.status != DFS_STATUS_SUCCESS)
 		return *done ? -ECANCELED : 0;
-	rc = dfs_delivery_pg_followers(cat, r.project, count_follower,
-				       &followers);
+	rc = c->mnt ? ctl_mount_nodes(c, r.project, count_following, &followers)
+		    : dfs_delivery_pg_followers(cat, r.project, count_follower,
+						&followers);
 	if (rc)
 		return rc;
 	*want = nodes ? nodes : followers;
 	memset(t, 0, offsetof(struct wait_tally, print));
-	rc = dfs_delivery_pg_list(cat, id, tally, t);
+	rc = c->mnt ? ctl_mount_deliveries(c, id, tally, t)
+		    : dfs_delivery_pg_list(cat, id, tally, t);
 	*done = t->settled >= *want;
 	return rc;
 }
 
-/* Until @deadline_ms (0: none): announcements, else a poll every 200 ms. */
-static void wait_for_news(struct dfs_delivery_listener *l, int64_t deadline_ms)
+/*
+ * Until @deadline_ms (0: none): announcements, else a poll every
+ * @poll_ms.
+ */
+static void wait_for_news(struct dfs_delivery_listener *l, int64_t deadline_ms,
+			  int poll_ms)
 {
 	int64_t left = 1000;
 
@@ -322,7 +389,7 @@ static void wait_for_news(struct dfs_delivery_listener *l, int64_t deadline_ms)
 			left = 0;
 	}
 	if (!l || dfs_delivery_listener_wait(l, (int)left) < 0)
-		poll(NULL, 0, left < 200 ? (int)left : 200);
+		poll(NULL, 0, left < poll_ms ? (int)left : poll_ms);
 }
 
 static const char wait_usage[] =
@@ -332,7 +399,8 @@ static const char wait_usage[] =
 	"of them) has settled its delivery, then print one line per node:\n"
 	"node, deployment, status, error. Exits 1 when a delivery failed, the\n"
 	"deployment itself failed, or S seconds passed first. Needs the\n"
-	"shared catalog (--catalog).\n";
+	"shared catalog (--catalog), or a mount of a daemon on it (--mount;\n"
+	"read every half second).\n";
 
 /* 0 or an exit status; waits as wait_usage says. */
 int ctl_wait_delivered(struct ctl *c, const uint8_t id[16], unsigned nodes,
@@ -346,17 +414,17 @@ int ctl_wait_delivered(struct ctl *c, const uint8_t id[16], unsigned nodes,
 	char name[64];
 	int rc;
 
-	rc = need_catalog(c, "wait");
+	rc = need_fleet(c, "wait");
 	if (rc)
 		return rc;
 	if (timeout_s)
 		deadline = dfs_time_now_ms() + (int64_t)timeout_s * 1000;
 	/* Without a listening session, polling still gets there. */
-	if (dfs_delivery_listener_open(c->catalog, &l))
+	if (c->mnt || dfs_delivery_listener_open(c->catalog, &l))
 		l = NULL;
 	while ((rc = wait_check(c, id, nodes, &t, &want, &done)) == 0 &&
 	       !done && (!deadline || dfs_time_now_ms() < deadline))
-		wait_for_news(l, deadline);
+		wait_for_news(l, deadline, c->mnt ? 500 : 200);
 	dfs_delivery_listener_close(l);
 	ctl_name_of(c, id, name, sizeof(name));
 	if (rc == -ECANCELED)
@@ -364,7 +432,7 @@ int ctl_wait_delivered(struct ctl *c, const uint8_t id[16], unsigned nodes,
 				 name);
 	if (rc)
 		return ctl_error(CTL_FAIL, "wait for %s: %s", name,
-				 strerror(-rc));
+				 fleet_strerror(rc));
 	t.print = true;
 	t.json = c->json;
 	t.first = true;
@@ -421,7 +489,7 @@ int cmd_wait(struct ctl *c, int argc, char **argv)
 	}
 	if (nodes > 100000 || timeout > 100000000)
 		return ctl_error(CTL_USAGE, "--nodes or --timeout too large");
-	rc = need_catalog(c, "wait");
+	rc = need_fleet(c, "wait");
 	if (rc)
 		return rc;
 	rc = ctl_resolve(c, argv[optind], id);

@@ -85,6 +85,14 @@ static int slurp(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+int ctl_mount_read(struct ctl *c, const char *rel, char **out, size_t *len)
+{
+	char path[PATH_LEN];
+	int rc = mpath(c, path, "%s", rel);
+
+	return rc ? rc : slurp(path, out, len);
+}
+
 int ctl_mount_get(struct ctl *c, const uint8_t id[16], struct dfs_record *r)
 {
 	char path[PATH_LEN], idstr[37], *buf = NULL;
@@ -557,7 +565,10 @@ static int use_mount(struct ctl *c, const char *dir)
 	return c->mnt ? 0 : ctl_error(CTL_FAIL, "%s", strerror(ENOMEM));
 }
 
-/* $DEPLOYFS_MOUNT, else the one deployfs mount: 0, 1 (none) or exit. */
+/*
+ * $DEPLOYFS_MOUNT, else the one deployfs mount: 0, -1 (none) or an exit
+ * status (a named directory that is no mount is CTL_FAIL).
+ */
 static int find_mount(struct ctl *c)
 {
 	char a[PATH_LEN], b[PATH_LEN];
@@ -566,13 +577,22 @@ static int find_mount(struct ctl *c)
 	if (c->mount_env && *c->mount_env)
 		return use_mount(c, c->mount_env);
 	if (find_mounts(a, b, &n) != 0 || n == 0)
-		return 1;
+		return -1;
 	if (n > 1)
 		return ctl_error(CTL_USAGE,
 				 "%u deployfs mounts ('%s', '%s'%s): choose "
 				 "one with --mount MOUNT",
 				 n, a, b, n > 2 ? ", ..." : "");
 	return use_mount(c, a);
+}
+
+int ctl_mount_find(struct ctl *c)
+{
+	if (c->mnt)
+		return 0;
+	if (c->mount_dir && *c->mount_dir)
+		return use_mount(c, c->mount_dir);
+	return find_mount(c);
 }
 
 int ctl_open(struct ctl *c)
@@ -591,7 +611,7 @@ int ctl_open(struct ctl *c)
 			return ctl_store_error(c, rc);
 		/* Not ours to open: the team reads it through a mount. */
 		rc = find_mount(c);
-		if (rc != 1)
+		if (rc != -1)
 			return rc;
 		return ctl_error(CTL_FAIL,
 				 "cannot open '%s': %s (and no deployfs "
@@ -599,7 +619,7 @@ int ctl_open(struct ctl *c)
 				 c->store_dir, strerror(EACCES));
 	}
 	rc = find_mount(c);
-	if (rc != 1)
+	if (rc != -1)
 		return rc;
 	return ctl_error(CTL_USAGE, "no store: use --store STORE or set "
 				    "DEPLOYFS_STORE, or --mount MOUNT");

@@ -26,9 +26,8 @@ static const char push_usage[] =
 	"\n"
 	"--wait-delivered  then wait, as 'deployctl wait' does, until every\n"
 	"                  node that follows PROJECT has settled its delivery\n"
-	"                  (needs the shared catalog: --catalog); exits 1 "
-	"when\n"
-	"                  one failed.\n";
+	"                  (read from --catalog when given, else through\n"
+	"                  the mount); exits 1 when one failed.\n";
 
 struct progress {
 	bool tty;
@@ -158,8 +157,11 @@ static int report(struct ctl *c, json_t *rec)
 	return status && strcmp(status, "success") == 0 ? CTL_OK : CTL_FAIL;
 }
 
-/* --wait-delivered: the followers' deliveries of the pushed deployment. */
-static int wait_for_fleet(struct ctl *c, json_t *rec)
+/*
+ * --wait-delivered: the followers' deliveries of the pushed deployment,
+ * from the catalog when one is given, else through the mount @mnt.
+ */
+static int wait_for_fleet(struct ctl *c, const char *mnt, json_t *rec)
 {
 	const char *id =
 		json_string_value(json_object_get(rec, "deployment_id"));
@@ -168,9 +170,13 @@ static int wait_for_fleet(struct ctl *c, json_t *rec)
 
 	if (!id)
 		return ctl_error(CTL_FAIL, "the record has no deployment_id");
-	/* The rest goes to the catalog, not the mount. */
-	c->mount_dir = NULL;
-	rc = ctl_store(c);
+	rc = 0;
+	if (c->catalog && *c->catalog) {
+		c->mount_dir = NULL;
+		rc = ctl_store(c);
+	} else {
+		c->mount_dir = mnt;
+	}
 	if (!rc)
 		rc = ctl_resolve(c, id, raw);
 	return rc ? rc : ctl_wait_delivered(c, raw, 0, 0);
@@ -213,10 +219,6 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 	if (!mnt || !*mnt)
 		return ctl_error(CTL_USAGE, "push needs --mount DIR or "
 					    "DEPLOYFS_MOUNT");
-	if (wait_delivered && (!c->catalog || !*c->catalog))
-		return ctl_error(CTL_USAGE,
-				 "push --wait-delivered needs --catalog "
-				 "CONNINFO or DEPLOYFS_CATALOG");
 	in = open(file, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &sb) < 0)
 		return ctl_error(CTL_FAIL, "cannot open '%s': %s", file,
@@ -251,7 +253,7 @@ int cmd_push(struct ctl *c, int argc, char **argv)
 	rec = wait_settled(mnt, rec);
 	rc = report(c, rec);
 	if (rc == CTL_OK && wait_delivered)
-		rc = wait_for_fleet(c, rec);
+		rc = wait_for_fleet(c, mnt, rec);
 	json_decref(rec);
 	return rc;
 }

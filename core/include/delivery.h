@@ -78,4 +78,41 @@ int dfs_delivery_audit_line(uint64_t seq, int64_t time_ms,
 			    const struct dfs_who *actor, char **line,
 			    size_t *len);
 
+/*
+ * dfs_delivery_decode — a delivery from @len bytes of dfs_delivery_json's
+ * JSON (log_size, not in it, is 0). Returns 0, or -EBADMSG when they are
+ * not a delivery; @d is untouched on error.
+ */
+int dfs_delivery_decode(const char *buf, size_t len, struct dfs_delivery *d);
+
+/*
+ * One node of a project's fleet view (projects/<p>/nodes.json, one line
+ * each; deployctl status --json): the node, whether it follows the
+ * project, whether what it delivered is not the project's current
+ * deployment, its last successful delivery of the project and its latest
+ * one (superseded ones aside), each absent when has_... is false.
+ */
+struct dfs_delivery_node {
+	char node[DFS_NODE_MAX];
+	bool following, lags_current;
+	bool has_delivered, has_latest;
+	struct dfs_delivery delivered, latest;
+};
+
+/*
+ * dfs_delivery_node_json — @n as one line of JSON without its newline:
+ * {"node", "following", "lags_current", "delivered", "latest"}, the
+ * deliveries as dfs_delivery_json writes them, or null. *@out is
+ * malloc'd (the caller frees it). Errors: -ENOMEM.
+ */
+int dfs_delivery_node_json(const struct dfs_delivery_node *n, char **out,
+			   size_t *len);
+
+/*
+ * dfs_delivery_node_decode — the same back from @len bytes. Returns 0 or
+ * -EBADMSG (@n may be partly written then).
+ */
+int dfs_delivery_node_decode(const char *buf, size_t len,
+			     struct dfs_delivery_node *n);
+
 #endif

@@ -4,7 +4,7 @@
  *
  *   /  deploy/  deployments/<id>/{record.json,payload,log,manifest}
  *      deployments/<id>/deliveries/<node>.{json,log}  (shared catalog)
- *      projects/<p>/{<id>,latest,current,v<N>,nodes/<node>}
+ *      projects/<p>/{<id>,latest,current,v<N>,nodes/<node>,nodes.json}
  *      status/{pending,success,failed}/
  *      newest/{<p>,<p>:<status>,:<status>,:all}/   (see below)
  *

@@ -2,7 +2,8 @@
 # What followers delivered, as files on every host's mount:
 # deployments/<id>/deliveries/<node>.json and <node>.log (the hook's
 # output, growing live), record.json's deliveries counts, and
-# projects/<p>/nodes/<node> linking to the node's last success; the same
+# projects/<p>/nodes/<node> linking to the node's last success and
+# projects/<p>/nodes.json, the fleet view; the same
 # bytes and inode numbers on the build host's mount and a follower's.
 set -eu
 . "$(dirname "$0")/lib.sh" "$@"
@@ -56,12 +57,19 @@ for m in "$MNT" "$MNT_B" "$MNT_C"; do
 	r=$m/deployments/$id/record.json
 	assert_eq "$(jq -c .deliveries "$r")" '{"success":2,"failed":0,"pending":0}' "$m: record.json's deliveries"
 	assert_eq "$(stat -c %s "$r")" "$(wc -c <"$r")" "$m: record.json's size"
-	assert_match "$(ls "$m/projects/web" | tr '\n' ' ')" "^$id current latest nodes $" "$m: projects/web/"
+	assert_match "$(ls "$m/projects/web" | tr '\n' ' ')" "^$id current latest nodes nodes.json $" "$m: projects/web/"
+	# nodes.json: the fleet view, a line a node, an exact size.
+	f=$m/projects/web/nodes.json
+	assert_eq "$(jq -r '.node + " " + (.following|tostring) + " " + (.lags_current|tostring) + " " + .delivered.deployment_id + " " + .latest.status' "$f")" \
+		"$(printf 'host-b true false %s success\nhost-c true false %s success' "$id" "$id")" "$m: nodes.json"
+	assert_eq "$(stat -c %s "$f")" "$(wc -c <"$f")" "$m: nodes.json's size"
+	assert_eq "$(stat -c %a "$f")" 444 "$m: nodes.json's mode"
 	assert_eq "$(ls "$m/projects/web/nodes" | tr '\n' ' ')" "host-b host-c " "$m: projects/web/nodes/"
 	assert_eq "$(readlink "$m/projects/web/nodes/host-c")" "../../../deployments/$id" "$m: nodes/host-c"
 	assert_eq "$(jq -r .deployment_id "$m/projects/web/nodes/host-b/record.json")" "$id" \
 		"$m: through nodes/host-b"
 	[ ! -e "$m/projects/web/nodes/host-a" ] || fail "$m: host-a delivered nothing"
+	[ "$(grep -c host-a "$m/projects/web/nodes.json")" = 0 ] || fail "$m: host-a in nodes.json"
 	[ ! -e "$m/$D/host-a.json" ] || fail "$m: no delivery of host-a"
 	[ ! -e "$m/$D/host-b.txt" ] || fail "$m: host-b.txt"
 done
@@ -74,6 +82,7 @@ expect_fail "Operation not permitted" "rm of a delivery" rm "$MNT/$D/host-b.json
 expect_fail "Read-only file system" "a write to a delivery's log" \
 	sh -c "echo x >>'$MNT_B/$D/host-b.log'"
 expect_fail "Read-only file system" "rm of nodes/<node>" rm "$MNT/projects/web/nodes/host-b"
+expect_fail "Operation not permitted|Read-only file system" "rm of nodes.json" rm "$MNT/projects/web/nodes.json"
 
 # A second deploy moves nodes/<node>; the first keeps its deliveries.
 rm "$GO"
@@ -83,6 +92,12 @@ id2=$(ls "$MNT/deployments" | tail -n 1)
 wait_until 30 deliveries_are "$id2" success 1 || fail "host b's second delivery"
 assert_eq "$(readlink "$MNT_C/projects/web/nodes/host-b")" "../../../deployments/$id2" "nodes/host-b moved"
 assert_eq "$(readlink "$MNT_C/projects/web/nodes/host-c")" "../../../deployments/$id" "nodes/host-c until it delivers"
+host_c_view() {
+	jq -r 'select(.node == "host-c") | (.lags_current|tostring) + " " +
+		.latest.status + " " + .latest.deployment_id' "$MNT_B/projects/web/nodes.json"
+}
+wait_until 30 eval '[ "$(host_c_view)" = "true pending $id2" ]' ||
+	fail "nodes.json while host c delivers v2: $(host_c_view)"
 touch "$GO"
 wait_until 30 deliveries_are "$id2" success 2 || fail "host c's second delivery"
 assert_eq "$(readlink "$MNT/projects/web/nodes/host-c")" "../../../deployments/$id2" "nodes/host-c moved"

@@ -13,12 +13,7 @@ DEPLOYCTL=$(realpath "$2")
 RELEASE_HOOK=$(realpath "$(dirname "$0")/../../scripts/hooks/release.sh")
 ROOT_B=$T/srv_b
 ROOT_C=$T/srv_c
-STORE_C=$T/store_c
-MNT_C=$T/mnt_c
-mkdir "$MNT_C"
-CPID=
-C_ERR=$T/daemon_c.err
-: >"$C_ERR"
+new_host C
 
 start_follower_b() {
 	DEPLOYFS_RELEASE_ROOT=$ROOT_B start_host_b \
@@ -26,33 +21,12 @@ start_follower_b() {
 }
 
 start_follower_c() {
-	DEPLOYFS_RELEASE_ROOT=$ROOT_C env --default-signal=INT "$DEPLOYFS" -f \
-		-o "catalog=$CATALOG,node=host-c" \
-		-o "follow=web,hook=${HOOK_C:-$RELEASE_HOOK},hook_timeout=60" "$@" \
-		"$STORE_C" "$MNT_C" </dev/null >/dev/null 2>>"$C_ERR" &
-	CPID=$!
-	EXTRA_MNTS+=("$MNT_C")
-	wait_until 10 mountpoint -q "$MNT_C" ||
-		{ cat "$C_ERR" >&2; fail "host c did not mount $MNT_C"; }
-	at_exit stop_follower_c
+	DEPLOYFS_RELEASE_ROOT=$ROOT_C start_host C host-c \
+		-o "follow=web,hook=${HOOK_C:-$RELEASE_HOOK},hook_timeout=60" "$@"
 }
 
-stop_follower_c() {
-	unmount_fuse "$MNT_C"
-	[ -n "$CPID" ] || return 0
-	wait_until 5 eval '! child_running $CPID' ||
-		{ kill -TERM "$CPID" 2>/dev/null || true; }
-	wait "$CPID" 2>/dev/null || true
-	CPID=
-}
-
-kill_follower_c() {
-	[ -n "$CPID" ] && child_running "$CPID" || fail "kill_follower_c: not running"
-	kill -KILL "$CPID"
-	wait "$CPID" 2>/dev/null || true
-	CPID=
-	fusermount3 -uz "$MNT_C" 2>/dev/null || umount -l "$MNT_C" 2>/dev/null || true
-}
+stop_follower_c() { stop_host C; }
+kill_follower_c() { kill_host C; }
 
 status_code() {
 	case $1 in

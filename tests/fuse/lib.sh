@@ -305,8 +305,8 @@ ids_all() { ls "$MNT/deployments"; }
 # The deployment ids of one project (none if it has no directory).
 ids_of() {
 	[ -d "$MNT/projects/$1" ] || return 0
-	ls "$MNT/projects/$1" |
-		{ grep -v -x -e latest -e current -e nodes || true; }
+	# Ids only: not latest, current, nodes, nodes.json.
+	ls "$MNT/projects/$1" | { grep -x -E '[0-9a-f]{8}-[-0-9a-f]{27}' || true; }
 }
 # new_ids BEFORE — the ids not in BEFORE (an earlier ids_all).
 new_ids() {

@@ -5,7 +5,7 @@
 # $DEPLOYFS_PG_CONNINFO_FILE). Exit 77 (skip) without a cluster.
 #
 #   start_host_a [OPTION...]   lib.sh's daemon ($STORE, $MNT) on the catalog
-#   start_host_b [OPTION...]   a second one ($STORE_B, $MNT_B)
+#   start_host_b [OPTION...]   a second one ($STORE_B, $MNT_B; start_host B)
 #   stop_host_b, kill_host_b   unmount and stop it / SIGKILL it
 #   CATALOG                    the conninfo of this test's database
 
@@ -22,41 +22,62 @@ psql -q "$PG_ADMIN" -c "CREATE DATABASE $PG_DB TEMPLATE template0" ||
 at_exit "psql -q '$PG_ADMIN' -c 'DROP DATABASE IF EXISTS $PG_DB WITH (FORCE)' >/dev/null 2>&1 || true"
 CATALOG="$PG_ADMIN dbname=$PG_DB"
 
-STORE_B=$T/store_b
-MNT_B=$T/mnt_b
-mkdir "$MNT_B"
-BPID=
-B_ERR=$T/daemon_b.err
-: >"$B_ERR"
+# Extra hosts, each a daemon of its own on the catalog: host X (a letter)
+# has its store $STORE_X, its mount $MNT_X, its daemon's stderr in $X_ERR
+# and its pid in $XPID while it runs.
+#
+#   new_host X                       make its directories
+#   start_host X NODE [OPTION...]    start it as node NODE
+#   stop_host X, kill_host X         unmount and stop it / SIGKILL it
+new_host() {
+	local x=${1,,}
+	local -n store=STORE_$1 mnt=MNT_$1 err=$1_ERR pid=$1PID
+	store=$T/store_$x
+	mnt=$T/mnt_$x
+	err=$T/daemon_$x.err
+	pid=
+	mkdir "$mnt"
+	: >"$err"
+}
+
+start_host() {
+	local x=$1 node=$2
+	local -n store=STORE_$1 mnt=MNT_$1 err=$1_ERR pid=$1PID
+	shift 2
+	env --default-signal=INT "$DEPLOYFS" -f -o "catalog=$CATALOG,node=$node" \
+		"$@" "$store" "$mnt" </dev/null >/dev/null 2>>"$err" &
+	pid=$!
+	EXTRA_MNTS+=("$mnt")
+	wait_until 10 mountpoint -q "$mnt" ||
+		{ cat "$err" >&2; fail "host $node did not mount $mnt"; }
+	at_exit "stop_host $x"
+}
+
+stop_host() {
+	local -n mnt=MNT_$1 pid=$1PID
+	unmount_fuse "$mnt"
+	[ -n "$pid" ] || return 0
+	wait_until 5 eval "! child_running $pid" ||
+		{ kill -TERM "$pid" 2>/dev/null || true; }
+	wait "$pid" 2>/dev/null || true
+	pid=
+}
+
+kill_host() {
+	local -n mnt=MNT_$1 pid=$1PID
+	[ -n "$pid" ] && child_running "$pid" || fail "kill_host $1: not running"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+	fusermount3 -uz "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || true
+}
 
 start_host_a() { start_daemon -o "catalog=$CATALOG,node=host-a" "$@"; }
 
-start_host_b() {
-	env --default-signal=INT "$DEPLOYFS" -f -o "catalog=$CATALOG,node=host-b" \
-		"$@" "$STORE_B" "$MNT_B" </dev/null >/dev/null 2>>"$B_ERR" &
-	BPID=$!
-	EXTRA_MNTS+=("$MNT_B")
-	wait_until 10 mountpoint -q "$MNT_B" ||
-		{ cat "$B_ERR" >&2; fail "host b did not mount $MNT_B"; }
-	at_exit stop_host_b
-}
-
-stop_host_b() {
-	unmount_fuse "$MNT_B"
-	[ -n "$BPID" ] || return 0
-	wait_until 5 eval '! child_running $BPID' ||
-		{ kill -TERM "$BPID" 2>/dev/null || true; }
-	wait "$BPID" 2>/dev/null || true
-	BPID=
-}
-
-kill_host_b() {
-	[ -n "$BPID" ] && child_running "$BPID" || fail "kill_host_b: not running"
-	kill -KILL "$BPID"
-	wait "$BPID" 2>/dev/null || true
-	BPID=
-	fusermount3 -uz "$MNT_B" 2>/dev/null || umount -l "$MNT_B" 2>/dev/null || true
-}
+new_host B
+start_host_b() { start_host B host-b "$@"; }
+stop_host_b() { stop_host B; }
+kill_host_b() { kill_host B; }
 
 # rec_b ID JQ-FILTER — a field of the record as host b shows it.
 rec_b() { jq -r "$2" "$MNT_B/deployments/$1/record.json"; }

@@ -26,7 +26,7 @@ assert_cmp "$MNT_B/deploy/web" "$T/app.tgz" "deploy/web on host b"
 # And the other way round.
 make_tgz "$T/app2.tgz"
 cp "$T/app2.tgz" "$MNT_B/deploy/web" || fail "cp on host b"
-id2=$(ls "$MNT/projects/web" | grep -v -x -e latest -e current -e nodes -e 'v[0-9]*' | tail -n 1)
+id2=$(ls "$MNT/projects/web" | grep -x -E '[0-9a-f]{8}-[-0-9a-f]{27}' | tail -n 1)
 [ "$id2" \> "$id" ] || fail "the second deploy's id $id2 is not after $id"
 assert_eq "$(rec "$id2" .origin_node)" host-b "origin_node on host a"
 assert_eq "$(rec "$id2" .version)" 2 "version across hosts"
