@@ -3,27 +3,14 @@
 #include <string.h>
 
 #include "lmdb_impl.h"
-
-/* A policy never drops a pinned payload or its project's current. */
-static int kept_by_policy(struct dfs_lmdb *st, MDB_txn *txn,
-			  const struct dfs_record *rec)
-{
-	struct dfs_project p;
-	int rc;
-
-	if (rec->pinned)
-		return -EBUSY;
-	rc = dfs_lmdb_project_load(st, txn, rec->project, &p);
-	if (!rc && p.has_current && memcmp(p.current, rec->id, 16) == 0)
-		rc = -EBUSY;
-	return rc;
-}
+#include "catalog_plan.h"
 
 int dfs_lmdb_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 			  enum dfs_drop_why why, const struct dfs_who *actor,
 			  struct dfs_record *out, bool *last_ref)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
+	struct dfs_project p;
 	struct dfs_record rec;
 	MDB_val k, v;
 	MDB_txn *txn;
@@ -34,10 +21,10 @@ int dfs_lmdb_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_record_get(st, txn, id, &rec);
-	if (!rc && rec.status == DFS_STATUS_PENDING)
-		rc = -EBUSY;
-	if (!rc && why == DFS_DROP_POLICY)
-		rc = kept_by_policy(st, txn, &rec);
+	if (!rc && dfs_catalog_plan_drop_needs_project(&rec, why))
+		rc = dfs_lmdb_project_load(st, txn, rec.project, &p);
+	if (!rc)
+		rc = dfs_catalog_plan_drop(&rec, why, &p);
 	if (rc || !dfs_record_holds_payload(&rec)) {
 		mdb_txn_abort(txn);
 		if (!rc) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lmdb_impl.h"
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "uuid7.h"
 
@@ -237,16 +238,7 @@ static int settle_project(struct dfs_lmdb *st, MDB_txn *txn,
 	rc = dfs_lmdb_project_load(st, txn, rec->project, &p);
 	if (rc)
 		return rc;
-	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
-		memcpy(p.current, rec->id, 16);
-		p.has_current = true;
-	}
-	if (attr) {
-		p.uid = attr->uid;
-		p.gid = attr->gid;
-		p.mode = attr->mode & 07777;
-		p.ctime_ms = dfs_time_now_ms();
-	}
+	dfs_catalog_plan_settle(&p, rec, attr, dfs_time_now_ms());
 	return dfs_lmdb_project_put(st, txn, &p);
 }
 
@@ -289,82 +281,54 @@ static int recompute_current(struct dfs_lmdb *st, MDB_txn *txn,
 	return rc ? rc : dfs_lmdb_project_put(st, txn, &p);
 }
 
-/* The audit action of a change, or NULL when it is not an event. */
-static const char *change_action(const struct dfs_record *old,
-				 const struct dfs_record *rec)
+/* Apply @plan's reference change to the blob and the by_held index. */
+static int held_move(struct dfs_lmdb *st, MDB_txn *txn,
+		     const struct dfs_record *old,
+		     const struct dfs_catalog_plan *plan)
 {
-	if (old->status != rec->status) {
-		if (rec->status == DFS_STATUS_SUCCESS)
-			return "succeeded";
-		return strcmp(rec->error.code,
-			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
-			       ? "interrupted"
-			       : "failed";
-	}
-	if (old->payload_blob_present && !rec->payload_blob_present)
-		return "payload_dropped";
-	return NULL;
+	const struct dfs_record *rec = &plan->rec;
+	int rc;
+
+	if (!plan->ref)
+		return 0;
+	rc = blob_ref(st, txn, plan->ref < 0 ? old : rec, plan->ref);
+	if (!rc)
+		rc = dfs_lmdb_index_set(txn, st->by_held, rec->project, rec,
+					plan->ref > 0);
+	return rc;
 }
 
 int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			const struct dfs_record *rec,
+			const struct dfs_record *change,
 			const struct dfs_project_attr *attr,
 			const struct dfs_who *actor)
 {
-	struct dfs_record old, merged;
-	const char *action;
+	struct dfs_catalog_plan plan;
+	const struct dfs_record *rec = &plan.rec;
+	struct dfs_record old;
 	int rc;
 
-	rc = dfs_lmdb_record_get(st, txn, rec->id, &old);
+	rc = dfs_lmdb_record_get(st, txn, change->id, &old);
+	if (!rc)
+		rc = dfs_catalog_plan_update(&plan, &old, change, actor);
 	if (rc)
 		return rc;
-	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
-		return -EINVAL;
-	if (old.pinned != rec->pinned || old.version != rec->version) {
-		/*
-		 * Only dfs_catalog_set_pinned changes pinned, and a version
-		 * never changes: keep what is stored.
-		 */
-		merged = *rec;
-		merged.pinned = old.pinned;
-		merged.version = old.version;
-		rec = &merged;
-	}
-	if (old.status != DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_PENDING)
-		return -EINVAL;
-	if (old.status != rec->status) {
+	if (plan.status_moves) {
 		rc = status_index(st, txn, &old, false);
 		if (!rc)
 			rc = status_index(st, txn, rec, true);
-		if (rc)
-			return rc;
-	}
-	if (dfs_record_holds_payload(&old) && !dfs_record_holds_payload(rec)) {
-		rc = blob_ref(st, txn, &old, -1);
-		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
-						rec, false);
-	} else if (!dfs_record_holds_payload(&old) &&
-		   dfs_record_holds_payload(rec)) {
-		rc = blob_ref(st, txn, rec, +1);
-		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
-						rec, true);
 	}
 	if (!rc)
+		rc = held_move(st, txn, &old, &plan);
+	if (!rc)
 		rc = dfs_lmdb_record_put(st, txn, rec);
-	if (!rc && old.status == DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_SUCCESS && dfs_record_holds_payload(rec))
+	if (!rc && plan.current == DFS_PLAN_CURRENT_SETTLE)
 		rc = settle_project(st, txn, rec, attr);
-	else if (!rc && rec->status == DFS_STATUS_SUCCESS &&
-		 dfs_record_holds_payload(&old) &&
-		 !dfs_record_holds_payload(rec))
+	else if (!rc && plan.current == DFS_PLAN_CURRENT_RECOMPUTE)
 		rc = recompute_current(st, txn, rec->project);
-	action = change_action(&old, rec);
-	if (!rc && action)
-		rc = dfs_lmdb_audit_append(st, txn, rec, action,
-					   actor ? actor : &rec->who);
+	if (!rc && plan.action)
+		rc = dfs_lmdb_audit_append(st, txn, rec, plan.action,
+					   plan.actor);
 	return rc;
 }
 
