@@ -193,9 +193,8 @@ int dfs_lmdb_project_count(struct dfs_catalog *cat, const char *name,
 int dfs_lmdb_project_set_attr(struct dfs_catalog *cat, const char *name,
 			      const struct dfs_project_attr *attr);
 int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name);
-int dfs_lmdb_project_remove(struct dfs_catalog *cat, const char *name,
-			    bool force, const struct dfs_who *actor,
-			    dfs_removed_fn fn, void *arg, uint64_t *removed);
+int dfs_lmdb_project_remove_batch(struct dfs_catalog *cat,
+				  struct dfs_removal *rm);
 
 /* scan.c, query.c */
 int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope, const char *key,

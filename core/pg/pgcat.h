@@ -126,9 +126,7 @@ int dfs_pgcat_project_count(struct dfs_catalog *, const char *,
 int dfs_pgcat_project_set_attr(struct dfs_catalog *, const char *,
 			       const struct dfs_project_attr *);
 int dfs_pgcat_project_hide(struct dfs_catalog *, const char *);
-int dfs_pgcat_project_remove(struct dfs_catalog *, const char *, bool,
-			     const struct dfs_who *, dfs_removed_fn, void *,
-			     uint64_t *);
+int dfs_pgcat_project_remove_batch(struct dfs_catalog *, struct dfs_removal *);
 
 int dfs_pgcat_scan(struct dfs_catalog *, enum dfs_scan, const char *, uint64_t,
 		   dfs_scan_fn, void *);

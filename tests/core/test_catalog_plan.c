@@ -1,7 +1,8 @@
 /*
  * test_catalog_plan — what a change of a record or a project implies,
  * as every catalog backend applies it: status moves, blob references,
- * current, the audit event, drops a policy may make, removals.
+ * current, the audit event, drops a policy may make, removals (and
+ * dfs_removal_delete, the shared part of a removal's batch).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "catalog_backend.h"
 #include "catalog_plan.h"
 
 static const uint8_t HASH[32] = {0xab};
@@ -330,6 +332,70 @@ static void test_plan_remove_verdicts(void **state)
 	assert_int_equal(dfs_catalog_plan_remove(&owner, &p, &c, true), -EBUSY);
 }
 
+/* A backend's delete: odd ids leave their blob unreferenced; id 0xee fails. */
+static int fake_delete(void *ctx, const uint8_t id[16], struct dfs_record *old,
+		       bool *last_ref)
+{
+	unsigned *calls = ctx;
+
+	(*calls)++;
+	if (id[0] == 0xee)
+		return -EIO;
+	held(old, id[0]);
+	old->payload_hash[1] = id[0];
+	old->payload_size = id[0] * 100u;
+	*last_ref = id[0] & 1;
+	return 0;
+}
+
+static void test_removal_delete_notes_unreferenced(void **state)
+{
+	static struct dfs_removal rm;
+	unsigned calls = 0;
+
+	(void)state;
+	rm.n = 3;
+	for (unsigned i = 0; i < rm.n; i++)
+		rm.ids[i][0] = (uint8_t)(i + 1);
+	assert_int_equal(dfs_removal_delete(&rm, fake_delete, &calls), 0);
+	assert_int_equal(calls, 3);
+	assert_true(rm.unref[0]);
+	assert_false(rm.unref[1]);
+	assert_true(rm.unref[2]);
+	assert_int_equal(rm.blobs[2][1], 3);
+	assert_int_equal(rm.sizes[2], 300);
+	/* Fewer than a batch: the project's last records. */
+	assert_true(rm.done);
+}
+
+static void test_removal_delete_full_batch_not_done(void **state)
+{
+	static struct dfs_removal rm;
+	unsigned calls = 0;
+
+	(void)state;
+	rm.n = DFS_REMOVE_BATCH;
+	assert_int_equal(dfs_removal_delete(&rm, fake_delete, &calls), 0);
+	assert_int_equal(calls, DFS_REMOVE_BATCH);
+	assert_false(rm.done);
+}
+
+static void test_removal_delete_stops_at_error(void **state)
+{
+	static struct dfs_removal rm;
+	unsigned calls = 0;
+
+	(void)state;
+	rm.n = 3;
+	rm.ids[0][0] = 1;
+	rm.ids[1][0] = 0xee;
+	rm.ids[2][0] = 3;
+	assert_int_equal(dfs_removal_delete(&rm, fake_delete, &calls), -EIO);
+	assert_int_equal(calls, 2);
+	assert_false(rm.unref[1]);
+	assert_false(rm.done);
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int main(void)
@@ -352,6 +418,9 @@ int main(void)
 		T(test_plan_drop_pending_busy),
 		T(test_plan_drop_policy_keeps_pinned_and_current),
 		T(test_plan_remove_verdicts),
+		T(test_removal_delete_notes_unreferenced),
+		T(test_removal_delete_full_batch_not_done),
+		T(test_removal_delete_stops_at_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
