@@ -290,9 +290,26 @@ int dfs_catalog_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out)
 int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
 		  int64_t at_ms, struct dfs_record *out)
 {
+	const struct dfs_catalog_ops *ops = b->cat->ops;
+	struct dfs_project_attr attr = {tmpl->who.uid, tmpl->who.gid, 0644};
+	struct dfs_record rec, fin;
+	int rc;
+
 	if (!dfs_name_is_project(tmpl->project))
 		return -EINVAL;
-	return b->cat->ops->batch_add(b, tmpl, at_ms, out);
+	dfs_record_init(&rec);
+	rc = ops->batch_create(b, tmpl->project, &tmpl->who, &attr, at_ms,
+			       &rec);
+	if (rc || tmpl->status == DFS_STATUS_PENDING)
+		goto out;
+	/* Settle it as the template says, keeping what create assigned. */
+	dfs_record_settle_as(&fin, tmpl, &rec);
+	rc = ops->batch_update(b, &fin);
+	rec = fin;
+out:
+	if (!rc && out)
+		*out = rec;
+	return rc;
 }
 
 int dfs_batch_commit(struct dfs_batch *b)

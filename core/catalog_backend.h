@@ -15,7 +15,7 @@
  * what it returns was read from one snapshot. A backend keeps the
  * invariants of catalog.h with one function doing what
  * dfs_catalog_update describes (the choke point): create, drop_payload,
- * recover, project_remove_batch and batch_add call it too, so no change of a
+ * recover, project_remove_batch and batch_update call it too, so no change of a
  * record can skip an index move, a reference, current or its audit
  * event. Event lines are made by audit.h's dfs_audit_line, so every
  * backend writes the same bytes.
@@ -143,11 +143,18 @@ struct dfs_catalog_ops {
 
 	/*
 	 * Batches: begin returns the backend's batch (whose first member
-	 * is a struct dfs_batch); commit and abort free it.
+	 * is a struct dfs_batch); commit and abort free it. dfs_batch_add
+	 * (catalog.c) makes each record with batch_create (what create
+	 * does, started at @at_ms) and settles it as its template says with
+	 * batch_update (what update does, in the name of the record's who),
+	 * both in the batch's transaction.
 	 */
 	int (*batch_begin)(struct dfs_catalog *cat, struct dfs_batch **out);
-	int (*batch_add)(struct dfs_batch *b, const struct dfs_record *tmpl,
-			 int64_t at_ms, struct dfs_record *out);
+	int (*batch_create)(struct dfs_batch *b, const char *project,
+			    const struct dfs_who *who,
+			    const struct dfs_project_attr *attr, int64_t at_ms,
+			    struct dfs_record *rec);
+	int (*batch_update)(struct dfs_batch *b, const struct dfs_record *rec);
 	int (*batch_commit)(struct dfs_batch *b);
 	void (*batch_abort)(struct dfs_batch *b);
 };

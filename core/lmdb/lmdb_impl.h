@@ -225,8 +225,11 @@ int dfs_lmdb_find_version(struct dfs_catalog *cat, const char *project,
 
 /* batch.c */
 int dfs_lmdb_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);
-int dfs_lmdb_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
-		       int64_t at_ms, struct dfs_record *out);
+int dfs_lmdb_batch_create(struct dfs_batch *b, const char *project,
+			  const struct dfs_who *who,
+			  const struct dfs_project_attr *attr, int64_t at_ms,
+			  struct dfs_record *rec);
+int dfs_lmdb_batch_update(struct dfs_batch *b, const struct dfs_record *rec);
 int dfs_lmdb_batch_commit(struct dfs_batch *b);
 void dfs_lmdb_batch_abort(struct dfs_batch *b);
 

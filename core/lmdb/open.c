@@ -346,7 +346,8 @@ static const struct dfs_catalog_ops lmdb_ops = {
 	.setting_get = dfs_lmdb_setting_get,
 	.setting_set = dfs_lmdb_setting_set,
 	.batch_begin = dfs_lmdb_batch_begin,
-	.batch_add = dfs_lmdb_batch_add,
+	.batch_create = dfs_lmdb_batch_create,
+	.batch_update = dfs_lmdb_batch_update,
 	.batch_commit = dfs_lmdb_batch_commit,
 	.batch_abort = dfs_lmdb_batch_abort,
 };

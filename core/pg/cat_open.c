@@ -53,7 +53,8 @@ static const struct dfs_catalog_ops pg_ops = {
 	.setting_get = dfs_pgcat_setting_get,
 	.setting_set = dfs_pgcat_setting_set,
 	.batch_begin = dfs_pgcat_batch_begin,
-	.batch_add = dfs_pgcat_batch_add,
+	.batch_create = dfs_pgcat_batch_create,
+	.batch_update = dfs_pgcat_batch_update,
 	.batch_commit = dfs_pgcat_batch_commit,
 	.batch_abort = dfs_pgcat_batch_abort,
 };
