@@ -11,10 +11,9 @@ int dfs_lmdb_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
 	struct dfs_project p;
-	struct dfs_record rec;
-	MDB_val k, v;
+	struct dfs_record rec, was;
+	uint64_t refs = 1;
 	MDB_txn *txn;
-	bool last;
 	int rc;
 
 	rc = dfs_lmdb_txn(st, true, &txn);
@@ -25,35 +24,20 @@ int dfs_lmdb_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 		rc = dfs_lmdb_project_load(st, txn, rec.project, &p);
 	if (!rc)
 		rc = dfs_catalog_plan_drop(&rec, why, &p);
-	if (rc || !dfs_record_holds_payload(&rec)) {
-		mdb_txn_abort(txn);
-		if (!rc) {
-			if (out)
-				*out = rec;
-			*last_ref = false;
-		}
-		return rc;
+	was = rec;
+	if (!rc && dfs_record_holds_payload(&rec)) {
+		rec.payload_blob_present = false;
+		rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
+		if (!rc)
+			rc = dfs_lmdb_blob_refs_txn(st, txn, rec.payload_hash,
+						    &refs);
 	}
-	if (out)
-		*out = rec;
-	rec.payload_blob_present = false;
-	rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
-	if (rc)
-		goto out_abort;
-	k = (MDB_val){32, rec.payload_hash};
-	rc = mdb_get(txn, st->blobs, &k, &v);
-	last = rc == MDB_NOTFOUND;
-	if (rc && !last) {
-		rc = dfs_lmdb_err(rc);
-		goto out_abort;
+	rc = dfs_lmdb_end(txn, rc);
+	if (!rc) {
+		if (out)
+			*out = was;
+		*last_ref = refs == 0;
 	}
-	rc = dfs_lmdb_commit(txn);
-	if (!rc)
-		*last_ref = last;
-	return rc;
-
-out_abort:
-	mdb_txn_abort(txn);
 	return rc;
 }
 
@@ -69,18 +53,12 @@ int dfs_lmdb_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_record_get(st, txn, id, &r);
-	if (rc || r.pinned == on)
-		goto out_abort;
-	r.pinned = on;
-	rc = dfs_lmdb_record_put(st, txn, &r);
-	if (!rc)
-		rc = dfs_lmdb_audit_append(st, txn, &r,
-					   on ? "pinned" : "unpinned", actor);
-	if (rc)
-		goto out_abort;
-	return dfs_lmdb_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	if (!rc && r.pinned != on) {
+		r.pinned = on;
+		rc = dfs_lmdb_record_put(st, txn, &r);
+		if (!rc)
+			rc = dfs_lmdb_audit_append(
+				st, txn, &r, on ? "pinned" : "unpinned", actor);
+	}
+	return dfs_lmdb_end(txn, rc);
 }

@@ -175,17 +175,11 @@ int dfs_lmdb_project_set_attr(struct dfs_catalog *cat, const char *name,
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_project_load(st, txn, name, &p);
-	if (rc)
-		goto out_abort;
-	dfs_catalog_plan_attr(&p, attr, dfs_time_now_ms());
-	rc = dfs_lmdb_project_put(st, txn, &p);
-	if (rc)
-		goto out_abort;
-	return dfs_lmdb_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	if (!rc) {
+		dfs_catalog_plan_attr(&p, attr, dfs_time_now_ms());
+		rc = dfs_lmdb_project_put(st, txn, &p);
+	}
+	return dfs_lmdb_end(txn, rc);
 }
 
 int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name)
@@ -201,17 +195,11 @@ int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name)
 	rc = dfs_lmdb_project_load(st, txn, name, &p);
 	if (!rc && p.hidden)
 		rc = -ENOENT;
-	if (rc)
-		goto out_abort;
-	p.hidden = true;
-	rc = dfs_lmdb_project_put(st, txn, &p);
-	if (rc)
-		goto out_abort;
-	return dfs_lmdb_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	if (!rc) {
+		p.hidden = true;
+		rc = dfs_lmdb_project_put(st, txn, &p);
+	}
+	return dfs_lmdb_end(txn, rc);
 }
 
 /* ---- counts and removal ------------------------------------------------ */
@@ -383,9 +371,5 @@ int dfs_lmdb_project_remove_batch(struct dfs_catalog *cat,
 		p.has_current = false;
 		rc = dfs_lmdb_project_put(t.st, t.txn, &p);
 	}
-	if (rc) {
-		mdb_txn_abort(t.txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(t.txn);
+	return dfs_lmdb_end(t.txn, rc);
 }

@@ -196,11 +196,7 @@ int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
 		return rc;
 	rc = dfs_lmdb_create_txn(st, txn, project, who, attr, DFS_TIME_NONE,
 				 &r);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = dfs_lmdb_commit(txn);
+	rc = dfs_lmdb_end(txn, rc);
 	if (!rc)
 		*rec = r;
 	return rc;
@@ -336,7 +332,7 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 			struct dfs_record *old, bool *last_ref)
 {
 	uint8_t seqkey[8];
-	MDB_val k = {8, seqkey}, v;
+	MDB_val k = {8, seqkey};
 	struct dfs_record r;
 	uint64_t refs = 1;
 	int rc;
@@ -349,14 +345,11 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 		if (!rc)
 			rc = dfs_lmdb_index_set(txn, st->by_held, r.project, &r,
 						false);
+		if (!rc)
+			rc = dfs_lmdb_blob_refs_txn(st, txn, r.payload_hash,
+						    &refs);
 		if (rc)
 			return rc;
-		k = (MDB_val){32, r.payload_hash};
-		rc = mdb_get(txn, st->blobs, &k, &v);
-		if (rc == MDB_NOTFOUND)
-			refs = 0;
-		else if (rc)
-			return dfs_lmdb_err(rc);
 	}
 	rc = status_index(st, txn, &r, false);
 	if (!rc)
@@ -391,12 +384,8 @@ int dfs_lmdb_update(struct dfs_catalog *cat, const struct dfs_record *rec,
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_update_txn(st, txn, rec, attr, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn,
+			    dfs_lmdb_update_txn(st, txn, rec, attr, actor));
 }
 
 int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
@@ -409,12 +398,8 @@ int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_audit_append(st, txn, rec, action, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn,
+			    dfs_lmdb_audit_append(st, txn, rec, action, actor));
 }
 
 int dfs_lmdb_get(struct dfs_catalog *cat, const uint8_t id[16],
@@ -492,26 +477,35 @@ int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
 	return dfs_lmdb_err(rc);
 }
 
+int dfs_lmdb_blob_refs_txn(struct dfs_lmdb *st, MDB_txn *txn,
+			   const uint8_t hash[32], uint64_t *refs)
+{
+	MDB_val k = {32, (void *)hash}, v;
+	struct blob_ref ref = {0, 0};
+	int rc;
+
+	rc = mdb_get(txn, st->blobs, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return dfs_lmdb_err(rc);
+	if (rc == 0 && v.mv_size == sizeof(ref))
+		memcpy(&ref, v.mv_data, sizeof(ref));
+	*refs = ref.refs;
+	return 0;
+}
+
 int dfs_lmdb_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
 		       uint64_t *refs)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
-	MDB_val k = {32, (void *)hash}, v;
-	struct blob_ref ref = {0, 0};
 	MDB_txn *txn;
 	int rc;
 
 	rc = dfs_lmdb_txn(st, false, &txn);
 	if (rc)
 		return rc;
-	rc = mdb_get(txn, st->blobs, &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(ref))
-		memcpy(&ref, v.mv_data, sizeof(ref));
+	rc = dfs_lmdb_blob_refs_txn(st, txn, hash, refs);
 	mdb_txn_abort(txn);
-	if (rc && rc != MDB_NOTFOUND)
-		return dfs_lmdb_err(rc);
-	*refs = ref.refs;
-	return 0;
+	return rc;
 }
 
 int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
@@ -522,33 +516,25 @@ int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 	struct dfs_record rec;
 	unsigned count = 0;
 	MDB_txn *txn;
-	int rc;
+	int rc, mrc = 0;
 
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	while ((rc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
+	while (!rc && (mrc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
 		rc = dfs_lmdb_record_get(st, txn, v.mv_data, &rec);
 		if (rc)
-			goto out_abort;
+			break;
 		dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
 				"the daemon stopped before the deployment "
 				"completed");
 		rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
-		if (rc)
-			goto out_abort;
 		count++;
 	}
-	if (rc != MDB_NOTFOUND) {
-		rc = dfs_lmdb_err(rc);
-		goto out_abort;
-	}
-	rc = dfs_lmdb_commit(txn);
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = dfs_lmdb_err(mrc);
+	rc = dfs_lmdb_end(txn, rc);
 	if (!rc)
 		*n = count;
-	return rc;
-
-out_abort:
-	mdb_txn_abort(txn);
 	return rc;
 }
