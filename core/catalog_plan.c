@@ -5,10 +5,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "uuid7.h"
+
 static bool interrupted(const struct dfs_record *rec)
 {
 	return strcmp(rec->error.code, dfs_errcode_name(DFS_ERR_INTERRUPTED)) ==
 	       0;
+}
+
+void dfs_catalog_plan_create(struct dfs_record *rec, const char *project,
+			     const struct dfs_who *who, const char *node)
+{
+	snprintf(rec->project, sizeof(rec->project), "%s", project);
+	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
+	rec->who = *who;
+	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s", node);
+}
+
+const char *dfs_catalog_plan_pin(struct dfs_record *rec, bool on)
+{
+	if (rec->pinned == on)
+		return NULL;
+	rec->pinned = on;
+	return on ? "pinned" : "unpinned";
+}
+
+void dfs_catalog_plan_interrupt(struct dfs_record *rec)
+{
+	dfs_record_fail(rec, DFS_ERR_INTERRUPTED,
+			"the daemon stopped before the deployment completed");
 }
 
 const char *dfs_catalog_plan_action(const struct dfs_record *old,

@@ -62,6 +62,26 @@ int dfs_catalog_plan_update(struct dfs_catalog_plan *plan,
 			    const struct dfs_record *rec,
 			    const struct dfs_who *actor);
 
+/*
+ * dfs_catalog_plan_create — the fields of a new record the catalog sets
+ * besides id, seq and version (which the backend assigns first):
+ * @project, started at the id's time, by @who, on @node. Its audit event
+ * is "created".
+ */
+void dfs_catalog_plan_create(struct dfs_record *rec, const char *project,
+			     const struct dfs_who *who, const char *node);
+
+/*
+ * dfs_catalog_plan_pin — pin (@on) or unpin @rec: returns the audit
+ * action ("pinned", "unpinned") with rec->pinned set, or NULL when
+ * nothing changes (then there is nothing to store and no event).
+ */
+const char *dfs_catalog_plan_pin(struct dfs_record *rec, bool on);
+
+/* What recovery makes of a pending record its daemon left: failed,
+ * "interrupted". */
+void dfs_catalog_plan_interrupt(struct dfs_record *rec);
+
 /* The audit action of a change from @old to @rec, or NULL: none. */
 const char *dfs_catalog_plan_action(const struct dfs_record *old,
 				    const struct dfs_record *rec);

@@ -45,6 +45,7 @@ int dfs_lmdb_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 			const struct dfs_who *actor)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
+	const char *action = NULL;
 	struct dfs_record r;
 	MDB_txn *txn;
 	int rc;
@@ -53,12 +54,12 @@ int dfs_lmdb_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_record_get(st, txn, id, &r);
-	if (!rc && r.pinned != on) {
-		r.pinned = on;
+	if (!rc)
+		action = dfs_catalog_plan_pin(&r, on);
+	if (action) {
 		rc = dfs_lmdb_record_put(st, txn, &r);
 		if (!rc)
-			rc = dfs_lmdb_audit_append(
-				st, txn, &r, on ? "pinned" : "unpinned", actor);
+			rc = dfs_lmdb_audit_append(st, txn, &r, action, actor);
 	}
 	return dfs_lmdb_end(txn, rc);
 }

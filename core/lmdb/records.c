@@ -157,11 +157,7 @@ int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
 		rc = dfs_lmdb_counter(st, txn, "next_seq", &rec->seq);
 	if (rc)
 		return rc;
-	snprintf(rec->project, sizeof(rec->project), "%s", project);
-	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
-	rec->who = *who;
-	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
-		 st->base.node);
+	dfs_catalog_plan_create(rec, project, who, st->base.node);
 	dfs_lmdb_u64_key(rec->seq, seqkey);
 	v = (MDB_val){16, rec->id};
 	rc = dfs_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
@@ -525,9 +521,7 @@ int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 		rc = dfs_lmdb_record_get(st, txn, v.mv_data, &rec);
 		if (rc)
 			break;
-		dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
-				"the daemon stopped before the deployment "
-				"completed");
+		dfs_catalog_plan_interrupt(&rec);
 		rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
 		count++;
 	}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "pgcat.h"
 #include "pg_schema.h"
@@ -199,9 +200,7 @@ static int fail_pending(struct dfs_pgcat *c, int32_t node_id, int64_t epoch,
 				rc = dfs_pgcat_record_get(c, id, true, &rec);
 			if (rc || rec.status != DFS_STATUS_PENDING)
 				continue;
-			dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
-					"the daemon stopped before the "
-					"deployment completed");
+			dfs_catalog_plan_interrupt(&rec);
 			rc = dfs_pgcat_update_txn(c, &rec, NULL, actor);
 			if (!rc)
 				(*n)++;

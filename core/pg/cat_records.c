@@ -304,11 +304,7 @@ int dfs_pgcat_create_txn(struct dfs_pgcat *c, const char *project,
 		return rc;
 	rec->version = (uint64_t)dfs_pg_i64(r, 0, 0);
 	PQclear(r);
-	snprintf(rec->project, sizeof(rec->project), "%s", project);
-	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
-	rec->who = *who;
-	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
-		 c->base.node);
+	dfs_catalog_plan_create(rec, project, who, c->base.node);
 	o.pseq = pj.pseq;
 	if (c->daemon) {
 		o.node_id = c->lease.node_id;
@@ -528,6 +524,7 @@ int dfs_pgcat_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 			 const struct dfs_who *actor)
 {
 	struct dfs_pgcat *c = dfs_pgcat(cat);
+	const char *action = NULL;
 	struct dfs_record r;
 	int rc;
 
@@ -535,12 +532,12 @@ int dfs_pgcat_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 	if (rc)
 		return rc;
 	rc = dfs_pgcat_record_get(c, id, true, &r);
-	if (!rc && r.pinned != on) {
-		r.pinned = on;
+	if (!rc)
+		action = dfs_catalog_plan_pin(&r, on);
+	if (action) {
 		rc = row_put(c, &r, NULL);
 		if (!rc)
-			rc = dfs_pgcat_event(c, &r, on ? "pinned" : "unpinned",
-					     actor);
+			rc = dfs_pgcat_event(c, &r, action, actor);
 	}
 	return dfs_pgcat_end(c, rc);
 }

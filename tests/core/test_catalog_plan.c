@@ -16,6 +16,8 @@
 
 #include "catalog_backend.h"
 #include "catalog_plan.h"
+#include "isotime.h"
+#include "uuid7.h"
 
 static const uint8_t HASH[32] = {0xab};
 
@@ -203,6 +205,56 @@ static void test_plan_update_back_to_pending(void **state)
 	pending(&rec, 1);
 	assert_int_equal(dfs_catalog_plan_update(&plan, &old, &rec, NULL),
 			 -EINVAL);
+}
+
+static void test_plan_create_fields(void **state)
+{
+	struct dfs_who who = {.uid = 1000, .gid = 100, .pid = 42};
+	struct dfs_record rec;
+	uint8_t id[16];
+
+	(void)state;
+	dfs_record_init(&rec);
+	dfs_uuid7_next(NULL, 1700000000123ull, id);
+	memcpy(rec.id, id, 16);
+	dfs_catalog_plan_create(&rec, "app", &who, "host-1");
+	assert_string_equal(rec.project, "app");
+	assert_int_equal(rec.started_ms, 1700000000123ll);
+	assert_int_equal(rec.who.uid, 1000);
+	assert_int_equal(rec.who.pid, 42);
+	assert_string_equal(rec.origin_node, "host-1");
+	assert_memory_equal(rec.id, id, 16); /* the backend's, kept */
+}
+
+static void test_plan_pin_changes_once(void **state)
+{
+	struct dfs_record rec;
+
+	(void)state;
+	held(&rec, 1);
+	assert_string_equal(dfs_catalog_plan_pin(&rec, true), "pinned");
+	assert_true(rec.pinned);
+	assert_null(dfs_catalog_plan_pin(&rec, true));
+	assert_true(rec.pinned);
+	assert_string_equal(dfs_catalog_plan_pin(&rec, false), "unpinned");
+	assert_false(rec.pinned);
+	assert_null(dfs_catalog_plan_pin(&rec, false));
+}
+
+static void test_plan_interrupt_fails_pending(void **state)
+{
+	struct dfs_record old, rec;
+	struct dfs_catalog_plan plan;
+
+	(void)state;
+	pending(&old, 1);
+	rec = old;
+	dfs_catalog_plan_interrupt(&rec);
+	assert_int_equal(rec.status, DFS_STATUS_FAILED);
+	assert_string_equal(rec.error.code, "interrupted");
+	assert_true(rec.completed_ms != DFS_TIME_NONE);
+	assert_int_equal(dfs_catalog_plan_update(&plan, &old, &rec, NULL), 0);
+	assert_string_equal(plan.action, "interrupted");
 }
 
 static void test_plan_settle_newer_moves_current(void **state)
@@ -411,6 +463,9 @@ int main(void)
 		T(test_plan_update_keeps_pinned_and_version),
 		T(test_plan_update_other_record),
 		T(test_plan_update_back_to_pending),
+		T(test_plan_create_fields),
+		T(test_plan_pin_changes_once),
+		T(test_plan_interrupt_fails_pending),
 		T(test_plan_settle_newer_moves_current),
 		T(test_plan_settle_older_keeps_current),
 		T(test_plan_settle_first_current),
