@@ -113,6 +113,14 @@ void dfs_catalog_plan_new_project(struct dfs_project *p, const char *name,
 	p->created_ms = p->ctime_ms = now_ms;
 }
 
+int dfs_catalog_plan_hide(struct dfs_project *p)
+{
+	if (p->hidden)
+		return -ENOENT;
+	p->hidden = true;
+	return 0;
+}
+
 bool dfs_catalog_plan_drop_needs_project(const struct dfs_record *rec,
 					 enum dfs_drop_why why)
 {

@@ -109,6 +109,12 @@ void dfs_catalog_plan_new_project(struct dfs_project *p, const char *name,
 				  const struct dfs_project_attr *attr,
 				  int64_t now_ms);
 
+/*
+ * dfs_catalog_plan_hide — take @p out of deploy/ (unlink): 0, or -ENOENT
+ * when it is hidden already (then @p is unchanged).
+ */
+int dfs_catalog_plan_hide(struct dfs_project *p);
+
 /* Whether a drop of @rec's payload for @why needs its project loaded. */
 bool dfs_catalog_plan_drop_needs_project(const struct dfs_record *rec,
 					 enum dfs_drop_why why);

@@ -193,12 +193,10 @@ int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name)
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_project_load(st, txn, name, &p);
-	if (!rc && p.hidden)
-		rc = -ENOENT;
-	if (!rc) {
-		p.hidden = true;
+	if (!rc)
+		rc = dfs_catalog_plan_hide(&p);
+	if (!rc)
 		rc = dfs_lmdb_project_put(st, txn, &p);
-	}
 	return dfs_lmdb_end(txn, rc);
 }
 

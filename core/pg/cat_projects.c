@@ -242,12 +242,10 @@ int dfs_pgcat_project_hide(struct dfs_catalog *cat, const char *name)
 	if (rc)
 		return rc;
 	rc = dfs_pgcat_project_load(c, name, true, &p);
-	if (!rc && p.hidden)
-		rc = -ENOENT;
-	if (!rc) {
-		p.hidden = true;
+	if (!rc)
+		rc = dfs_catalog_plan_hide(&p);
+	if (!rc)
 		rc = dfs_pgcat_project_store(c, &p);
-	}
 	return dfs_pgcat_end(c, rc);
 }
 

@@ -326,6 +326,17 @@ static void test_plan_new_project_defaults(void **state)
 	assert_int_equal(p.mode, 01775);
 }
 
+static void test_plan_hide_once(void **state)
+{
+	struct dfs_project p = {.uid = 3};
+
+	(void)state;
+	assert_int_equal(dfs_catalog_plan_hide(&p), 0);
+	assert_true(p.hidden);
+	assert_int_equal(dfs_catalog_plan_hide(&p), -ENOENT);
+	assert_true(p.hidden);
+}
+
 static void test_plan_drop_pending_busy(void **state)
 {
 	struct dfs_record rec;
@@ -470,6 +481,7 @@ int main(void)
 		T(test_plan_settle_older_keeps_current),
 		T(test_plan_settle_first_current),
 		T(test_plan_new_project_defaults),
+		T(test_plan_hide_once),
 		T(test_plan_drop_pending_busy),
 		T(test_plan_drop_policy_keeps_pinned_and_current),
 		T(test_plan_remove_verdicts),
