@@ -14,11 +14,14 @@
  * Every operation is one transaction: all of it commits or none, and
  * what it returns was read from one snapshot. A backend keeps the
  * invariants of catalog.h with one function doing what
- * dfs_catalog_update describes (the choke point): create, drop_payload,
- * recover, project_remove_batch and batch_update call it too, so no change of a
- * record can skip an index move, a reference, current or its audit
- * event. Event lines are made by audit.h's dfs_audit_line, so every
- * backend writes the same bytes.
+ * dfs_catalog_update describes (the choke point): drop_payload,
+ * recover and batch_update call it too (and a record goes only through
+ * the backend's one delete), so no change of a record can skip an
+ * index move, a reference, current or its audit event. What a change
+ * implies is decided once, in catalog_plan.h (dfs_catalog_plan_update
+ * and the project rules beside it); the backend applies the plan with
+ * its own storage calls and decides nothing of it. Event lines are made
+ * by audit.h's dfs_audit_line, so every backend writes the same bytes.
  *
  * Optional operations (NULL in the table): trim (catalog.c then reports
  * nothing trimmed).
