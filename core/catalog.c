@@ -5,6 +5,7 @@
 #include "catalog_backend.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "isotime.h"
@@ -154,15 +155,56 @@ int dfs_catalog_project_hide(struct dfs_catalog *cat, const char *name)
 	return cat->ops->project_hide(cat, name);
 }
 
+int dfs_removal_delete(struct dfs_removal *rm,
+		       int (*del)(void *ctx, const uint8_t id[16],
+				  struct dfs_record *old, bool *last_ref),
+		       void *ctx)
+{
+	struct dfs_record old;
+	bool last;
+	int rc = 0;
+
+	for (unsigned i = 0; !rc && i < rm->n; i++) {
+		rc = del(ctx, rm->ids[i], &old, &last);
+		rm->unref[i] = !rc && last;
+		if (rm->unref[i]) {
+			memcpy(rm->blobs[i], old.payload_hash, 32);
+			rm->sizes[i] = old.payload_size;
+		}
+	}
+	rm->done = !rc && rm->n < DFS_REMOVE_BATCH;
+	return rc;
+}
+
 int dfs_catalog_project_remove(struct dfs_catalog *cat, const char *name,
 			       bool force, const struct dfs_who *actor,
 			       dfs_removed_fn fn, void *arg, uint64_t *removed)
 {
+	struct dfs_removal *rm;
+	int rc;
+
 	*removed = 0;
 	if (!dfs_name_is_project(name))
 		return -ENOENT;
-	return cat->ops->project_remove(cat, name, force, actor, fn, arg,
-					removed);
+	rm = calloc(1, sizeof(*rm));
+	if (!rm)
+		return -ENOMEM;
+	rm->name = name;
+	rm->force = force;
+	rm->actor = actor;
+	do {
+		rc = cat->ops->project_remove_batch(cat, rm);
+		if (rc)
+			break;
+		/* Committed: the caller's files. */
+		for (unsigned i = 0; i < rm->n; i++)
+			fn(arg, rm->ids[i], rm->unref[i] ? rm->blobs[i] : NULL,
+			   rm->sizes[i]);
+		rm->removed += rm->n;
+	} while (!rm->done);
+	*removed = rm->removed;
+	free(rm);
+	return rc;
 }
 
 int dfs_catalog_scan(struct dfs_catalog *cat, enum dfs_scan scope,
@@ -248,9 +290,26 @@ int dfs_catalog_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out)
 int dfs_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
 		  int64_t at_ms, struct dfs_record *out)
 {
+	const struct dfs_catalog_ops *ops = b->cat->ops;
+	struct dfs_project_attr attr = {tmpl->who.uid, tmpl->who.gid, 0644};
+	struct dfs_record rec, fin;
+	int rc;
+
 	if (!dfs_name_is_project(tmpl->project))
 		return -EINVAL;
-	return b->cat->ops->batch_add(b, tmpl, at_ms, out);
+	dfs_record_init(&rec);
+	rc = ops->batch_create(b, tmpl->project, &tmpl->who, &attr, at_ms,
+			       &rec);
+	if (rc || tmpl->status == DFS_STATUS_PENDING)
+		goto out;
+	/* Settle it as the template says, keeping what create assigned. */
+	dfs_record_settle_as(&fin, tmpl, &rec);
+	rc = ops->batch_update(b, &fin);
+	rec = fin;
+out:
+	if (!rc && out)
+		*out = rec;
+	return rc;
 }
 
 int dfs_batch_commit(struct dfs_batch *b)

@@ -14,11 +14,14 @@
  * Every operation is one transaction: all of it commits or none, and
  * what it returns was read from one snapshot. A backend keeps the
  * invariants of catalog.h with one function doing what
- * dfs_catalog_update describes (the choke point): create, drop_payload,
- * recover, project_remove and batch_add call it too, so no change of a
- * record can skip an index move, a reference, current or its audit
- * event. Event lines are made by audit.h's dfs_audit_line, so every
- * backend writes the same bytes.
+ * dfs_catalog_update describes (the choke point): drop_payload,
+ * recover and batch_update call it too (and a record goes only through
+ * the backend's one delete), so no change of a record can skip an
+ * index move, a reference, current or its audit event. What a change
+ * implies is decided once, in catalog_plan.h (dfs_catalog_plan_update
+ * and the project rules beside it); the backend applies the plan with
+ * its own storage calls and decides nothing of it. Event lines are made
+ * by audit.h's dfs_audit_line, so every backend writes the same bytes.
  *
  * Optional operations (NULL in the table): trim (catalog.c then reports
  * nothing trimmed).
@@ -27,6 +30,49 @@
 #define DFS_CATALOG_BACKEND_H
 
 #include "catalog.h"
+
+/*
+ * A removal goes in batches of this many records, each one transaction:
+ * memory stays bounded and deploys wait for one batch at most, never for
+ * the whole project.
+ */
+#define DFS_REMOVE_BATCH 512
+
+/*
+ * A project's removal (dfs_catalog_project_remove). catalog.c runs the
+ * batches and hands each committed one to the caller; the backend's
+ * project_remove_batch runs one batch in one transaction: it loads the
+ * project and judges whether it may go (dfs_catalog_plan_remove, again in
+ * every batch), puts the first DFS_REMOVE_BATCH ids of its records in
+ * ids, deletes them with dfs_removal_delete, and once that set done (the
+ * last records went), removes the project itself, its policy, and writes
+ * the "project_removed" event for removed + n records; else it clears the
+ * project's current, which names none of them once they go.
+ */
+struct dfs_removal {
+	const char *name;
+	bool force;
+	const struct dfs_who *actor;
+	unsigned n; /* records in this batch */
+	uint8_t ids[DFS_REMOVE_BATCH][16];
+	bool unref[DFS_REMOVE_BATCH]; /* blob left unreferenced by this batch */
+	uint8_t blobs[DFS_REMOVE_BATCH][32];
+	uint64_t sizes[DFS_REMOVE_BATCH];
+	uint64_t removed; /* records removed by the batches before */
+	bool done;	  /* this batch removes the project itself */
+};
+
+/*
+ * dfs_removal_delete — delete the batch's n records with @del (the
+ * backend's delete, in its transaction: *old is what went, *last_ref
+ * whether its blob has no reference left), noting each blob left
+ * unreferenced; sets done when the batch was the last. Returns 0 or the
+ * first error of @del.
+ */
+int dfs_removal_delete(struct dfs_removal *rm,
+		       int (*del)(void *ctx, const uint8_t id[16],
+				  struct dfs_record *old, bool *last_ref),
+		       void *ctx);
 
 struct dfs_catalog_ops {
 	/* Other hosts write to the same catalog (dfs_catalog_shared). */
@@ -72,9 +118,9 @@ struct dfs_catalog_ops {
 	int (*project_set_attr)(struct dfs_catalog *cat, const char *name,
 				const struct dfs_project_attr *attr);
 	int (*project_hide)(struct dfs_catalog *cat, const char *name);
-	int (*project_remove)(struct dfs_catalog *cat, const char *name,
-			      bool force, const struct dfs_who *actor,
-			      dfs_removed_fn fn, void *arg, uint64_t *removed);
+	/* One batch of dfs_catalog_project_remove (see struct dfs_removal). */
+	int (*project_remove_batch)(struct dfs_catalog *cat,
+				    struct dfs_removal *rm);
 
 	int (*scan)(struct dfs_catalog *cat, enum dfs_scan scope,
 		    const char *key, uint64_t after, dfs_scan_fn fn, void *arg);
@@ -100,11 +146,18 @@ struct dfs_catalog_ops {
 
 	/*
 	 * Batches: begin returns the backend's batch (whose first member
-	 * is a struct dfs_batch); commit and abort free it.
+	 * is a struct dfs_batch); commit and abort free it. dfs_batch_add
+	 * (catalog.c) makes each record with batch_create (what create
+	 * does, started at @at_ms) and settles it as its template says with
+	 * batch_update (what update does, in the name of the record's who),
+	 * both in the batch's transaction.
 	 */
 	int (*batch_begin)(struct dfs_catalog *cat, struct dfs_batch **out);
-	int (*batch_add)(struct dfs_batch *b, const struct dfs_record *tmpl,
-			 int64_t at_ms, struct dfs_record *out);
+	int (*batch_create)(struct dfs_batch *b, const char *project,
+			    const struct dfs_who *who,
+			    const struct dfs_project_attr *attr, int64_t at_ms,
+			    struct dfs_record *rec);
+	int (*batch_update)(struct dfs_batch *b, const struct dfs_record *rec);
 	int (*batch_commit)(struct dfs_batch *b);
 	void (*batch_abort)(struct dfs_batch *b);
 };

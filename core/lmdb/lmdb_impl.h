@@ -54,6 +54,12 @@ int dfs_lmdb_txn(struct dfs_lmdb *st, bool write, MDB_txn **txn);
 /* Commit; returns 0 or -errno (the transaction is gone either way). */
 int dfs_lmdb_commit(MDB_txn *txn);
 
+/*
+ * End @txn as @rc (0 or -errno, what was done in it) says: commit when
+ * 0, else abort and return @rc. The transaction is gone either way.
+ */
+int dfs_lmdb_end(MDB_txn *txn, int rc);
+
 /* Big-endian u64 keys sort numerically. */
 void dfs_lmdb_u64_key(uint64_t v, uint8_t out[8]);
 uint64_t dfs_lmdb_u64_val(const void *p);
@@ -101,6 +107,10 @@ int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
  */
 int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 			struct dfs_record *old, bool *last_ref);
+
+/* How many records reference the blob @hash (0: none, or unknown). */
+int dfs_lmdb_blob_refs_txn(struct dfs_lmdb *st, MDB_txn *txn,
+			   const uint8_t hash[32], uint64_t *refs);
 
 /* Append one audit event about a project as a whole (no deployment). */
 int dfs_lmdb_audit_append_project(struct dfs_lmdb *st, MDB_txn *txn,
@@ -193,9 +203,8 @@ int dfs_lmdb_project_count(struct dfs_catalog *cat, const char *name,
 int dfs_lmdb_project_set_attr(struct dfs_catalog *cat, const char *name,
 			      const struct dfs_project_attr *attr);
 int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name);
-int dfs_lmdb_project_remove(struct dfs_catalog *cat, const char *name,
-			    bool force, const struct dfs_who *actor,
-			    dfs_removed_fn fn, void *arg, uint64_t *removed);
+int dfs_lmdb_project_remove_batch(struct dfs_catalog *cat,
+				  struct dfs_removal *rm);
 
 /* scan.c, query.c */
 int dfs_lmdb_scan(struct dfs_catalog *cat, enum dfs_scan scope, const char *key,
@@ -226,8 +235,11 @@ int dfs_lmdb_find_version(struct dfs_catalog *cat, const char *project,
 
 /* batch.c */
 int dfs_lmdb_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out);
-int dfs_lmdb_batch_add(struct dfs_batch *b, const struct dfs_record *tmpl,
-		       int64_t at_ms, struct dfs_record *out);
+int dfs_lmdb_batch_create(struct dfs_batch *b, const char *project,
+			  const struct dfs_who *who,
+			  const struct dfs_project_attr *attr, int64_t at_ms,
+			  struct dfs_record *rec);
+int dfs_lmdb_batch_update(struct dfs_batch *b, const struct dfs_record *rec);
 int dfs_lmdb_batch_commit(struct dfs_batch *b);
 void dfs_lmdb_batch_abort(struct dfs_batch *b);
 

@@ -66,6 +66,15 @@ int dfs_lmdb_commit(MDB_txn *txn)
 	return dfs_lmdb_err(mdb_txn_commit(txn));
 }
 
+int dfs_lmdb_end(MDB_txn *txn, int rc)
+{
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return dfs_lmdb_commit(txn);
+}
+
 void dfs_lmdb_u64_key(uint64_t v, uint8_t out[8])
 {
 	for (int i = 0; i < 8; i++)
@@ -171,11 +180,7 @@ static int open_dbs_txn(struct dfs_lmdb *st, bool write, uint32_t *have)
 		rc = dfs_lmdb_err(mdb_dbi_open(txn, dbs[i].name,
 					       dbs[i].flags | create, dbi));
 	}
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn, rc);
 }
 
 /* Set the current format, ending an upgrade. */
@@ -193,11 +198,7 @@ static int set_format(struct dfs_lmdb *st)
 	rc = mdb_del(txn, st->meta, &ck, NULL);
 	if (rc == 0 || rc == MDB_NOTFOUND)
 		rc = mdb_put(txn, st->meta, &k, &v, 0);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return dfs_lmdb_err(rc);
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn, dfs_lmdb_err(rc));
 }
 
 /*
@@ -335,7 +336,7 @@ static const struct dfs_catalog_ops lmdb_ops = {
 	.project_count = dfs_lmdb_project_count,
 	.project_set_attr = dfs_lmdb_project_set_attr,
 	.project_hide = dfs_lmdb_project_hide,
-	.project_remove = dfs_lmdb_project_remove,
+	.project_remove_batch = dfs_lmdb_project_remove_batch,
 	.scan = dfs_lmdb_scan,
 	.query = dfs_lmdb_query,
 	.audit_size = dfs_lmdb_audit_size,
@@ -346,7 +347,8 @@ static const struct dfs_catalog_ops lmdb_ops = {
 	.setting_get = dfs_lmdb_setting_get,
 	.setting_set = dfs_lmdb_setting_set,
 	.batch_begin = dfs_lmdb_batch_begin,
-	.batch_add = dfs_lmdb_batch_add,
+	.batch_create = dfs_lmdb_batch_create,
+	.batch_update = dfs_lmdb_batch_update,
 	.batch_commit = dfs_lmdb_batch_commit,
 	.batch_abort = dfs_lmdb_batch_abort,
 };

@@ -117,11 +117,7 @@ int dfs_lmdb_policy_set(struct dfs_catalog *cat, const char *project,
 		if (rc == MDB_NOTFOUND)
 			rc = 0;
 	}
-	rc = dfs_lmdb_err(rc);
-	if (rc)
-		mdb_txn_abort(txn);
-	else
-		rc = dfs_lmdb_commit(txn);
+	rc = dfs_lmdb_end(txn, dfs_lmdb_err(rc));
 out:
 	free(s);
 	return rc;
@@ -161,10 +157,6 @@ int dfs_lmdb_setting_set(struct dfs_catalog *cat, const char *key,
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0));
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn,
+			    dfs_lmdb_err(mdb_put(txn, st->meta, &k, &v, 0)));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lmdb_impl.h"
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "uuid7.h"
 
@@ -91,7 +92,7 @@ int dfs_lmdb_project_ensure(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
 			    const struct dfs_project_attr *attr,
 			    struct dfs_project *p)
 {
-	struct dfs_project np = {0};
+	struct dfs_project np;
 	uint8_t key[8];
 	MDB_val k = {8, key}, v = dfs_lmdb_sval(name);
 	int rc;
@@ -103,14 +104,10 @@ int dfs_lmdb_project_ensure(struct dfs_lmdb *st, MDB_txn *txn, const char *name,
 	}
 	if (rc != -ENOENT)
 		return rc;
-	snprintf(np.name, sizeof(np.name), "%s", name);
+	dfs_catalog_plan_new_project(&np, name, attr, dfs_time_now_ms());
 	rc = dfs_lmdb_counter(st, txn, "next_pseq", &np.pseq);
 	if (rc)
 		return rc;
-	np.uid = attr ? attr->uid : 0;
-	np.gid = attr ? attr->gid : 0;
-	np.mode = attr ? attr->mode & 07777 : 0644;
-	np.created_ms = np.ctime_ms = dfs_time_now_ms();
 	dfs_lmdb_u64_key(np.pseq, key);
 	rc = dfs_lmdb_err(mdb_put(txn, st->project_seq, &k, &v, 0));
 	if (!rc)
@@ -178,20 +175,11 @@ int dfs_lmdb_project_set_attr(struct dfs_catalog *cat, const char *name,
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_project_load(st, txn, name, &p);
-	if (rc)
-		goto out_abort;
-	p.uid = attr->uid;
-	p.gid = attr->gid;
-	p.mode = attr->mode & 07777;
-	p.ctime_ms = dfs_time_now_ms();
-	rc = dfs_lmdb_project_put(st, txn, &p);
-	if (rc)
-		goto out_abort;
-	return dfs_lmdb_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	if (!rc) {
+		dfs_catalog_plan_attr(&p, attr, dfs_time_now_ms());
+		rc = dfs_lmdb_project_put(st, txn, &p);
+	}
+	return dfs_lmdb_end(txn, rc);
 }
 
 int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name)
@@ -205,19 +193,11 @@ int dfs_lmdb_project_hide(struct dfs_catalog *cat, const char *name)
 	if (rc)
 		return rc;
 	rc = dfs_lmdb_project_load(st, txn, name, &p);
-	if (!rc && p.hidden)
-		rc = -ENOENT;
-	if (rc)
-		goto out_abort;
-	p.hidden = true;
-	rc = dfs_lmdb_project_put(st, txn, &p);
-	if (rc)
-		goto out_abort;
-	return dfs_lmdb_commit(txn);
-
-out_abort:
-	mdb_txn_abort(txn);
-	return rc;
+	if (!rc)
+		rc = dfs_catalog_plan_hide(&p);
+	if (!rc)
+		rc = dfs_lmdb_project_put(st, txn, &p);
+	return dfs_lmdb_end(txn, rc);
 }
 
 /* ---- counts and removal ------------------------------------------------ */
@@ -292,47 +272,20 @@ int dfs_lmdb_project_count(struct dfs_catalog *cat, const char *name,
 	return rc;
 }
 
-/*
- * A removal goes in batches of this many records, each one write
- * transaction: memory stays bounded and the daemon's deploys wait for
- * one batch at most, never for the whole project.
- */
-#define REMOVE_BATCH 512
-
-struct removal {
-	const char *name;
-	bool force;
-	const struct dfs_who *actor;
-	unsigned n; /* records in this batch */
-	uint8_t ids[REMOVE_BATCH][16];
-	bool unref[REMOVE_BATCH]; /* blob left unreferenced by this batch */
-	uint8_t blobs[REMOVE_BATCH][32];
-	uint64_t sizes[REMOVE_BATCH];
-	uint64_t removed; /* records removed by the batches before */
-	bool done;	  /* the project itself is gone */
-};
-
 /* Whether the project may go, judged again in every batch. */
-static int may_remove(struct dfs_lmdb *st, MDB_txn *txn, struct removal *rm,
+static int may_remove(struct dfs_lmdb *st, MDB_txn *txn, struct dfs_removal *rm,
 		      const struct dfs_project *p)
 {
 	struct dfs_project_counts c;
 	int rc;
 
-	if (rm->actor->uid != 0 && rm->actor->uid != p->uid)
-		return -EPERM;
 	rc = count_txn(st, txn, rm->name, &c);
-	if (rc)
-		return rc;
-	if (c.pending)
-		return -EBUSY;
-	if (c.success && !rm->force)
-		return -ENOTEMPTY;
-	return 0;
+	return rc ? rc : dfs_catalog_plan_remove(rm->actor, p, &c, rm->force);
 }
 
-/* The first REMOVE_BATCH ids of the project, into rm->ids. */
-static int collect_ids(struct dfs_lmdb *st, MDB_txn *txn, struct removal *rm)
+/* The first DFS_REMOVE_BATCH ids of the project, into rm->ids. */
+static int collect_ids(struct dfs_lmdb *st, MDB_txn *txn,
+		       struct dfs_removal *rm)
 {
 	MDB_val k = dfs_lmdb_sval(rm->name), v;
 	MDB_cursor *cur;
@@ -345,7 +298,7 @@ static int collect_ids(struct dfs_lmdb *st, MDB_txn *txn, struct removal *rm)
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (rc == 0)
 		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST_DUP);
-	for (; rc == 0 && rm->n < REMOVE_BATCH;
+	for (; rc == 0 && rm->n < DFS_REMOVE_BATCH;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
 		if (v.mv_size != DFS_LMDB_IDX_LEN) {
 			rc = MDB_CORRUPTED;
@@ -359,7 +312,7 @@ static int collect_ids(struct dfs_lmdb *st, MDB_txn *txn, struct removal *rm)
 
 /* Once the last record is out: the project, its policy, the event. */
 static int remove_project_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			      struct removal *rm)
+			      struct dfs_removal *rm)
 {
 	MDB_val k = dfs_lmdb_sval(rm->name);
 	int rc;
@@ -379,73 +332,42 @@ static int remove_project_txn(struct dfs_lmdb *st, MDB_txn *txn,
 	return rc;
 }
 
-/* One batch, in one write transaction. */
-static int remove_batch(struct dfs_lmdb *st, struct removal *rm)
-{
-	struct dfs_project p;
-	struct dfs_record old;
+struct in_txn {
+	struct dfs_lmdb *st;
 	MDB_txn *txn;
-	bool last;
+};
+
+static int delete_one(void *ctx, const uint8_t id[16], struct dfs_record *old,
+		      bool *last_ref)
+{
+	struct in_txn *t = ctx;
+
+	return dfs_lmdb_delete_txn(t->st, t->txn, id, old, last_ref);
+}
+
+int dfs_lmdb_project_remove_batch(struct dfs_catalog *cat,
+				  struct dfs_removal *rm)
+{
+	struct in_txn t = {dfs_lmdb(cat), NULL};
+	struct dfs_project p;
 	int rc;
 
-	rc = dfs_lmdb_txn(st, true, &txn);
+	rc = dfs_lmdb_txn(t.st, true, &t.txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_project_load(st, txn, rm->name, &p);
+	rc = dfs_lmdb_project_load(t.st, t.txn, rm->name, &p);
 	if (!rc)
-		rc = may_remove(st, txn, rm, &p);
+		rc = may_remove(t.st, t.txn, rm, &p);
 	if (!rc)
-		rc = collect_ids(st, txn, rm);
-	for (unsigned i = 0; !rc && i < rm->n; i++) {
-		rc = dfs_lmdb_delete_txn(st, txn, rm->ids[i], &old, &last);
-		rm->unref[i] = !rc && last;
-		if (rm->unref[i]) {
-			memcpy(rm->blobs[i], old.payload_hash, 32);
-			rm->sizes[i] = old.payload_size;
-		}
-	}
-	rm->done = !rc && rm->n < REMOVE_BATCH;
+		rc = collect_ids(t.st, t.txn, rm);
+	if (!rc)
+		rc = dfs_removal_delete(rm, delete_one, &t);
 	if (!rc && rm->done) {
-		rc = remove_project_txn(st, txn, rm);
+		rc = remove_project_txn(t.st, t.txn, rm);
 	} else if (!rc && p.has_current) {
 		/* Its records are going: current names none of them. */
 		p.has_current = false;
-		rc = dfs_lmdb_project_put(st, txn, &p);
+		rc = dfs_lmdb_project_put(t.st, t.txn, &p);
 	}
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
-}
-
-int dfs_lmdb_project_remove(struct dfs_catalog *cat, const char *name,
-			    bool force, const struct dfs_who *actor,
-			    dfs_removed_fn fn, void *arg, uint64_t *removed)
-{
-	struct dfs_lmdb *st = dfs_lmdb(cat);
-	struct removal *rm;
-	int rc;
-
-	if (!dfs_name_is_project(name))
-		return -ENOENT;
-	rm = calloc(1, sizeof(*rm));
-	if (!rm)
-		return -ENOMEM;
-	rm->name = name;
-	rm->force = force;
-	rm->actor = actor;
-	do {
-		rc = remove_batch(st, rm);
-		if (rc)
-			break;
-		/* Committed: the caller's files. */
-		for (unsigned i = 0; i < rm->n; i++)
-			fn(arg, rm->ids[i], rm->unref[i] ? rm->blobs[i] : NULL,
-			   rm->sizes[i]);
-		rm->removed += rm->n;
-	} while (!rm->done);
-	*removed = rm->removed;
-	free(rm);
-	return rc;
+	return dfs_lmdb_end(t.txn, rc);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lmdb_impl.h"
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "uuid7.h"
 
@@ -156,11 +157,7 @@ int dfs_lmdb_create_txn(struct dfs_lmdb *st, MDB_txn *txn, const char *project,
 		rc = dfs_lmdb_counter(st, txn, "next_seq", &rec->seq);
 	if (rc)
 		return rc;
-	snprintf(rec->project, sizeof(rec->project), "%s", project);
-	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
-	rec->who = *who;
-	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
-		 st->base.node);
+	dfs_catalog_plan_create(rec, project, who, st->base.node);
 	dfs_lmdb_u64_key(rec->seq, seqkey);
 	v = (MDB_val){16, rec->id};
 	rc = dfs_lmdb_err(mdb_put(txn, st->by_seq, &k, &v, 0));
@@ -195,11 +192,7 @@ int dfs_lmdb_create(struct dfs_catalog *cat, const char *project,
 		return rc;
 	rc = dfs_lmdb_create_txn(st, txn, project, who, attr, DFS_TIME_NONE,
 				 &r);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = dfs_lmdb_commit(txn);
+	rc = dfs_lmdb_end(txn, rc);
 	if (!rc)
 		*rec = r;
 	return rc;
@@ -237,16 +230,7 @@ static int settle_project(struct dfs_lmdb *st, MDB_txn *txn,
 	rc = dfs_lmdb_project_load(st, txn, rec->project, &p);
 	if (rc)
 		return rc;
-	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
-		memcpy(p.current, rec->id, 16);
-		p.has_current = true;
-	}
-	if (attr) {
-		p.uid = attr->uid;
-		p.gid = attr->gid;
-		p.mode = attr->mode & 07777;
-		p.ctime_ms = dfs_time_now_ms();
-	}
+	dfs_catalog_plan_settle(&p, rec, attr, dfs_time_now_ms());
 	return dfs_lmdb_project_put(st, txn, &p);
 }
 
@@ -289,82 +273,54 @@ static int recompute_current(struct dfs_lmdb *st, MDB_txn *txn,
 	return rc ? rc : dfs_lmdb_project_put(st, txn, &p);
 }
 
-/* The audit action of a change, or NULL when it is not an event. */
-static const char *change_action(const struct dfs_record *old,
-				 const struct dfs_record *rec)
+/* Apply @plan's reference change to the blob and the by_held index. */
+static int held_move(struct dfs_lmdb *st, MDB_txn *txn,
+		     const struct dfs_record *old,
+		     const struct dfs_catalog_plan *plan)
 {
-	if (old->status != rec->status) {
-		if (rec->status == DFS_STATUS_SUCCESS)
-			return "succeeded";
-		return strcmp(rec->error.code,
-			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
-			       ? "interrupted"
-			       : "failed";
-	}
-	if (old->payload_blob_present && !rec->payload_blob_present)
-		return "payload_dropped";
-	return NULL;
+	const struct dfs_record *rec = &plan->rec;
+	int rc;
+
+	if (!plan->ref)
+		return 0;
+	rc = blob_ref(st, txn, plan->ref < 0 ? old : rec, plan->ref);
+	if (!rc)
+		rc = dfs_lmdb_index_set(txn, st->by_held, rec->project, rec,
+					plan->ref > 0);
+	return rc;
 }
 
 int dfs_lmdb_update_txn(struct dfs_lmdb *st, MDB_txn *txn,
-			const struct dfs_record *rec,
+			const struct dfs_record *change,
 			const struct dfs_project_attr *attr,
 			const struct dfs_who *actor)
 {
-	struct dfs_record old, merged;
-	const char *action;
+	struct dfs_catalog_plan plan;
+	const struct dfs_record *rec = &plan.rec;
+	struct dfs_record old;
 	int rc;
 
-	rc = dfs_lmdb_record_get(st, txn, rec->id, &old);
+	rc = dfs_lmdb_record_get(st, txn, change->id, &old);
+	if (!rc)
+		rc = dfs_catalog_plan_update(&plan, &old, change, actor);
 	if (rc)
 		return rc;
-	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
-		return -EINVAL;
-	if (old.pinned != rec->pinned || old.version != rec->version) {
-		/*
-		 * Only dfs_catalog_set_pinned changes pinned, and a version
-		 * never changes: keep what is stored.
-		 */
-		merged = *rec;
-		merged.pinned = old.pinned;
-		merged.version = old.version;
-		rec = &merged;
-	}
-	if (old.status != DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_PENDING)
-		return -EINVAL;
-	if (old.status != rec->status) {
+	if (plan.status_moves) {
 		rc = status_index(st, txn, &old, false);
 		if (!rc)
 			rc = status_index(st, txn, rec, true);
-		if (rc)
-			return rc;
-	}
-	if (dfs_record_holds_payload(&old) && !dfs_record_holds_payload(rec)) {
-		rc = blob_ref(st, txn, &old, -1);
-		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
-						rec, false);
-	} else if (!dfs_record_holds_payload(&old) &&
-		   dfs_record_holds_payload(rec)) {
-		rc = blob_ref(st, txn, rec, +1);
-		if (!rc)
-			rc = dfs_lmdb_index_set(txn, st->by_held, rec->project,
-						rec, true);
 	}
 	if (!rc)
+		rc = held_move(st, txn, &old, &plan);
+	if (!rc)
 		rc = dfs_lmdb_record_put(st, txn, rec);
-	if (!rc && old.status == DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_SUCCESS && dfs_record_holds_payload(rec))
+	if (!rc && plan.current == DFS_PLAN_CURRENT_SETTLE)
 		rc = settle_project(st, txn, rec, attr);
-	else if (!rc && rec->status == DFS_STATUS_SUCCESS &&
-		 dfs_record_holds_payload(&old) &&
-		 !dfs_record_holds_payload(rec))
+	else if (!rc && plan.current == DFS_PLAN_CURRENT_RECOMPUTE)
 		rc = recompute_current(st, txn, rec->project);
-	action = change_action(&old, rec);
-	if (!rc && action)
-		rc = dfs_lmdb_audit_append(st, txn, rec, action,
-					   actor ? actor : &rec->who);
+	if (!rc && plan.action)
+		rc = dfs_lmdb_audit_append(st, txn, rec, plan.action,
+					   plan.actor);
 	return rc;
 }
 
@@ -372,7 +328,7 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 			struct dfs_record *old, bool *last_ref)
 {
 	uint8_t seqkey[8];
-	MDB_val k = {8, seqkey}, v;
+	MDB_val k = {8, seqkey};
 	struct dfs_record r;
 	uint64_t refs = 1;
 	int rc;
@@ -385,14 +341,11 @@ int dfs_lmdb_delete_txn(struct dfs_lmdb *st, MDB_txn *txn, const uint8_t id[16],
 		if (!rc)
 			rc = dfs_lmdb_index_set(txn, st->by_held, r.project, &r,
 						false);
+		if (!rc)
+			rc = dfs_lmdb_blob_refs_txn(st, txn, r.payload_hash,
+						    &refs);
 		if (rc)
 			return rc;
-		k = (MDB_val){32, r.payload_hash};
-		rc = mdb_get(txn, st->blobs, &k, &v);
-		if (rc == MDB_NOTFOUND)
-			refs = 0;
-		else if (rc)
-			return dfs_lmdb_err(rc);
 	}
 	rc = status_index(st, txn, &r, false);
 	if (!rc)
@@ -427,12 +380,8 @@ int dfs_lmdb_update(struct dfs_catalog *cat, const struct dfs_record *rec,
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_update_txn(st, txn, rec, attr, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn,
+			    dfs_lmdb_update_txn(st, txn, rec, attr, actor));
 }
 
 int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
@@ -445,12 +394,8 @@ int dfs_lmdb_note(struct dfs_catalog *cat, const struct dfs_record *rec,
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	rc = dfs_lmdb_audit_append(st, txn, rec, action, actor);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return dfs_lmdb_commit(txn);
+	return dfs_lmdb_end(txn,
+			    dfs_lmdb_audit_append(st, txn, rec, action, actor));
 }
 
 int dfs_lmdb_get(struct dfs_catalog *cat, const uint8_t id[16],
@@ -528,26 +473,35 @@ int dfs_lmdb_latest(struct dfs_catalog *cat, const char *project,
 	return dfs_lmdb_err(rc);
 }
 
+int dfs_lmdb_blob_refs_txn(struct dfs_lmdb *st, MDB_txn *txn,
+			   const uint8_t hash[32], uint64_t *refs)
+{
+	MDB_val k = {32, (void *)hash}, v;
+	struct blob_ref ref = {0, 0};
+	int rc;
+
+	rc = mdb_get(txn, st->blobs, &k, &v);
+	if (rc && rc != MDB_NOTFOUND)
+		return dfs_lmdb_err(rc);
+	if (rc == 0 && v.mv_size == sizeof(ref))
+		memcpy(&ref, v.mv_data, sizeof(ref));
+	*refs = ref.refs;
+	return 0;
+}
+
 int dfs_lmdb_blob_refs(struct dfs_catalog *cat, const uint8_t hash[32],
 		       uint64_t *refs)
 {
 	struct dfs_lmdb *st = dfs_lmdb(cat);
-	MDB_val k = {32, (void *)hash}, v;
-	struct blob_ref ref = {0, 0};
 	MDB_txn *txn;
 	int rc;
 
 	rc = dfs_lmdb_txn(st, false, &txn);
 	if (rc)
 		return rc;
-	rc = mdb_get(txn, st->blobs, &k, &v);
-	if (rc == 0 && v.mv_size == sizeof(ref))
-		memcpy(&ref, v.mv_data, sizeof(ref));
+	rc = dfs_lmdb_blob_refs_txn(st, txn, hash, refs);
 	mdb_txn_abort(txn);
-	if (rc && rc != MDB_NOTFOUND)
-		return dfs_lmdb_err(rc);
-	*refs = ref.refs;
-	return 0;
+	return rc;
 }
 
 int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
@@ -558,33 +512,23 @@ int dfs_lmdb_recover(struct dfs_catalog *cat, const struct dfs_who *actor,
 	struct dfs_record rec;
 	unsigned count = 0;
 	MDB_txn *txn;
-	int rc;
+	int rc, mrc = 0;
 
 	rc = dfs_lmdb_txn(st, true, &txn);
 	if (rc)
 		return rc;
-	while ((rc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
+	while (!rc && (mrc = mdb_get(txn, st->by_status, &k, &v)) == 0) {
 		rc = dfs_lmdb_record_get(st, txn, v.mv_data, &rec);
 		if (rc)
-			goto out_abort;
-		dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
-				"the daemon stopped before the deployment "
-				"completed");
+			break;
+		dfs_catalog_plan_interrupt(&rec);
 		rc = dfs_lmdb_update_txn(st, txn, &rec, NULL, actor);
-		if (rc)
-			goto out_abort;
 		count++;
 	}
-	if (rc != MDB_NOTFOUND) {
-		rc = dfs_lmdb_err(rc);
-		goto out_abort;
-	}
-	rc = dfs_lmdb_commit(txn);
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = dfs_lmdb_err(mrc);
+	rc = dfs_lmdb_end(txn, rc);
 	if (!rc)
 		*n = count;
-	return rc;
-
-out_abort:
-	mdb_txn_abort(txn);
 	return rc;
 }

@@ -80,13 +80,34 @@ static int resume_pos(struct dfs_lmdb *st, MDB_txn *txn, uint64_t after,
 	return mrc;
 }
 
+/*
+ * Hand @fn the index entries from where @cur stands (@mrc: how the
+ * positioning went), stepping with @step (MDB_NEXT_DUP, MDB_PREV_DUP).
+ */
+static int walk_dups(MDB_cursor *cur, MDB_val *k, MDB_val *v, int mrc,
+		     MDB_cursor_op step, dfs_scan_fn fn, void *arg)
+{
+	struct dfs_entry e = {0};
+	int rc;
+
+	for (; mrc == 0; mrc = mdb_cursor_get(cur, k, v, step)) {
+		if (v->mv_size != IDX_LEN)
+			return -EBADMSG;
+		memcpy(e.id, v->mv_data, 16);
+		e.seq = dfs_lmdb_u64_val((uint8_t *)v->mv_data + 16);
+		rc = fn(arg, &e);
+		if (rc)
+			return rc;
+	}
+	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
+}
+
 /* Walk the dups of @key in a (key -> id+seq) index. */
 static int scan_index(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 		      const char *key, uint64_t after, dfs_scan_fn fn,
 		      void *arg)
 {
 	MDB_val k = {strlen(key), (void *)key}, v;
-	struct dfs_entry e = {0};
 	uint8_t pos[IDX_LEN];
 	int rc, mrc;
 
@@ -110,16 +131,7 @@ static int scan_index(struct dfs_lmdb *st, MDB_txn *txn, MDB_cursor *cur,
 		    dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16) == after)
 			mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
 	}
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
-		if (v.mv_size != IDX_LEN)
-			return -EBADMSG;
-		memcpy(e.id, v.mv_data, 16);
-		e.seq = dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16);
-		rc = fn(arg, &e);
-		if (rc)
-			return rc;
-	}
-	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
+	return walk_dups(cur, &k, &v, mrc, MDB_NEXT_DUP, fn, arg);
 }
 
 /* The held records of project @key, newest first (retention's walk). */
@@ -127,22 +139,12 @@ static int scan_held(MDB_cursor *cur, const char *key, dfs_scan_fn fn,
 		     void *arg)
 {
 	MDB_val k = {strlen(key), (void *)key}, v;
-	struct dfs_entry e = {0};
-	int rc, mrc;
+	int mrc;
 
 	mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (mrc == 0)
 		mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST_DUP);
-	for (; mrc == 0; mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV_DUP)) {
-		if (v.mv_size != IDX_LEN)
-			return -EBADMSG;
-		memcpy(e.id, v.mv_data, 16);
-		e.seq = dfs_lmdb_u64_val((uint8_t *)v.mv_data + 16);
-		rc = fn(arg, &e);
-		if (rc)
-			return rc;
-	}
-	return mrc == MDB_NOTFOUND ? 0 : dfs_lmdb_err(mrc);
+	return walk_dups(cur, &k, &v, mrc, MDB_PREV_DUP, fn, arg);
 }
 
 static int project_pseq(const MDB_val *v, struct dfs_entry *e)

@@ -163,12 +163,7 @@ int dfs_lmdb_version_upgrade(struct dfs_lmdb *st)
 		rc = dfs_lmdb_txn(st, true, &txn);
 		if (rc)
 			return rc;
-		rc = upgrade_batch(st, txn, &after, &done);
-		if (rc) {
-			mdb_txn_abort(txn);
-			return rc;
-		}
-		rc = dfs_lmdb_commit(txn);
+		rc = dfs_lmdb_end(txn, upgrade_batch(st, txn, &after, &done));
 		if (rc)
 			return rc;
 	}

@@ -34,29 +34,22 @@ int dfs_pgcat_batch_begin(struct dfs_catalog *cat, struct dfs_batch **out)
 	return 0;
 }
 
-int dfs_pgcat_batch_add(struct dfs_batch *batch, const struct dfs_record *tmpl,
-			int64_t at_ms, struct dfs_record *out)
+int dfs_pgcat_batch_create(struct dfs_batch *batch, const char *project,
+			   const struct dfs_who *who,
+			   const struct dfs_project_attr *attr, int64_t at_ms,
+			   struct dfs_record *rec)
 {
 	struct pg_batch *b = (struct pg_batch *)batch;
-	struct dfs_project_attr attr = {tmpl->who.uid, tmpl->who.gid, 0644};
-	struct dfs_record rec, fin;
-	int rc;
 
-	if (!dfs_name_is_project(tmpl->project))
-		return -EINVAL;
-	dfs_record_init(&rec);
-	rc = dfs_pgcat_create_txn(b->c, tmpl->project, &tmpl->who, &attr, at_ms,
-				  &rec);
-	if (rc || tmpl->status == DFS_STATUS_PENDING)
-		goto out;
-	/* Settle it as the template says, keeping what create assigned. */
-	dfs_record_settle_as(&fin, tmpl, &rec);
-	rc = dfs_pgcat_update_txn(b->c, &fin, NULL, NULL);
-	rec = fin;
-out:
-	if (!rc && out)
-		*out = rec;
-	return rc;
+	return dfs_pgcat_create_txn(b->c, project, who, attr, at_ms, rec);
+}
+
+int dfs_pgcat_batch_update(struct dfs_batch *batch,
+			   const struct dfs_record *rec)
+{
+	struct pg_batch *b = (struct pg_batch *)batch;
+
+	return dfs_pgcat_update_txn(b->c, rec, NULL, NULL);
 }
 
 int dfs_pgcat_batch_commit(struct dfs_batch *batch)

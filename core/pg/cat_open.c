@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "pgcat.h"
 #include "pg_schema.h"
@@ -42,7 +43,7 @@ static const struct dfs_catalog_ops pg_ops = {
 	.project_count = dfs_pgcat_project_count,
 	.project_set_attr = dfs_pgcat_project_set_attr,
 	.project_hide = dfs_pgcat_project_hide,
-	.project_remove = dfs_pgcat_project_remove,
+	.project_remove_batch = dfs_pgcat_project_remove_batch,
 	.scan = dfs_pgcat_scan,
 	.query = dfs_pgcat_query,
 	.audit_size = dfs_pgcat_audit_size,
@@ -53,7 +54,8 @@ static const struct dfs_catalog_ops pg_ops = {
 	.setting_get = dfs_pgcat_setting_get,
 	.setting_set = dfs_pgcat_setting_set,
 	.batch_begin = dfs_pgcat_batch_begin,
-	.batch_add = dfs_pgcat_batch_add,
+	.batch_create = dfs_pgcat_batch_create,
+	.batch_update = dfs_pgcat_batch_update,
 	.batch_commit = dfs_pgcat_batch_commit,
 	.batch_abort = dfs_pgcat_batch_abort,
 };
@@ -198,9 +200,7 @@ static int fail_pending(struct dfs_pgcat *c, int32_t node_id, int64_t epoch,
 				rc = dfs_pgcat_record_get(c, id, true, &rec);
 			if (rc || rec.status != DFS_STATUS_PENDING)
 				continue;
-			dfs_record_fail(&rec, DFS_ERR_INTERRUPTED,
-					"the daemon stopped before the "
-					"deployment completed");
+			dfs_catalog_plan_interrupt(&rec);
 			rc = dfs_pgcat_update_txn(c, &rec, NULL, actor);
 			if (!rc)
 				(*n)++;

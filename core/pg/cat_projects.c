@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_plan.h"
 #include "isotime.h"
 #include "pgcat.h"
 
@@ -112,7 +113,7 @@ int dfs_pgcat_project_ensure(struct dfs_pgcat *c, const char *name,
 			     struct dfs_project *p)
 {
 	struct dfs_pg_params prm;
-	struct dfs_project np = {0};
+	struct dfs_project np;
 	PGresult *r;
 	int rc;
 
@@ -123,11 +124,7 @@ int dfs_pgcat_project_ensure(struct dfs_pgcat *c, const char *name,
 	}
 	if (rc != -ENOENT)
 		return rc;
-	snprintf(np.name, sizeof(np.name), "%s", name);
-	np.uid = attr ? attr->uid : 0;
-	np.gid = attr ? attr->gid : 0;
-	np.mode = attr ? attr->mode & 07777 : 0644;
-	np.created_ms = np.ctime_ms = dfs_time_now_ms();
+	dfs_catalog_plan_new_project(&np, name, attr, dfs_time_now_ms());
 	dfs_pg_params_init(&prm);
 	dfs_pg_param_text(&prm, name);
 	dfs_pg_param_i64(&prm, np.uid);
@@ -229,10 +226,7 @@ int dfs_pgcat_project_set_attr(struct dfs_catalog *cat, const char *name,
 		return rc;
 	rc = dfs_pgcat_project_load(c, name, true, &p);
 	if (!rc) {
-		p.uid = attr->uid;
-		p.gid = attr->gid;
-		p.mode = attr->mode & 07777;
-		p.ctime_ms = dfs_time_now_ms();
+		dfs_catalog_plan_attr(&p, attr, dfs_time_now_ms());
 		rc = dfs_pgcat_project_store(c, &p);
 	}
 	return dfs_pgcat_end(c, rc);
@@ -248,49 +242,28 @@ int dfs_pgcat_project_hide(struct dfs_catalog *cat, const char *name)
 	if (rc)
 		return rc;
 	rc = dfs_pgcat_project_load(c, name, true, &p);
-	if (!rc && p.hidden)
-		rc = -ENOENT;
-	if (!rc) {
-		p.hidden = true;
+	if (!rc)
+		rc = dfs_catalog_plan_hide(&p);
+	if (!rc)
 		rc = dfs_pgcat_project_store(c, &p);
-	}
 	return dfs_pgcat_end(c, rc);
 }
 
-#define REMOVE_BATCH 512
-
-struct removal {
-	const char *name;
-	bool force;
-	const struct dfs_who *actor;
-	unsigned n;
-	uint8_t ids[REMOVE_BATCH][16];
-	bool unref[REMOVE_BATCH];
-	uint8_t blobs[REMOVE_BATCH][32];
-	uint64_t sizes[REMOVE_BATCH];
-	uint64_t removed;
-	bool done;
-};
-
-static int may_remove(struct dfs_pgcat *c, struct removal *rm,
+static int may_remove(struct dfs_pgcat *c, struct dfs_removal *rm,
 		      const struct dfs_project *p)
 {
 	struct dfs_project_counts n;
 	int rc;
 
-	if (rm->actor->uid != 0 && rm->actor->uid != p->uid)
-		return -EPERM;
 	rc = count_txn(c, p->pseq, &n);
-	if (rc)
-		return rc;
-	if (n.pending)
-		return -EBUSY;
-	if (n.success && !rm->force)
-		return -ENOTEMPTY;
-	return 0;
+	return rc ? rc : dfs_catalog_plan_remove(rm->actor, p, &n, rm->force);
 }
 
-static int collect_ids(struct dfs_pgcat *c, struct removal *rm, uint64_t pseq)
+/* first_ids takes a batch's worth. */
+_Static_assert(DFS_REMOVE_BATCH == 512, "first_ids says LIMIT 512");
+
+static int collect_ids(struct dfs_pgcat *c, struct dfs_removal *rm,
+		       uint64_t pseq)
 {
 	struct dfs_pg_params prm;
 	PGresult *r;
@@ -308,12 +281,18 @@ static int collect_ids(struct dfs_pgcat *c, struct removal *rm, uint64_t pseq)
 	return rc;
 }
 
-static int remove_batch(struct dfs_pgcat *c, struct removal *rm)
+static int delete_one(void *ctx, const uint8_t id[16], struct dfs_record *old,
+		      bool *last_ref)
 {
+	return dfs_pgcat_delete_txn(ctx, id, old, last_ref);
+}
+
+int dfs_pgcat_project_remove_batch(struct dfs_catalog *cat,
+				   struct dfs_removal *rm)
+{
+	struct dfs_pgcat *c = dfs_pgcat(cat);
 	struct dfs_pg_params prm;
 	struct dfs_project p;
-	struct dfs_record old;
-	bool last;
 	int rc;
 
 	rc = dfs_pgcat_begin(c);
@@ -324,15 +303,8 @@ static int remove_batch(struct dfs_pgcat *c, struct removal *rm)
 		rc = may_remove(c, rm, &p);
 	if (!rc)
 		rc = collect_ids(c, rm, p.pseq);
-	for (unsigned i = 0; !rc && i < rm->n; i++) {
-		rc = dfs_pgcat_delete_txn(c, rm->ids[i], &old, &last);
-		rm->unref[i] = !rc && last;
-		if (rm->unref[i]) {
-			memcpy(rm->blobs[i], old.payload_hash, 32);
-			rm->sizes[i] = old.payload_size;
-		}
-	}
-	rm->done = !rc && rm->n < REMOVE_BATCH;
+	if (!rc)
+		rc = dfs_removal_delete(rm, delete_one, c);
 	dfs_pg_params_init(&prm);
 	dfs_pg_param_i64(&prm, (int64_t)p.pseq);
 	if (!rc && rm->done) {
@@ -350,32 +322,4 @@ static int remove_batch(struct dfs_pgcat *c, struct removal *rm)
 		rc = dfs_pgcat_project_store(c, &p);
 	}
 	return dfs_pgcat_end(c, rc);
-}
-
-int dfs_pgcat_project_remove(struct dfs_catalog *cat, const char *name,
-			     bool force, const struct dfs_who *actor,
-			     dfs_removed_fn fn, void *arg, uint64_t *removed)
-{
-	struct dfs_pgcat *c = dfs_pgcat(cat);
-	struct removal *rm;
-	int rc;
-
-	rm = calloc(1, sizeof(*rm));
-	if (!rm)
-		return -ENOMEM;
-	rm->name = name;
-	rm->force = force;
-	rm->actor = actor;
-	do {
-		rc = remove_batch(c, rm);
-		if (rc)
-			break;
-		for (unsigned i = 0; i < rm->n; i++)
-			fn(arg, rm->ids[i], rm->unref[i] ? rm->blobs[i] : NULL,
-			   rm->sizes[i]);
-		rm->removed += rm->n;
-	} while (!rm->done);
-	*removed = rm->removed;
-	free(rm);
-	return rc;
 }

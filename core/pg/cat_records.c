@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_plan.h"
 #include "pg_audit.h"
 #include "pg_clock.h"
 #include "isotime.h"
@@ -303,11 +304,7 @@ int dfs_pgcat_create_txn(struct dfs_pgcat *c, const char *project,
 		return rc;
 	rec->version = (uint64_t)dfs_pg_i64(r, 0, 0);
 	PQclear(r);
-	snprintf(rec->project, sizeof(rec->project), "%s", project);
-	rec->started_ms = (int64_t)dfs_uuid7_ms(rec->id);
-	rec->who = *who;
-	snprintf(rec->origin_node, sizeof(rec->origin_node), "%s",
-		 c->base.node);
+	dfs_catalog_plan_create(rec, project, who, c->base.node);
 	o.pseq = pj.pseq;
 	if (c->daemon) {
 		o.node_id = c->lease.node_id;
@@ -351,16 +348,7 @@ static int settle_project(struct dfs_pgcat *c, const struct dfs_record *rec,
 	rc = dfs_pgcat_project_load(c, rec->project, true, &p);
 	if (rc)
 		return rc;
-	if (!p.has_current || memcmp(rec->id, p.current, 16) > 0) {
-		memcpy(p.current, rec->id, 16);
-		p.has_current = true;
-	}
-	if (attr) {
-		p.uid = attr->uid;
-		p.gid = attr->gid;
-		p.mode = attr->mode & 07777;
-		p.ctime_ms = dfs_time_now_ms();
-	}
+	dfs_catalog_plan_settle(&p, rec, attr, dfs_time_now_ms());
 	return dfs_pgcat_project_store(c, &p);
 }
 
@@ -391,22 +379,6 @@ static int recompute_current(struct dfs_pgcat *c, const char *project)
 	return rc ? rc : dfs_pgcat_project_store(c, &pj);
 }
 
-static const char *change_action(const struct dfs_record *old,
-				 const struct dfs_record *rec)
-{
-	if (old->status != rec->status) {
-		if (rec->status == DFS_STATUS_SUCCESS)
-			return "succeeded";
-		return strcmp(rec->error.code,
-			      dfs_errcode_name(DFS_ERR_INTERRUPTED)) == 0
-			       ? "interrupted"
-			       : "failed";
-	}
-	if (old->payload_blob_present && !rec->payload_blob_present)
-		return "payload_dropped";
-	return NULL;
-}
-
 /*
  * A daemon settles only the pending records of its own lease: once its
  * session ended (a crash, a partition) they are another daemon's to
@@ -434,51 +406,34 @@ static int may_settle(struct dfs_pgcat *c, const struct dfs_record *old,
 	return -EIO;
 }
 
-static int update_txn(struct dfs_pgcat *c, const struct dfs_record *rec,
+static int update_txn(struct dfs_pgcat *c, const struct dfs_record *change,
 		      const struct dfs_project_attr *attr,
 		      const struct dfs_who *actor, bool *last_ref)
 {
-	struct dfs_record old, merged;
-	bool old_holds, new_holds;
-	const char *action;
+	struct dfs_catalog_plan plan;
+	const struct dfs_record *rec = &plan.rec;
+	struct dfs_record old;
 	struct origin o;
 	int rc;
 
 	*last_ref = false;
-	rc = row_get(c, rec->id, true, &old, &o);
-	if (rc)
-		return rc;
-	if (old.seq != rec->seq || strcmp(old.project, rec->project) != 0)
-		return -EINVAL;
-	if (old.pinned != rec->pinned || old.version != rec->version) {
-		merged = *rec;
-		merged.pinned = old.pinned;
-		merged.version = old.version;
-		rec = &merged;
-	}
-	if (old.status != DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_PENDING)
-		return -EINVAL;
-	rc = may_settle(c, &old, rec, &o);
-	if (!rc && old.status != rec->status)
+	rc = row_get(c, change->id, true, &old, &o);
+	if (!rc)
+		rc = dfs_catalog_plan_update(&plan, &old, change, actor);
+	if (!rc)
+		rc = may_settle(c, &old, rec, &o);
+	if (!rc && plan.status_moves)
 		rc = count_move(c, o.pseq, old.status, rec->status);
-	old_holds = dfs_record_holds_payload(&old);
-	new_holds = dfs_record_holds_payload(rec);
-	if (!rc && old_holds && !new_holds)
-		rc = blob_ref(c, &old, -1, last_ref);
-	else if (!rc && !old_holds && new_holds)
-		rc = blob_ref(c, rec, +1, last_ref);
+	if (!rc && plan.ref)
+		rc = blob_ref(c, plan.ref < 0 ? &old : rec, plan.ref, last_ref);
 	if (!rc)
 		rc = row_put(c, rec, NULL);
-	if (!rc && old.status == DFS_STATUS_PENDING &&
-	    rec->status == DFS_STATUS_SUCCESS && new_holds)
+	if (!rc && plan.current == DFS_PLAN_CURRENT_SETTLE)
 		rc = settle_project(c, rec, attr);
-	else if (!rc && rec->status == DFS_STATUS_SUCCESS && old_holds &&
-		 !new_holds)
+	else if (!rc && plan.current == DFS_PLAN_CURRENT_RECOMPUTE)
 		rc = recompute_current(c, rec->project);
-	action = change_action(&old, rec);
-	if (!rc && action)
-		rc = dfs_pgcat_event(c, rec, action, actor ? actor : &rec->who);
+	if (!rc && plan.action)
+		rc = dfs_pgcat_event(c, rec, plan.action, plan.actor);
 	else if (!rc)
 		rc = announce(c, "changed", "");
 	return rc;
@@ -533,26 +488,13 @@ int dfs_pgcat_delete_txn(struct dfs_pgcat *c, const uint8_t id[16],
 	return 0;
 }
 
-/* A policy never drops a pinned payload or its project's current. */
-static int kept_by_policy(struct dfs_pgcat *c, const struct dfs_record *rec)
-{
-	struct dfs_project p;
-	int rc;
-
-	if (rec->pinned)
-		return -EBUSY;
-	rc = dfs_pgcat_project_load(c, rec->project, false, &p);
-	if (!rc && p.has_current && memcmp(p.current, rec->id, 16) == 0)
-		rc = -EBUSY;
-	return rc;
-}
-
 int dfs_pgcat_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 			   enum dfs_drop_why why, const struct dfs_who *actor,
 			   struct dfs_record *out, bool *last_ref)
 {
 	struct dfs_pgcat *c = dfs_pgcat(cat);
 	struct dfs_record rec, was;
+	struct dfs_project p;
 	bool last = false;
 	int rc;
 
@@ -560,10 +502,10 @@ int dfs_pgcat_drop_payload(struct dfs_catalog *cat, const uint8_t id[16],
 	if (rc)
 		return rc;
 	rc = dfs_pgcat_record_get(c, id, true, &rec);
-	if (!rc && rec.status == DFS_STATUS_PENDING)
-		rc = -EBUSY;
-	if (!rc && why == DFS_DROP_POLICY)
-		rc = kept_by_policy(c, &rec);
+	if (!rc && dfs_catalog_plan_drop_needs_project(&rec, why))
+		rc = dfs_pgcat_project_load(c, rec.project, false, &p);
+	if (!rc)
+		rc = dfs_catalog_plan_drop(&rec, why, &p);
 	was = rec;
 	if (!rc && dfs_record_holds_payload(&rec)) {
 		rec.payload_blob_present = false;
@@ -582,6 +524,7 @@ int dfs_pgcat_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 			 const struct dfs_who *actor)
 {
 	struct dfs_pgcat *c = dfs_pgcat(cat);
+	const char *action = NULL;
 	struct dfs_record r;
 	int rc;
 
@@ -589,12 +532,12 @@ int dfs_pgcat_set_pinned(struct dfs_catalog *cat, const uint8_t id[16], bool on,
 	if (rc)
 		return rc;
 	rc = dfs_pgcat_record_get(c, id, true, &r);
-	if (!rc && r.pinned != on) {
-		r.pinned = on;
+	if (!rc)
+		action = dfs_catalog_plan_pin(&r, on);
+	if (action) {
 		rc = row_put(c, &r, NULL);
 		if (!rc)
-			rc = dfs_pgcat_event(c, &r, on ? "pinned" : "unpinned",
-					     actor);
+			rc = dfs_pgcat_event(c, &r, action, actor);
 	}
 	return dfs_pgcat_end(c, rc);
 }

@@ -126,9 +126,7 @@ int dfs_pgcat_project_count(struct dfs_catalog *, const char *,
 int dfs_pgcat_project_set_attr(struct dfs_catalog *, const char *,
 			       const struct dfs_project_attr *);
 int dfs_pgcat_project_hide(struct dfs_catalog *, const char *);
-int dfs_pgcat_project_remove(struct dfs_catalog *, const char *, bool,
-			     const struct dfs_who *, dfs_removed_fn, void *,
-			     uint64_t *);
+int dfs_pgcat_project_remove_batch(struct dfs_catalog *, struct dfs_removal *);
 
 int dfs_pgcat_scan(struct dfs_catalog *, enum dfs_scan, const char *, uint64_t,
 		   dfs_scan_fn, void *);
@@ -150,8 +148,11 @@ int dfs_pgcat_setting_get(struct dfs_catalog *, const char *, char **);
 int dfs_pgcat_setting_set(struct dfs_catalog *, const char *, const char *);
 
 int dfs_pgcat_batch_begin(struct dfs_catalog *, struct dfs_batch **);
-int dfs_pgcat_batch_add(struct dfs_batch *, const struct dfs_record *, int64_t,
-			struct dfs_record *);
+int dfs_pgcat_batch_create(struct dfs_batch *, const char *,
+			   const struct dfs_who *,
+			   const struct dfs_project_attr *, int64_t,
+			   struct dfs_record *);
+int dfs_pgcat_batch_update(struct dfs_batch *, const struct dfs_record *);
 int dfs_pgcat_batch_commit(struct dfs_batch *);
 void dfs_pgcat_batch_abort(struct dfs_batch *);
 
