@@ -17,6 +17,7 @@
 
 #include "catalog_pg.h"
 #include "deliver.h"
+#include "delivery_pg.h"
 #include "fs.h"
 #include "name.h"
 #include "report.h"
@@ -251,6 +252,11 @@ static void shared_tick(struct housekeeper *t, unsigned ticks)
 	if (dfs_catalog_pg_recover_dead(cat, &self, &n) == 0 && n)
 		fprintf(stderr,
 			"deployfs: %u deployment(s) of a dead node marked "
+			"interrupted\n",
+			n);
+	if (dfs_delivery_pg_recover_dead(cat, &n) == 0 && n)
+		fprintf(stderr,
+			"deployfs: %u delivery(ies) of a dead follower marked "
 			"interrupted\n",
 			n);
 }

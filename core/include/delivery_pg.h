@@ -19,6 +19,9 @@
  *  - a pending delivery of an older lease epoch belongs to a past life
  *    of the node: dfs_delivery_pg_recover marks it interrupted, and a
  *    settle or log append under a lost epoch is refused (-ESTALE);
+ *  - a pending delivery of a node that holds no lease belongs to a dead
+ *    follower: any live daemon marks it interrupted
+ *    (dfs_delivery_pg_recover_dead);
  *  - the log of a delivery lives in the catalog (readable from any
  *    host), appended in chunks; log_size is its length in bytes.
  *
@@ -59,6 +62,16 @@ int dfs_delivery_pg_followers(struct dfs_catalog *cat, const char *project,
  * *@n: how many. Errors: -EOPNOTSUPP, -EPERM, -EIO, -errno.
  */
 int dfs_delivery_pg_recover(struct dfs_catalog *cat, unsigned *n);
+
+/*
+ * dfs_delivery_pg_recover_dead — mark interrupted the pending deliveries
+ * of every other node whose daemon holds no lease (killed, or cut off
+ * from the database), holding that node's lease meanwhile so that it
+ * cannot come back half way; a follower that restarts delivers them
+ * again. Any catalog may call it; a daemon skips its own node. *@n: how
+ * many. Errors: -EOPNOTSUPP, -EIO, -errno.
+ */
+int dfs_delivery_pg_recover_dead(struct dfs_catalog *cat, unsigned *n);
 
 /*
  * dfs_delivery_pg_next — the next deployment the node has to deliver:

@@ -30,12 +30,20 @@ static const struct dfs_pg_stmt followers = {
 	"dfs_dl_followers",
 	"SELECT DISTINCT node FROM deployfs.follows WHERE project = $1 OR "
 	"project = '*' ORDER BY node"};
+/* Node $1's pending deliveries become interrupted at $2. */
+#define INTERRUPT                                                              \
+	"UPDATE deployfs.deliveries SET status = 4, completed_ms = $2, "       \
+	"error_code = 'interrupted', error_message = 'the follower stopped "   \
+	"before the delivery completed' WHERE node = $1 AND status = 0"
 static const struct dfs_pg_stmt recover_own = {
-	"dfs_dl_recover",
-	"UPDATE deployfs.deliveries SET status = 4, completed_ms = $3, "
-	"error_code = 'interrupted', error_message = 'the follower stopped "
-	"before the delivery completed' WHERE node = $1 AND status = 0 AND "
-	"epoch < $2 RETURNING " COLS};
+	"dfs_dl_recover", INTERRUPT " AND epoch < $3 RETURNING " COLS};
+static const struct dfs_pg_stmt recover_node = {"dfs_dl_recover_node",
+						INTERRUPT " RETURNING " COLS};
+static const struct dfs_pg_stmt pending_nodes = {
+	"dfs_dl_pending_nodes",
+	"SELECT DISTINCT n.node_id, n.name FROM deployfs.deliveries d JOIN "
+	"deployfs.nodes n ON n.name = d.node WHERE d.status = 0 ORDER BY "
+	"n.node_id LIMIT 64"};
 static const struct dfs_pg_stmt next_todo = {
 	"dfs_dl_next",
 	"SELECT p.pseq, p.current FROM deployfs.projects p WHERE NOT p.removed "
@@ -279,10 +287,90 @@ int dfs_delivery_pg_recover(struct dfs_catalog *cat, unsigned *n)
 		return rc;
 	dfs_pg_params_init(&p);
 	dfs_pg_param_text(&p, c->node);
-	dfs_pg_param_i64(&p, c->lease.epoch);
 	dfs_pg_param_i64(&p, dfs_time_now_ms());
+	dfs_pg_param_i64(&p, c->lease.epoch);
 	rc = dfs_pg_query(c->pg, NULL, &recover_own, &p, event_at, c, &count);
 	rc = dfs_pgcat_end(c, rc);
+	if (!rc)
+		*n = count;
+	return rc;
+}
+
+/* Nodes with pending deliveries, a batch of them. */
+struct pending_nodes {
+	unsigned n;
+	struct {
+		int32_t id;
+		char name[DFS_NODE_MAX];
+	} v[64];
+};
+
+static int pending_node_at(void *arg, const PGresult *r, int row)
+{
+	struct pending_nodes *pn = arg;
+	size_t len;
+	const char *s = dfs_pg_bytes(r, row, 1, &len);
+
+	if (pn->n == sizeof(pn->v) / sizeof(pn->v[0]))
+		return 0;
+	pn->v[pn->n].id = dfs_pg_i32(r, row, 0);
+	snprintf(pn->v[pn->n].name, sizeof(pn->v[pn->n].name), "%.*s", (int)len,
+		 s);
+	pn->n++;
+	return 0;
+}
+
+/*
+ * Interrupt node @id's (@name's) pending deliveries if it is dead: its lease is
+ * free, and held here meanwhile so that it cannot come back half way.
+ */
+static int recover_if_dead(struct dfs_pgcat *c, int32_t id, const char *name,
+			   unsigned *count)
+{
+	struct dfs_pg_params p;
+	bool got = false;
+	int rc;
+
+	rc = dfs_pgcat_begin(c);
+	if (rc)
+		return rc;
+	rc = dfs_pg_lease_try(c->pg, id, &got);
+	if (!rc && got) {
+		dfs_pg_params_init(&p);
+		dfs_pg_param_text(&p, name);
+		dfs_pg_param_i64(&p, dfs_time_now_ms());
+		rc = dfs_pg_query(c->pg, NULL, &recover_node, &p, event_at, c,
+				  count);
+	}
+	rc = dfs_pgcat_end(c, rc);
+	if (got) {
+		dfs_pgcat_lock(c);
+		dfs_pg_lease_drop(c->pg, id);
+		dfs_pgcat_unlock(c);
+	}
+	return rc;
+}
+
+int dfs_delivery_pg_recover_dead(struct dfs_catalog *cat, unsigned *n)
+{
+	struct pending_nodes pn = {0};
+	struct dfs_pgcat *c;
+	unsigned count = 0;
+	int rc;
+
+	rc = dfs_pg_delivery_cat(cat, false, &c);
+	if (rc)
+		return rc;
+	rc = dfs_pg_query(c->pg, &c->lock, &pending_nodes, NULL,
+			  pending_node_at, &pn, NULL);
+	for (unsigned i = 0; !rc && i < pn.n; i++) {
+		unsigned k = 0;
+
+		if (c->daemon && pn.v[i].id == c->lease.node_id)
+			continue; /* its own: recovered at its start */
+		rc = recover_if_dead(c, pn.v[i].id, pn.v[i].name, &k);
+		count += k;
+	}
 	if (!rc)
 		*n = count;
 	return rc;
