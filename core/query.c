@@ -10,22 +10,12 @@
 static int resolve_prefix(struct dfs_catalog *cat, const char *prefix,
 			  uint8_t id[16])
 {
-	uint8_t lo[16] = {0};
-	unsigned nib = 0;
+	uint8_t lo[16];
+	unsigned nib;
+	int rc;
 
-	for (const char *p = prefix; *p; p++) {
-		int h = *p == '-' ? -2 : dfs_hex_digit(*p);
-
-		if (h == -2)
-			continue;
-		if (h < 0 || nib >= 32)
-			return -EINVAL;
-		lo[nib / 2] |= (uint8_t)(nib % 2 ? h : h << 4);
-		nib++;
-	}
-	if (nib < 4)
-		return -EINVAL;
-	return dfs_catalog_find_prefix(cat, lo, nib, id);
+	rc = dfs_uuid7_parse_prefix(prefix, lo, &nib);
+	return rc ? rc : dfs_catalog_find_prefix(cat, lo, nib, id);
 }
 
 int dfs_query_parse_name(const char *s, enum dfs_name_kind *kind,

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
+#include "record.h"
+
 #define TAIL_BITS 74
 
 static void put_ms(uint8_t out[16], uint64_t ms)
@@ -85,6 +87,29 @@ void dfs_uuid7_floor(uint64_t ms, uint8_t out[16])
 void dfs_uuid7_format(const uint8_t id[16], char out[37])
 {
 	uuid_unparse_lower(id, out);
+}
+
+int dfs_uuid7_parse_prefix(const char *prefix, uint8_t lo[16],
+			   unsigned *nibbles)
+{
+	uint8_t v[16] = {0};
+	unsigned nib = 0;
+
+	for (const char *p = prefix; *p; p++) {
+		int h = *p == '-' ? -2 : dfs_hex_digit(*p);
+
+		if (h == -2)
+			continue;
+		if (h < 0 || nib >= 32)
+			return -EINVAL;
+		v[nib / 2] |= (uint8_t)(nib % 2 ? h : h << 4);
+		nib++;
+	}
+	if (nib < 4)
+		return -EINVAL;
+	memcpy(lo, v, 16);
+	*nibbles = nib;
+	return 0;
 }
 
 int dfs_uuid7_parse(const char *s, uint8_t out[16])

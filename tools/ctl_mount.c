@@ -304,26 +304,17 @@ int ctl_mount_query(struct ctl *c, const struct dfs_query *q,
  */
 static int resolve_prefix(struct ctl *c, const char *prefix, uint8_t id[16])
 {
-	uint8_t lo[16] = {0}, cand[16];
+	uint8_t lo[16], cand[16];
 	uint64_t lo_ms = 0, hi_ms;
-	unsigned nib = 0, matches = 0;
+	unsigned nib, matches = 0;
 	struct dfs_query q;
 	struct stat sb;
 	struct walk w;
 	int rc;
 
-	for (const char *p = prefix; *p; p++) {
-		int h = *p == '-' ? -2 : dfs_hex_digit(*p);
-
-		if (h == -2)
-			continue;
-		if (h < 0 || nib >= 32)
-			return -EINVAL;
-		lo[nib / 2] |= (uint8_t)(nib % 2 ? h : h << 4);
-		nib++;
-	}
-	if (nib < 4)
-		return -EINVAL;
+	rc = dfs_uuid7_parse_prefix(prefix, lo, &nib);
+	if (rc)
+		return rc;
 	lo_ms = dfs_uuid7_ms(lo);
 	hi_ms = nib >= 12 ? lo_ms : lo_ms | ((1ULL << (48 - 4 * nib)) - 1);
 	dfs_query_init(&q);

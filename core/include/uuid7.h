@@ -38,4 +38,14 @@ void dfs_uuid7_format(const uint8_t id[16], char out[37]);
  */
 int dfs_uuid7_parse(const char *s, uint8_t out[16]);
 
+/*
+ * dfs_uuid7_parse_prefix — the leading hex digits of an id as typed
+ * (dashes anywhere are skipped): @lo gets them, the rest zero, and
+ * *@nibbles their count. Returns 0, or -EINVAL for another character,
+ * more than 32 digits or fewer than 4 (too short to name one id); @lo and
+ * *@nibbles are untouched then.
+ */
+int dfs_uuid7_parse_prefix(const char *prefix, uint8_t lo[16],
+			   unsigned *nibbles);
+
 #endif

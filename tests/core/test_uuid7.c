@@ -211,6 +211,43 @@ static void test_uuid7_parse_bad(void **state)
 	}
 }
 
+static void test_uuid7_parse_prefix_digits(void **state)
+{
+	uint8_t lo[16], want[16] = {0x01, 0x8f, 0x2a, 0x30, 0x7b};
+	unsigned nib = 0;
+
+	(void)state;
+	/* Dashes anywhere are skipped; an odd count fills the high nibble. */
+	assert_int_equal(dfs_uuid7_parse_prefix("018f2a30-7", lo, &nib), 0);
+	want[4] = 0x70;
+	assert_int_equal(nib, 9);
+	assert_memory_equal(lo, want, 16);
+	assert_int_equal(dfs_uuid7_parse_prefix("018F", lo, &nib), 0);
+	assert_int_equal(nib, 4);
+	assert_int_equal(lo[0], 0x01);
+	assert_int_equal(lo[1], 0x8f);
+	assert_int_equal(lo[2], 0);
+}
+
+static void test_uuid7_parse_prefix_bad(void **state)
+{
+	uint8_t lo[16];
+	unsigned nib = 77;
+
+	(void)state;
+	memset(lo, 0x5a, sizeof(lo));
+	assert_int_equal(dfs_uuid7_parse_prefix("018", lo, &nib), -EINVAL);
+	assert_int_equal(dfs_uuid7_parse_prefix("-0-1-8-", lo, &nib), -EINVAL);
+	assert_int_equal(dfs_uuid7_parse_prefix("018g", lo, &nib), -EINVAL);
+	assert_int_equal(
+		dfs_uuid7_parse_prefix("018f2a30-7b00-7000-8000-0000000000001",
+				       lo, &nib),
+		-EINVAL);
+	/* Untouched on error. */
+	assert_int_equal(nib, 77);
+	assert_int_equal(lo[0], 0x5a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -227,6 +264,8 @@ int main(void)
 		cmocka_unit_test(test_uuid7_parse_roundtrip),
 		cmocka_unit_test(test_uuid7_parse_known),
 		cmocka_unit_test(test_uuid7_parse_bad),
+		cmocka_unit_test(test_uuid7_parse_prefix_digits),
+		cmocka_unit_test(test_uuid7_parse_prefix_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
