@@ -65,10 +65,8 @@ int dfs_dropbox_backup(struct dfs_dropbox *db, const char *name, uint8_t id[16])
 	struct dfs_record cur;
 	struct dfs_project p;
 	uint64_t number;
-	bool has;
+	bool has, gone;
 	int rc;
-
-	bool gone;
 
 	if (!dfs_name_parse_backup(name, project, &number) || number != 0)
 		return -ENOENT;

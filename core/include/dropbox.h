@@ -208,11 +208,16 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
  * dfs_dropbox_rename — rename staging file @from onto project @to:
  * commits it as a deployment of @to (creating it if new, with @from's
  * owner and mode); a link (see dfs_dropbox_symlink) onto its project:
- * rolls it back. @from is gone on success and stays on failure.
+ * rolls it back. @from is gone on success and stays on failure. A
+ * staging file onto another staging name (in deploy/ or a staging
+ * directory): moves it, replacing a staging file there, and commits
+ * nothing. A project onto its backup name: hides it (dfs_dropbox_unlink).
  * Errors: the commit's or the rollback's, -ENOENT, -EINVAL (@to is no
  * project name, or not the project @from names, or the link's target is
  * not a success), -ENODATA (the target's payload was dropped), -EPERM
- * (@from is a project, or the sticky bit), -EACCES.
+ * (@from is a project and @to not its backup name, @from is a staging
+ * directory, or the sticky bit), -EISDIR (@to is a staging directory),
+ * -EACCES.
  */
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 		       const struct dfs_caller *caller);
@@ -235,7 +240,8 @@ int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
 
 /*
  * dfs_dropbox_unlink — remove a staging file or link, or hide a project
- * (see above). Errors: -ENOENT, -EACCES, -EPERM (sticky bit).
+ * or a backup name (see above). Errors: -ENOENT, -EISDIR (a staging
+ * directory), -EACCES, -EPERM (sticky bit).
  */
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 		       const struct dfs_caller *caller);
