@@ -51,6 +51,7 @@ mkdir "$D/.st" || fail "mkdir deploy/.st"
 [ -d "$D/.st" ] || fail "deploy/.st is no directory"
 assert_eq "$(stat -c %a "$D/.st")" 755 "mode of deploy/.st"
 assert_eq "$(stat -c %u "$D/.st")" "$(id -u)" "owner of deploy/.st"
+# shellcheck disable=SC2010 # readdir itself is under test
 ls -A "$D" | grep -qx .st || fail "ls -A deploy lacks .st"
 expect_fail 'File exists' "mkdir of an existing staging dir" mkdir "$D/.st"
 cp "$T/app1.tgz" "$D/.st/web" || fail "cp into deploy/.st"
