@@ -97,6 +97,12 @@ void dfs_catalog_plan_settle(struct dfs_project *p,
 		memcpy(p->current, rec->id, 16);
 		p->has_current = true;
 	}
+	/*
+	 * A success shows a hidden drop box again, whenever its record was
+	 * made (rsync's staging file has one from its first byte, before a
+	 * backup rename hides the drop box it then replaces).
+	 */
+	p->hidden = false;
 	if (attr)
 		dfs_catalog_plan_attr(p, attr, now_ms);
 }

@@ -250,7 +250,7 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 	}
 	if (dfs_name_is_project(name))
 		return project_stat(db, name, true, out);
-	return -ENOENT;
+	return dfs_dropbox_sdir_lookup(db, name, out);
 }
 
 int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
@@ -265,6 +265,8 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 						 &p);
 		return rc ? rc : project_stat(db, p.name, false, out);
 	}
+	if (kind == DFS_DB_DIR)
+		return dfs_dropbox_dir_stat_num(db, num, out);
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)
 		return -ENOENT;
@@ -420,16 +422,20 @@ static int create_staging(struct dfs_dropbox *db, const char *name, int flags,
 			  struct dfs_dbfile **out)
 {
 	char project[DFS_PROJECT_MAX + 1] = "";
-	bool named = dfs_name_parse_staging(name, project);
+	/* One in a staging directory is named at its rename, whatever. */
+	bool named =
+		!strchr(name, '/') && dfs_name_parse_staging(name, project);
 	struct node *n;
 	int rc;
 
+	if (dfs_dropbox_is_dir(db, name))
+		return flags & O_EXCL ? -EEXIST : -EISDIR;
 	n = dfs_dropbox_node_find(db, name, 0);
 	if (n) {
 		rc = staging_may(db, n, flags, caller);
 		dfs_dropbox_node_put(db, n);
 	} else {
-		rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
+		rc = dfs_dropbox_parent_may(db, name, NULL, caller);
 		/* rsync's: refused early by a project we may not write. */
 		if (!rc && named)
 			rc = dfs_dropbox_may(db, project, caller,
@@ -447,7 +453,7 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 	struct dfs_project p;
 	int rc;
 
-	if (dfs_name_is_staging(name))
+	if (dfs_dropbox_staging_path(name))
 		return create_staging(db, name, flags, &attr, caller, out);
 	if (!dfs_name_is_project(name))
 		return -EINVAL;
@@ -486,11 +492,14 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		     int flags, const struct dfs_caller *caller,
 		     struct dfs_dbfile **out)
 {
+	char name[DFS_DROPBOX_PATH_MAX + 1];
 	struct dfs_project_attr attr;
 	struct dfs_project p;
 	struct node *n;
 	int rc;
 
+	if (kind == DFS_DB_DIR)
+		return -EISDIR;
 	if (kind == DFS_DB_PROJECT) {
 		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
 						 &p);
@@ -513,7 +522,10 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		dfs_dropbox_node_put(db, n);
 		return rc;
 	}
-	rc = n->staging ? open_staging(db, n->name, n->project, flags, false,
+	pthread_mutex_lock(&db->lock); /* a rename moves it */
+	snprintf(name, sizeof(name), "%s", n->name);
+	pthread_mutex_unlock(&db->lock);
+	rc = n->staging ? open_staging(db, name, n->project, flags, false,
 				       &n->attr, out)
 			: -ENOENT; /* a new project's file is its writer's */
 	dfs_dropbox_node_put(db, n);
@@ -729,6 +741,8 @@ void dfs_dropbox_free(struct dfs_dropbox *db)
 		pthread_mutex_unlock(&db->lock);
 		dfs_dropbox_node_put(db, n);
 	}
+	dfs_dropbox_dirs_free(db);
+	dfs_dropbox_backups_free(db);
 	pthread_mutex_destroy(&db->lock);
 	free(db);
 }

@@ -219,7 +219,9 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 	if ((sa->mask & DFS_SET_SIZE) &&
 	    sa->size > dfs_deploy_max_payload(db->conf))
 		return -EFBIG;
-	if (kind == DFS_DB_PROJECT) {
+	if (kind == DFS_DB_DIR) {
+		rc = dfs_dropbox_sdir_setattr(db, num, sa, caller);
+	} else if (kind == DFS_DB_PROJECT) {
 		rc = project_setattr(db, num, f, sa, caller);
 	} else {
 		n = dfs_dropbox_node_find(db, NULL, num);
@@ -391,17 +393,26 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 
 	n = dfs_dropbox_node_find(db, from, 0);
 	if (!n) {
-		if (dfs_name_is_project(from) &&
+		if (dfs_dropbox_is_dir(db, from))
+			return -EPERM; /* staging directories stay put */
+		if (!dfs_name_is_project(from) ||
 		    dfs_catalog_project_get(dfs_store_catalog(db->st), from,
-					    &p) == 0 &&
-		    !p.hidden)
-			return -EPERM;
-		return -ENOENT;
+					    &p) != 0 ||
+		    p.hidden)
+			return -ENOENT;
+		/* cp -b, install -b, rsync -b: the history is the backup. */
+		return dfs_dropbox_backup_rename(db, from, to, caller);
 	}
-	/* As the kernel would: write on deploy/, and its sticky bit. */
-	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
-	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
-		rc = -EPERM;
+	/* As the kernel would: write on its directory, and its sticky bit. */
+	rc = dfs_dropbox_parent_may(db, from, &n->attr.uid, caller);
+	if (!rc && dfs_dropbox_staging_path(to)) {
+		/* To another staging name: a move, committing nothing. */
+		rc = dfs_dropbox_move(db, n, to, caller);
+		dfs_dropbox_node_put(db, n);
+		return rc;
+	}
+	if (!rc && !dfs_dropbox_dir_may_write(db, caller))
+		rc = -EACCES;
 	if (!rc && !dfs_name_is_project(to))
 		rc = -EINVAL;
 	if (!rc && n->project[0])
@@ -415,6 +426,16 @@ int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 		node_unlink(db, n);
 	dfs_dropbox_node_put(db, n);
 	return rc;
+}
+
+int dfs_dropbox_may_hide(struct dfs_dropbox *db, const struct dfs_project *p,
+			 const struct dfs_caller *c)
+{
+	if (!dfs_dropbox_dir_may_write(db, c))
+		return -EACCES;
+	if (!dfs_dropbox_may_delete(db, p->uid, c))
+		return -EPERM;
+	return dfs_project_may(p, c, DFS_MAY_WRITE) ? 0 : -EACCES;
 }
 
 /*
@@ -433,13 +454,9 @@ static int hide_project(struct dfs_dropbox *db, const char *name,
 		return rc;
 	if (p.hidden)
 		return -ENOENT;
-	if (!dfs_dropbox_dir_may_write(db, c))
-		return -EACCES;
-	if (!dfs_dropbox_may_delete(db, p.uid, c))
-		return -EPERM;
-	if (!dfs_project_may(&p, c, DFS_MAY_WRITE))
-		return -EACCES;
-	return dfs_catalog_project_hide(dfs_store_catalog(db->st), name);
+	rc = dfs_dropbox_may_hide(db, &p, c);
+	return rc ? rc
+		  : dfs_catalog_project_hide(dfs_store_catalog(db->st), name);
 }
 
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
@@ -449,46 +466,18 @@ int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 	int rc;
 
 	n = dfs_dropbox_node_find(db, name, 0);
-	if (!n)
+	if (!n) {
+		if (dfs_dropbox_is_dir(db, name))
+			return -EISDIR;
 		return dfs_name_is_project(name)
 			       ? hide_project(db, name, caller)
-			       : -ENOENT;
-	rc = dfs_dropbox_dir_may_write(db, caller) ? 0 : -EACCES;
-	if (!rc && !dfs_dropbox_may_delete(db, n->attr.uid, caller))
-		rc = -EPERM;
+			       : dfs_dropbox_backup_unlink(db, name, caller);
+	}
+	rc = dfs_dropbox_parent_may(db, name, &n->attr.uid, caller);
 	if (!rc && n->project[0])
 		rc = dfs_dropbox_may(db, n->project, caller, DFS_MAY_WRITE);
 	if (!rc)
 		node_unlink(db, n);
 	dfs_dropbox_node_put(db, n);
 	return rc;
-}
-
-int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
-			     int (*fn)(void *arg, const char *name,
-				       uint64_t num),
-			     void *arg)
-{
-	char name[DFS_NAME_MAX + 1];
-	struct node *best;
-	int rc;
-
-	for (;;) {
-		pthread_mutex_lock(&db->lock);
-		best = NULL;
-		for (struct node *n = db->nodes; n; n = n->next)
-			if (n->linked && n->num > after &&
-			    (!best || n->num < best->num))
-				best = n;
-		if (best) {
-			snprintf(name, sizeof(name), "%s", best->name);
-			after = best->num;
-		}
-		pthread_mutex_unlock(&db->lock);
-		if (!best)
-			return 0;
-		rc = fn(arg, name, after);
-		if (rc)
-			return rc;
-	}
 }

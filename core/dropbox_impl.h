@@ -20,8 +20,9 @@
 #include "reader.h"
 
 struct node {
-	pthread_mutex_t lock; /* everything below but refs, linked, next */
-	char name[DFS_NAME_MAX + 1];
+	pthread_mutex_t
+		lock; /* everything below but name, refs, linked, next */
+	char name[DFS_DROPBOX_PATH_MAX + 1]; /* under the dropbox lock */
 	char project[DFS_PROJECT_MAX +
 		     1]; /* "" until a staging file is renamed */
 	uint64_t num;
@@ -42,14 +43,25 @@ struct node {
 	struct node *next;
 };
 
+/* A staging directory: files in it are nodes named "<name>/<leaf>". */
+struct sdir {
+	char name[DFS_NAME_MAX + 1];
+	uint64_t num;
+	struct dfs_project_attr attr;
+	struct timespec atime, mtime, ctime;
+	struct sdir *next;
+};
+
 struct dfs_dropbox {
 	struct dfs_store *st;
 	/* For every deployment it starts (borrowed; NULL: defaults). */
 	const struct dfs_deploy_conf *conf;
 	pthread_mutex_t lock; /* nodes, refs, next_num */
 	struct node *nodes;
-	uint64_t next_num;
-	uint32_t owner;		     /* the mount's owner */
+	struct sdir *dirs;
+	struct unbacked *unbacked; /* projects whose backup name was removed */
+	uint64_t next_num;	   /* of nodes and directories */
+	uint32_t owner;		   /* the mount's owner */
 	struct dfs_project_attr dir; /* deploy/ itself, under lock */
 	struct timespec dir_ctime;
 };
@@ -116,5 +128,61 @@ int dfs_dropbox_draft_commit(struct dfs_dropbox *db, struct node *n);
 int dfs_dropbox_current(struct dfs_dropbox *db, const char *name,
 			struct dfs_project *p, struct dfs_record *cur,
 			bool *has_cur);
+
+/* ---- dropbox_sdir.c --------------------------------------------------- */
+
+/*
+ * May @c add an entry @path (@owner NULL) or remove or replace one owned
+ * by *@owner, as the kernel judges it on the entry's directory (deploy/
+ * or a staging directory: write and search, and its sticky bit)?
+ * 0, -EACCES, -EPERM, -ENOENT (the staging directory is gone).
+ */
+int dfs_dropbox_parent_may(struct dfs_dropbox *db, const char *path,
+			   const uint32_t *owner, const struct dfs_caller *c);
+/* Is @name a staging directory of deploy/? */
+bool dfs_dropbox_is_dir(struct dfs_dropbox *db, const char *name);
+/* A staging directory's attributes (DFS_DB_DIR). -ENOENT. */
+int dfs_dropbox_dir_stat_num(struct dfs_dropbox *db, uint64_t num,
+			     struct dfs_dbstat *out);
+int dfs_dropbox_sdir_lookup(struct dfs_dropbox *db, const char *name,
+			    struct dfs_dbstat *out);
+int dfs_dropbox_sdir_setattr(struct dfs_dropbox *db, uint64_t num,
+			     const struct dfs_setattr *sa,
+			     const struct dfs_caller *c);
+/*
+ * Rename staging file @n to staging name @to (in deploy/ or a staging
+ * directory), replacing the staging file there. Errors: -EISDIR (@to is
+ * a directory), dfs_dropbox_parent_may's.
+ */
+int dfs_dropbox_move(struct dfs_dropbox *db, struct node *n, const char *to,
+		     const struct dfs_caller *c);
+/* Is @path a place for a staging file: a staging name, or "<dir>/<leaf>"? */
+bool dfs_dropbox_staging_path(const char *path);
+void dfs_dropbox_dirs_free(struct dfs_dropbox *db);
+
+/*
+ * May @c take project @p's name out of deploy/ (unlink, a backup rename)?
+ * Write on deploy/, its sticky bit, and write on @p. 0, -EACCES, -EPERM.
+ */
+int dfs_dropbox_may_hide(struct dfs_dropbox *db, const struct dfs_project *p,
+			 const struct dfs_caller *c);
+
+/* ---- dropbox_backup.c ------------------------------------------------- */
+
+/*
+ * rename of project @from onto its backup name @to: hides @from as
+ * unlink does, and shows the backup name again if it was removed.
+ * Errors: -EPERM (@to is no backup name of @from), dfs_dropbox_unlink's.
+ */
+int dfs_dropbox_backup_rename(struct dfs_dropbox *db, const char *from,
+			      const char *to, const struct dfs_caller *c);
+/*
+ * unlink of backup name @name: it shows nothing until the project's next
+ * backup rename (the daemon's memory). -ENOENT (nothing shown there),
+ * -EACCES, -EPERM as for unlink of the project.
+ */
+int dfs_dropbox_backup_unlink(struct dfs_dropbox *db, const char *name,
+			      const struct dfs_caller *c);
+void dfs_dropbox_backups_free(struct dfs_dropbox *db);
 
 #endif

@@ -61,3 +61,33 @@ bool dfs_name_parse_staging(const char *s, char *project)
 	project[n] = '\0';
 	return true;
 }
+
+bool dfs_name_parse_backup(const char *s, char *project, uint64_t *number)
+{
+	const char *tilde = strchr(s, '~'), *c;
+	size_t n = strlen(s), end;
+	uint64_t v = 0;
+
+	/* No project name holds a '~': the first one ends the project. */
+	if (!tilde || s[n - 1] != '~')
+		return false;
+	end = (size_t)(tilde - s);
+	if (end + 1 < n) {
+		/* "<project>.~<N>~" */
+		if (end == 0 || s[end - 1] != '.' || tilde[1] < '1' ||
+		    tilde[1] > '9')
+			return false;
+		for (c = tilde + 1; c < s + n - 1; c++) {
+			if (*c < '0' || *c > '9' || v >= 100000000000000000ULL)
+				return false;
+			v = v * 10 + (uint64_t)(*c - '0');
+		}
+		end--;
+	}
+	if (!project_span(s, end))
+		return false;
+	memcpy(project, s, end);
+	project[end] = '\0';
+	*number = v;
+	return true;
+}

@@ -88,7 +88,9 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 		}
 		return DFS_NODE_NONE;
 	case C_NODE:
-		return DFS_NODE_DROPBOX;
+		return ino_kind(ino) == N_FILE	? DFS_NODE_DROPBOX
+		       : ino_kind(ino) == N_DIR ? DFS_NODE_DIR
+						: DFS_NODE_NONE;
 	case C_QUERY:
 		return ino_kind(ino) <= DFS_STATUS_COUNT ? DFS_NODE_DIR
 							 : DFS_NODE_NONE;
@@ -104,9 +106,12 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 
 bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num)
 {
-	if (dfs_tree_type(ino) != DFS_NODE_DROPBOX)
+	if (dfs_tree_type(ino) != DFS_NODE_DROPBOX &&
+	    (ino_class(ino) != C_NODE || ino_kind(ino) != N_DIR))
 		return false;
-	*kind = ino_class(ino) == C_PROJECT ? DFS_DB_PROJECT : DFS_DB_NODE;
+	*kind = ino_class(ino) == C_PROJECT ? DFS_DB_PROJECT
+		: ino_kind(ino) == N_DIR    ? DFS_DB_DIR
+					    : DFS_DB_NODE;
 	*num = ino_num(ino);
 	return true;
 }
@@ -114,7 +119,8 @@ bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num)
 uint64_t dfs_tree_dropbox_ino(enum dfs_dbkind kind, uint64_t num)
 {
 	return kind == DFS_DB_PROJECT ? mkino(C_PROJECT, num, P_DROPBOX)
-				      : mkino(C_NODE, num, 0);
+	       : kind == DFS_DB_DIR   ? mkino(C_NODE, num, N_DIR)
+				      : mkino(C_NODE, num, N_FILE);
 }
 
 /* ---- attributes -------------------------------------------------------- */
@@ -146,11 +152,14 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 {
 	base_stat(s, dfs_tree_dropbox_ino(db->kind, db->num),
-		  db->link ? S_IFLNK | 0777 : S_IFREG | (db->mode & 07777),
+		  db->link		   ? S_IFLNK | 0777
+		  : db->kind == DFS_DB_DIR ? S_IFDIR | (db->mode & 07777)
+					   : S_IFREG | (db->mode & 07777),
 		  db->uid, db->gid, db->mtime);
 	s->st_atim = db->atime;
 	s->st_ctim = db->ctime;
-	set_size(s, db->size);
+	if (db->kind != DFS_DB_DIR)
+		set_size(s, db->size);
 }
 
 #define LINK_LEN (sizeof("../../deployments/") - 1 + DFS_ID_STR_LEN)
@@ -316,7 +325,10 @@ int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 						 ino_num(ino), &p);
 		return rc ? rc : project_stat(t, &p, ino_kind(ino), s);
 	case C_NODE:
-		rc = dfs_dropbox_stat(t->db, DFS_DB_NODE, ino_num(ino), &db);
+		rc = dfs_dropbox_stat(t->db,
+				      ino_kind(ino) == N_DIR ? DFS_DB_DIR
+							     : DFS_DB_NODE,
+				      ino_num(ino), &db);
 		if (!rc)
 			dfs_tree_dropbox_stat(&db, s);
 		return rc;
@@ -353,7 +365,6 @@ static int lookup_deployment(struct dfs_tree *t, const char *name,
 static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 			struct stat *s)
 {
-	struct dfs_dbstat db;
 	struct dfs_project p;
 	enum dfs_status status;
 	int rc;
@@ -375,10 +386,7 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 		}
 		return -ENOENT;
 	case DFS_INO_DEPLOY:
-		rc = dfs_dropbox_lookup(t->db, name, &db);
-		if (!rc)
-			dfs_tree_dropbox_stat(&db, s);
-		return rc;
+		return dfs_tree_dropbox_lookup(t, parent, name, s);
 	case INO_DEPLOYMENTS:
 		return lookup_deployment(t, name, D_DIR, NULL, -1, s);
 	case INO_PROJECTS:
@@ -436,6 +444,8 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 		return -ENOTDIR;
 	if (ino_class(parent) == C_FIXED)
 		return lookup_fixed(t, parent, name, s);
+	if (ino_class(parent) == C_NODE)
+		return dfs_tree_dropbox_lookup(t, parent, name, s);
 	if (ino_class(parent) == C_QUERY) {
 		char project[DFS_PROJECT_MAX + 1];
 		int status;
@@ -537,11 +547,13 @@ int dfs_tree_unlink(struct dfs_tree *t, uint64_t parent, const char *name,
 	struct dfs_project p;
 	struct dfs_record r;
 	struct dfs_who who;
+	char path[DFS_DROPBOX_PATH_MAX + 1];
 	uint64_t freed;
 	int rc;
 
-	if (parent == DFS_INO_DEPLOY)
-		return dfs_dropbox_unlink(t->db, name, caller);
+	rc = dfs_tree_dropbox_path(t, parent, name, path, sizeof(path));
+	if (rc != -EROFS)
+		return rc ? rc : dfs_dropbox_unlink(t->db, path, caller);
 	if (dfs_tree_type(parent) != DFS_NODE_DIR ||
 	    ino_class(parent) != C_DEPLOYMENT)
 		return -EROFS;

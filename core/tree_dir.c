@@ -48,10 +48,12 @@ static int emit_dropbox(void *arg, const struct dfs_entry *e)
 	return e->hidden ? 0 : emit_entry(arg, e);
 }
 
-static int emit_staging(void *arg, const char *name, uint64_t num)
+/* Staging files, links and directories: in deploy/ or a staging dir. */
+static int emit_staging(void *arg, const char *name, enum dfs_dbkind kind,
+			uint64_t num)
 {
-	return emit(arg, name, mkino(C_NODE, num, 0), S_IFREG,
-		    OFF_STAGING + num);
+	return emit(arg, name, dfs_tree_dropbox_ino(kind, num),
+		    kind == DFS_DB_DIR ? S_IFDIR : S_IFREG, OFF_STAGING + num);
 }
 
 /* Walk a cursor from offset @off; a stop or a vanished position is fine. */
@@ -96,8 +98,8 @@ static int list_fixed(struct dfs_tree *t, struct lister *l, uint64_t ino,
 				return rc > 0 || rc == -ENOENT ? 0 : rc;
 			off = OFF_STAGING;
 		}
-		rc = dfs_dropbox_scan_staging(t->db, off - OFF_STAGING,
-					      emit_staging, l);
+		rc = dfs_dropbox_scan(t->db, 0, off - OFF_STAGING, emit_staging,
+				      l);
 		return rc > 0 ? 0 : rc;
 	case INO_DEPLOYMENTS:
 		*l = (struct lister){l->fn, l->arg, C_DEPLOYMENT, D_DIR,
@@ -196,12 +198,16 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		     dfs_tree_fill_fn fn, void *arg)
 {
 	struct lister l = {fn, arg, C_FIXED, 0, 0};
+	int rc;
 
 	if (dfs_tree_type(ino) != DFS_NODE_DIR)
 		return -ENOTDIR;
 	if (off < 1 && emit(&l, ".", ino, S_IFDIR, 1))
 		return 0;
-	if (off < 2 && emit(&l, "..", DFS_INO_ROOT, S_IFDIR, 2))
+	if (off < 2 &&
+	    emit(&l, "..",
+		 ino_class(ino) == C_NODE ? DFS_INO_DEPLOY : DFS_INO_ROOT,
+		 S_IFDIR, 2))
 		return 0;
 	if ((ino_class(ino) == C_DEPLOYMENT && ino_kind(ino) == D_DELIVERIES) ||
 	    (ino_class(ino) == C_PROJECT && ino_kind(ino) == P_NODES))
@@ -213,6 +219,11 @@ int dfs_tree_readdir(struct dfs_tree *t, uint64_t ino, uint64_t off,
 		return list_project(t, &l, ino, off);
 	case C_QUERY:
 		return dfs_tree_query_readdir(t, ino, off, fn, arg);
+	case C_NODE:
+		rc = dfs_dropbox_scan(t->db, ino_num(ino),
+				      off < OFF_STAGING ? 0 : off - OFF_STAGING,
+				      emit_staging, &l);
+		return rc > 0 ? 0 : rc;
 	default:
 		return list_deployment(t, &l, ino, off);
 	}

@@ -56,6 +56,10 @@ enum {
 	DL_JSON,
 	DL_LOG
 };
+enum {
+	N_FILE, /* a staging file, link or new project's file */
+	N_DIR	/* a staging directory */
+};
 
 /* Directory offsets: 1 ".", 2 "..", small fixed entries, then cursors. */
 #define OFF_CURSOR  DFS_TREE_OFF_CURSOR
@@ -111,6 +115,21 @@ static inline void set_size(struct stat *s, uint64_t size)
 }
 
 extern const char *const dfs_tree_top_names[4];
+
+/*
+ * tree_open.c: the drop box's name of @name in directory @parent (deploy/
+ * or a staging directory, see dropbox.h) into @buf. Errors: -EROFS (any
+ * other directory), dfs_dropbox_dir_path's.
+ */
+int dfs_tree_dropbox_path(struct dfs_tree *t, uint64_t parent, const char *name,
+			  char *buf, size_t size);
+/*
+ * Look @name up in deploy/ or a staging directory @parent: a drop box, a
+ * staging file or directory, or in deploy/ a backup name (the payload it
+ * shows, see dfs_dropbox_backup). Errors: -ENOENT, -errno.
+ */
+int dfs_tree_dropbox_lookup(struct dfs_tree *t, uint64_t parent,
+			    const char *name, struct stat *s);
 
 /*
  * tree_query.c: newest/ and its query directories. The filter of query

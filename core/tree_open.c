@@ -6,16 +6,91 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 
 #include "catalog.h"
 #include "file_impl.h"
 #include "tree_impl.h"
 
+int dfs_tree_dropbox_path(struct dfs_tree *t, uint64_t parent, const char *name,
+			  char *buf, size_t size)
+{
+	if (parent == DFS_INO_DEPLOY)
+		return (size_t)snprintf(buf, size, "%s", name) >= size
+			       ? -ENAMETOOLONG
+			       : 0;
+	if (ino_class(parent) == C_NODE && ino_kind(parent) == N_DIR)
+		return dfs_dropbox_dir_path(t->db, ino_num(parent), name, buf,
+					    size);
+	return -EROFS;
+}
+
+int dfs_tree_dropbox_lookup(struct dfs_tree *t, uint64_t parent,
+			    const char *name, struct stat *s)
+{
+	char path[DFS_DROPBOX_PATH_MAX + 1];
+	struct dfs_dbstat db;
+	struct dfs_record r;
+	int rc;
+
+	rc = dfs_tree_dropbox_path(t, parent, name, path, sizeof(path));
+	if (!rc)
+		rc = dfs_dropbox_lookup(t->db, path, &db);
+	if (!rc) {
+		dfs_tree_dropbox_stat(&db, s);
+		return 0;
+	}
+	if (rc != -ENOENT || parent != DFS_INO_DEPLOY ||
+	    dfs_dropbox_backup(t->db, name, r.id) != 0)
+		return rc == -EINVAL ? -ENOENT : rc;
+	/* A backup name: the payload it shows, read-only. */
+	rc = dfs_catalog_get(dfs_store_catalog(t->st), r.id, &r);
+	return rc ? rc
+		  : dfs_tree_getattr(t, mkino(C_DEPLOYMENT, r.seq, D_PAYLOAD),
+				     s);
+}
+
+static bool in_deploy(uint64_t parent)
+{
+	return parent == DFS_INO_DEPLOY ||
+	       (ino_class(parent) == C_NODE && ino_kind(parent) == N_DIR);
+}
+
 /* Only deploy/ takes new entries: EPERM there, a read-only tree elsewhere. */
 int dfs_tree_mknod(struct dfs_tree *t, uint64_t parent)
 {
 	(void)t;
-	return parent == DFS_INO_DEPLOY ? -EPERM : -EROFS;
+	return in_deploy(parent) ? -EPERM : -EROFS;
+}
+
+int dfs_tree_mkdir(struct dfs_tree *t, uint64_t parent, const char *name,
+		   uint32_t mode, const struct dfs_caller *c, struct stat *st)
+{
+	struct dfs_dbstat ds;
+	int rc;
+
+	if (parent != DFS_INO_DEPLOY)
+		return dfs_tree_mknod(t, parent); /* no nesting */
+	rc = dfs_dropbox_mkdir(t->db, name, mode, c, &ds);
+	if (!rc)
+		dfs_tree_dropbox_stat(&ds, st);
+	return rc;
+}
+
+int dfs_tree_rmdir(struct dfs_tree *t, uint64_t parent, const char *name,
+		   const struct dfs_caller *c)
+{
+	char path[DFS_DROPBOX_PATH_MAX + 1];
+	struct dfs_dbstat ds;
+	int rc;
+
+	if (parent == DFS_INO_DEPLOY)
+		return dfs_dropbox_rmdir(t->db, name, c);
+	rc = dfs_tree_dropbox_path(t, parent, name, path, sizeof(path));
+	if (rc)
+		return rc == -EINVAL ? -ENOENT : rc;
+	/* In a staging directory: files only. */
+	return dfs_dropbox_lookup(t->db, path, &ds) == 0 ? -ENOTDIR : -ENOENT;
 }
 
 /* Open what is not a drop box: read-only, and each kind its own way. */
@@ -149,16 +224,18 @@ int dfs_tree_create(struct dfs_tree *t, uint64_t parent, const char *name,
 		    int flags, uint32_t mode, const struct dfs_caller *c,
 		    struct dfs_file **out, struct stat *st)
 {
+	char path[DFS_DROPBOX_PATH_MAX + 1];
 	struct dfs_dbstat ds;
 	struct dfs_file *f;
 	int rc;
 
-	if (parent != DFS_INO_DEPLOY)
-		return -EROFS;
+	rc = dfs_tree_dropbox_path(t, parent, name, path, sizeof(path));
+	if (rc)
+		return rc;
 	f = dfs_file_new(DFS_FILE_DROPBOX);
 	if (!f)
 		return -ENOMEM;
-	rc = dfs_dropbox_create(t->db, name, flags, mode, c, &f->db);
+	rc = dfs_dropbox_create(t->db, path, flags, mode, c, &f->db);
 	if (!rc)
 		rc = dfs_dbfile_stat(f->db, &ds);
 	if (rc) {
@@ -190,11 +267,18 @@ int dfs_tree_rename(struct dfs_tree *t, uint64_t parent, const char *name,
 		    uint64_t newparent, const char *newname, unsigned flags,
 		    const struct dfs_caller *c)
 {
-	if (parent != DFS_INO_DEPLOY || newparent != DFS_INO_DEPLOY)
+	char from[DFS_DROPBOX_PATH_MAX + 1], to[DFS_DROPBOX_PATH_MAX + 1];
+	int rc;
+
+	if (!in_deploy(parent) || !in_deploy(newparent))
 		return parent == newparent ? -EROFS : -EXDEV;
 	if (flags)
 		return -EINVAL;
-	return dfs_dropbox_rename(t->db, name, newname, c);
+	rc = dfs_tree_dropbox_path(t, parent, name, from, sizeof(from));
+	if (!rc)
+		rc = dfs_tree_dropbox_path(t, newparent, newname, to,
+					   sizeof(to));
+	return rc ? rc : dfs_dropbox_rename(t->db, from, to, c);
 }
 
 int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,

@@ -265,7 +265,16 @@ static void dfs_statfs(fuse_req_t req, fuse_ino_t ino)
 static void dfs_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name,
 		      mode_t mode)
 {
-	fuse_reply_err(req, -dfs_tree_mknod(dfs_fs_of(req)->tree, parent));
+	struct dfs_caller c;
+	struct stat st;
+	int rc;
+
+	dfs_fs_caller_groups(req, &c);
+	rc = dfs_tree_mkdir(dfs_fs_of(req)->tree, parent, name, mode, &c, &st);
+	if (rc)
+		fuse_reply_err(req, -rc);
+	else
+		dfs_fs_reply_entry(req, &st);
 }
 
 static void dfs_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
@@ -282,7 +291,11 @@ static void dfs_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 
 static void dfs_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	fuse_reply_err(req, EROFS);
+	struct dfs_caller c;
+
+	dfs_fs_caller_groups(req, &c);
+	fuse_reply_err(req,
+		       -dfs_tree_rmdir(dfs_fs_of(req)->tree, parent, name, &c));
 }
 
 /* No getxattr: the kernel then stops asking for security.capability. */

@@ -21,6 +21,16 @@
  *  - unlink of a project hides it from deploy/ until its next deployment
  *    and changes nothing else; creating its name again starts that
  *    deployment (install, mv, cp --remove-destination redeploy).
+ *  - A staging directory (mkdir of a name starting with a dot: rsync's
+ *    --delay-updates and --partial-dir) holds staging files, named
+ *    "<dir>/<leaf>" in the calls below; each is a staging file that names
+ *    no project, whatever its leaf (one moved in keeps its own), until
+ *    renamed onto a project. Staging files move between deploy/ and
+ *    staging directories by rename. Directories do not nest and are not
+ *    renamed; like staging files, they live in the daemon's memory.
+ *  - rename of a project onto its backup name ("<project>~",
+ *    "<project>.~N~": cp -b, install -b, rsync -b) hides it as unlink
+ *    does; the history is the backup (see dfs_dropbox_backup).
  *
  * A write or truncate that would make a payload larger than the store's
  * max_payload fails with -EFBIG, before any deployment starts or payload
@@ -58,7 +68,14 @@ enum dfs_dbkind {
 	DFS_DB_PROJECT, /* num is the project's pseq */
 	DFS_DB_NODE,	/* num numbers a staging file, or a new project's file
 			   not committed yet, within this dropbox */
+	DFS_DB_DIR,	/* a staging directory, numbered with the nodes */
 };
+
+/*
+ * The longest name the calls below take: a name in deploy/, or
+ * "<dir>/<leaf>" in a staging directory (each part at most DFS_NAME_MAX).
+ */
+#define DFS_DROPBOX_PATH_MAX (2 * DFS_NAME_MAX + 1)
 
 struct dfs_dbstat {
 	enum dfs_dbkind kind;
@@ -191,11 +208,16 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
  * dfs_dropbox_rename — rename staging file @from onto project @to:
  * commits it as a deployment of @to (creating it if new, with @from's
  * owner and mode); a link (see dfs_dropbox_symlink) onto its project:
- * rolls it back. @from is gone on success and stays on failure.
+ * rolls it back. @from is gone on success and stays on failure. A
+ * staging file onto another staging name (in deploy/ or a staging
+ * directory): moves it, replacing a staging file there, and commits
+ * nothing. A project onto its backup name: hides it (dfs_dropbox_unlink).
  * Errors: the commit's or the rollback's, -ENOENT, -EINVAL (@to is no
  * project name, or not the project @from names, or the link's target is
  * not a success), -ENODATA (the target's payload was dropped), -EPERM
- * (@from is a project, or the sticky bit), -EACCES.
+ * (@from is a project and @to not its backup name, @from is a staging
+ * directory, or the sticky bit), -EISDIR (@to is a staging directory),
+ * -EACCES.
  */
 int dfs_dropbox_rename(struct dfs_dropbox *db, const char *from, const char *to,
 		       const struct dfs_caller *caller);
@@ -218,7 +240,8 @@ int dfs_dropbox_readlink(struct dfs_dropbox *db, uint64_t num, char *buf,
 
 /*
  * dfs_dropbox_unlink — remove a staging file or link, or hide a project
- * (see above). Errors: -ENOENT, -EACCES, -EPERM (sticky bit).
+ * or a backup name (see above). Errors: -ENOENT, -EISDIR (a staging
+ * directory), -EACCES, -EPERM (sticky bit).
  */
 int dfs_dropbox_unlink(struct dfs_dropbox *db, const char *name,
 		       const struct dfs_caller *caller);
@@ -244,12 +267,53 @@ int dfs_dropbox_dir_setattr(struct dfs_dropbox *db,
 void dfs_dropbox_tick(struct dfs_dropbox *db);
 
 /*
- * dfs_dropbox_scan_staging — call @fn for each staging file with a num
- * above @after, in num order; stops when @fn returns non-zero (returned).
+ * dfs_dropbox_scan — call @fn for each staging file, link and staging
+ * directory of deploy/ (@dir 0) or each file of staging directory @dir,
+ * by its name there, with a num above @after, in num order; stops when
+ * @fn returns non-zero (returned). Errors: -ENOENT (no directory @dir).
  */
-int dfs_dropbox_scan_staging(struct dfs_dropbox *db, uint64_t after,
-			     int (*fn)(void *arg, const char *name,
-				       uint64_t num),
-			     void *arg);
+int dfs_dropbox_scan(struct dfs_dropbox *db, uint64_t dir, uint64_t after,
+		     int (*fn)(void *arg, const char *name,
+			       enum dfs_dbkind kind, uint64_t num),
+		     void *arg);
+
+/* ---- staging directories (dropbox_sdir.c) ----------------------------- */
+
+/*
+ * dfs_dropbox_mkdir — a staging directory deploy/@name, owned by @caller
+ * with @mode. Errors: -EPERM (@name is no staging name: deploy/ holds
+ * files), -EEXIST, -EACCES (write on deploy/), -ENOMEM.
+ */
+int dfs_dropbox_mkdir(struct dfs_dropbox *db, const char *name, uint32_t mode,
+		      const struct dfs_caller *caller, struct dfs_dbstat *out);
+
+/*
+ * dfs_dropbox_rmdir — remove staging directory deploy/@name. Errors:
+ * -ENOENT, -ENOTDIR (a file), -ENOTEMPTY, -EACCES, -EPERM (sticky bit).
+ */
+int dfs_dropbox_rmdir(struct dfs_dropbox *db, const char *name,
+		      const struct dfs_caller *caller);
+
+/*
+ * The name "<dir>/@leaf" of @leaf in staging directory @dir into @buf.
+ * Errors: -ENOENT (no such directory), -ENAMETOOLONG, -EINVAL ("." or
+ * "..", or a '/').
+ */
+int dfs_dropbox_dir_path(struct dfs_dropbox *db, uint64_t dir, const char *leaf,
+			 char *buf, size_t size);
+
+/* ---- backups (dropbox_backup.c) --------------------------------------- */
+
+/*
+ * dfs_dropbox_backup — the deployment deploy/@name shows when @name is a
+ * backup name "<project>~" of a project: what the drop box showed before
+ * its current content, i.e. the project's current deployment while the
+ * drop box is hidden (right after the tool's rename), else the newest
+ * success before the current one. Numbered names ("<project>.~N~") show
+ * nothing: a tool numbers them from a listing, which never shows them.
+ * Errors: -ENOENT, the catalog's.
+ */
+int dfs_dropbox_backup(struct dfs_dropbox *db, const char *name,
+		       uint8_t id[16]);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define DFS_PROJECT_MAX 128		       /* characters, without the NUL */
 #define DFS_NAME_MAX	(DFS_PROJECT_MAX + 23) /* any name in deploy/ */
@@ -28,5 +29,15 @@ bool dfs_name_is_staging(const char *s);
  * (DFS_PROJECT_MAX + 1 bytes) and return true.
  */
 bool dfs_name_parse_staging(const char *s, char *project);
+
+/*
+ * dfs_name_parse_backup — if @s is a backup name of a project, the name
+ * cp -b, install -b and rsync -b give the file they replace:
+ * "<project>~" (*@number 0) or "<project>.~<N>~" (*@number N, 1 to
+ * 10^18 with no leading zero), copy the project into @project
+ * (DFS_PROJECT_MAX + 1 bytes) and return true. No project name holds a
+ * '~', so a backup name is never a project's.
+ */
+bool dfs_name_parse_backup(const char *s, char *project, uint64_t *number);
 
 #endif

@@ -146,8 +146,9 @@ int dfs_tree_symlink(struct dfs_tree *t, uint64_t parent, const char *name,
 		     struct stat *st);
 
 /*
- * dfs_tree_rename — within deploy/ only (dfs_dropbox_rename: a commit or
- * a rollback). Errors: -EROFS (elsewhere), -EXDEV (across directories),
+ * dfs_tree_rename — within deploy/ and its staging directories only
+ * (dfs_dropbox_rename: a commit, a rollback, a backup or a move of a
+ * staging file). Errors: -EROFS (elsewhere), -EXDEV (into or out of them),
  * -EINVAL (@flags: no RENAME_NOREPLACE or EXCHANGE), and the drop box's.
  */
 int dfs_tree_rename(struct dfs_tree *t, uint64_t parent, const char *name,
@@ -166,10 +167,27 @@ int dfs_tree_setattr(struct dfs_tree *t, uint64_t ino,
 		     const struct dfs_caller *c, struct stat *st);
 
 /*
- * dfs_tree_mknod — what mkdir, mknod and link get: -EPERM in deploy/
- * (only files and links to deployments live there), -EROFS elsewhere.
+ * dfs_tree_mknod — what mknod and link get: -EPERM in deploy/ (only
+ * files, links to deployments and staging directories live there),
+ * -EROFS elsewhere.
  */
 int dfs_tree_mknod(struct dfs_tree *t, uint64_t parent);
+
+/*
+ * dfs_tree_mkdir — a staging directory in deploy/ (dfs_dropbox_mkdir);
+ * fills @st. Errors: as dfs_tree_mknod for any other directory (staging
+ * directories do not nest), and dfs_dropbox_mkdir's.
+ */
+int dfs_tree_mkdir(struct dfs_tree *t, uint64_t parent, const char *name,
+		   uint32_t mode, const struct dfs_caller *c, struct stat *st);
+
+/*
+ * dfs_tree_rmdir — remove a staging directory (dfs_dropbox_rmdir).
+ * Errors: -EROFS outside deploy/, -ENOTDIR, -ENOENT, and
+ * dfs_dropbox_rmdir's.
+ */
+int dfs_tree_rmdir(struct dfs_tree *t, uint64_t parent, const char *name,
+		   const struct dfs_caller *c);
 
 /*
  * newest/ — query directories, looked up by name and never listed:

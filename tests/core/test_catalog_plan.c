@@ -291,6 +291,20 @@ static void test_plan_settle_older_keeps_current(void **state)
 	assert_int_equal(p.ctime_ms, 1234);
 }
 
+static void test_plan_settle_shows_hidden(void **state)
+{
+	struct dfs_project p = {.has_current = true, .hidden = true};
+	struct dfs_record rec;
+	uint8_t newer[16] = {0x02};
+
+	(void)state;
+	/* Even a success older than current: its record predates the hide. */
+	held(&rec, 1);
+	memcpy(p.current, newer, 16);
+	dfs_catalog_plan_settle(&p, &rec, NULL, 1234);
+	assert_false(p.hidden);
+}
+
 static void test_plan_settle_first_current(void **state)
 {
 	struct dfs_project p = {0};
@@ -479,6 +493,7 @@ int main(void)
 		T(test_plan_interrupt_fails_pending),
 		T(test_plan_settle_newer_moves_current),
 		T(test_plan_settle_older_keeps_current),
+		T(test_plan_settle_shows_hidden),
 		T(test_plan_settle_first_current),
 		T(test_plan_new_project_defaults),
 		T(test_plan_hide_once),

@@ -361,11 +361,13 @@ static void test_dropbox_rename_keeps_project_attrs(void **state)
 	assert_int_equal(tu_count(fix, NULL), 2);
 }
 
-static int scan_cb(void *arg, const char *name, uint64_t num)
+static int scan_cb(void *arg, const char *name, enum dfs_dbkind kind,
+		   uint64_t num)
 {
 	char *seen = arg;
 
 	(void)num;
+	(void)kind;
 	strcat(seen, name);
 	strcat(seen, "|");
 	return 0;
@@ -381,8 +383,7 @@ static void test_dropbox_scan_staging(void **state)
 	b = tu_create(fix, ".api.bbbbbb", SCREAT, 0600);
 	dfs_dbfile_close(a);
 	dfs_dbfile_close(b);
-	assert_int_equal(dfs_dropbox_scan_staging(tu_db(fix), 0, scan_cb, seen),
-			 0);
+	assert_int_equal(dfs_dropbox_scan(tu_db(fix), 0, 0, scan_cb, seen), 0);
 	assert_non_null(strstr(seen, ".web.aaaaaa|"));
 	assert_non_null(strstr(seen, ".api.bbbbbb|"));
 	assert_int_equal(strlen(seen), 2 * strlen(".web.aaaaaa|"));

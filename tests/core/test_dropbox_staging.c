@@ -137,15 +137,20 @@ static void test_dropbox_staging_rename_failure(void **state)
 static void test_dropbox_staging_bad_target(void **state)
 {
 	struct dfs_caller c = tu_caller();
+	struct dfs_dbstat sb;
 	struct tu_fix *fix = *state;
 	uint8_t buf[2048];
 
 	tu_tar(buf, sizeof(buf), 22);
 	stage(fix, ".tmpab12cd", buf, sizeof(buf));
+	/* Onto another staging name: moved, nothing committed. */
 	assert_int_equal(
-		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", ".other", &c),
-		-EINVAL);
-	assert_int_equal(dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", "-x", &c),
+		dfs_dropbox_rename(tu_db(fix), ".tmpab12cd", ".other", &c), 0);
+	assert_int_equal(dfs_dropbox_lookup(tu_db(fix), ".tmpab12cd", &sb),
+			 -ENOENT);
+	tu_lookup(fix, ".other", &sb);
+	assert_int_equal(sb.size, sizeof(buf));
+	assert_int_equal(dfs_dropbox_rename(tu_db(fix), ".other", "-x", &c),
 			 -EINVAL);
 	assert_int_equal(tu_count(fix, NULL), 0);
 }

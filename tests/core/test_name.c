@@ -157,6 +157,45 @@ static void test_name_is_staging(void **state)
 	assert_false(dfs_name_is_staging(name));
 }
 
+static void test_name_parse_backup_valid(void **state)
+{
+	char project[DFS_PROJECT_MAX + 1];
+	uint64_t n = 99;
+
+	(void)state;
+	assert_true(dfs_name_parse_backup("web~", project, &n));
+	assert_string_equal(project, "web");
+	assert_int_equal(n, 0);
+	assert_true(dfs_name_parse_backup("web.~1~", project, &n));
+	assert_string_equal(project, "web");
+	assert_int_equal(n, 1);
+	assert_true(dfs_name_parse_backup("my.app-2.~42~", project, &n));
+	assert_string_equal(project, "my.app-2");
+	assert_int_equal(n, 42);
+	/* "web.~" is no number: the project would be "web." then. */
+	assert_true(dfs_name_parse_backup("web.~", project, &n));
+	assert_string_equal(project, "web.");
+	assert_int_equal(n, 0);
+}
+
+static void test_name_parse_backup_invalid(void **state)
+{
+	static const char *const bad[] = {
+		"web",	    "~",	"web~~",
+		"web.~0~",  "web.~01~", "web.~1",
+		"web~1~",   "web.~1a~", ".web~",
+		"-web~",    "web.~~",	"we~b~",
+		"web.~1~~", ".~tmp~",	"web.~12345678901234567890~"};
+	char project[DFS_PROJECT_MAX + 1] = "";
+	uint64_t n = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(dfs_name_parse_backup(bad[i], project, &n));
+		assert_int_equal(n, 7); /* untouched */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_name_parse_staging_invalid),
 		cmocka_unit_test(test_name_parse_staging_not_project),
 		cmocka_unit_test(test_name_is_staging),
+		cmocka_unit_test(test_name_parse_backup_valid),
+		cmocka_unit_test(test_name_parse_backup_invalid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
