@@ -261,7 +261,8 @@ static int settle_failed(struct dfs_deploy *d, int err, enum dfs_errcode code,
 	remove_manifest_tmp(d);
 	dfs_log_printf(d->log_fd, "failed: %s: %s", dfs_errcode_name(code),
 		       message);
-	dfs_report_settled(d->conf.report, d->conf.report_arg, &d->rec);
+	if (d->named) /* never named: no record, nothing to report */
+		dfs_report_settled(d->conf.report, d->conf.report_arg, &d->rec);
 	close_files(d);
 	d->settled = true;
 	d->result = err;

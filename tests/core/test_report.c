@@ -112,6 +112,14 @@ static void test_report_settled_deploys(void **state)
 	s.last[strlen("api ") + 36 + strlen(": failed: aborted: ")] = '\0';
 	expect_line(&s, "api", id, rest);
 
+	/* A staging file never named (its rename never came): no line. */
+	assert_int_equal(
+		dfs_deploy_begin(fix->st, &fix->conf, NULL, &who, &attr, &d),
+		0);
+	assert_int_equal(dfs_deploy_write(d, DFS_SRC_MEM("x", 1), 0), 0);
+	dfs_deploy_abort(d);
+	assert_int_equal(s.n, 3);
+
 	/* Detached: nothing more. */
 	fix->conf.report = NULL;
 	fix->conf.report_arg = NULL;
