@@ -13,14 +13,6 @@
 #include "dropbox_impl.h"
 #include "isotime.h"
 
-static struct timespec now_ts(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts;
-}
-
 /* ---- nodes ------------------------------------------------------------- */
 
 struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
@@ -36,7 +28,7 @@ struct node *dfs_dropbox_node_new(struct dfs_dropbox *db, const char *name,
 	snprintf(n->project, sizeof(n->project), "%s", project);
 	n->staging = staging;
 	n->attr = *attr;
-	n->atime = n->mtime = n->ctime = now_ts();
+	n->atime = n->mtime = n->ctime = dfs_dropbox_now();
 	pthread_mutex_lock(&db->lock);
 	n->num = ++db->next_num;
 	n->refs = 1;
@@ -90,7 +82,7 @@ struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,
 	return n;
 }
 
-static void node_stat(struct node *n, struct dfs_dbstat *out)
+void dfs_dropbox_node_stat(struct node *n, struct dfs_dbstat *out)
 {
 	pthread_mutex_lock(&n->lock);
 	out->kind = DFS_DB_NODE;
@@ -244,7 +236,7 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 	/* Staging files and links (whatever their names) first. */
 	n = dfs_dropbox_node_find(db, name, 0);
 	if (n) {
-		node_stat(n, out);
+		dfs_dropbox_node_stat(n, out);
 		dfs_dropbox_node_put(db, n);
 		return 0;
 	}
@@ -270,7 +262,7 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)
 		return -ENOENT;
-	node_stat(n, out);
+	dfs_dropbox_node_stat(n, out);
 	dfs_dropbox_node_put(db, n);
 	return 0;
 }
@@ -289,11 +281,6 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 	if (rc)
 		return rc;
 	return dfs_project_may(&p, c, want) ? 0 : -EACCES;
-}
-
-static bool writable(int flags)
-{
-	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
 /*
@@ -323,12 +310,12 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 		f->kind = DFS_DB_PROJECT;
 		f->num = pp.pseq;
 	}
-	if (has && (!writable(flags) || !(flags & O_TRUNC))) {
+	if (has && (!dfs_dropbox_writable(flags) || !(flags & O_TRUNC))) {
 		rc = dfs_reader_open(db->st, &cur, &f->reader);
 		if (rc)
 			goto out_free;
 	}
-	if (writable(flags)) {
+	if (dfs_dropbox_writable(flags)) {
 		f->node = dfs_dropbox_node_new(db, name, name, false, attr);
 		if (!f->node) {
 			rc = -ENOMEM;
@@ -379,7 +366,7 @@ static int open_staging(struct dfs_dropbox *db, const char *name,
 		n->refs++;
 		n->linked = true;
 		pthread_mutex_unlock(&db->lock);
-	} else if (writable(flags) && (flags & O_TRUNC)) {
+	} else if (dfs_dropbox_writable(flags) && (flags & O_TRUNC)) {
 		pthread_mutex_lock(&n->lock);
 		if (n->dep)
 			rc = dfs_deploy_truncate(n->dep, 0);
@@ -411,7 +398,7 @@ static int staging_may(struct dfs_dropbox *db, struct node *n, int flags,
 		return dfs_dropbox_may(db, n->project, c, DFS_MAY_WRITE);
 	if ((flags & O_ACCMODE) != O_WRONLY)
 		want |= DFS_MAY_READ;
-	if (writable(flags))
+	if (dfs_dropbox_writable(flags))
 		want |= DFS_MAY_WRITE;
 	return dfs_project_may(&p, c, want) ? 0 : -EACCES;
 }
@@ -460,8 +447,9 @@ int dfs_dropbox_create(struct dfs_dropbox *db, const char *name, int flags,
 	rc = dfs_catalog_project_get(dfs_store_catalog(db->st), name, &p);
 	if (rc == 0 && !p.hidden) {
 		if (!dfs_project_may(&p, caller,
-				     writable(flags) ? DFS_MAY_WRITE
-						     : DFS_MAY_READ))
+				     dfs_dropbox_writable(flags)
+					     ? DFS_MAY_WRITE
+					     : DFS_MAY_READ))
 			return -EACCES;
 		/*
 		 * O_EXCL: taken by a project with a current payload. One with
@@ -506,8 +494,9 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		if (rc)
 			return rc;
 		if (!dfs_project_may(&p, caller,
-				     writable(flags) ? DFS_MAY_WRITE
-						     : DFS_MAY_READ))
+				     dfs_dropbox_writable(flags)
+					     ? DFS_MAY_WRITE
+					     : DFS_MAY_READ))
 			return -EACCES;
 		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
 		return open_project(db, p.name, &p, flags, &attr, out);
@@ -530,131 +519,6 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 			: -ENOENT; /* a new project's file is its writer's */
 	dfs_dropbox_node_put(db, n);
 	return rc;
-}
-
-int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out)
-{
-	if (f->kind == DFS_DB_PROJECT)
-		return dfs_dropbox_stat(f->db, f->kind, f->num, out);
-	node_stat(f->node, out);
-	return 0;
-}
-
-int dfs_dbfile_read(struct dfs_dbfile *f, void *buf, size_t n, uint64_t off,
-		    size_t *got)
-{
-	struct node *nd = f->node;
-	int rc;
-
-	if (nd) {
-		pthread_mutex_lock(&nd->lock);
-		if (nd->dep && !dfs_deploy_settled(nd->dep)) {
-			rc = dfs_deploy_read(nd->dep, buf, n, off, got);
-			pthread_mutex_unlock(&nd->lock);
-			return rc;
-		}
-		pthread_mutex_unlock(&nd->lock);
-	}
-	if (!f->reader) {
-		*got = 0;
-		return 0;
-	}
-	return dfs_reader_read(f->reader, buf, n, off, got);
-}
-
-struct dfs_reader *dfs_dbfile_reader(struct dfs_dbfile *f)
-{
-	return writable(f->flags) ? NULL : f->reader;
-}
-
-int dfs_dbfile_span(struct dfs_dbfile *f, size_t n, uint64_t off, int *fd,
-		    size_t *len)
-{
-	struct node *nd = f->node;
-	bool drafting = false;
-
-	if (nd) {
-		pthread_mutex_lock(&nd->lock);
-		drafting = nd->dep && !dfs_deploy_settled(nd->dep);
-		pthread_mutex_unlock(&nd->lock);
-	}
-	if (drafting || !f->reader) {
-		*fd = -1;
-		*len = 0;
-		return 0;
-	}
-	return dfs_reader_span(f->reader, n, off, fd, len);
-}
-
-int dfs_dbfile_write(struct dfs_dbfile *f, const struct dfs_src *src,
-		     uint64_t off, const struct dfs_caller *caller)
-{
-	struct node *nd = f->node;
-	size_t n = src->n;
-	int rc;
-
-	if (!writable(f->flags) || !nd)
-		return -EBADF;
-	pthread_mutex_lock(&nd->lock);
-	/*
-	 * Past max_payload, a write that would start a deployment is refused
-	 * before anything is made; one in progress fails as too_large.
-	 */
-	if ((off + n < off || off + n > dfs_deploy_max_payload(f->db->conf)) &&
-	    (!nd->dep || dfs_deploy_settled(nd->dep)))
-		rc = -EFBIG;
-	else
-		rc = dfs_dropbox_draft_start(f->db, nd, caller);
-	if (!rc)
-		rc = dfs_deploy_write(nd->dep, src, off);
-	if (!rc)
-		nd->mtime = nd->ctime = now_ts();
-	pthread_mutex_unlock(&nd->lock);
-	return rc;
-}
-
-/* After a commit, reads through the handle see what was committed. */
-static void reopen_committed(struct dfs_dbfile *f)
-{
-	const struct dfs_record *r = dfs_deploy_record(f->node->dep);
-	struct dfs_reader *rd;
-
-	if (dfs_reader_open(f->db->st, r, &rd) != 0)
-		return;
-	dfs_reader_close(f->reader);
-	f->reader = rd;
-}
-
-int dfs_dbfile_flush(struct dfs_dbfile *f)
-{
-	struct node *nd = f->node;
-	int rc = 0;
-
-	if (!nd)
-		return 0;
-	pthread_mutex_lock(&nd->lock);
-	if (nd->staging) {
-		if (nd->dep && dfs_deploy_settled(nd->dep))
-			rc = dfs_deploy_commit(nd->dep, NULL, NULL);
-	} else if (nd->dep) {
-		bool fresh = !dfs_deploy_settled(nd->dep);
-
-		rc = dfs_dropbox_draft_commit(f->db, nd);
-		if (fresh && rc == 0)
-			reopen_committed(f);
-	}
-	pthread_mutex_unlock(&nd->lock);
-	return rc;
-}
-
-void dfs_dbfile_close(struct dfs_dbfile *f)
-{
-	if (!f)
-		return;
-	if (f->node)
-		dfs_dropbox_node_put(f->db, f->node);
-	dfs_reader_close(f->reader);
-	free(f);
 }
 
 #define BATCH 64

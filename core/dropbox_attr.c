@@ -8,14 +8,6 @@
 #include "isotime.h"
 #include "uuid7.h"
 
-static struct timespec now_ts(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts;
-}
-
 /* Truncate @n's payload, starting its deployment if needed. */
 static int node_truncate(struct dfs_dropbox *db, struct node *n, uint64_t size,
 			 const struct dfs_caller *caller)
@@ -29,7 +21,7 @@ static int node_truncate(struct dfs_dropbox *db, struct node *n, uint64_t size,
 			rc = dfs_deploy_truncate(n->dep, size);
 	}
 	if (!rc)
-		n->mtime = n->ctime = now_ts();
+		n->mtime = n->ctime = dfs_dropbox_now();
 	pthread_mutex_unlock(&n->lock);
 	return rc;
 }
@@ -51,7 +43,7 @@ static void node_set(struct node *n, const struct dfs_setattr *sa)
 		n->mtime = sa->mtime;
 		n->mtime_set = true;
 	}
-	n->ctime = now_ts();
+	n->ctime = dfs_dropbox_now();
 	pthread_mutex_unlock(&n->lock);
 }
 

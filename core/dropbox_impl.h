@@ -1,6 +1,6 @@
 /*
- * dropbox_impl — the dropbox's insides, shared by dropbox.c and
- * dropbox_attr.c only.
+ * dropbox_impl — the dropbox's insides, shared by the dropbox*.c files
+ * only.
  *
  * A node is a file of deploy/ with a draft: a staging file (linked: found
  * by name, shared by its handles, kept by the directory until renamed or
@@ -10,9 +10,11 @@
 #ifndef DFS_DROPBOX_IMPL_H
 #define DFS_DROPBOX_IMPL_H
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "deploy.h"
 #include "dropbox.h"
@@ -166,6 +168,25 @@ void dfs_dropbox_dirs_free(struct dfs_dropbox *db);
  */
 int dfs_dropbox_may_hide(struct dfs_dropbox *db, const struct dfs_project *p,
 			 const struct dfs_caller *c);
+
+/* ---- shared helpers --------------------------------------------------- */
+
+static inline struct timespec dfs_dropbox_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts;
+}
+
+/* Whether open flags @flags write. */
+static inline bool dfs_dropbox_writable(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+/* @n's attributes, as a drop box or staging file shows them. */
+void dfs_dropbox_node_stat(struct node *n, struct dfs_dbstat *out);
 
 /* ---- dropbox_backup.c ------------------------------------------------- */
 

@@ -13,14 +13,6 @@
 
 #include "dropbox_impl.h"
 
-static struct timespec now_ts(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts;
-}
-
 /* As a file's attributes: what dfs_project_may judges. */
 static bool attr_may(const struct dfs_project_attr *a,
 		     const struct dfs_caller *c, unsigned want)
@@ -191,7 +183,7 @@ int dfs_dropbox_mkdir(struct dfs_dropbox *db, const char *name, uint32_t mode,
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->attr = (struct dfs_project_attr){caller->uid, caller->gid,
 					    mode & 07777};
-	d->atime = d->mtime = d->ctime = now_ts();
+	d->atime = d->mtime = d->ctime = dfs_dropbox_now();
 	pthread_mutex_lock(&db->lock);
 	if (find_locked(db, name, strlen(name), 0) ||
 	    node_named_locked(db, name)) {
@@ -279,7 +271,7 @@ int dfs_dropbox_sdir_setattr(struct dfs_dropbox *db, uint64_t num,
 			d->atime = sa->atime;
 		if (sa->mask & DFS_SET_MTIME)
 			d->mtime = sa->mtime;
-		d->ctime = now_ts();
+		d->ctime = dfs_dropbox_now();
 	}
 	pthread_mutex_unlock(&db->lock);
 	return d ? 0 : -ENOENT;
