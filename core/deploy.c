@@ -12,6 +12,7 @@
 
 #include "blobs.h"
 #include "check.h"
+#include "deploy_impl.h"
 #include "hook.h"
 #include "isotime.h"
 #include "log.h"
@@ -24,25 +25,6 @@
 
 /* How often bytes_received is written back while a payload streams. */
 #define PROGRESS_MS 1000
-
-struct dfs_deploy {
-	struct dfs_store *st;
-	struct dfs_deploy_conf conf; /* a copy: hooks and sink borrowed */
-	struct dfs_record rec;
-	struct dfs_upload *up; /* NULL once settled */
-	/* Trailing the writes while they are in order. */
-	struct dfs_check *check;
-	int log_fd;
-	int manifest_fd;
-	char adopt[40]; /* temp file to adopt once the record holds its blob */
-	bool named;	/* the record exists (see dfs_deploy_name) */
-	int64_t begin_ms;
-	char mtmp[56]; /* the manifest in tmp/ while not named */
-	bool settled;
-	int result; /* once settled: 0 or the -errno commit returned */
-	int64_t saved_ms;
-	uint64_t saved_bytes; /* bytes_received as last stored */
-};
 
 enum dfs_errcode dfs_deploy_errcode(int err)
 {
@@ -74,8 +56,8 @@ uint64_t dfs_deploy_max_payload(const struct dfs_deploy_conf *conf)
 }
 
 /* A deployment under @conf (may be NULL), owning nothing yet. */
-static struct dfs_deploy *deploy_new(struct dfs_store *st,
-				     const struct dfs_deploy_conf *conf)
+struct dfs_deploy *dfs_deploy_new_bare(struct dfs_store *st,
+				       const struct dfs_deploy_conf *conf)
 {
 	struct dfs_deploy *d = calloc(1, sizeof(*d));
 
@@ -88,8 +70,6 @@ static struct dfs_deploy *deploy_new(struct dfs_store *st,
 	d->log_fd = d->manifest_fd = -1;
 	return d;
 }
-
-static int fail_errno(struct dfs_deploy *d, int err);
 
 /* Log and manifest are best effort: a deploy does not need them. */
 static void open_side_files(struct dfs_deploy *d)
@@ -131,7 +111,7 @@ int dfs_deploy_begin(struct dfs_store *st, const struct dfs_deploy_conf *conf,
 	char tmpname[40];
 	int rc;
 
-	d = deploy_new(st, conf);
+	d = dfs_deploy_new_bare(st, conf);
 	if (!d)
 		return -ENOMEM;
 	d->begin_ms = dfs_time_now_ms();
@@ -199,7 +179,7 @@ int dfs_deploy_name(struct dfs_deploy *d, const char *project,
 	/* Shown at once with its first byte's time and what it received. */
 	d->saved_bytes = d->rec.bytes_received;
 	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
-	return rc ? fail_errno(d, rc) : 0;
+	return rc ? dfs_deploy_fail_errno(d, rc) : 0;
 }
 
 bool dfs_deploy_named(const struct dfs_deploy *d)
@@ -269,7 +249,7 @@ static int settle_failed(struct dfs_deploy *d, int err, enum dfs_errcode code,
 	return err;
 }
 
-static int fail_errno(struct dfs_deploy *d, int err)
+int dfs_deploy_fail_errno(struct dfs_deploy *d, int err)
 {
 	char msg[128];
 
@@ -336,7 +316,7 @@ int dfs_deploy_seed(struct dfs_deploy *d, const uint8_t hash[32])
 	check_restart(d);
 	rc = dfs_upload_seed(d->up, fd);
 	close(fd);
-	return rc ? fail_errno(d, rc) : 0;
+	return rc ? dfs_deploy_fail_errno(d, rc) : 0;
 }
 
 int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
@@ -350,7 +330,7 @@ int dfs_deploy_write(struct dfs_deploy *d, const struct dfs_src *src,
 		return settled_error(d);
 	rc = dfs_upload_write(d->up, src, off);
 	if (rc)
-		return fail_errno(d, rc);
+		return dfs_deploy_fail_errno(d, rc);
 	if (d->check && dfs_upload_sequential(d->up))
 		dfs_check_advance(d->check, dfs_upload_size(d->up));
 	else
@@ -385,7 +365,7 @@ int dfs_deploy_truncate(struct dfs_deploy *d, uint64_t size)
 	if (size != dfs_upload_size(d->up))
 		check_restart(d);
 	rc = dfs_upload_truncate(d->up, size);
-	return rc ? fail_errno(d, rc) : 0;
+	return rc ? dfs_deploy_fail_errno(d, rc) : 0;
 }
 
 int dfs_deploy_read(struct dfs_deploy *d, void *buf, size_t n, uint64_t off,
@@ -402,8 +382,8 @@ uint64_t dfs_deploy_size(const struct dfs_deploy *d)
 }
 
 /* What the check found, into the record; the payload is stored. */
-static void record_check(struct dfs_record *r,
-			 const struct dfs_check_result *res)
+void dfs_deploy_record_check(struct dfs_record *r,
+			     const struct dfs_check_result *res)
 {
 	r->payload_blob_present = true;
 	snprintf(r->payload_format, sizeof(r->payload_format), "%s",
@@ -444,7 +424,7 @@ static int check_and_store(struct dfs_deploy *d, struct dfs_check_result *res)
 	memcpy(d->rec.payload_hash, res->hash, 32);
 	d->rec.has_hash = true;
 	d->rec.payload_size = size;
-	record_check(&d->rec, res);
+	dfs_deploy_record_check(&d->rec, res);
 	dfs_upload_free(up, false);
 	d->up = NULL;
 	return 0;
@@ -493,7 +473,7 @@ static int settle(struct dfs_deploy *d, int err,
 		/* The blob is an orphan now; gc reclaims it. */
 		d->rec.payload_blob_present = false;
 		d->rec.has_hash = false;
-		return fail_errno(d, rc);
+		return dfs_deploy_fail_errno(d, rc);
 	}
 	adopt_blob(d);
 	close_files(d);
@@ -577,14 +557,14 @@ static int run_hook(struct dfs_deploy *d, const char *hook,
 	int rc, log_fd = d->log_fd;
 
 	if (!s)
-		return fail_errno(d, -ENOMEM);
+		return dfs_deploy_fail_errno(d, -ENOMEM);
 	d->rec.phase = DFS_PHASE_HOOK;
 	rc = dfs_catalog_update(dfs_store_catalog(d->st), &d->rec, NULL, NULL);
 	if (rc) {
 		free(s);
 		d->rec.payload_blob_present = false;
 		d->rec.has_hash = false;
-		return fail_errno(d, rc);
+		return dfs_deploy_fail_errno(d, rc);
 	}
 	adopt_blob(d);
 	d->log_fd = -1; /* the hook owns it now */
@@ -601,8 +581,9 @@ static int run_hook(struct dfs_deploy *d, const char *hook,
 }
 
 /* After the check: settle failed, hand over to the hook, or succeed. */
-static int conclude(struct dfs_deploy *d, const struct dfs_check_result *res,
-		    const struct dfs_project_attr *attr)
+int dfs_deploy_conclude(struct dfs_deploy *d,
+			const struct dfs_check_result *res,
+			const struct dfs_project_attr *attr)
 {
 	struct dfs_hooks *h = d->conf.hooks;
 	enum dfs_errcode code;
@@ -646,146 +627,7 @@ int dfs_deploy_commit(struct dfs_deploy *d, const struct timespec *source_mtime,
 	d->rec.phase = DFS_PHASE_VALIDATE;
 	rc = check_and_store(d, &res);
 	if (rc)
-		return fail_errno(d, rc);
+		return dfs_deploy_fail_errno(d, rc);
 	set_source_mtime(&d->rec, source_mtime);
-	return conclude(d, &res, attr);
-}
-
-/* The newest success of @project older than its current, with a payload. */
-struct before_current {
-	uint8_t current[16];
-	struct dfs_record found;
-	bool has;
-};
-
-static int find_before(void *arg, const struct dfs_record *r)
-{
-	struct before_current *b = arg;
-
-	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
-		return 0;
-	b->found = *r;
-	b->has = true;
-	return 1;
-}
-
-static int rollback_target(struct dfs_store *st, const char *project,
-			   const uint8_t *want, struct dfs_record *t)
-{
-	struct before_current b = {.has = false};
-	struct dfs_project p;
-	struct dfs_query q;
-	int rc;
-
-	if (want) {
-		rc = dfs_catalog_get(dfs_store_catalog(st), want, t);
-		if (rc)
-			return rc;
-		if (strcmp(t->project, project) != 0)
-			return -EXDEV;
-		if (t->status != DFS_STATUS_SUCCESS)
-			return -EINVAL;
-		return t->payload_blob_present ? 0 : -ENODATA;
-	}
-	rc = dfs_catalog_project_get(dfs_store_catalog(st), project, &p);
-	if (rc || !p.has_current)
-		return rc ? rc : -ENOENT;
-	memcpy(b.current, p.current, 16);
-	dfs_query_init(&q);
-	q.project = project;
-	q.has_status = true;
-	q.status = DFS_STATUS_SUCCESS;
-	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b,
-			       NULL);
-	if (rc < 0)
-		return rc;
-	if (!b.has)
-		return -ENOENT;
-	*t = b.found;
-	return 0;
-}
-
-/* Check a stored blob as if it had just been received. */
-static int check_blob(struct dfs_deploy *d, const struct dfs_record *t,
-		      struct dfs_check_result *res)
-{
-	struct dfs_check *c;
-	int fd, rc;
-
-	rc = dfs_blobs_open(dfs_store_blobs(d->st), t->payload_hash, &fd);
-	if (rc)
-		return rc == -ENOENT ? -EIO : rc;
-	rc = dfs_check_start(fd, d->manifest_fd, d->conf.max_unpacked, &c);
-	if (!rc)
-		rc = dfs_check_finish(c, t->payload_size, res);
-	close(fd);
-	if (rc)
-		return rc;
-	if (memcmp(res->hash, t->payload_hash, 32) != 0) {
-		snprintf(res->error.code, sizeof(res->error.code), "%s",
-			 dfs_errcode_name(DFS_ERR_CORRUPT_ARCHIVE));
-		snprintf(res->error.message, sizeof(res->error.message),
-			 "the stored payload no longer matches its hash");
-		res->error.phase = DFS_PHASE_VALIDATE;
-	}
-	record_check(&d->rec, res);
-	return 0;
-}
-
-int dfs_deploy_rollback_target(struct dfs_store *st, const char *project,
-			       struct dfs_record *t)
-{
-	return rollback_target(st, project, NULL, t);
-}
-
-int dfs_deploy_rollback(struct dfs_store *st,
-			const struct dfs_deploy_conf *conf, const char *project,
-			const uint8_t *target, const struct dfs_who *who,
-			struct dfs_record *out)
-{
-	struct dfs_check_result res;
-	struct dfs_record t;
-	struct dfs_deploy *d;
-	char idstr[37];
-	int rc;
-
-	rc = rollback_target(st, project, target, &t);
-	if (rc)
-		return rc;
-	d = deploy_new(st, conf);
-	if (!d)
-		return -ENOMEM;
-	rc = dfs_catalog_create(dfs_store_catalog(st), project, who, NULL,
-				&d->rec);
-	if (rc) {
-		free(d);
-		return rc;
-	}
-	/* No byte is copied: the new deployment holds the same blob. */
-	d->rec.has_rollback = true;
-	memcpy(d->rec.rollback_of, t.id, 16);
-	d->rec.has_hash = true;
-	memcpy(d->rec.payload_hash, t.payload_hash, 32);
-	d->rec.payload_size = t.payload_size;
-	d->rec.source_mtime_ms = t.source_mtime_ms;
-	d->rec.source_mtime_ns = t.source_mtime_ns;
-	/* Hold the blob from the start: no drop can remove it meanwhile. */
-	d->rec.payload_blob_present = true;
-	d->rec.phase = DFS_PHASE_VALIDATE;
-	dfs_log_open(st, DFS_LOG, d->rec.id, true, &d->log_fd);
-	dfs_log_open(st, DFS_MANIFEST, d->rec.id, true, &d->manifest_fd);
-	dfs_uuid7_format(t.id, idstr);
-	dfs_log_printf(d->log_fd, "rollback of %s to %s by %s (%s)", project,
-		       idstr, who->user, who->command);
-	rc = dfs_catalog_update(dfs_store_catalog(st), &d->rec, NULL, NULL);
-	if (!rc)
-		rc = check_blob(d, &t, &res);
-	if (rc) {
-		d->rec.payload_blob_present = false;
-		rc = fail_errno(d, rc);
-	} else
-		rc = conclude(d, &res, NULL);
-	*out = d->rec;
-	dfs_deploy_free(d);
-	return rc;
+	return dfs_deploy_conclude(d, &res, attr);
 }
