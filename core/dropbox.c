@@ -84,6 +84,7 @@ struct node *dfs_dropbox_node_find(struct dfs_dropbox *db, const char *name,
 
 void dfs_dropbox_node_stat(struct node *n, struct dfs_dbstat *out)
 {
+	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&n->lock);
 	out->kind = DFS_DB_NODE;
 	out->num = n->num;
@@ -194,10 +195,11 @@ static bool first_in_flight(struct dfs_dropbox *db, const struct dfs_project *p)
 
 /*
  * By name (@lookup), a hidden project, or one whose first deployment is in
- * flight, is not there; by number it is.
+ * flight, is not there; by number it is. With @bound, as it showed that
+ * deployment (a view); else as it shows its current one.
  */
 static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
-			struct dfs_dbstat *out)
+			const struct dfs_record *bound, struct dfs_dbstat *out)
 {
 	struct dfs_record cur;
 	struct dfs_project p;
@@ -209,6 +211,10 @@ static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 		return rc;
 	if (lookup && (p.hidden || first_in_flight(db, &p)))
 		return -ENOENT;
+	if (bound) {
+		cur = *bound;
+		has = true;
+	}
 	memset(out, 0, sizeof(*out));
 	out->kind = DFS_DB_PROJECT;
 	out->num = p.pseq;
@@ -225,7 +231,35 @@ static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 			out->ctime = dfs_time_to_timespec(cur.completed_ms);
 	}
 	out->atime = out->mtime;
+	if (has && (lookup || bound))
+		out->view = cur.seq;
 	return 0;
+}
+
+/* The deployment view @seq shows, and its project. */
+static int view_resolve(struct dfs_dropbox *db, uint64_t seq,
+			struct dfs_record *r, struct dfs_project *p)
+{
+	struct dfs_catalog *cat = dfs_store_catalog(db->st);
+	int rc;
+
+	rc = dfs_catalog_get_seq(cat, seq, r);
+	if (!rc)
+		rc = dfs_catalog_project_get(cat, r->project, p);
+	return rc == -ENOENT ? -ESTALE : rc;
+}
+
+int dfs_dropbox_view_project(struct dfs_dropbox *db, uint64_t seq,
+			     uint64_t *pseq)
+{
+	struct dfs_record r;
+	struct dfs_project p;
+	int rc;
+
+	rc = view_resolve(db, seq, &r, &p);
+	if (!rc)
+		*pseq = p.pseq;
+	return rc;
 }
 
 int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
@@ -241,13 +275,14 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		return 0;
 	}
 	if (dfs_name_is_project(name))
-		return project_stat(db, name, true, out);
+		return project_stat(db, name, true, NULL, out);
 	return dfs_dropbox_sdir_lookup(db, name, out);
 }
 
 int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 		     struct dfs_dbstat *out)
 {
+	struct dfs_record r;
 	struct dfs_project p;
 	struct node *n;
 	int rc;
@@ -255,7 +290,11 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	if (kind == DFS_DB_PROJECT) {
 		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
 						 &p);
-		return rc ? rc : project_stat(db, p.name, false, out);
+		return rc ? rc : project_stat(db, p.name, false, NULL, out);
+	}
+	if (kind == DFS_DB_VIEW) {
+		rc = view_resolve(db, num, &r, &p);
+		return rc ? rc : project_stat(db, p.name, false, &r, out);
 	}
 	if (kind == DFS_DB_DIR)
 		return dfs_dropbox_dir_stat_num(db, num, out);
@@ -285,12 +324,14 @@ int dfs_dropbox_may(struct dfs_dropbox *db, const char *project,
 
 /*
  * A handle on project @name (existing: @p set). Writers get a private
- * node; readers of an existing project get its current payload's blob.
+ * node; readers of an existing project get its current payload's blob,
+ * or with @bound (a view), that deployment's.
  */
-static int open_project(struct dfs_dropbox *db, const char *name,
-			const struct dfs_project *p, int flags,
-			const struct dfs_project_attr *attr,
-			struct dfs_dbfile **out)
+static int open_project_as(struct dfs_dropbox *db, const char *name,
+			   const struct dfs_project *p,
+			   const struct dfs_record *bound, int flags,
+			   const struct dfs_project_attr *attr,
+			   struct dfs_dbfile **out)
 {
 	struct dfs_dbfile *f;
 	struct dfs_record cur;
@@ -309,6 +350,12 @@ static int open_project(struct dfs_dropbox *db, const char *name,
 			goto out_free;
 		f->kind = DFS_DB_PROJECT;
 		f->num = pp.pseq;
+	}
+	if (bound && !dfs_dropbox_writable(flags)) {
+		cur = *bound;
+		has = true;
+		f->kind = DFS_DB_VIEW;
+		f->num = bound->seq;
 	}
 	if (has && (!dfs_dropbox_writable(flags) || !(flags & O_TRUNC))) {
 		rc = dfs_reader_open(db->st, &cur, &f->reader);
@@ -339,6 +386,14 @@ out_close:
 out_free:
 	free(f);
 	return rc;
+}
+
+static int open_project(struct dfs_dropbox *db, const char *name,
+			const struct dfs_project *p, int flags,
+			const struct dfs_project_attr *attr,
+			struct dfs_dbfile **out)
+{
+	return open_project_as(db, name, p, NULL, flags, attr, out);
 }
 
 static int open_staging(struct dfs_dropbox *db, const char *name,
@@ -482,15 +537,18 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 {
 	char name[DFS_DROPBOX_PATH_MAX + 1];
 	struct dfs_project_attr attr;
+	struct dfs_record bound;
 	struct dfs_project p;
 	struct node *n;
 	int rc;
 
 	if (kind == DFS_DB_DIR)
 		return -EISDIR;
-	if (kind == DFS_DB_PROJECT) {
-		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
-						 &p);
+	if (kind == DFS_DB_PROJECT || kind == DFS_DB_VIEW) {
+		rc = kind == DFS_DB_VIEW
+			     ? view_resolve(db, num, &bound, &p)
+			     : dfs_catalog_project_get_seq(
+				       dfs_store_catalog(db->st), num, &p);
 		if (rc)
 			return rc;
 		if (!dfs_project_may(&p, caller,
@@ -499,7 +557,9 @@ int dfs_dropbox_open(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 					     : DFS_MAY_READ))
 			return -EACCES;
 		attr = (struct dfs_project_attr){p.uid, p.gid, p.mode};
-		return open_project(db, p.name, &p, flags, &attr, out);
+		return open_project_as(db, p.name, &p,
+				       kind == DFS_DB_VIEW ? &bound : NULL,
+				       flags, &attr, out);
 	}
 	n = dfs_dropbox_node_find(db, NULL, num);
 	if (!n)

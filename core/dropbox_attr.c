@@ -204,6 +204,7 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 			const struct dfs_setattr *sa,
 			const struct dfs_caller *caller, struct dfs_dbstat *out)
 {
+	uint64_t pseq = 0;
 	struct node *n;
 	int rc = 0;
 
@@ -213,8 +214,14 @@ int dfs_dropbox_setattr(struct dfs_dropbox *db, enum dfs_dbkind kind,
 		return -EFBIG;
 	if (kind == DFS_DB_DIR) {
 		rc = dfs_dropbox_sdir_setattr(db, num, sa, caller);
-	} else if (kind == DFS_DB_PROJECT) {
-		rc = project_setattr(db, num, f, sa, caller);
+	} else if (kind == DFS_DB_PROJECT || kind == DFS_DB_VIEW) {
+		rc = kind == DFS_DB_VIEW
+			     ? dfs_dropbox_view_project(db, num, &pseq)
+			     : 0;
+		if (!rc)
+			rc = project_setattr(db,
+					     kind == DFS_DB_VIEW ? pseq : num,
+					     f, sa, caller);
 	} else {
 		n = dfs_dropbox_node_find(db, NULL, num);
 		if (!n)

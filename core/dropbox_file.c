@@ -14,7 +14,7 @@
 
 int dfs_dbfile_stat(struct dfs_dbfile *f, struct dfs_dbstat *out)
 {
-	if (f->kind == DFS_DB_PROJECT)
+	if (f->kind == DFS_DB_PROJECT || f->kind == DFS_DB_VIEW)
 		return dfs_dropbox_stat(f->db, f->kind, f->num, out);
 	dfs_dropbox_node_stat(f->node, out);
 	return 0;

@@ -185,6 +185,10 @@ static inline bool dfs_dropbox_writable(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* The project (its pseq) of view @seq (see DFS_DB_VIEW). -ESTALE: gone. */
+int dfs_dropbox_view_project(struct dfs_dropbox *db, uint64_t seq,
+			     uint64_t *pseq);
+
 /* @n's attributes, as a drop box or staging file shows them. */
 void dfs_dropbox_node_stat(struct node *n, struct dfs_dbstat *out);
 

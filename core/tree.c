@@ -100,6 +100,8 @@ enum dfs_node_type dfs_tree_type(uint64_t ino)
 						 : DFS_NODE_NONE;
 	case C_NODELINK:
 		return ino_kind(ino) == 0 ? DFS_NODE_LINK : DFS_NODE_NONE;
+	case C_BOXVIEW:
+		return ino_kind(ino) == 0 ? DFS_NODE_DROPBOX : DFS_NODE_NONE;
 	}
 	return DFS_NODE_NONE;
 }
@@ -109,9 +111,10 @@ bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num)
 	if (dfs_tree_type(ino) != DFS_NODE_DROPBOX &&
 	    (ino_class(ino) != C_NODE || ino_kind(ino) != N_DIR))
 		return false;
-	*kind = ino_class(ino) == C_PROJECT ? DFS_DB_PROJECT
-		: ino_kind(ino) == N_DIR    ? DFS_DB_DIR
-					    : DFS_DB_NODE;
+	*kind = ino_class(ino) == C_PROJECT   ? DFS_DB_PROJECT
+		: ino_class(ino) == C_BOXVIEW ? DFS_DB_VIEW
+		: ino_kind(ino) == N_DIR      ? DFS_DB_DIR
+					      : DFS_DB_NODE;
 	*num = ino_num(ino);
 	return true;
 }
@@ -119,6 +122,7 @@ bool dfs_tree_dropbox_ref(uint64_t ino, enum dfs_dbkind *kind, uint64_t *num)
 uint64_t dfs_tree_dropbox_ino(enum dfs_dbkind kind, uint64_t num)
 {
 	return kind == DFS_DB_PROJECT ? mkino(C_PROJECT, num, P_DROPBOX)
+	       : kind == DFS_DB_VIEW  ? mkino(C_BOXVIEW, num, 0)
 	       : kind == DFS_DB_DIR   ? mkino(C_NODE, num, N_DIR)
 				      : mkino(C_NODE, num, N_FILE);
 }
@@ -151,7 +155,9 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 
 void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 {
-	base_stat(s, dfs_tree_dropbox_ino(db->kind, db->num),
+	base_stat(s,
+		  db->view ? dfs_tree_dropbox_ino(DFS_DB_VIEW, db->view)
+			   : dfs_tree_dropbox_ino(db->kind, db->num),
 		  db->link		   ? S_IFLNK | 0777
 		  : db->kind == DFS_DB_DIR ? S_IFDIR | (db->mode & 07777)
 					   : S_IFREG | (db->mode & 07777),
@@ -325,9 +331,11 @@ int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *s)
 						 ino_num(ino), &p);
 		return rc ? rc : project_stat(t, &p, ino_kind(ino), s);
 	case C_NODE:
+	case C_BOXVIEW:
 		rc = dfs_dropbox_stat(t->db,
-				      ino_kind(ino) == N_DIR ? DFS_DB_DIR
-							     : DFS_DB_NODE,
+				      ino_class(ino) == C_BOXVIEW ? DFS_DB_VIEW
+				      : ino_kind(ino) == N_DIR	  ? DFS_DB_DIR
+								  : DFS_DB_NODE,
 				      ino_num(ino), &db);
 		if (!rc)
 			dfs_tree_dropbox_stat(&db, s);

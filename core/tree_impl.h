@@ -4,7 +4,10 @@
  *
  * An inode number is class (4 bits) | number (56 bits) | kind (4 bits):
  * fixed directories, deployments by seq, projects by pseq, and dropbox
- * nodes by their number. A node's delivery files and its link in a
+ * nodes by their number. deploy/<p> looked up by name is numbered by its
+ * current deployment's seq (C_BOXVIEW): each deployed version is an inode
+ * of its own, as a rename over a file makes one (see dfs_dbstat.view);
+ * by its project's pseq only while it has no deployment. A node's delivery files and its link in a
  * project's nodes/ are numbered seq or pseq (40 bits) | node id (16 bits,
  * the catalog's node number, never reused): see tree_fleet.c.
  */
@@ -33,6 +36,7 @@ enum ino_class {
 	C_QUERY = 4,	/* newest/<filter>: project pseq (0: all), 1 + status */
 	C_DELIVERY = 5, /* deliveries/<node>.{json,log}: seq | node id */
 	C_NODELINK = 6, /* projects/<p>/nodes/<node>: pseq | node id */
+	C_BOXVIEW = 7,	/* deploy/<p> as it showed deployment seq (kind 0) */
 };
 enum {
 	D_DIR,

@@ -37,8 +37,10 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->want &= ~FUSE_CAP_READDIRPLUS;
 	/*
-	 * No attributes fetched before every read: a handle reads one
-	 * blob for its life, and opens drop the cached pages (no keep_cache).
+	 * No attributes fetched before every read: a handle reads one blob
+	 * for its life, an inode (each deployed version of a drop box is
+	 * one) shows one blob, and opens keep or drop cached pages as
+	 * core/keepcache.h decides.
 	 */
 	conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
 	/* Write data as a pipe, spliced into the upload's file. */

@@ -69,6 +69,8 @@ enum dfs_dbkind {
 	DFS_DB_NODE,	/* num numbers a staging file, or a new project's file
 			   not committed yet, within this dropbox */
 	DFS_DB_DIR,	/* a staging directory, numbered with the nodes */
+	DFS_DB_VIEW,	/* a project as it showed one deployment: num is
+			   that deployment's seq (see dfs_dbstat.view) */
 };
 
 /*
@@ -80,6 +82,14 @@ enum dfs_dbkind {
 struct dfs_dbstat {
 	enum dfs_dbkind kind;
 	uint64_t num;
+	/*
+	 * A project with a current deployment, looked up by name: that
+	 * deployment's seq. Each deployed version of deploy/<p> is a file of
+	 * its own to the kernel (DFS_DB_VIEW, numbered by it), as a rename
+	 * over a file makes a new one: a handle opened before a deploy keeps
+	 * its size and its cached pages. 0: none.
+	 */
+	uint64_t view;
 	uint32_t uid;
 	uint32_t gid;
 	uint32_t mode; /* permission bits (with S_ISVTX for deploy/) */

@@ -5,14 +5,17 @@
 # (fincore sees its pages still resident after another open), a drop box
 # whose blob changed (deploy, rollback) drops them at the next open, and a
 # handle still reading the old blob never shows its pages to a handle of
-# the new one, nor the other way round. rsync --inplace, which reads its
-# basis then opens it to write, deploys exactly the new bytes.
+# the new one, nor the other way round — also when the versions differ in
+# size, are deployed by rename, are stat'ed meanwhile, or are mmap'ed
+# (each deployed version is an inode of its own). rsync --inplace, which
+# reads its basis then opens it to write, deploys exactly the new bytes.
 set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 [ $# -ge 2 ] || fail "usage: $0 deployfs deployctl"
 CTL=$(realpath "$2")
 command -v fincore >/dev/null || fail "fincore is not installed (util-linux)"
 command -v rsync >/dev/null || fail "rsync is not installed (scripts/deps.sh --test)"
+command -v python3 >/dev/null || fail "python3 is not installed (scripts/deps.sh --test)"
 export DEPLOYFS_STORE=$STORE
 unset DEPLOYFS_MOUNT
 start_daemon
@@ -76,6 +79,45 @@ settle
 assert_cmp "$T/c.tar" "$box" "deploy/app once both handles closed"
 assert_cmp "$T/c.tar" "$box" "deploy/app read again"
 log "3: old and new handles interleaved: each its own blob's bytes: ok"
+
+# --- 3b. versions of other sizes, deployed by rename, stat'ed, mmap'ed ------
+mkdir "$T/src"
+head -c 1M /dev/urandom >"$T/src/data.bin"
+tar -C "$T/src" -cf "$T/small.tar" data.bin
+head -c 6M /dev/urandom >"$T/src/data.bin"
+tar -C "$T/src" -cf "$T/big.tar" data.bin
+rm -rf "$T/src"
+run rsync -a --whole-file "$T/small.tar" "$box"
+[ "$RC" -eq 0 ] || fail "rsync of the small version: $ERRTXT"
+settle
+cat >"$T/views.py" <<'PY'
+import mmap, os, subprocess, sys
+box, small, big = sys.argv[1:4]
+want_small, want_big = open(small, 'rb').read(), open(big, 'rb').read()
+def deploy(src):
+    subprocess.run(['rsync', '-a', '--whole-file', src, box], check=True)
+    os.stat(box)                          # the kernel learns the new size
+old = open(box, 'rb')
+got = old.read(65536)
+m_old = mmap.mmap(old.fileno(), 0, prot=mmap.PROT_READ)
+deploy(big)                               # bigger, by rename
+new = open(box, 'rb')
+m_new = mmap.mmap(new.fileno(), 0, prot=mmap.PROT_READ)
+got_new = m_new[:]                        # the new pages, filled first
+os.stat(box)
+got += old.read()                         # the rest of the old handle
+assert os.fstat(old.fileno()).st_size == len(want_small), 'old size'
+assert got == want_small, 'old handle: %d bytes, not the small version' % len(got)
+assert m_old[:] == want_small, 'old mmap: not the small version'
+assert got_new == want_big, 'new mmap: not the big version'
+assert open(box, 'rb').read() == want_big, 'a new read: not the big version'
+deploy(small)                             # smaller again
+assert new.read() == want_big, 'handle of the big version after a smaller deploy'
+assert open(box, 'rb').read() == want_small, 'a new read: not the small version'
+PY
+run python3 "$T/views.py" "$box" "$T/small.tar" "$T/big.tar"
+[ "$RC" -eq 0 ] || fail "versions of other sizes: $ERRTXT"
+log "3b: other sizes, by rename, stat'ed and mmap'ed: each handle its version: ok"
 
 # --- 4. a rollback to the first blob drops the pages too --------------------
 "$CTL" rollback app "$ida" >/dev/null 2>"$T/ctl.err" ||
