@@ -52,13 +52,19 @@ char *dfs_check_entry_escape(const char *s, char *out, size_t cap);
  *
  * At most DFS_CHECK_LINKS_HOPS links are followed in one walk (the
  * kernel's bound), and at most DFS_CHECK_LINKS_WALK_MAX bytes of path and
- * targets walked; past either, the entry is refused. The links kept take
- * at most the bytes given to dfs_check_links_new (names, targets, the
- * map); past that, the archive is refused as too_large.
+ * targets walked; past either, the entry is refused. Following links
+ * costs copies of paths: over the whole archive at most
+ * DFS_CHECK_LINKS_SPEND_BASE bytes plus DFS_CHECK_LINKS_SPEND_ENTRY per
+ * entry are copied, so that entries that each go through long chains
+ * cannot cost minutes; past that, the archive is refused as too_large.
+ * The links kept take at most the bytes given to dfs_check_links_new
+ * (names, targets, the map); past that, too_large as well.
  */
-#define DFS_CHECK_LINKS_MAX	 (32U << 20)
-#define DFS_CHECK_LINKS_HOPS	 40U
-#define DFS_CHECK_LINKS_WALK_MAX (32U << 10)
+#define DFS_CHECK_LINKS_MAX	    (32U << 20)
+#define DFS_CHECK_LINKS_HOPS	    40U
+#define DFS_CHECK_LINKS_WALK_MAX    (32U << 10)
+#define DFS_CHECK_LINKS_SPEND_BASE  (64ULL << 20)
+#define DFS_CHECK_LINKS_SPEND_ENTRY (4ULL << 10)
 
 struct dfs_check_links;
 
@@ -71,14 +77,16 @@ void dfs_check_links_free(struct dfs_check_links *l);
  * dfs_check_links_entry — the next entry, at @path, a symbolic link to
  * @symlink or a hard link to @hardlink (NULL: neither), whose text
  * dfs_check_entry_policy already passed. A symbolic link is kept; any
- * other entry replaces the link at its location, if any; a hard link to
- * a symbolic link is one more symbolic link. Returns 0, or with @err set
- * (the entry and the links gone through named in its message):
+ * other entry put where a link is must find that link leading inside the
+ * root (an extractor may write through it), and the link stays; a hard
+ * link to a symbolic link is one more symbolic link. Returns 0, or with
+ * @err set (the entry and the links gone through named in its message):
  *   -EBADMSG  unsafe_path: the entry's location, or the hard link's
  *             target, or the symbolic link's target (followed to its
- *             end), leaves the root; or the walk needs more than the
- *             bounds above
- *   -EFBIG    too_large: keeping the link would pass the memory bound
+ *             end), or the link the entry is put on, leaves the root; or
+ *             the walk needs more than the hops or walk bounds above
+ *   -EFBIG    too_large: keeping the link would pass the memory bound, or
+ *             the archive's links cost more to follow than allowed
  *   -ENOMEM   no_memory
  */
 int dfs_check_links_entry(struct dfs_check_links *l, const char *path,

@@ -61,6 +61,8 @@ struct dfs_check_links {
 	const struct link *first; /* the first link followed for an entry */
 	const struct link *via;	  /* the last one */
 	size_t walked;		  /* bytes put into rest */
+	/* Bytes copied following links, archive-wide, and what is allowed. */
+	uint64_t spent, allowance;
 };
 
 static uint64_t fnv(uint64_t h, const char *s, size_t n)
@@ -127,6 +129,7 @@ int dfs_check_links_new(size_t max_bytes, struct dfs_check_links **out)
 	if (!l)
 		return -ENOMEM;
 	l->seed = new_seed(l);
+	l->allowance = DFS_CHECK_LINKS_SPEND_BASE;
 	l->max_bytes = max_bytes;
 	l->nbuckets = 64;
 	l->buckets = calloc(l->nbuckets, sizeof(*l->buckets));
@@ -312,6 +315,9 @@ static int prepend(struct dfs_check_links *l, const char *s, size_t n,
 	l->walked += n + 1;
 	if (l->walked > DFS_CHECK_LINKS_WALK_MAX)
 		return -ELOOP;
+	l->spent += n + 1 + left;
+	if (l->spent > l->allowance)
+		return -E2BIG;
 	rc = buf_reserve(&l->tmp, n + 1 + left + 1);
 	if (rc)
 		return rc;
@@ -469,6 +475,14 @@ static int judge(struct dfs_check_links *l, int rc, const char *what,
 		fail(l, err, DFS_ERR_UNSAFE_PATH, loop, name, sep, more);
 		return -EBADMSG;
 	}
+	if (rc == -E2BIG) {
+		snprintf(loop, sizeof(loop),
+			 "symbolic links too costly to follow (over %llu bytes "
+			 "of paths copied through them)",
+			 (unsigned long long)l->allowance);
+		fail(l, err, DFS_ERR_TOO_LARGE, loop, name, sep, more);
+		return -EFBIG;
+	}
 	if (rc == -ENOMEM)
 		fail(l, err, DFS_ERR_NO_MEMORY, "out of memory", name, "",
 		     NULL);
@@ -509,6 +523,8 @@ static int add_link(struct dfs_check_links *l, size_t dir, const char *name,
 	return rc;
 }
 
+static int walk_link(struct dfs_check_links *l, const struct link *k);
+
 int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
 			  const char *symlink, const char *hardlink,
 			  struct dfs_record_error *err)
@@ -519,6 +535,7 @@ int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
 	int rc;
 
 	l->via = l->first = NULL;
+	l->allowance += DFS_CHECK_LINKS_SPEND_ENTRY;
 	if (!base)
 		return 0; /* the root itself */
 	rc = walk_from(l, "", 0, path, dir);
@@ -553,11 +570,20 @@ int dfs_check_links_entry(struct dfs_check_links *l, const char *path,
 	}
 	if (symlink)
 		return add_link(l, dir, path, symlink, err);
-	/* Anything else put there replaces a link that was. */
+	/*
+	 * Anything else put where a link is: some extractors replace the
+	 * link, others write a file through it or keep it for a directory.
+	 * Judged the strict way: the link must lead inside the root, and it
+	 * stays, so what later comes through that name goes through it.
+	 */
 	p = slot(l, l->loc.p, l->loc.len, key_hash(l, l->loc.p, l->loc.len));
-	if (*p)
-		drop(l, p);
-	return 0;
+	if (!*p)
+		return 0;
+	l->via = l->first = *p;
+	rc = walk_link(l, *p);
+	return judge(l, rc,
+		     "entry put on a symbolic link out of the archive's root",
+		     path, "", NULL, err);
 }
 
 /* Walk the target of the stored link @k from its own directory. */

@@ -160,18 +160,118 @@ static void test_check_links_finish_redirected_escapes(void **state)
 	dfs_check_links_free(l);
 }
 
-static void test_check_links_entry_replaced_link_safe(void **state)
+static void test_check_links_entry_dir_on_link_escapes(void **state)
 {
-	/* The directory d replaces the link d -> .: x stays the root. */
+	/*
+	 * A directory put where d -> . is: an extractor may keep the link
+	 * (it is a directory already), so x -> d/.. leaves the root.
+	 */
 	static const struct ent e[] = {
 		{"d", 'l', "."},
 		{"d/", 'd', NULL},
 		{"x", 'l', "d/.."},
-		{"x/f", 'f', NULL},
 	};
 
 	(void)state;
-	assert_inside(e, 4);
+	assert_last_refused(e, 3, -EBADMSG, "unsafe_path",
+			    "symbolic link out of the archive's root");
+}
+
+static void test_check_links_entry_file_on_link_escapes(void **state)
+{
+	/*
+	 * L leads inside while N -> d/e; N -> . redirects it out; a file
+	 * then put on L would be written through it, out of the root.
+	 */
+	static const struct ent e[] = {
+		{"d/", 'd', NULL}, {"d/e/", 'd', NULL},
+		{"N", 'l', "d/e"}, {"L", 'l', "N/../pwned"},
+		{"N", 'l', "."},   {"L", 'f', NULL},
+	};
+
+	(void)state;
+	assert_last_refused(e, 6, -EBADMSG, "unsafe_path",
+			    "entry put on a symbolic link out of the archive's "
+			    "root");
+}
+
+static void test_check_links_entry_file_on_link_inside_safe(void **state)
+{
+	/* A file put on a link that leads inside: fine. */
+	static const struct ent e[] = {
+		{"v1/", 'd', NULL},  {"cur", 'l', "v1"},   {"cur", 'f', NULL},
+		{"cur/", 'd', NULL}, {"cur/x", 'f', NULL},
+	};
+
+	(void)state;
+	assert_inside(e, 5);
+}
+
+/* A chain C0 -> C1 -> ... -> C39 -> ., each target about 800 bytes. */
+static void long_chain(struct dfs_check_links *l)
+{
+	struct dfs_record_error err;
+	char name[16], target[1024];
+
+	for (int i = 39; i >= 0; i--) {
+		size_t n = 0;
+
+		for (int k = 0; k < 160; k++)
+			n += (size_t)snprintf(target + n, sizeof(target) - n,
+					      "d/../");
+		if (i == 39)
+			snprintf(target + n, sizeof(target) - n, ".");
+		else
+			snprintf(target + n, sizeof(target) - n, "C%d", i + 1);
+		snprintf(name, sizeof(name), "C%d", i);
+		if (dfs_check_links_entry(l, name, target, NULL, &err) != 0)
+			fail_msg("%s refused: %s", name, err.message);
+	}
+}
+
+static void test_check_links_entry_cost_bounded(void **state)
+{
+	struct dfs_check_links *l;
+	struct dfs_record_error err;
+	char path[32];
+	int rc = 0, i;
+
+	(void)state;
+	assert_int_equal(dfs_check_links_new(DFS_CHECK_LINKS_MAX, &l), 0);
+	long_chain(l);
+	/* Each entry under C0 walks all 40 links: refused as too costly. */
+	for (i = 0; i < 20000 && rc == 0; i++) {
+		snprintf(path, sizeof(path), "C0/f%d", i);
+		rc = dfs_check_links_entry(l, path, NULL, NULL, &err);
+	}
+	assert_int_equal(rc, -EFBIG);
+	assert_true(i < 20000);
+	assert_message(&err, "too_large", "too costly to follow");
+	dfs_check_links_free(l);
+}
+
+static void test_check_links_entry_cost_usual_safe(void **state)
+{
+	struct dfs_check_links *l;
+	struct dfs_record_error err;
+	char path[64];
+
+	(void)state;
+	assert_int_equal(dfs_check_links_new(DFS_CHECK_LINKS_MAX, &l), 0);
+	assert_int_equal(
+		dfs_check_links_entry(l, "current", "releases/v2", NULL, &err),
+		0);
+	assert_int_equal(dfs_check_links_entry(l, "releases/v2/lib",
+					       "../../shared/lib", NULL, &err),
+			 0);
+	/* Many entries through two short links: within the allowance. */
+	for (int i = 0; i < 100000; i++) {
+		snprintf(path, sizeof(path), "current/lib/m%d/file.js", i);
+		if (dfs_check_links_entry(l, path, NULL, NULL, &err) != 0)
+			fail_msg("%s refused: %s", path, err.message);
+	}
+	assert_int_equal(dfs_check_links_finish(l, &err), 0);
+	dfs_check_links_free(l);
 }
 
 static void test_check_links_entry_order_safe(void **state)
@@ -409,7 +509,11 @@ int main(void)
 		T(test_check_links_entry_through_link_escapes),
 		T(test_check_links_entry_hardlink_escapes),
 		T(test_check_links_finish_redirected_escapes),
-		T(test_check_links_entry_replaced_link_safe),
+		T(test_check_links_entry_dir_on_link_escapes),
+		T(test_check_links_entry_file_on_link_escapes),
+		T(test_check_links_entry_file_on_link_inside_safe),
+		T(test_check_links_entry_cost_bounded),
+		T(test_check_links_entry_cost_usual_safe),
 		T(test_check_links_entry_order_safe),
 		T(test_check_links_entry_chains_inside_safe),
 		T(test_check_links_entry_hops_bounded),
