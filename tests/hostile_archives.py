@@ -137,6 +137,20 @@ def entries(outdir):
         "unsafe_path--redirected-symlink.tar": [
             ok, entry("x", tarfile.SYMTYPE, link="d/.."),
             entry("d", tarfile.SYMTYPE, link=".")],
+        # An entry put where a link is: some extractors write through it
+        # (a file) or keep it (a directory), so the link must stay inside.
+        "unsafe_path--dir-on-symlink.tar": [
+            ok, entry("L", tarfile.SYMTYPE, link="."),
+            entry("L", tarfile.DIRTYPE, mode=0o755),
+            entry("M", tarfile.SYMTYPE, link="L/.."),
+            entry("M/pwned")],
+        "unsafe_path--file-on-symlink.tar": [
+            ok, entry("d", tarfile.DIRTYPE, mode=0o755),
+            entry("d/e", tarfile.DIRTYPE, mode=0o755),
+            entry("N", tarfile.SYMTYPE, link="d/e"),
+            entry("L", tarfile.SYMTYPE, link="N/../pwned"),
+            entry("N", tarfile.SYMTYPE, link="."),
+            entry("L")],
         "unsafe_path--symlink-loop.tar": [
             ok, entry("a", tarfile.SYMTYPE, link="b"),
             entry("b", tarfile.SYMTYPE, link="a")],

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Hostile archives cannot hurt the host: each one tests/hostile_archives.py
 # writes (devices, FIFO, setuid and setgid entries, absolute and climbing
-# symlinks, chains of symlinks and entries written through them that leave
+# symlinks, chains of symlinks, entries written through them or put on them that leave
 # the root, a symlink loop, control bytes in names, a huge and a malformed pax header,
 # garbage after the end of every format, and the bombs: a 20 MiB .tar.gz,
 # a 3 MiB .tar.xz and 0.6 MiB .tar.zst, one with a 2 GiB window, each
