@@ -105,8 +105,14 @@ void dfs_file_close(struct dfs_file *f)
 {
 	if (!f)
 		return;
-	if (f->kc)
-		dfs_keepcache_close(f->kc, f->kc_ino);
+	if (f->kc) {
+		struct dfs_reader *r = f->reader ? f->reader
+				       : f->db	 ? dfs_dbfile_reader(f->db)
+						 : NULL;
+
+		dfs_keepcache_close(f->kc, f->kc_ino, f->kc_proven,
+				    r && dfs_reader_proven(r));
+	}
 	dfs_dbfile_close(f->db);
 	dfs_reader_close(f->reader);
 	if (f->fd >= 0)

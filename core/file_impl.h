@@ -26,6 +26,7 @@ struct dfs_file {
 	bool keep_cache;
 	struct dfs_keepcache *kc; /* the ledger that counts this handle */
 	uint64_t kc_ino;
+	bool kc_proven;	      /* proven when it opened */
 	struct dfs_store *st; /* audit.log */
 	char *buf;
 	size_t len;

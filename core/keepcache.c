@@ -12,7 +12,10 @@ struct entry {
 	uint64_t ino;
 	uint8_t hash[32]; /* the blob the inode's pages, if any, are of */
 	bool has_hash;
-	uint32_t opens; /* handles using the pages */
+	/* Pages may hold bytes no proof covered: a reader left unproven. */
+	bool tainted;
+	uint32_t opens;	   /* handles using the pages */
+	uint32_t unproven; /* ... of them not proven when they opened */
 };
 
 struct dfs_keepcache {
@@ -83,16 +86,23 @@ enum dfs_cache_use dfs_keepcache_open(struct dfs_keepcache *k, uint64_t ino,
 		pthread_mutex_unlock(&k->lock);
 		return DFS_CACHE_BYPASS; /* the pages are another blob's */
 	}
-	use = proven && same ? DFS_CACHE_KEEP : DFS_CACHE_DROP;
+	use = proven && same && !e->tainted && !e->unproven ? DFS_CACHE_KEEP
+							    : DFS_CACHE_DROP;
+	/* Dropped now; only proven handles fill them again: clean. */
+	if (use == DFS_CACHE_DROP && proven && !e->unproven)
+		e->tainted = false;
 	memcpy(e->hash, hash, 32);
 	e->has_hash = true;
+	if (!proven)
+		e->unproven++;
 	if (e->opens++ == 0)
 		k->idle--;
 	pthread_mutex_unlock(&k->lock);
 	return use;
 }
 
-void dfs_keepcache_close(struct dfs_keepcache *k, uint64_t ino)
+void dfs_keepcache_close(struct dfs_keepcache *k, uint64_t ino, bool was_proven,
+			 bool proven)
 {
 	struct entry **p, *e;
 
@@ -101,6 +111,12 @@ void dfs_keepcache_close(struct dfs_keepcache *k, uint64_t ino)
 	pthread_mutex_lock(&k->lock);
 	p = slot(k, ino);
 	e = *p;
+	if (e && !was_proven && e->unproven) {
+		e->unproven--;
+		/* Its reads were not all hashed to the end: unchecked pages. */
+		if (!proven)
+			e->tainted = true;
+	}
 	if (e && e->opens && --e->opens == 0) {
 		if (k->idle >= DFS_KEEPCACHE_IDLE) {
 			*p = e->next;

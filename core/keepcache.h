@@ -9,12 +9,12 @@
  *
  * The pages of an inode are only ever filled by handles of one blob: a
  * handle whose blob differs from that of handles still open on the inode
- * bypasses the cache. An open with no other handle open on the inode
- * keeps the pages when they are its blob's and its blob is proven now
- * (see verified.h: so a full read served from them is one the daemon
- * has checked); otherwise it drops them and the inode's pages become its
- * blob's. A handle of the same blob as those open keeps the pages only
- * if its blob is proven.
+ * bypasses the cache. An open keeps the pages when they are its blob's,
+ * its blob is proven now (see verified.h), and no byte in them can have
+ * escaped a proof: no handle unproven at its open is still open, and
+ * none closed unproven (a partial read, a corrupt file) since the pages
+ * were last dropped — so a full read served from them is one the daemon
+ * has checked. Otherwise the open drops them.
  *
  * Entries for inodes with no open handle are kept up to
  * DFS_KEEPCACHE_IDLE; a forgotten inode's next open drops its pages.
@@ -44,10 +44,13 @@ void dfs_keepcache_free(struct dfs_keepcache *k);
  * dfs_keepcache_open — a read-only handle on @ino serving blob @hash
  * (@proven: its file is proven now) opens; how it uses the page cache.
  * Every open that returns DROP or KEEP is paired with one
- * dfs_keepcache_close of the same @ino. A NULL ledger drops.
+ * dfs_keepcache_close of the same @ino, saying whether the handle was
+ * proven at its open (@was_proven, the open's @proven) and is now
+ * (@proven). A NULL ledger drops.
  */
 enum dfs_cache_use dfs_keepcache_open(struct dfs_keepcache *k, uint64_t ino,
 				      const uint8_t hash[32], bool proven);
-void dfs_keepcache_close(struct dfs_keepcache *k, uint64_t ino);
+void dfs_keepcache_close(struct dfs_keepcache *k, uint64_t ino, bool was_proven,
+			 bool proven);
 
 #endif

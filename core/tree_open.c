@@ -170,8 +170,9 @@ static void cache_hints(struct dfs_tree *t, uint64_t ino, struct dfs_file *f)
 		r = dfs_dbfile_reader(f->db);
 	if (f->direct_io || !r)
 		return;
+	f->kc_proven = dfs_reader_proven(r);
 	switch (dfs_keepcache_open(t->kc, ino, dfs_reader_hash(r),
-				   dfs_reader_proven(r))) {
+				   f->kc_proven)) {
 	case DFS_CACHE_BYPASS:
 		f->direct_io = true;
 		f->keep_cache = true; /* the pages are others' */

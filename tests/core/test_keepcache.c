@@ -34,13 +34,13 @@ static void test_keepcache_first_open_drops_then_proven_keeps(void **state)
 
 	/* Nothing known of the inode's pages: drop them. */
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 	/* Its pages are A's and A is proven: keep. */
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_KEEP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 	/* Another inode knows nothing yet. */
 	assert_int_equal(dfs_keepcache_open(k, 8, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 8);
+	dfs_keepcache_close(k, 8, true, true);
 }
 
 static void test_keepcache_unproven_drops(void **state)
@@ -48,12 +48,33 @@ static void test_keepcache_unproven_drops(void **state)
 	struct dfs_keepcache *k = *state;
 
 	assert_int_equal(dfs_keepcache_open(k, 7, A, false), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
-	/* Pages read unproven may be a changed file's: dropped again. */
-	assert_int_equal(dfs_keepcache_open(k, 7, A, false), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
+	/* It read to the end and proved the blob: its pages are checked. */
+	dfs_keepcache_close(k, 7, false, true);
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_KEEP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
+	/* Not proven: pages read unproven may be a changed file's. */
+	assert_int_equal(dfs_keepcache_open(k, 7, A, false), DFS_CACHE_DROP);
+	dfs_keepcache_close(k, 7, false, true);
+}
+
+static void test_keepcache_unproven_reader_taints(void **state)
+{
+	struct dfs_keepcache *k = *state;
+
+	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
+	dfs_keepcache_close(k, 7, true, true);
+	/* A reader unproven at its open fills pages meanwhile. */
+	assert_int_equal(dfs_keepcache_open(k, 7, A, false), DFS_CACHE_DROP);
+	/* Proven by someone else now, but its pages are not all checked. */
+	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
+	dfs_keepcache_close(k, 7, true, true);
+	/* It stops half way, never proven: its pages stay suspect. */
+	dfs_keepcache_close(k, 7, false, false);
+	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
+	dfs_keepcache_close(k, 7, true, true);
+	/* That open dropped them, with no unproven reader left: clean. */
+	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_KEEP);
+	dfs_keepcache_close(k, 7, true, true);
 }
 
 static void test_keepcache_new_blob_drops(void **state)
@@ -61,15 +82,15 @@ static void test_keepcache_new_blob_drops(void **state)
 	struct dfs_keepcache *k = *state;
 
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 	/* A deploy: the drop box serves B now; A's pages must go. */
 	assert_int_equal(dfs_keepcache_open(k, 7, B, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 	assert_int_equal(dfs_keepcache_open(k, 7, B, true), DFS_CACHE_KEEP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 	/* And back (a rollback): A's pages are long gone. */
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 }
 
 static void test_keepcache_other_blob_open_bypasses(void **state)
@@ -83,12 +104,12 @@ static void test_keepcache_other_blob_open_bypasses(void **state)
 	assert_int_equal(dfs_keepcache_open(k, 7, B, true), DFS_CACHE_BYPASS);
 	/* A second handle of A shares the pages. */
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_KEEP);
-	dfs_keepcache_close(k, 7);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
+	dfs_keepcache_close(k, 7, true, true);
 	/* A's handles are gone: B takes the inode over, dropping A's pages. */
 	assert_int_equal(dfs_keepcache_open(k, 7, B, true), DFS_CACHE_DROP);
 	assert_int_equal(dfs_keepcache_open(k, 7, A, true), DFS_CACHE_BYPASS);
-	dfs_keepcache_close(k, 7);
+	dfs_keepcache_close(k, 7, true, true);
 }
 
 static void test_keepcache_many_inodes(void **state)
@@ -99,20 +120,20 @@ static void test_keepcache_many_inodes(void **state)
 	for (uint64_t i = 0; i < n; i++) {
 		assert_int_equal(dfs_keepcache_open(k, i, A, true),
 				 DFS_CACHE_DROP);
-		dfs_keepcache_close(k, i);
+		dfs_keepcache_close(k, i, true, true);
 	}
 	/* The first ones are still known; past the bound, forgotten: dropped. */
 	assert_int_equal(dfs_keepcache_open(k, 0, A, true), DFS_CACHE_KEEP);
-	dfs_keepcache_close(k, 0);
+	dfs_keepcache_close(k, 0, true, true);
 	assert_int_equal(dfs_keepcache_open(k, n - 1, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(k, n - 1);
+	dfs_keepcache_close(k, n - 1, true, true);
 }
 
 static void test_keepcache_null_ledger_drops(void **state)
 {
 	(void)state;
 	assert_int_equal(dfs_keepcache_open(NULL, 1, A, true), DFS_CACHE_DROP);
-	dfs_keepcache_close(NULL, 1);
+	dfs_keepcache_close(NULL, 1, true, true);
 }
 
 int main(void)
@@ -123,6 +144,8 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepcache_unproven_drops,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_keepcache_unproven_reader_taints, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepcache_new_blob_drops,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
