@@ -42,8 +42,8 @@ static const struct dfs_pg_stmt recover_node = {"dfs_dl_recover_node",
 static const struct dfs_pg_stmt pending_nodes = {
 	"dfs_dl_pending_nodes",
 	"SELECT DISTINCT n.node_id, n.name FROM deployfs.deliveries d JOIN "
-	"deployfs.nodes n ON n.name = d.node WHERE d.status = 0 ORDER BY "
-	"n.node_id LIMIT 64"};
+	"deployfs.nodes n ON n.name = d.node WHERE d.status = 0 AND "
+	"n.node_id > $1 ORDER BY n.node_id LIMIT 64"};
 static const struct dfs_pg_stmt next_todo = {
 	"dfs_dl_next",
 	"SELECT p.pseq, p.current FROM deployfs.projects p WHERE NOT p.removed "
@@ -361,16 +361,24 @@ int dfs_delivery_pg_recover_dead(struct dfs_catalog *cat, unsigned *n)
 	rc = dfs_pg_delivery_cat(cat, false, &c);
 	if (rc)
 		return rc;
-	rc = dfs_pg_query(c->pg, &c->lock, &pending_nodes, NULL,
-			  pending_node_at, &pn, NULL);
-	for (unsigned i = 0; !rc && i < pn.n; i++) {
-		unsigned k = 0;
+	/* In batches by node number: live followers cannot hide dead ones. */
+	do {
+		struct dfs_pg_params p;
 
-		if (c->daemon && pn.v[i].id == c->lease.node_id)
-			continue; /* its own: recovered at its start */
-		rc = recover_if_dead(c, pn.v[i].id, pn.v[i].name, &k);
-		count += k;
-	}
+		dfs_pg_params_init(&p);
+		dfs_pg_param_i32(&p, pn.n ? pn.v[pn.n - 1].id : 0);
+		pn.n = 0;
+		rc = dfs_pg_query(c->pg, &c->lock, &pending_nodes, &p,
+				  pending_node_at, &pn, NULL);
+		for (unsigned i = 0; !rc && i < pn.n; i++) {
+			unsigned k = 0;
+
+			if (c->daemon && pn.v[i].id == c->lease.node_id)
+				continue; /* its own: recovered at its start */
+			rc = recover_if_dead(c, pn.v[i].id, pn.v[i].name, &k);
+			count += k;
+		}
+	} while (!rc && pn.n == sizeof(pn.v) / sizeof(pn.v[0]));
 	if (!rc)
 		*n = count;
 	return rc;
