@@ -155,9 +155,7 @@ static void fixed_stat(struct dfs_tree *t, uint64_t ino, struct stat *s)
 
 void dfs_tree_dropbox_stat(const struct dfs_dbstat *db, struct stat *s)
 {
-	base_stat(s,
-		  db->view ? dfs_tree_dropbox_ino(DFS_DB_VIEW, db->view)
-			   : dfs_tree_dropbox_ino(db->kind, db->num),
+	base_stat(s, dfs_tree_dropbox_ino(db->kind, db->num),
 		  db->link		   ? S_IFLNK | 0777
 		  : db->kind == DFS_DB_DIR ? S_IFDIR | (db->mode & 07777)
 					   : S_IFREG | (db->mode & 07777),
@@ -371,7 +369,7 @@ static int lookup_deployment(struct dfs_tree *t, const char *name,
 }
 
 static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
-			struct stat *s)
+			struct stat *s, uint64_t *node)
 {
 	struct dfs_project p;
 	enum dfs_status status;
@@ -394,7 +392,7 @@ static int lookup_fixed(struct dfs_tree *t, uint64_t parent, const char *name,
 		}
 		return -ENOENT;
 	case DFS_INO_DEPLOY:
-		return dfs_tree_dropbox_lookup(t, parent, name, s);
+		return dfs_tree_dropbox_lookup(t, parent, name, s, node);
 	case INO_DEPLOYMENTS:
 		return lookup_deployment(t, name, D_DIR, NULL, -1, s);
 	case INO_PROJECTS:
@@ -441,8 +439,8 @@ static int lookup_version(struct dfs_tree *t, const struct dfs_project *p,
 	return rc ? rc : deployment_stat(t, &r, D_PROJLINK, s);
 }
 
-int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
-		    struct stat *s)
+static int lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+		  struct stat *s, uint64_t *node)
 {
 	struct dfs_project p;
 	struct dfs_record r;
@@ -451,9 +449,9 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 	if (dfs_tree_type(parent) != DFS_NODE_DIR)
 		return -ENOTDIR;
 	if (ino_class(parent) == C_FIXED)
-		return lookup_fixed(t, parent, name, s);
+		return lookup_fixed(t, parent, name, s, node);
 	if (ino_class(parent) == C_NODE)
-		return dfs_tree_dropbox_lookup(t, parent, name, s);
+		return dfs_tree_dropbox_lookup(t, parent, name, s, node);
 	if (ino_class(parent) == C_QUERY) {
 		char project[DFS_PROJECT_MAX + 1];
 		int status;
@@ -502,6 +500,17 @@ int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
 	return lookup_deployment(t, name, D_PROJLINK, p.name, -1, s);
 }
 
+int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
+		    struct stat *s, uint64_t *node)
+{
+	uint64_t n = 0;
+	int rc = lookup(t, parent, name, s, &n);
+
+	if (!rc && node)
+		*node = n ? n : (uint64_t)s->st_ino;
+	return rc;
+}
+
 int dfs_tree_readlink(struct dfs_tree *t, uint64_t ino, char *buf, size_t size)
 {
 	char idstr[37];
@@ -545,7 +554,7 @@ static int history_unlink(struct dfs_tree *t, uint64_t parent, const char *name)
 	if (ino_kind(parent) == D_DIR && strcmp(name, "record.json") != 0 &&
 	    strcmp(name, "log") != 0 && strcmp(name, "manifest") != 0)
 		return -ENOENT;
-	rc = dfs_tree_lookup(t, parent, name, &s);
+	rc = dfs_tree_lookup(t, parent, name, &s, NULL);
 	return rc ? rc : -EPERM;
 }
 

@@ -133,7 +133,7 @@ int dfs_tree_dropbox_path(struct dfs_tree *t, uint64_t parent, const char *name,
  * shows, see dfs_dropbox_backup). Errors: -ENOENT, -errno.
  */
 int dfs_tree_dropbox_lookup(struct dfs_tree *t, uint64_t parent,
-			    const char *name, struct stat *s);
+			    const char *name, struct stat *s, uint64_t *node);
 
 /*
  * tree_query.c: newest/ and its query directories. The filter of query

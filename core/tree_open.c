@@ -26,7 +26,7 @@ int dfs_tree_dropbox_path(struct dfs_tree *t, uint64_t parent, const char *name,
 }
 
 int dfs_tree_dropbox_lookup(struct dfs_tree *t, uint64_t parent,
-			    const char *name, struct stat *s)
+			    const char *name, struct stat *s, uint64_t *node)
 {
 	char path[DFS_DROPBOX_PATH_MAX + 1];
 	struct dfs_dbstat db;
@@ -38,6 +38,8 @@ int dfs_tree_dropbox_lookup(struct dfs_tree *t, uint64_t parent,
 		rc = dfs_dropbox_lookup(t->db, path, &db);
 	if (!rc) {
 		dfs_tree_dropbox_stat(&db, s);
+		if (db.view) /* the kernel's inode: one per deployed version */
+			*node = dfs_tree_dropbox_ino(DFS_DB_VIEW, db.view);
 		return 0;
 	}
 	if (rc != -ENOENT || parent != DFS_INO_DEPLOY ||

@@ -55,13 +55,19 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 
 static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct stat st;
-	int rc = dfs_tree_lookup(dfs_fs_of(req)->tree, parent, name, &st);
+	struct fuse_entry_param e = {0};
+	uint64_t node;
+	int rc = dfs_tree_lookup(dfs_fs_of(req)->tree, parent, name, &e.attr,
+				 &node);
 
-	if (rc)
+	if (rc) {
 		fuse_reply_err(req, -rc);
-	else
-		dfs_fs_reply_entry(req, &st);
+		return;
+	}
+	e.ino = node;
+	e.attr_timeout = TIMEOUT;
+	e.entry_timeout = TIMEOUT;
+	fuse_reply_entry(req, &e);
 }
 
 static void dfs_getattr(fuse_req_t req, fuse_ino_t ino,

@@ -55,9 +55,16 @@ void dfs_tree_free(struct dfs_tree *t);
 
 enum dfs_node_type dfs_tree_type(uint64_t ino);
 
-/* Errors: -ENOENT, -ENOTDIR, -EINVAL (bad name in deploy/), -errno. */
+/*
+ * dfs_tree_lookup — @name in directory @parent: its attributes into @s,
+ * and into *@node (NULL: not wanted) the number the kernel is to know it
+ * by. That is @s's st_ino, but for deploy/<p> with a deployment: one
+ * number per deployed version (see dfs_dbstat.view), while st_ino stays
+ * the project's. Errors: -ENOENT, -ENOTDIR, -EINVAL (bad name in
+ * deploy/), -errno.
+ */
 int dfs_tree_lookup(struct dfs_tree *t, uint64_t parent, const char *name,
-		    struct stat *out);
+		    struct stat *s, uint64_t *node);
 int dfs_tree_getattr(struct dfs_tree *t, uint64_t ino, struct stat *out);
 
 /* A symlink's target into @buf (NUL-terminated). -EINVAL: not a link. */

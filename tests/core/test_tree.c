@@ -35,23 +35,24 @@ static void test_tree_lookup_top_names(void **state)
 
 	for (size_t i = 0; i < 4; i++) {
 		assert_int_equal(dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT,
-						 dirs[i], &s),
+						 dirs[i], &s, NULL),
 				 0);
 		assert_true(S_ISDIR(s.st_mode));
 	}
 	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
-	assert_int_equal(s.st_ino, DFS_INO_DEPLOY);
-	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "audit.log", &s),
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s, NULL),
 		0);
+	assert_int_equal(s.st_ino, DFS_INO_DEPLOY);
+	assert_int_equal(dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT,
+					 "audit.log", &s, NULL),
+			 0);
 	assert_true(S_ISREG(s.st_mode));
 	assert_int_equal(dfs_tree_type(s.st_ino), DFS_NODE_AUDIT);
 	assert_int_equal(
 		dfs_catalog_audit_size(dfs_store_catalog(fix->st), &size), 0);
 	assert_int_equal(s.st_size, size);
 	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "nope", &s),
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "nope", &s, NULL),
 		-ENOENT);
 	tu_list(fix, DFS_INO_ROOT, SIZE_MAX, &l);
 	assert_int_equal(l.n, 2 + 6); /* and newest/ */
@@ -72,7 +73,8 @@ static void test_tree_lookup_deployment(void **state)
 	tu_world_make(fix, &w);
 	for (int i = 0; i < TU_NWORLD; i++) {
 		assert_int_equal(
-			dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s, NULL),
+			0);
 		assert_true(S_ISDIR(s.st_mode));
 		assert_int_equal((int64_t)s.st_mtim.tv_sec * 1000 +
 					 s.st_mtim.tv_nsec / 1000000,
@@ -80,9 +82,9 @@ static void test_tree_lookup_deployment(void **state)
 	}
 	dfs_uuid7_next(w.rec[TU_E].id, (uint64_t)dfs_time_now_ms(), id);
 	dfs_uuid7_format(id, idstr);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, idstr, &s),
+	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, idstr, &s, NULL),
 			 -ENOENT);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "web", &s),
+	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "web", &s, NULL),
 			 -ENOENT);
 }
 
@@ -182,15 +184,17 @@ static void test_tree_readdir_ino_matches_lookup(void **state)
 	assert_true(tu_listed(&l, "latest"));
 	assert_true(tu_listed(&l, "current"));
 	for (size_t i = 2; i < l.n; i++) {
-		assert_int_equal(
-			dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
+		assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, l.names[i],
+						 &s, NULL),
+				 0);
 		assert_int_equal(s.st_ino, l.ino[i]);
 	}
 	dir = tu_ino(fix, "deployments");
 	tu_list(fix, dir, SIZE_MAX, &l);
 	for (size_t i = 2; i < l.n; i++) {
-		assert_int_equal(
-			dfs_tree_lookup(tu_tree(fix), dir, l.names[i], &s), 0);
+		assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, l.names[i],
+						 &s, NULL),
+				 0);
 		assert_int_equal(s.st_ino, l.ino[i]);
 	}
 }
@@ -213,7 +217,7 @@ static void test_tree_readlink_current_latest(void **state)
 	/* api has no success: no current. */
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix),
 					 tu_ino(fix, "projects/api"), "current",
-					 &s),
+					 &s, NULL),
 			 -ENOENT);
 	/* A directory is not a link. */
 	assert_int_equal(dfs_tree_readlink(tu_tree(fix),
@@ -246,7 +250,8 @@ static void test_tree_lookup_version_link(void **state)
 	assert_true(S_ISLNK(s.st_mode));
 	web = tu_ino(fix, "projects/web");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (dfs_tree_lookup(tu_tree(fix), web, bad[i], &s) != -ENOENT)
+		if (dfs_tree_lookup(tu_tree(fix), web, bad[i], &s, NULL) !=
+		    -ENOENT)
 			fail_msg("projects/web/%s was found", bad[i]);
 	/* v<N> is not listed: the listing stays one entry per deployment. */
 	tu_list(fix, web, SIZE_MAX, &l);
@@ -274,9 +279,9 @@ static void test_tree_readdir_status(void **state)
 
 			want += in;
 			assert_int_equal(tu_listed(&l, w.id[i]), in);
-			assert_int_equal(
-				dfs_tree_lookup(tu_tree(fix), dir, w.id[i], &s),
-				in ? 0 : -ENOENT);
+			assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir,
+							 w.id[i], &s, NULL),
+					 in ? 0 : -ENOENT);
 		}
 		assert_int_equal(l.n, want);
 	}

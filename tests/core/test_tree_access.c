@@ -33,7 +33,8 @@ static void test_tree_access_deploy_dir(void **state)
 	struct stat s;
 
 	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s), 0);
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_ROOT, "deploy", &s, NULL),
+		0);
 	assert_int_equal(s.st_mode, S_IFDIR | 01777);
 	assert_int_equal(s.st_uid, getuid());
 	assert_int_equal(
@@ -60,7 +61,7 @@ static void test_tree_access_hidden_not_listed(void **state)
 	assert_true(tu_listed(&l, "web"));
 	tu_assert_link(fix, tu_ino(fix, "projects/web/current"), w.id[TU_B]);
 	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s),
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s, NULL),
 		-ENOENT);
 }
 

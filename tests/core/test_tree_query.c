@@ -74,18 +74,21 @@ static void test_tree_query_lookup_names(void **state)
 	struct stat s;
 
 	tu_world_make(fix, &w);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), newest, "nope", &s),
-			 -ENOENT);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), newest, "web:all", &s),
-			 -ENOENT);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), newest, ":bogus", &s),
-			 -ENOENT);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), newest, "", &s),
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), newest, "nope", &s, NULL),
+		-ENOENT);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), newest, "web:all", &s, NULL),
+		-ENOENT);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), newest, ":bogus", &s, NULL),
+		-ENOENT);
+	assert_int_equal(dfs_tree_lookup(tu_tree(fix), newest, "", &s, NULL),
 			 -ENOENT);
 	/* Another project's id is not in web's listing. */
 	assert_int_equal(dfs_tree_lookup(tu_tree(fix),
 					 tu_ino(fix, "newest/web"), w.id[TU_C],
-					 &s),
+					 &s, NULL),
 			 -ENOENT);
 	/* newest/ itself lists nothing but . and .. */
 	tu_list(fix, newest, SIZE_MAX, &l);

@@ -40,7 +40,8 @@ static void test_tree_lookup_payload_dropped(void **state)
 
 	tu_world_make(fix, &w);
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_B]);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s), 0);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "payload", &s, NULL), 0);
 	assert_int_equal(s.st_size, w.rec[TU_B].payload_size);
 	pino = s.st_ino;
 	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &root, &rd),
@@ -58,16 +59,17 @@ static void test_tree_lookup_payload_dropped(void **state)
 	assert_int_equal(dfs_payload_drop(fix->st, w.rec[TU_B].id,
 					  DFS_DROP_ASKED, &who, &freed),
 			 0);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
-			 -ENOENT);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "payload", &s, NULL),
+		-ENOENT);
 	assert_int_equal(dfs_tree_getattr(tu_tree(fix), pino, &s), -ENOENT);
 	assert_int_equal(dfs_tree_open_payload(tu_tree(fix), pino, &root, &rd),
 			 -ENOENT);
 	tu_list(fix, dir, SIZE_MAX, &l);
 	assert_true(tu_listed(&l, "record.json"));
 	assert_false(tu_listed(&l, "payload"));
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
-			 0);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s, NULL), 0);
 }
 
 static void test_tree_unlink_payload_no_permission(void **state)
@@ -88,7 +90,8 @@ static void test_tree_unlink_payload_no_permission(void **state)
 			 -EACCES);
 	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "payload", &group),
 			 -EACCES);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s), 0);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "payload", &s, NULL), 0);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
 					 w.rec[TU_A].id, &back),
 			 0);
@@ -121,8 +124,9 @@ static void test_tree_unlink_payload_root(void **state)
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
 	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "payload", &root),
 			 0);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
-			 -ENOENT);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "payload", &s, NULL),
+		-ENOENT);
 	assert_int_equal(dfs_catalog_get(dfs_store_catalog(fix->st),
 					 w.rec[TU_A].id, &back),
 			 0);
@@ -153,8 +157,9 @@ static void test_tree_unlink_payload_owner(void **state)
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_B]);
 	assert_int_equal(dfs_tree_unlink(tu_tree(fix), dir, "payload", &owner),
 			 0);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "payload", &s),
-			 -ENOENT);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "payload", &s, NULL),
+		-ENOENT);
 	/* web's current moved back to A. */
 	tu_assert_link(fix, tu_ino(fix, "projects/web/current"), w.id[TU_A]);
 }
@@ -172,16 +177,16 @@ static void test_tree_unlink_record_json(void **state)
 	assert_int_equal(
 		dfs_tree_unlink(tu_tree(fix), dir, "record.json", &root),
 		-EPERM);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
-			 0);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s, NULL), 0);
 	/* rm of deploy/<project> only hides it (see test_dropbox_unlink). */
 	assert_int_equal(
 		dfs_tree_unlink(tu_tree(fix), DFS_INO_DEPLOY, "web", &root), 0);
 	assert_int_equal(
-		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s),
+		dfs_tree_lookup(tu_tree(fix), DFS_INO_DEPLOY, "web", &s, NULL),
 		-ENOENT);
-	assert_int_equal(dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s),
-			 0);
+	assert_int_equal(
+		dfs_tree_lookup(tu_tree(fix), dir, "record.json", &s, NULL), 0);
 }
 
 static void test_tree_unlink_log_manifest(void **state)
@@ -198,12 +203,14 @@ static void test_tree_unlink_log_manifest(void **state)
 	dir = tu_ino(fix, "deployments/%s", w.id[TU_A]);
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(
-			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s, NULL),
+			0);
 		assert_int_equal(
 			dfs_tree_unlink(tu_tree(fix), dir, names[i], &root),
 			-EPERM);
 		assert_int_equal(
-			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s), 0);
+			dfs_tree_lookup(tu_tree(fix), dir, names[i], &s, NULL),
+			0);
 	}
 	/* A side file that is not there is not there. */
 	snprintf(path, sizeof(path), "%s/logs/%s", dfs_store_dir(fix->st),

@@ -123,7 +123,7 @@ void tu_resolve(struct tu_fix *fix, const char *path, struct stat *s)
 	snprintf(buf, sizeof(buf), "%s", path);
 	for (name = strtok_r(buf, "/", &save); name;
 	     name = strtok_r(NULL, "/", &save)) {
-		if (dfs_tree_lookup(tu_tree(fix), ino, name, s) != 0)
+		if (dfs_tree_lookup(tu_tree(fix), ino, name, s, NULL) != 0)
 			fail_msg("lookup of '%s' in '%s' failed", name, path);
 		ino = s->st_ino;
 	}

@@ -107,6 +107,11 @@ got_new = m_new[:]                        # the new pages, filled first
 os.stat(box)
 got += old.read()                         # the rest of the old handle
 assert os.fstat(old.fileno()).st_size == len(want_small), 'old size'
+# One number for the project, whatever version a handle reads.
+assert os.fstat(old.fileno()).st_ino == os.stat(box).st_ino, 'inode number'
+assert [e.inode() for e in os.scandir(os.path.dirname(box))
+        if e.name == os.path.basename(box)] == [os.stat(box).st_ino], \
+    'readdir inode number'
 assert got == want_small, 'old handle: %d bytes, not the small version' % len(got)
 assert m_old[:] == want_small, 'old mmap: not the small version'
 assert got_new == want_big, 'new mmap: not the big version'
