@@ -18,28 +18,11 @@
 #include "store_impl.h"
 #include "uuid7.h"
 
-/* The newest success of @project older than its current, with a payload. */
-struct before_current {
-	uint8_t current[16];
-	struct dfs_record found;
-	bool has;
-};
-
-static int find_before(void *arg, const struct dfs_record *r)
-{
-	struct before_current *b = arg;
-
-	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
-		return 0;
-	b->found = *r;
-	b->has = true;
-	return 1;
-}
-
+/* @want, checked, or the newest success older than the current one. */
 static int rollback_target(struct dfs_store *st, const char *project,
 			   const uint8_t *want, struct dfs_record *t)
 {
-	struct before_current b = {.has = false};
+	struct dfs_query_before b = {.has = false};
 	struct dfs_project p;
 	struct dfs_query q;
 	int rc;
@@ -62,8 +45,8 @@ static int rollback_target(struct dfs_store *st, const char *project,
 	q.project = project;
 	q.has_status = true;
 	q.status = DFS_STATUS_SUCCESS;
-	rc = dfs_catalog_query(dfs_store_catalog(st), &q, find_before, &b,
-			       NULL);
+	rc = dfs_catalog_query(dfs_store_catalog(st), &q, dfs_query_before_fn,
+			       &b, NULL);
 	if (rc < 0)
 		return rc;
 	if (!b.has)

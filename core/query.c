@@ -76,6 +76,17 @@ static int resolve_link(struct dfs_catalog *cat, const char *project,
 	return 0;
 }
 
+int dfs_query_before_fn(void *arg, const struct dfs_record *r)
+{
+	struct dfs_query_before *b = arg;
+
+	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
+		return 0;
+	b->found = *r;
+	b->has = true;
+	return 1;
+}
+
 int dfs_query_resolve(struct dfs_catalog *cat, const char *name, uint8_t id[16])
 {
 	char project[DFS_PROJECT_MAX + 1];

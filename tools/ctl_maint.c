@@ -97,27 +97,10 @@ static int print_result(struct ctl *c, const struct dfs_record *r)
 }
 
 /* The default target, as dfs_deploy_rollback_target finds it. */
-struct before_current {
-	uint8_t current[16];
-	bool has;
-	struct dfs_record found;
-};
-
-static int find_before(void *arg, const struct dfs_record *r)
-{
-	struct before_current *b = arg;
-
-	if (memcmp(r->id, b->current, 16) >= 0 || !r->payload_blob_present)
-		return 0;
-	b->found = *r;
-	b->has = true;
-	return 1;
-}
-
 static int rollback_target(struct ctl *c, const char *project,
 			   struct dfs_record *t)
 {
-	struct before_current b = {.has = false};
+	struct dfs_query_before b = {.has = false};
 	struct dfs_query q;
 	bool has;
 	int rc;
@@ -129,7 +112,7 @@ static int rollback_target(struct ctl *c, const char *project,
 	q.project = project;
 	q.has_status = true;
 	q.status = DFS_STATUS_SUCCESS;
-	rc = ctl_query(c, &q, find_before, &b, NULL);
+	rc = ctl_query(c, &q, dfs_query_before_fn, &b, NULL);
 	if (rc < 0)
 		return rc;
 	if (!b.has)

@@ -38,4 +38,18 @@ int dfs_query_parse_name(const char *s, enum dfs_name_kind *kind,
 int dfs_query_resolve(struct dfs_catalog *cat, const char *name,
 		      uint8_t id[16]);
 
+/*
+ * A rollback's default target: the newest record older than @current
+ * that holds its payload. Set current (and has false), then walk a
+ * project's successes newest first with dfs_query_before_fn: it stops
+ * at the first such record, into found (has true).
+ */
+struct dfs_query_before {
+	uint8_t current[16];
+	bool has;
+	struct dfs_record found;
+};
+
+int dfs_query_before_fn(void *arg, const struct dfs_record *r);
+
 #endif
