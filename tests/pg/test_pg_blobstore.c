@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +33,8 @@ struct host {
 	struct dfs_blobs *blobs;
 };
 
-static void host_open(struct pgt_fix *fix, struct host *h, uint64_t cache)
+/* @h's store directory, nothing open in it yet. */
+static void host_mkdir(struct host *h)
 {
 	char tmp[96];
 
@@ -40,6 +42,14 @@ static void host_open(struct pgt_fix *fix, struct host *h, uint64_t cache)
 	assert_non_null(mkdtemp(h->dir));
 	snprintf(tmp, sizeof(tmp), "%s/tmp", h->dir);
 	assert_int_equal(mkdir(tmp, 0700), 0);
+}
+
+/* The catalog and blob store of @h's directory, @cache bytes of copies. */
+static void host_attach(struct pgt_fix *fix, struct host *h, uint64_t cache)
+{
+	char tmp[96];
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", h->dir);
 	h->dirfd = open(h->dir, O_RDONLY | O_DIRECTORY);
 	h->tmpfd = open(tmp, O_RDONLY | O_DIRECTORY);
 	assert_int_equal(dfs_catalog_open_pg(fix->conninfo, DFS_CATALOG_CREATE,
@@ -48,6 +58,12 @@ static void host_open(struct pgt_fix *fix, struct host *h, uint64_t cache)
 	assert_int_equal(dfs_blobs_open_pg(fix->conninfo, h->dirfd, h->tmpfd,
 					   h->cat, cache, &h->blobs),
 			 0);
+}
+
+static void host_open(struct pgt_fix *fix, struct host *h, uint64_t cache)
+{
+	host_mkdir(h);
+	host_attach(fix, h, cache);
 }
 
 static void host_close(struct host *h)
@@ -177,6 +193,66 @@ static void test_pg_blobstore_cache_size(void **state)
 	free(buf);
 }
 
+/* An old file of @size bytes at @h's blobs/@name. */
+static void stray(struct host *h, const char *name, size_t size)
+{
+	struct timespec old[2] = {{1, 0}, {1, 0}};
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/blobs", h->dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/blobs/%.2s", h->dir, name);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/blobs/%.2s/%s", h->dir, name, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(futimens(fd, old), 0);
+	close(fd);
+}
+
+static bool cached(struct host *h, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/blobs/%.2s/%s", h->dir, name, name);
+	return access(path, F_OK) == 0;
+}
+
+static void test_pg_blobstore_cache_evicts_only_blobs(void **state)
+{
+	/* 70 characters: cut to fit 64-digit names, it named the victim. */
+	static const char *const longname =
+		"abababababababababababababababababababababababababababababab"
+		"ababababab";
+	char victim[69];
+	struct pgt_fix *fix = *state;
+	size_t n = 2 * MIB;
+	uint8_t *buf = malloc(n), hash[3][32];
+	struct host a, b;
+
+	snprintf(victim, sizeof(victim), "%.68s", longname);
+	host_open(fix, &a, 0);
+	/* The oldest files of b's cache, counted in it, and no blobs. */
+	host_mkdir(&b);
+	stray(&b, longname, MIB);
+	stray(&b, victim, MIB);
+	host_attach(fix, &b, MIB);
+	for (int i = 0; i < 3; i++) {
+		fill(buf, n, 20 + (uint32_t)i);
+		assert_int_equal(dfs_blobs_put_bytes(a.blobs, buf, n, hash[i]),
+				 0);
+		read_all(b.blobs, hash[i], buf, n);
+	}
+	/* Far over its size, it evicted its own copies, not these. */
+	assert_true(cached(&b, longname));
+	assert_true(cached(&b, victim));
+	host_close(&a);
+	host_close(&b);
+	free(buf);
+}
+
 static void test_pg_blobstore_remove(void **state)
 {
 	struct pgt_fix *fix = *state;
@@ -203,6 +279,7 @@ int main(void)
 		T(test_pg_blobstore_put_on_a_read_on_b),
 		T(test_pg_blobstore_damaged_chunk),
 		T(test_pg_blobstore_cache_size),
+		T(test_pg_blobstore_cache_evicts_only_blobs),
 		T(test_pg_blobstore_remove),
 	};
 #undef T
