@@ -193,13 +193,35 @@ static bool first_in_flight(struct dfs_dropbox *db, const struct dfs_project *p)
 	return n.success == 0 && n.failed == 0;
 }
 
+/* Project @p as deploy/ shows it with deployment @shown (NULL: none). */
+static void project_fill(const struct dfs_project *p,
+			 const struct dfs_record *shown, struct dfs_dbstat *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = DFS_DB_PROJECT;
+	out->num = p->pseq;
+	out->uid = p->uid;
+	out->gid = p->gid;
+	out->mode = p->mode;
+	out->ctime = dfs_time_to_timespec(p->ctime_ms);
+	out->mtime = dfs_time_to_timespec(p->created_ms);
+	if (shown) {
+		out->size = shown->payload_size;
+		out->mtime = dfs_time_to_timespec(shown->source_mtime_ms);
+		out->mtime.tv_nsec += shown->source_mtime_ns;
+		if (shown->completed_ms > p->ctime_ms)
+			out->ctime = dfs_time_to_timespec(shown->completed_ms);
+	}
+	out->atime = out->mtime;
+}
+
 /*
  * By name (@lookup), a hidden project, or one whose first deployment is in
- * flight, is not there; by number it is. With @bound, as it showed that
- * deployment (a view); else as it shows its current one.
+ * flight, is not there, and one with a deployment is shown as its view;
+ * by number it is there, as the project.
  */
 static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
-			const struct dfs_record *bound, struct dfs_dbstat *out)
+			struct dfs_dbstat *out)
 {
 	struct dfs_record cur;
 	struct dfs_project p;
@@ -211,27 +233,8 @@ static int project_stat(struct dfs_dropbox *db, const char *name, bool lookup,
 		return rc;
 	if (lookup && (p.hidden || first_in_flight(db, &p)))
 		return -ENOENT;
-	if (bound) {
-		cur = *bound;
-		has = true;
-	}
-	memset(out, 0, sizeof(*out));
-	out->kind = DFS_DB_PROJECT;
-	out->num = p.pseq;
-	out->uid = p.uid;
-	out->gid = p.gid;
-	out->mode = p.mode;
-	out->ctime = dfs_time_to_timespec(p.ctime_ms);
-	out->mtime = dfs_time_to_timespec(p.created_ms);
-	if (has) {
-		out->size = cur.payload_size;
-		out->mtime = dfs_time_to_timespec(cur.source_mtime_ms);
-		out->mtime.tv_nsec += cur.source_mtime_ns;
-		if (cur.completed_ms > p.ctime_ms)
-			out->ctime = dfs_time_to_timespec(cur.completed_ms);
-	}
-	out->atime = out->mtime;
-	if (has && (lookup || bound))
+	project_fill(&p, has ? &cur : NULL, out);
+	if (has && lookup)
 		out->view = cur.seq;
 	return 0;
 }
@@ -275,7 +278,7 @@ int dfs_dropbox_lookup(struct dfs_dropbox *db, const char *name,
 		return 0;
 	}
 	if (dfs_name_is_project(name))
-		return project_stat(db, name, true, NULL, out);
+		return project_stat(db, name, true, out);
 	return dfs_dropbox_sdir_lookup(db, name, out);
 }
 
@@ -290,11 +293,15 @@ int dfs_dropbox_stat(struct dfs_dropbox *db, enum dfs_dbkind kind, uint64_t num,
 	if (kind == DFS_DB_PROJECT) {
 		rc = dfs_catalog_project_get_seq(dfs_store_catalog(db->st), num,
 						 &p);
-		return rc ? rc : project_stat(db, p.name, false, NULL, out);
+		return rc ? rc : project_stat(db, p.name, false, out);
 	}
 	if (kind == DFS_DB_VIEW) {
 		rc = view_resolve(db, num, &r, &p);
-		return rc ? rc : project_stat(db, p.name, false, &r, out);
+		if (rc)
+			return rc;
+		project_fill(&p, &r, out);
+		out->view = num;
+		return 0;
 	}
 	if (kind == DFS_DB_DIR)
 		return dfs_dropbox_dir_stat_num(db, num, out);
@@ -344,18 +351,17 @@ static int open_project_as(struct dfs_dropbox *db, const char *name,
 		return -ENOMEM;
 	f->db = db;
 	f->flags = flags;
-	if (p) {
-		rc = dfs_dropbox_current(db, name, &pp, &cur, &has);
-		if (rc)
-			goto out_free;
-		f->kind = DFS_DB_PROJECT;
-		f->num = pp.pseq;
-	}
 	if (bound && !dfs_dropbox_writable(flags)) {
 		cur = *bound;
 		has = true;
 		f->kind = DFS_DB_VIEW;
 		f->num = bound->seq;
+	} else if (p) {
+		rc = dfs_dropbox_current(db, name, &pp, &cur, &has);
+		if (rc)
+			goto out_free;
+		f->kind = DFS_DB_PROJECT;
+		f->num = pp.pseq;
 	}
 	if (has && (!dfs_dropbox_writable(flags) || !(flags & O_TRUNC))) {
 		rc = dfs_reader_open(db->st, &cur, &f->reader);

@@ -15,15 +15,21 @@
  */
 #define TIMEOUT 0.0
 
-void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st)
+/* Reply @st, known to the kernel as @node. */
+static void reply_entry_as(fuse_req_t req, const struct stat *st, uint64_t node)
 {
 	struct fuse_entry_param e = {0};
 
-	e.ino = st->st_ino;
+	e.ino = node;
 	e.attr = *st;
 	e.attr_timeout = TIMEOUT;
 	e.entry_timeout = TIMEOUT;
 	fuse_reply_entry(req, &e);
+}
+
+void dfs_fs_reply_entry(fuse_req_t req, const struct stat *st)
+{
+	reply_entry_as(req, st, st->st_ino);
 }
 
 static void dfs_init(void *userdata, struct fuse_conn_info *conn)
@@ -55,19 +61,15 @@ static void dfs_init(void *userdata, struct fuse_conn_info *conn)
 
 static void dfs_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fuse_entry_param e = {0};
+	struct stat st;
 	uint64_t node;
-	int rc = dfs_tree_lookup(dfs_fs_of(req)->tree, parent, name, &e.attr,
-				 &node);
+	int rc =
+		dfs_tree_lookup(dfs_fs_of(req)->tree, parent, name, &st, &node);
 
-	if (rc) {
+	if (rc)
 		fuse_reply_err(req, -rc);
-		return;
-	}
-	e.ino = node;
-	e.attr_timeout = TIMEOUT;
-	e.entry_timeout = TIMEOUT;
-	fuse_reply_entry(req, &e);
+	else
+		reply_entry_as(req, &st, node);
 }
 
 static void dfs_getattr(fuse_req_t req, fuse_ino_t ino,
