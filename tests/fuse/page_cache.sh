@@ -9,6 +9,8 @@
 # size, are deployed by rename, are stat'ed meanwhile, or are mmap'ed
 # (each deployed version is an inode of its own). rsync --inplace, which
 # reads its basis then opens it to write, deploys exactly the new bytes.
+# A handle whose project was removed (deployctl project rm) gets "Stale
+# file handle", not another project's bytes.
 set -eu
 . "$(dirname "$0")/lib.sh" "$@"
 [ $# -ge 2 ] || fail "usage: $0 deployfs deployctl"
@@ -147,3 +149,19 @@ assert_eq "$(rec "$(ids_all | tail -n 1)" .payload_hash)" "$(sha "$T/r.tar")" \
 	"the last deployment's hash"
 log "5: rsync --inplace three times: exactly the new bytes: ok"
 [ "$idb" != "$ida" ] || fail "two deploys, one id"
+
+# --- 6. a handle whose project is removed reads a clear error ---------------
+cp "$T/a.tar" "$MNT/deploy/gone"
+exec 5<"$MNT/deploy/gone"
+"$CTL" --store "$STORE" project rm --force gone >/dev/null 2>"$T/ctl.err" ||
+	fail "deployctl project rm --force gone: $(cat "$T/ctl.err")"
+run python3 -c 'import os, sys
+try:
+    os.fstat(5)
+except OSError as e:
+    print(os.strerror(e.errno)); sys.exit(3)'
+assert_eq "$RC" 3 "fstat of a removed project's handle"
+assert_match "$(cat "$T/run.out")" "Stale file handle" "fstat's error"
+exec 5<&-
+[ ! -e "$MNT/deploy/gone" ] || fail "deploy/gone still there after project rm"
+log "6: a removed project's open handle: Stale file handle: ok"
